@@ -1,0 +1,1 @@
+"""napari adapters: the reader, sample data and helpers. Only these modules import napari."""

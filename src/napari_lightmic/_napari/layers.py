@@ -1,0 +1,92 @@
+"""From a scene of the core to napari layer data: one image layer per channel."""
+
+from __future__ import annotations
+
+import os
+
+from ..model import ImageSource, Scene
+from ..reading.contrast import displayed_axes, estimate_contrast
+
+PIXEL = "pixel"
+
+
+def scene_layer_data(source: ImageSource, scene: Scene) -> list[tuple]:
+    """LayerData for one scene: its channels as image layers (RGB data as RGB layers)."""
+    from napari.utils.colormaps import Colormap
+
+    data, dims = _squeeze(scene)
+    non_channel = [a for a in dims if a not in ("C", "S")]
+    scale = [scene.physical_pixel_sizes.get(a) or 1.0 for a in non_channel]
+    units = [scene.units.get(a, PIXEL) if scene.physical_pixel_sizes.get(a) else PIXEL
+             for a in non_channel]
+    multi_scene = len(source.scenes) > 1
+    names = [f"{ch.name} [{scene.name}]" if multi_scene else ch.name for ch in scene.channels]
+    contrast = [ch.contrast_limits or estimate_contrast(scene, i)
+                for i, ch in enumerate(scene.channels)]
+    metadata = {
+        "path": source.path,
+        "format": source.format.name,
+        "scene_index": scene.index,
+        "scene_name": scene.name,
+        "dims": scene.dims,
+        "ome": source.ome,
+        "notes": list(scene.notes),
+        "reader": source.reader,
+    }
+    kwargs: dict = {
+        "scale": scale,
+        "units": units,
+        "axis_labels": non_channel,
+        "metadata": metadata,
+    }
+    if scene.stage_position and all(scene.physical_pixel_sizes.get(a) for a in "YX"):
+        kwargs["translate"] = [scene.stage_position.get(a, 0.0) if multi_scene else 0.0
+                               for a in non_channel]
+    rgb = scene.rgb
+    if rgb:
+        kwargs["rgb"] = True
+    n = scene.size("C")
+    if n > 1 or not rgb:
+        kwargs["channel_axis"] = dims.index("C")
+        kwargs["name"] = names
+        kwargs["contrast_limits"] = contrast
+        if not rgb:
+            kwargs["colormap"] = [
+                Colormap([[0, 0, 0, 1], _rgba(ch.color)], name=f"{ch.name} {ch.color}",
+                         display_name=ch.color)
+                for ch in scene.channels
+            ]
+        kwargs["blending"] = ["additive"] * n if n > 1 else "translucent_no_depth"
+    else:
+        data = data[(slice(None),) * dims.index("C") + (0,)]
+        kwargs["name"] = names[0]
+        if data.dtype.itemsize > 1:
+            kwargs["contrast_limits"] = contrast[0]
+    return [(data, kwargs, "image")]
+
+
+def _squeeze(scene: Scene):
+    """Drop axes of size one that are not channel, sample or displayed axes."""
+    keep = set(displayed_axes(scene.dims)) | {"C", "S"}
+    data, dims = scene.data, scene.dims
+    index, kept = [], []
+    for axis, n in zip(dims, data.shape):
+        if n == 1 and axis not in keep:
+            index.append(0)
+        else:
+            index.append(slice(None))
+            kept.append(axis)
+    return data[tuple(index)], "".join(kept)
+
+
+def _rgba(color: str) -> list[float]:
+    text = color.lstrip("#")
+    return [int(text[i:i + 2], 16) / 255 for i in (0, 2, 4)] + [1.0]
+
+
+def scene_summary(source: ImageSource, scene: Scene) -> str:
+    name = os.path.basename(source.path.rstrip("/\\"))
+    text = f"{name}: scene {scene.index} {scene.name!r} of {len(source.scenes)}"
+    if len(source.scenes) > 1:
+        text += " (open another with napari_lightmic.view(path, scene=N) or `lightmic view`)"
+    return text

@@ -1,0 +1,45 @@
+"""The npe2 reader: any supported file or OME-Zarr folder, first scene by default."""
+
+from __future__ import annotations
+
+from ..errors import LightmicReadError
+from ..formats import format_for
+from ..reading import open_image
+from .layers import scene_layer_data, scene_summary
+
+
+def get_reader(path):
+    if isinstance(path, (list, tuple)):
+        if not path or any(format_for(p) is None for p in path):
+            return None
+    elif format_for(path) is None:
+        return None
+    return read_paths
+
+
+def read_paths(path) -> list[tuple]:
+    paths = list(path) if isinstance(path, (list, tuple)) else [path]
+    layers: list[tuple] = []
+    for p in paths:
+        layers.extend(read_scene(p, 0))
+    return layers or [(None,)]
+
+
+def read_scene(path, scene: int | str = 0) -> list[tuple]:
+    """Layers of one scene; an unreadable file becomes an error notification, not a dialog."""
+    from napari.utils.notifications import show_error, show_info, show_warning
+
+    try:
+        source = open_image(path)
+        chosen = source.scene(scene)
+        layers = scene_layer_data(source, chosen)
+    except LightmicReadError as err:
+        show_error(str(err))
+        return []
+    except Exception as exc:  # lazy reads can fail on truncated files
+        show_error(str(LightmicReadError(path, f"{type(exc).__name__}: {exc}")))
+        return []
+    show_info(scene_summary(source, chosen))
+    if source.format.advice:
+        show_warning(source.format.advice)
+    return layers

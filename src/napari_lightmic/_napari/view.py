@@ -1,0 +1,17 @@
+"""Open a chosen scene from Python: napari_lightmic.view(path, scene=2)."""
+
+from __future__ import annotations
+
+from .reader import read_scene
+
+
+def view(path, scene: int | str = 0, viewer=None) -> list:
+    """Add one scene of a file to a viewer (a new one if none) and return its layers."""
+    import napari
+
+    viewer = viewer or napari.current_viewer() or napari.Viewer()
+    added = []
+    for data, kwargs, layer_type in read_scene(path, scene):
+        result = getattr(viewer, f"add_{layer_type}")(data, **kwargs)
+        added.extend(result if isinstance(result, list) else [result])
+    return added

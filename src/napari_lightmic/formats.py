@@ -1,0 +1,69 @@
+"""The format registry: what each supported file is, who makes it, and how it keeps data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+EDAM = "http://edamontology.org/"
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    name: str
+    vendor: str
+    extensions: tuple[str, ...]
+    open_format: bool
+    lossy: bool
+    edam: str | None  # EDAM format term IRI; None where EDAM has no term for it
+    directory: bool = False
+
+    @property
+    def advice(self) -> str | None:
+        """What to tell the user when the format is not one to keep data in."""
+        if self.lossy:
+            return (
+                f"{self.name} is lossy: pixel values have been altered by compression. "
+                "Acquire in a lossless format and keep OME-TIFF or OME-Zarr copies."
+            )
+        if not self.open_format:
+            return (
+                f"{self.name} is a proprietary acquisition format: keep an OME-TIFF or "
+                "OME-Zarr copy for storage and sharing."
+            )
+        return None
+
+
+FORMATS: tuple[FileFormat, ...] = (
+    FileFormat("CZI", "Carl Zeiss", (".czi",), False, False, None),
+    FileFormat("LIF", "Leica", (".lif",), False, False, None),
+    FileFormat("ND2", "Nikon", (".nd2",), False, False, None),
+    FileFormat("LSM", "Carl Zeiss", (".lsm",), False, False, None),
+    FileFormat("OME-TIFF", "OME", (".ome.tif", ".ome.tiff", ".ome.btf"), True, False,
+               EDAM + "format_3727"),
+    FileFormat("OME-Zarr", "OME", (".ome.zarr", ".zarr"), True, False, None,
+               directory=True),
+    FileFormat("TIFF", "", (".tif", ".tiff"), True, False, EDAM + "format_3591"),
+    FileFormat("PNG", "", (".png",), True, False, EDAM + "format_3603"),
+    FileFormat("JPEG", "", (".jpg", ".jpeg"), True, True, EDAM + "format_3579"),
+)
+
+
+def format_for(path: str | Path) -> FileFormat | None:
+    """The format a path names by its extension (longest match first), or None."""
+    name = str(path).rstrip("/\\").lower()
+    best: tuple[int, FileFormat] | None = None
+    for fmt in FORMATS:
+        for ext in fmt.extensions:
+            if name.endswith(ext) and (best is None or len(ext) > best[0]):
+                best = (len(ext), fmt)
+    return best[1] if best else None
+
+
+def napari_patterns() -> list[str]:
+    return sorted({f"*{ext}" for fmt in FORMATS for ext in fmt.extensions})
+
+
+def is_zarr_group(path: str | Path) -> bool:
+    p = Path(path)
+    return p.is_dir() and any((p / name).exists() for name in ("zarr.json", ".zgroup", ".zattrs"))

@@ -1,0 +1,124 @@
+"""What an opened file is: its scenes, their axes, physical sizes and channels.
+
+Readers fill these records; the CLI, the napari adapters and the writers only read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    import dask.array as da
+    from ome_types import OME
+
+    from .formats import FileFormat
+
+# Axes the layers are spatial in; every other axis gets a slider.
+SPATIAL = ("Z", "Y", "X")
+# Axes whose size is a time interval.
+TEMPORAL = ("T",)
+
+
+@dataclass
+class Channel:
+    name: str
+    color: str  # '#RRGGBB'
+    contrast_limits: tuple[float, float] | None = None  # from the file's display settings
+    excitation_nm: float | None = None
+    emission_nm: float | None = None
+    fluor: str | None = None
+
+
+@dataclass
+class Mosaic:
+    tiles: int
+    stitched: bool = True
+    placement: str = "stage position"  # how tiles were placed
+
+
+@dataclass
+class Scene:
+    """One image of a file (a CZI scene, a LIF image, an ND2 position, an OME series)."""
+
+    index: int
+    name: str
+    data: da.Array  # lazy; one axis per letter of `dims`
+    dims: str  # e.g. 'TCZYX'; extra axes keep their own letters (H phase, λ/Λ lambda, S samples)
+    physical_pixel_sizes: dict[str, float | None]  # per axis, in `units`; None = unknown
+    units: dict[str, str]  # per axis with a known size
+    channels: list[Channel]
+    mosaic: Mosaic | None = None
+    stage_position: dict[str, float] | None = None  # top-left corner, in `units`
+    notes: list[str] = field(default_factory=list)  # what the reader did that the user should know
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in self.data.shape)
+
+    @property
+    def dtype(self) -> str:
+        return str(self.data.dtype)
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return dict(zip(self.dims, self.shape))
+
+    @property
+    def rgb(self) -> bool:
+        return self.dims.endswith("S") and self.sizes["S"] in (3, 4)
+
+    @property
+    def channel_names(self) -> list[str]:
+        return [c.name for c in self.channels]
+
+    @property
+    def channel_colors(self) -> list[str]:
+        return [c.color for c in self.channels]
+
+    def size(self, axis: str) -> int:
+        return self.sizes.get(axis, 1)
+
+
+@dataclass
+class ImageSource:
+    """An opened file: where it is, what format it is, and its scenes."""
+
+    path: str
+    format: FileFormat
+    scenes: list[Scene]
+    reader: str  # which library read the pixels
+    ome_factory: Callable[[], OME] | None = field(default=None, repr=False)
+    handles: list = field(default_factory=list, repr=False)  # open files the lazy data reads
+    _ome: OME | None = field(default=None, repr=False)
+
+    def close(self) -> None:
+        for handle in self.handles:
+            handle.close()
+        self.handles.clear()
+
+    @property
+    def ome(self) -> OME:
+        """The file's metadata as an OME model (the file's own OME-XML where it has one)."""
+        if self._ome is None:
+            from .metadata.ome import ome_from_source
+
+            self._ome = self.ome_factory() if self.ome_factory else ome_from_source(self)
+        return self._ome
+
+    def scene(self, key: int | str) -> Scene:
+        """A scene by index or by name."""
+        from .errors import LightmicReadError
+
+        if isinstance(key, str) and not key.lstrip("-").isdigit():
+            for s in self.scenes:
+                if s.name == key:
+                    return s
+            names = ", ".join(repr(s.name) for s in self.scenes)
+            raise LightmicReadError(self.path, f"no scene named {key!r} (scenes: {names})")
+        i = int(key)
+        if not -len(self.scenes) <= i < len(self.scenes):
+            raise LightmicReadError(
+                self.path, f"no scene {i}: the file has {len(self.scenes)} scene(s)"
+            )
+        return self.scenes[i]

@@ -1,0 +1,92 @@
+"""Open any supported path and describe its scenes: the one entry point of the core."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import LightmicReadError
+from ..formats import FileFormat, format_for, is_zarr_group
+from ..model import ImageSource
+
+# Leading bytes of each file format, to catch mis-named files before a reader does.
+SIGNATURES = {
+    "CZI": (b"ZISRAWFILE",),
+    "LIF": (b"\x70\x00\x00\x00",),
+    "ND2": (b"\xda\xce\xbe\x0a", b"ND2 FILE SIGNATURE"),
+    "TIFF": (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"),
+    "PNG": (b"\x89PNG\r\n\x1a\n",),
+    "JPEG": (b"\xff\xd8\xff",),
+}
+SIGNATURES["OME-TIFF"] = SIGNATURES["LSM"] = SIGNATURES["TIFF"]
+
+
+def open_image(path: str | os.PathLike) -> ImageSource:
+    """Open a file or OME-Zarr folder read-only and describe every scene, reading no pixels.
+
+    Raises LightmicReadError naming the file and the cause for anything it cannot read.
+    """
+    path = str(path)
+    fmt = _check(path)
+    try:
+        return _reader_for(fmt)(path, fmt)
+    except LightmicReadError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:  # every library has its own errors; the user gets one
+        raise LightmicReadError(path, f"cannot be read as {fmt.name}: {_describe(exc)}") from exc
+
+
+def _check(path: str) -> FileFormat:
+    p = Path(path)
+    fmt = format_for(path)
+    if not p.exists():
+        raise LightmicReadError(path, "no such file or folder")
+    if fmt is None:
+        raise LightmicReadError(path, f"unsupported file type {p.suffix or '(no extension)'!r}")
+    if fmt.directory:
+        if not is_zarr_group(p):
+            raise LightmicReadError(path, "not a Zarr group (no zarr.json or .zgroup found)")
+        return fmt
+    if p.is_dir():
+        raise LightmicReadError(path, f"is a folder, not a {fmt.name} file")
+    if p.stat().st_size == 0:
+        raise LightmicReadError(path, "the file is empty")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(32)
+    except OSError as exc:
+        raise LightmicReadError(path, f"cannot be opened: {exc.strerror or exc}") from exc
+    expected = SIGNATURES.get(fmt.name, ())
+    if expected and not head.startswith(expected):
+        found = next((name for name, sigs in SIGNATURES.items() if head.startswith(sigs)), None)
+        what = f"its content is {found}" if found else f"its content is not a {fmt.name} file"
+        raise LightmicReadError(path, f"named as {fmt.name} but {what}")
+    return fmt
+
+
+def _reader_for(fmt: FileFormat):
+    if fmt.name == "CZI":
+        from .czi import open_czi
+
+        return open_czi
+    if fmt.name == "LIF":
+        from .lif import open_lif
+
+        return open_lif
+    if fmt.name == "LSM":
+        from .lsm import open_lsm
+
+        return open_lsm
+    from .bioio_backed import open_bioio
+
+    return open_bioio
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+__all__ = ["open_image", "LightmicReadError"]

@@ -1,0 +1,231 @@
+"""Zeiss CZI through pylibCZIrw, with metadata from the file's own XML.
+
+Read here rather than through bioio-czi because bioio-czi drops the Airyscan phase axis
+(H), refuses files without a scaling block even for their pixels, and gives the channels
+of a second track placeholder names. Every axis the file has is kept; each scene is a lazy
+array whose chunks read only the subblocks (tiles) they cover, stitched by libCZI at the
+positions the file records.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import dask.array as da
+import numpy as np
+
+from .._xml import parse_xml
+from ..colors import complete_colors, parse_color
+from ..formats import FileFormat
+from ..model import Channel, ImageSource, Mosaic, Scene
+
+# Axes besides T, C, Z that a CZI can have; kept when larger than one.
+EXTRA_AXES = ("H", "R", "I", "V", "B")
+CHUNK_XY = 2048
+_DTYPES = {
+    "Gray8": (np.uint8, 1), "Gray16": (np.uint16, 1), "Gray32Float": (np.float32, 1),
+    "Bgr24": (np.uint8, 3), "Bgr48": (np.uint16, 3), "Bgr96Float": (np.float32, 3),
+}
+
+
+class CziHandle:
+    """One read-only pylibCZIrw reader per file, opened on first use, shared by threads."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._reader = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self):
+        return {"path": self.path}
+
+    def __setstate__(self, state):
+        self.__init__(state["path"])
+
+    def read(self, **kwargs) -> np.ndarray:
+        from pylibCZIrw import czi as pyczi
+
+        with self._lock:
+            if self._reader is None:
+                self._reader = pyczi.CziReader(self.path)
+            return self._reader.read(**kwargs)
+
+    def __del__(self):
+        reader = getattr(self, "_reader", None)
+        if reader is not None:
+            try:
+                reader.close()
+            except Exception:
+                pass
+
+
+class CziSceneArray:
+    """Array-like view of one scene, indexed by dask one chunk at a time."""
+
+    def __init__(self, handle, scene, rect, dims, shape, dtype, pixel_type):
+        self.handle, self.scene, self.rect = handle, scene, rect
+        self.dims, self.shape, self.dtype = dims, shape, np.dtype(dtype)
+        self.pixel_type = pixel_type
+        self.ndim = len(shape)
+
+    def __getitem__(self, key):
+        key = key if isinstance(key, tuple) else (key,)
+        key = key + (slice(None),) * (self.ndim - len(key))
+        ranges = [range(*k.indices(n)) for k, n in zip(key, self.shape)]
+        by_axis = dict(zip(self.dims, ranges))
+        ys, xs = by_axis["Y"], by_axis["X"]
+        plane_axes = [a for a in self.dims if a not in ("Y", "X", "S")]
+        out = np.zeros([len(r) for r in ranges], dtype=self.dtype)
+        roi = (self.rect[0] + xs.start, self.rect[1] + ys.start, len(xs), len(ys))
+        for idx in np.ndindex(*[len(by_axis[a]) for a in plane_axes]):
+            plane = {a: by_axis[a][i] for a, i in zip(plane_axes, idx)}
+            tile = self.handle.read(roi=roi, plane=plane, scene=self.scene,
+                                    pixel_type=self.pixel_type)
+            if "S" in self.dims:
+                tile = tile[..., ::-1]  # BGR -> RGB
+                tile = tile[:, :, by_axis["S"].start:by_axis["S"].stop]
+            else:
+                tile = tile[..., 0]
+            out[idx] = tile
+        return out
+
+
+def open_czi(path: str, fmt: FileFormat) -> ImageSource:
+    from pylibCZIrw import czi as pyczi
+
+    with pyczi.open_czi(path) as czi:
+        bbox = czi.total_bounding_box_no_pyramid
+        try:
+            rects = dict(czi.scenes_bounding_rectangle_no_pyramid)
+        except ValueError:
+            rects = {}
+        if not rects:
+            rects = {None: czi.total_bounding_rectangle_no_pyramid}
+        pixel_types = czi.pixel_types
+        xml = parse_xml(czi.raw_metadata)
+        tiles = _tiles_per_scene(czi)
+
+    pixel_type = pixel_types.get(0) or next(iter(pixel_types.values()), "Gray16")
+    dtype, samples = _DTYPES.get(pixel_type, (np.uint16, 1))
+    sizes = {a: bbox[a][1] - bbox[a][0] for a in bbox if a not in ("X", "Y")}
+    extra = [a for a in EXTRA_AXES if sizes.get(a, 1) > 1]
+    dims = "".join(extra) + "TCZYX" + ("S" if samples == 3 else "")
+
+    physical = _scaling(xml)
+    units = {a: "µm" for a, v in physical.items() if v is not None}
+    channels = _channels(xml, sizes.get("C", 1))
+    names = _scene_names(xml)
+    handle = CziHandle(path)
+    scenes = []
+    for i, (scene_id, rect) in enumerate(sorted(rects.items(), key=lambda kv: kv[0] or 0)):
+        shape = tuple(sizes.get(a, 1) for a in dims if a not in "YXS") + (rect.h, rect.w)
+        shape = shape + ((3,) if samples == 3 else ())
+        array = CziSceneArray(handle, scene_id, (rect.x, rect.y), dims, shape, dtype, pixel_type)
+        chunks = tuple(
+            (min(CHUNK_XY, n) if a in "YX" else (n if a == "S" else 1))
+            for a, n in zip(dims, shape)
+        )
+        data = da.from_array(array, chunks=chunks, asarray=False, fancy=False,
+                             meta=np.empty((0,) * len(shape), dtype=dtype), name=False)
+        n_tiles = tiles.get(scene_id, tiles.get(None, 1))
+        scene_name = names.get(scene_id) or (
+            f"Scene #{i + 1}" if len(rects) > 1 else _stem(path))
+        px = physical.get("X")
+        py = physical.get("Y")
+        stage = ({"Y": rect.y * py, "X": rect.x * px} if px and py else None)
+        scene = Scene(
+            index=i, name=scene_name, data=data, dims=dims,
+            physical_pixel_sizes=dict(physical), units=dict(units), channels=channels,
+            mosaic=Mosaic(tiles=n_tiles) if n_tiles > 1 else None,
+            stage_position=stage,
+        )
+        if "H" in dims:
+            scene.notes.append(
+                f"Airyscan phase axis H ({sizes['H']} detector elements) kept as its own axis."
+            )
+        if n_tiles > 1:
+            scene.notes.append(f"Mosaic of {n_tiles} tiles, stitched at their recorded positions.")
+        if physical.get("X") is None:
+            scene.notes.append("The file records no pixel size: scale is in pixels.")
+        scenes.append(scene)
+    return ImageSource(path=path, format=fmt, scenes=scenes, reader="pylibCZIrw")
+
+
+def _stem(path: str) -> str:
+    import os
+
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def _scaling(xml) -> dict[str, float | None]:
+    """Pixel sizes in µm from Scaling/Items/Distance (metres); absent or zero = unknown."""
+    out: dict[str, float | None] = {"Z": None, "Y": None, "X": None}
+    for dist in xml.iterfind(".//Scaling/Items/Distance"):
+        axis = dist.get("Id")
+        try:
+            value = float(dist.findtext("Value") or "nan") * 1e6
+        except ValueError:
+            continue
+        if axis in out and np.isfinite(value) and value > 0:
+            out[axis] = value
+    return out
+
+
+def _channels(xml, n: int) -> list[Channel]:
+    dim_channels = list(xml.iterfind(".//Information/Image/Dimensions/Channels/Channel"))
+    display = list(xml.iterfind(".//DisplaySetting/Channels/Channel"))
+    display_by_id = {ch.get("Id"): ch for ch in display}
+    names, colors, emissions, excitations, fluors = [], [], [], [], []
+    for i in range(n):
+        dim = dim_channels[i] if i < len(dim_channels) else None
+        disp = display_by_id.get(dim.get("Id")) if dim is not None else None
+        if disp is None and i < len(display):
+            disp = display[i]
+        name = (dim.get("Name") if dim is not None else None) or (
+            disp.get("Name") if disp is not None else None)
+        names.append(name or f"Channel {i}")
+        colors.append(parse_color(disp.findtext("Color")) if disp is not None else None)
+        emissions.append(_float(dim, "EmissionWavelength"))
+        excitations.append(_float(dim, "ExcitationWavelength"))
+        fluors.append(dim.findtext("Fluor") if dim is not None else None)
+    colors = complete_colors(colors, emissions)
+    return [Channel(name=names[i], color=colors[i], emission_nm=emissions[i],
+                    excitation_nm=excitations[i], fluor=fluors[i] or None) for i in range(n)]
+
+
+def _float(el, tag) -> float | None:
+    if el is None:
+        return None
+    try:
+        value = float(el.findtext(tag) or "")
+    except ValueError:
+        return None
+    return value if np.isfinite(value) and value > 0 else None
+
+
+def _scene_names(xml) -> dict[int | None, str]:
+    out: dict[int | None, str] = {}
+    for sc in xml.iterfind(".//Information/Image/Dimensions/S/Scenes/Scene"):
+        try:
+            out[int(sc.get("Index"))] = sc.get("Name") or ""
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def _tiles_per_scene(czi) -> dict[int | None, int]:
+    """Layer-0 tiles of the first plane, per scene."""
+    seen: Counter = Counter()
+
+    def count(_index, info):
+        coord = info.coordinate.to_dict() if hasattr(info.coordinate, "to_dict") else {}
+        if info.get_zoom() < 0.99:
+            return True
+        if any(coord.get(a, 0) != 0 for a in ("C", "T", "Z", "H", "R", "I", "V", "B")):
+            return True
+        seen[coord.get("S")] += 1
+        return True
+
+    czi.enumerate_subblocks(count)
+    return dict(seen)

@@ -1,0 +1,123 @@
+"""Leica LIF through liffile, memory-mapped so only the planes shown are read.
+
+Read here rather than through bioio-lif because bioio-lif fails on XZ scans and lambda
+sweeps (and swaps their Y/Z scales). Axes keep liffile's names: λ is an emission sweep,
+Λ an excitation sweep, M a tile index. An XZ scan keeps Z as its vertical axis.
+"""
+
+from __future__ import annotations
+
+import dask.array as da
+import numpy as np
+
+from ..colors import complete_colors
+from ..formats import FileFormat
+from ..model import Channel, ImageSource, Mosaic, Scene
+
+LUT_COLORS = {
+    "red": "#FF0000", "green": "#00FF00", "blue": "#0000FF", "cyan": "#00FFFF",
+    "magenta": "#FF00FF", "yellow": "#FFFF00", "gray": "#FFFFFF", "grey": "#FFFFFF",
+}
+# Scale of each axis: the factor from metres (or seconds) and its unit.
+AXIS_UNITS = {"X": (1e6, "µm"), "Y": (1e6, "µm"), "Z": (1e6, "µm"), "T": (1.0, "s"),
+              "λ": (1e9, "nm"), "Λ": (1e9, "nm")}
+
+
+def open_lif(path: str, fmt: FileFormat) -> ImageSource:
+    import liffile
+
+    lif = liffile.LifFile(path, mode="r")
+    scenes = []
+    try:
+        for index, image in enumerate(lif.images):
+            scenes.append(_scene(image, index))
+    finally:
+        lif.close()
+    return ImageSource(path=path, format=fmt, scenes=scenes, reader="liffile")
+
+
+def _scene(image, index: int) -> Scene:
+    file_dims = "".join(image.dims)
+    try:
+        raw = image.asarray(out="memmap")  # read-only map of the file; nothing read yet
+    except Exception:
+        raw = da.from_delayed(_delayed_read(image), shape=image.shape, dtype=image.dtype)
+    data = da.from_array(raw, chunks=_plane_chunks(file_dims, image.shape), name=False) \
+        if isinstance(raw, np.ndarray) else raw
+
+    spatial = [a for a in file_dims if a in "ZYX"]
+    extras = [a for a in file_dims if a not in "TCZYXS"]
+    dims = "".join(extras) + "TC" + "".join(spatial) + ("S" if "S" in file_dims else "")
+    for axis in "TC":
+        if axis not in file_dims:
+            data = data[None]
+            file_dims = axis + file_dims
+    data = data.transpose([file_dims.index(a) for a in dims])
+
+    coords = image.coords
+    physical: dict[str, float | None] = {}
+    units: dict[str, str] = {}
+    for axis in dims:
+        if axis not in AXIS_UNITS:
+            continue
+        factor, unit = AXIS_UNITS[axis]
+        values = coords.get(axis)
+        step = None
+        if values is not None and len(values) > 1:
+            step = abs(float(values[-1] - values[0])) / (len(values) - 1) * factor
+        physical[axis] = step if step else None
+        if step:
+            units[axis] = unit
+    for axis in "ZYX":
+        physical.setdefault(axis, None)
+
+    channels = _channels(image, dict(zip(dims, data.shape)).get("C", 1))
+    scene = Scene(index=index, name=image.name, data=data, dims=dims,
+                  physical_pixel_sizes=physical, units=units, channels=channels)
+    if "Z" in dims and ("Y" not in dims or dims.index("Z") > dims.index("Y")):
+        scene.notes.append("XZ scan: the vertical axis of each plane is Z.")
+    for axis, kind in (("λ", "emission"), ("Λ", "excitation")):
+        if axis in dims:
+            scene.notes.append(f"Lambda sweep: {axis} is the {kind} wavelength axis.")
+    if "M" in dims:
+        scene.mosaic = Mosaic(tiles=scene.sizes["M"], stitched=False, placement="tile index")
+        scene.notes.append("Tile scan: tiles are on the M axis, not yet stitched.")
+    return scene
+
+
+def _plane_chunks(dims: str, shape) -> tuple[int, ...]:
+    return tuple(n if a in "YXS" or (a == "Z" and "Y" not in dims) else 1
+                 for a, n in zip(dims, shape))
+
+
+def _delayed_read(image):
+    import dask
+
+    return dask.delayed(image.asarray)()
+
+
+def _channels(image, n: int) -> list[Channel]:
+    el = image.xml_element
+    luts = [cd.get("LUTName", "") for cd in el.iterfind(".//ChannelDescription")]
+    detectors = [d for d in el.iterfind(".//ATLConfocalSettingDefinition//Detector")
+                 if d.get("IsActive") == "1"]
+    bands = {b.get("Channel"): b for b in el.iterfind(".//ATLConfocalSettingDefinition//MultiBand")}
+    names, colors, emissions = [], [], []
+    for i in range(n):
+        name, emission = None, None
+        if len(detectors) == n:
+            det = detectors[i]
+            band = bands.get(det.get("Channel"))
+            if band is not None:
+                name = band.get("DyeName") or None
+                try:
+                    emission = (float(band.get("LeftWorld")) + float(band.get("RightWorld"))) / 2
+                except (TypeError, ValueError):
+                    emission = None
+            name = name or det.get("Name")
+        lut = luts[i] if i < len(luts) else ""
+        names.append(name or (f"Channel {i} ({lut})" if lut else f"Channel {i}"))
+        colors.append(LUT_COLORS.get(lut.lower()))
+        emissions.append(emission)
+    colors = complete_colors(colors, emissions)
+    return [Channel(name=names[i], color=colors[i], emission_nm=emissions[i]) for i in range(n)]
