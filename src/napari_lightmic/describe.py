@@ -1,0 +1,71 @@
+"""The JSON description of a source: the contract of `lightmic info --json`."""
+
+from __future__ import annotations
+
+from .model import ImageSource, Scene
+
+SIZE_AXES = ("T", "Z", "Y", "X")
+
+
+def describe_source(source: ImageSource, scene: int | str | None = None) -> dict:
+    scenes = source.scenes if scene is None else [source.scene(scene)]
+    fmt = source.format
+    return {
+        "path": source.path,
+        "format": fmt.name,
+        "vendor": fmt.vendor,
+        "open_format": fmt.open_format,
+        "lossy": fmt.lossy,
+        "edam_format": fmt.edam,
+        "advice": fmt.advice,
+        "reader": source.reader,
+        "scene_count": len(source.scenes),
+        "scenes": [describe_scene(s) for s in scenes],
+    }
+
+
+def describe_scene(scene: Scene) -> dict:
+    physical = {a: scene.physical_pixel_sizes.get(a) for a in SIZE_AXES}
+    # Further axes with a physical step (a lambda sweep in nm) are listed too.
+    physical.update({a: v for a, v in scene.physical_pixel_sizes.items() if a not in physical})
+    return {
+        "index": scene.index,
+        "name": scene.name,
+        "dims": scene.dims,
+        "shape": list(scene.shape),
+        "dtype": scene.dtype,
+        "physical_pixel_sizes": physical,
+        "units": {a: u for a, u in scene.units.items() if physical.get(a)},
+        "channel_names": scene.channel_names,
+        "channel_colors": scene.channel_colors,
+        "mosaic": ({"tiles": scene.mosaic.tiles, "stitched": scene.mosaic.stitched,
+                    "placement": scene.mosaic.placement} if scene.mosaic else None),
+        "stage_position": scene.stage_position,
+        "notes": scene.notes,
+    }
+
+
+def format_text(info: dict) -> str:
+    lines = [f"{info['path']}", f"  format: {info['format']}"
+             + (f" ({info['vendor']})" if info["vendor"] else "")
+             + f", {'open' if info['open_format'] else 'proprietary'}"
+             + f", {'lossy' if info['lossy'] else 'lossless'}; read with {info['reader']}",
+             f"  scenes: {info['scene_count']}"]
+    if info["advice"]:
+        lines.append(f"  note: {info['advice']}")
+    for s in info["scenes"]:
+        shape = " x ".join(f"{a}{n}" for a, n in zip(s["dims"], s["shape"]))
+        sizes = ", ".join(
+            f"{a} {v:.4g} {s['units'].get(a, '')}".rstrip()
+            for a, v in s["physical_pixel_sizes"].items() if v
+        ) or "unknown"
+        lines.append(f"  [{s['index']}] {s['name']}: {shape} {s['dtype']}")
+        lines.append(f"      pixel size: {sizes}")
+        lines.append("      channels: " + ", ".join(
+            f"{n} {c}" for n, c in zip(s["channel_names"], s["channel_colors"])))
+        if s["mosaic"]:
+            lines.append(f"      mosaic: {s['mosaic']['tiles']} tiles, "
+                         f"{'stitched by ' + s['mosaic']['placement'] if s['mosaic']['stitched'] else 'not stitched'}")
+        for note in s["notes"]:
+            lines.append(f"      note: {note}")
+    return "\n".join(lines)

@@ -1,0 +1,45 @@
+import numpy as np
+import tifffile
+
+from napari_lightmic import open_image
+from tests.conftest import real_file
+
+
+def test_xz_scan_planes_equal_imagej_reference():
+    source = open_image(real_file("lif/testdata_2channel_xz.lif"))
+    xzt = source.scene("xzt")
+    assert xzt.dims == "TCZX"
+    for ref_name, t, c in (("xz_c0_t0.tif", 0, 0), ("xz_c1_t8.tif", 8, 1)):
+        reference = tifffile.imread(real_file(f"lif/reference_planes/{ref_name}"))
+        plane = np.asarray(xzt.data[t, c])
+        assert plane.shape == reference.shape
+        np.testing.assert_array_equal(plane, reference)
+
+
+def test_channel_names_come_from_the_dye_not_the_lut():
+    source = open_image(real_file("lif/testdata_2channel_xz.lif"))
+    for scene in source.scenes:
+        assert scene.channel_names == ["Leica/FITC", "Leica/TRITC"]
+        assert scene.channel_colors == ["#00FF00", "#FF0000"]
+
+
+def test_lambda_sweeps_keep_their_wavelength_axis():
+    source = open_image(real_file("lif/LeicaLASX_wavelength-sweep_example.lif"))
+    emission, excitation, stack = source.scenes
+    assert emission.dims == "λTCYX" and emission.sizes["λ"] == 20
+    assert excitation.dims == "ΛTCYX" and excitation.sizes["Λ"] == 15
+    assert stack.sizes == {"λ": 10, "T": 2, "C": 1, "Z": 11, "Y": 64, "X": 64}
+    assert emission.units["λ"] == "nm"
+    assert emission.physical_pixel_sizes["λ"] > 0
+    # Every plane of the sweep is readable and they differ.
+    planes = np.asarray(emission.data[:, 0, 0])
+    assert planes.shape == (20, 64, 64)
+    assert len({p.tobytes() for p in planes}) > 1
+
+
+def test_z_step_is_positive():
+    source = open_image(real_file("lif/testdata_2channel_xz.lif"))
+    for scene in source.scenes:
+        for axis in "XYZ":
+            value = scene.physical_pixel_sizes.get(axis)
+            assert value is None or value > 0

@@ -1,0 +1,80 @@
+"""Every shared vendor file read as Bio-Formats 7.3 reads it (truth.json), or better on purpose.
+
+Where this plugin keeps an axis Bio-Formats folds away, the comparison maps it the way
+Bio-Formats does, and says why:
+- Airyscan phases (CZI axis H) and LIF lambda sweeps (λ, Λ) are their own axes here;
+  Bio-Formats folds them into T.
+- LIF XZ scans keep Z as the vertical axis of each plane; Bio-Formats calls it Y (and
+  calls the slow Y axis of an XZ-Y stack Z).
+- The LSM file records a Z voxel of 1e-19 m for its single plane (Bio-Formats: 0.0001 fm);
+  a single plane has no Z step, so the size is unknown here.
+"""
+
+from math import prod
+
+import pytest
+
+from napari_lightmic import open_image
+from tests.conftest import TESTDATA, real_file
+
+import json
+
+# HDF5 (BigDataViewer, Imaris) is read by the HDF5 family, not by this path.
+NOT_YET = ("hdf5/", "ims/")
+TRUTH_FILES = (
+    sorted(k for k in json.loads((TESTDATA / "truth.json").read_text()) if not k.startswith(NOT_YET))
+    if (TESTDATA / "truth.json").exists() else []
+)
+# Files whose recorded Z step is not a measurement (see module docstring).
+UNKNOWN_Z_ON_PURPOSE = {"lsm/test.lsm"}
+
+
+def as_bioformats(scene) -> tuple[dict, dict]:
+    """This plugin's scene in Bio-Formats' terms: sizes TCZYX and physical X/Y/Z."""
+    sizes, physical, dims = scene.sizes, scene.physical_pixel_sizes, scene.dims
+    out = {
+        "T": prod(n for a, n in sizes.items() if a not in "CZYXS"),
+        "C": sizes.get("C", 1) * sizes.get("S", 1),
+        "Z": sizes.get("Z", 1), "Y": sizes.get("Y", 1), "X": sizes["X"],
+    }
+    phys = {a: physical.get(a) for a in "XYZ"}
+    xz_scan = "Z" in dims and ("Y" not in dims or dims.index("Z") > dims.index("Y"))
+    if xz_scan:
+        out["Y"], out["Z"] = sizes["Z"], sizes.get("Y", 1)
+        phys["Y"], phys["Z"] = physical.get("Z"), physical.get("Y")
+    return out, phys
+
+
+@pytest.mark.parametrize("relpath", TRUTH_FILES)
+def test_file_matches_bioformats(relpath, truth):
+    expected = truth[relpath]
+    source = open_image(real_file(relpath))
+    assert len(source.scenes) == expected["series_count"]
+    for scene, ref in zip(source.scenes, expected["series"]):
+        sizes, physical = as_bioformats(scene)
+        assert sizes == ref["sizes"], scene.name
+        assert scene.dtype == ref["type"]
+        for axis in "XYZ":
+            want = ref["physical"][axis]
+            if axis == "Z" and relpath in UNKNOWN_Z_ON_PURPOSE:
+                assert physical["Z"] is None
+                continue
+            if want is None:
+                assert physical[axis] is None, (axis, physical[axis])
+            else:
+                assert physical[axis] == pytest.approx(want, rel=1e-3), axis
+                assert scene.units[_our_axis(scene, axis)] == "µm"
+        assert len(scene.channels) == scene.size("C")
+        assert all(name.strip() for name in scene.channel_names)
+        # Where Bio-Formats has real names, they are the same names.
+        ref_names = [n for n in ref["channels"] if n]
+        if len(ref_names) == scene.size("C"):
+            assert scene.channel_names == ref_names
+
+
+def _our_axis(scene, bf_axis: str) -> str:
+    dims = scene.dims
+    xz_scan = "Z" in dims and ("Y" not in dims or dims.index("Z") > dims.index("Y"))
+    if xz_scan and bf_axis in "YZ":
+        return {"Y": "Z", "Z": "Y"}[bf_axis]
+    return bf_axis
