@@ -18,3 +18,12 @@ def parse_xml(text: str | bytes) -> etree._Element:
 def local(tag: str) -> str:
     """Tag name without its namespace."""
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def refuse_dtd(text: str | bytes, what: str = "metadata") -> None:
+    """Image metadata never needs a DTD; one may declare entities, so it is refused."""
+    head = text[:4096] if isinstance(text, (str, bytes)) else b""
+    marker = b"<!DOCTYPE" if isinstance(head, bytes) else "<!DOCTYPE"
+    entity = b"<!ENTITY" if isinstance(head, bytes) else "<!ENTITY"
+    if marker in head or entity in text:
+        raise ValueError(f"{what} declares a DTD or entities, which are not accepted")

@@ -75,10 +75,10 @@ def _reader_for(fmt: FileFormat):
         from .lif import open_lif
 
         return open_lif
-    if fmt.name == "LSM":
-        from .lsm import open_lsm
+    if fmt.name in ("OME-TIFF", "TIFF", "LSM"):
+        from .tiff import open_tiff
 
-        return open_lsm
+        return open_tiff
     from .bioio_backed import open_bioio
 
     return open_bioio

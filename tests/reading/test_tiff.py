@@ -1,0 +1,86 @@
+import gzip
+import shutil
+
+import numpy as np
+import pytest
+import tifffile
+
+from napari_lightmic import open_image
+from napari_lightmic.synthetic import write_ome_tiff
+from tests.conftest import TESTDATA
+
+
+@pytest.fixture(scope="module")
+def micromanager_dataset(tmp_path_factory):
+    """The Micro-Manager 1.4 dataset, unpacked (it is stored gzip-compressed)."""
+    folder = TESTDATA / "ometiff" / "micromanager_1.4_multifile"
+    if not folder.is_dir():
+        pytest.skip("shared Micro-Manager dataset not found")
+    out = tmp_path_factory.mktemp("mm")
+    for gz in folder.glob("*.gz"):
+        with gzip.open(gz) as src, open(out / gz.name[:-3], "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return out
+
+
+@pytest.mark.parametrize("which", ["000_000", "001_001"])
+def test_micromanager_opens_whole_dataset_through_any_file(micromanager_dataset, which):
+    source = open_image(micromanager_dataset / f"1.4compatTest_3_MMStack_1-Pos_{which}.ome.tif")
+    assert len(source.scenes) == 4
+    first = source.scenes[0]
+    assert first.sizes == {"T": 2, "C": 2, "Z": 2, "Y": 64, "X": 64}
+    assert first.channel_names == ["Cy5", "DAPI"]
+    assert first.physical_pixel_sizes == pytest.approx({"Z": 5.0, "Y": 1.0, "X": 1.0})
+    assert first.channels[0].contrast_limits == (1766.0, 14616.0)
+    # Each position's pixels are those stored in that position's own file.
+    files = sorted(micromanager_dataset.glob("*MMStack*.ome.tif"))
+    for scene, file in zip(source.scenes, files):
+        with tifffile.TiffFile(file) as tif:
+            np.testing.assert_array_equal(np.asarray(scene.data[0, 0, 0]), tif.pages[0].asarray())
+
+
+def test_ome_tiff_roundtrip_of_names_colours_sizes(tmp_path):
+    data = np.random.default_rng(0).integers(0, 4000, (3, 4, 100, 120), dtype=np.uint16)
+    path = write_ome_tiff(tmp_path / "cells.ome.tif", data, axes="CZYX",
+                          physical=(0.8, 0.1, 0.1))
+    scene = open_image(path).scenes[0]
+    assert scene.dims == "TCZYX" and scene.shape == (1, 3, 4, 100, 120)
+    assert scene.channel_names == ["DAPI", "GFP", "mCherry"]
+    assert scene.channel_colors == ["#0000FF", "#00FF00", "#FF00FF"]
+    assert scene.physical_pixel_sizes == pytest.approx({"Z": 0.8, "Y": 0.1, "X": 0.1})
+    np.testing.assert_array_equal(np.asarray(scene.data[0, 2, 3]), data[2, 3])
+
+
+def test_ome_tiff_chunks_are_single_planes(tmp_path):
+    data = np.zeros((2, 8, 64, 64), np.uint16)
+    path = write_ome_tiff(tmp_path / "stack.ome.tif", data, axes="CZYX")
+    scene = open_image(path).scenes[0]
+    assert scene.data.chunksize[-3:] == (1, 64, 64)
+
+
+def test_imagej_composite_luts_become_channel_colours(tmp_path):
+    data = np.random.default_rng(0).integers(0, 255, (2, 32, 32), dtype=np.uint8)
+    red = np.zeros((3, 256), np.uint8)
+    red[0] = np.arange(256)
+    cyan = np.zeros((3, 256), np.uint8)
+    cyan[1] = cyan[2] = np.arange(256)
+    path = tmp_path / "composite.tif"
+    tifffile.imwrite(path, data, imagej=True, resolution=(1 / 0.5, 1 / 0.5),
+                     metadata={"axes": "CYX", "mode": "composite", "unit": "micron",
+                               "LUTs": [red, cyan], "Ranges": (0.0, 100.0, 5.0, 200.0)})
+    scene = open_image(path).scenes[0]
+    assert scene.channel_colors == ["#FF0000", "#00FFFF"]
+    assert [c.contrast_limits for c in scene.channels] == [(0.0, 100.0), (5.0, 200.0)]
+    assert scene.physical_pixel_sizes["X"] == pytest.approx(0.5)
+    assert scene.units["X"] == "µm"
+
+
+def test_lsm_keeps_pixel_size_and_channel_and_drops_thumbnail():
+    path = TESTDATA / "lsm" / "test.lsm"
+    if not path.exists():
+        pytest.skip("shared LSM file not found")
+    source = open_image(path)
+    assert len(source.scenes) == 1
+    scene = source.scenes[0]
+    assert scene.channel_names == ["ChS1"]
+    assert scene.physical_pixel_sizes["X"] == pytest.approx(0.6918881841365326)
