@@ -32,9 +32,12 @@ def test_micromanager_opens_whole_dataset_through_any_file(micromanager_dataset,
     assert first.channel_names == ["Cy5", "DAPI"]
     assert first.physical_pixel_sizes == pytest.approx({"Z": 5.0, "Y": 1.0, "X": 1.0})
     assert first.channels[0].contrast_limits == (1766.0, 14616.0)
+    assert [s.name for s in source.scenes] == [
+        "1-Pos_000_000", "1-Pos_001_000", "1-Pos_001_001", "1-Pos_000_001"]
+    assert source.scenes[1].stage_position == {"Y": -32.0, "X": 32.0}
     # Each position's pixels are those stored in that position's own file.
-    files = sorted(micromanager_dataset.glob("*MMStack*.ome.tif"))
-    for scene, file in zip(source.scenes, files):
+    for scene in source.scenes:
+        file = micromanager_dataset / f"1.4compatTest_3_MMStack_{scene.name}.ome.tif"
         with tifffile.TiffFile(file) as tif:
             np.testing.assert_array_equal(np.asarray(scene.data[0, 0, 0]), tif.pages[0].asarray())
 

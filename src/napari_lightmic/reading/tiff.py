@@ -163,6 +163,7 @@ def _micromanager(tif):
     physical = {"Z": _um(summary.get("z-step_um"), "µm"), "Y": _um(summary.get("PixelSize_um"), "µm"),
                 "X": _um(summary.get("PixelSize_um"), "µm")}
     positions = data.shape[axes.index("R")] if "R" in axes else 1
+    position_list = summary.get("InitialPositionList") or []
     scenes = []
     for p in range(positions):
         pdata, paxes = (data[(slice(None),) * axes.index("R") + (p,)],
@@ -178,8 +179,13 @@ def _micromanager(tif):
                 limits = (float(display[i].get("Min", 0)), float(display[i]["Max"]))
             channels.append(Channel(name=names[i] if i < len(names) else f"Channel {i}",
                                     color=colors[i], contrast_limits=limits))
-        scenes.append(_scene(p, f"Pos{p}" if positions > 1 else "", pdata, dims, dict(physical),
-                             channels))
+        info = position_list[p] if p < len(position_list) else {}
+        scene = _scene(p, info.get("Label") or (f"Pos{p}" if positions > 1 else ""), pdata, dims,
+                       dict(physical), channels)
+        xy = (info.get("DeviceCoordinatesUm") or {}).get("XY")
+        if xy and len(xy) == 2:
+            scene.stage_position = {"Y": float(xy[1]), "X": float(xy[0])}
+        scenes.append(scene)
     ome = None
     return scenes, ome
 
