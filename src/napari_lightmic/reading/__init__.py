@@ -35,6 +35,9 @@ def open_image(path: str | os.PathLike) -> ImageSource:
     except MemoryError:
         raise
     except Exception as exc:  # every library has its own errors; the user gets one
+        text = str(exc)
+        if text.startswith("truncated: "):
+            raise LightmicReadError(path, f"the file is truncated ({text[11:]})") from exc
         raise LightmicReadError(path, f"cannot be read as {fmt.name}: {_describe(exc)}") from exc
 
 

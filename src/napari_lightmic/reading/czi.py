@@ -9,6 +9,8 @@ positions the file records.
 
 from __future__ import annotations
 
+import os
+import struct
 import threading
 from collections import Counter
 
@@ -91,9 +93,41 @@ class CziSceneArray:
         return out
 
 
+def check_extent(path: str) -> None:
+    """Refuse a truncated CZI: its subblock directory and last subblock must be in the file.
+
+    libCZI itself only notices when the missing pixels are read.
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        header = fh.read(32 + 80)
+        if len(header) < 112:
+            raise ValueError("truncated: the file header is incomplete")
+        directory = struct.unpack_from("<q", header, 32 + 52)[0]
+        if not 0 < directory < size - 32:
+            raise ValueError("truncated: the subblock directory is missing")
+        fh.seek(directory + 32)
+        count = struct.unpack("<i", fh.read(4))[0]
+        fh.seek(124, 1)
+        last = 0
+        for _ in range(count):
+            entry = fh.read(32)
+            if len(entry) < 32:
+                raise ValueError("truncated: the subblock directory is incomplete")
+            position = struct.unpack_from("<q", entry, 6)[0]
+            ndims = struct.unpack_from("<i", entry, 28)[0]
+            fh.seek(20 * ndims, 1)
+            last = max(last, position)
+        fh.seek(last + 16)
+        used = fh.read(16)
+        if len(used) < 16 or last + 32 + struct.unpack_from("<q", used, 8)[0] > size:
+            raise ValueError("truncated: pixel data is missing from the end of the file")
+
+
 def open_czi(path: str, fmt: FileFormat) -> ImageSource:
     from pylibCZIrw import czi as pyczi
 
+    check_extent(path)
     with pyczi.open_czi(path) as czi:
         bbox = czi.total_bounding_box_no_pyramid
         try:

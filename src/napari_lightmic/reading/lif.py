@@ -7,6 +7,8 @@ sweeps (and swaps their Y/Z scales). Axes keep liffile's names: λ is an emissio
 
 from __future__ import annotations
 
+import os
+
 import dask.array as da
 import numpy as np
 
@@ -29,19 +31,30 @@ def open_lif(path: str, fmt: FileFormat) -> ImageSource:
     lif = liffile.LifFile(path, mode="r")
     scenes = []
     try:
+        size = os.path.getsize(path)
         for index, image in enumerate(lif.images):
-            scenes.append(_scene(image, index))
+            _check_extent(image, size)
+            scenes.append(_scene(path, image, index))
     finally:
         lif.close()
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="liffile")
 
 
-def _scene(image, index: int) -> Scene:
+def _check_extent(image, file_size: int) -> None:
+    try:
+        block = image.memory_block
+    except KeyError:
+        block = None
+    if block is None or block.offset + block.size > file_size:
+        raise ValueError(f"truncated: the pixel data of image {image.name!r} is not in the file")
+
+
+def _scene(path: str, image, index: int) -> Scene:
     file_dims = "".join(image.dims)
     try:
         raw = image.asarray(out="memmap")  # read-only map of the file; nothing read yet
     except Exception:
-        raw = da.from_delayed(_delayed_read(image), shape=image.shape, dtype=image.dtype)
+        raw = da.from_delayed(_delayed_read(path, index), shape=image.shape, dtype=image.dtype)
     data = da.from_array(raw, chunks=_plane_chunks(file_dims, image.shape), name=False) \
         if isinstance(raw, np.ndarray) else raw
 
@@ -90,10 +103,17 @@ def _plane_chunks(dims: str, shape) -> tuple[int, ...]:
                  for a, n in zip(dims, shape))
 
 
-def _delayed_read(image):
+def _delayed_read(path: str, index: int):
+    """Whole-image read for data that cannot be memory-mapped; opens the file itself."""
     import dask
 
-    return dask.delayed(image.asarray)()
+    def read():
+        import liffile
+
+        with liffile.LifFile(path) as lif:
+            return lif.images[index].asarray()
+
+    return dask.delayed(read)()
 
 
 def _channels(image, n: int) -> list[Channel]:

@@ -28,6 +28,8 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
 
     tif = tifffile.TiffFile(path, mode="rb")
     try:
+        if tif.is_ome:
+            refuse_dtd(tif.pages.first.description, "the OME-XML")
         kind = tif.series[0].kind if tif.series else ""
         if tif.is_lsm:
             scenes, ome = _lsm(tif), None
@@ -39,6 +41,7 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
             scenes, ome = _imagej(tif), None
         else:
             scenes, ome = _plain(tif), None
+        _check_extent(tif)
     except Exception:
         tif.close()
         raise
@@ -48,6 +51,19 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
             scene.name = stem if len(scenes) == 1 else f"{stem} #{scene.index + 1}"
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="tifffile",
                        ome_factory=(lambda: ome) if ome is not None else None, handles=[tif])
+
+
+def _check_extent(tif) -> None:
+    """Refuse a truncated file: the last page of each series must lie inside its file."""
+    for series in tif.series:
+        pages = [p for p in (series.pages[0], series.pages[-1]) if p is not None]
+        for page in pages:
+            size = page.parent.filehandle.size
+            ends = [o + n for o, n in zip(page.dataoffsets, page.databytecounts) if n]
+            if ends and max(ends) > size:
+                raise ValueError(
+                    f"truncated: image data ends at byte {max(ends)} but the file has {size} bytes"
+                )
 
 
 def _stem(path: str) -> str:
@@ -105,9 +121,7 @@ def _scene(index, name, data, dims, physical, channels) -> Scene:
 def _ome(tif):
     import ome_types
 
-    xml = tif.ome_metadata
-    refuse_dtd(xml, "OME-XML")
-    ome = ome_types.from_xml(xml)
+    ome = ome_types.from_xml(tif.ome_metadata)
     scenes = []
     for index, series in enumerate(tif.series):
         image = ome.images[index] if index < len(ome.images) else None
