@@ -1,0 +1,147 @@
+"""The plugin as a user meets it: files opened in a real napari viewer under Xvfb."""
+
+import numpy as np
+import pytest
+from napari.utils.notifications import notification_manager
+
+from napari_lightmic._napari.view import view
+from napari_lightmic.synthetic import write_ome_tiff
+from tests.conftest import real_file
+
+PLUGIN = "napari-lightmic"
+
+
+def colormap_rgb(layer):
+    return tuple(np.round(np.asarray(layer.colormap.colors[-1][:3]) * 255).astype(int))
+
+
+@pytest.fixture
+def notifications():
+    seen = []
+    notification_manager.notification_ready.connect(seen.append)
+    yield seen
+    notification_manager.notification_ready.disconnect(seen.append)
+
+
+def test_multichannel_czi_layers(make_napari_viewer):
+    viewer = make_napari_viewer()
+    layers = viewer.open(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"), plugin=PLUGIN)
+    assert [l.name for l in layers] == ["LED555", "LED470"]
+    assert colormap_rgb(layers[0]) == (0xFF, 0x7E, 0x00)
+    assert colormap_rgb(layers[1]) == (0x00, 0xFF, 0x33)
+    for layer in layers:
+        assert layer.axis_labels == ("T", "Z", "Y", "X")
+        assert layer.data.shape == (3, 5, 170, 240)
+        np.testing.assert_allclose(layer.scale, [1, 0.32, 0.0905767, 0.0905767], rtol=1e-4)
+        assert [str(u) for u in layer.units] == ["pixel", "micrometer", "micrometer", "micrometer"]
+        assert layer.blending == "additive"
+        low, high = layer.contrast_limits
+        assert 0 <= low < high <= 65535
+        assert layer.metadata["format"] == "CZI"
+        assert layer.metadata["ome"].images[0].pixels.size_c == 2
+        assert layer.metadata["path"].endswith("CellDivision_T3_Z5_CH2_X240_Y170.czi")
+
+
+def test_scene_count_is_announced_and_any_scene_opens(make_napari_viewer, notifications):
+    viewer = make_napari_viewer()
+    path = real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi")
+    layers = viewer.open(path, plugin=PLUGIN)
+    assert layers[0].data.shape[-2:] == (122, 295)
+    assert any("of 3" in str(n.message) for n in notifications)
+    more = view(path, scene="TR2", viewer=viewer)
+    assert [l.name for l in more] == ["DAPI [TR2]", "EGFP [TR2]"]
+    assert more[0].data.shape[-2:] == (237, 352)
+    assert more[0].metadata["scene_index"] == 2
+
+
+def test_lif_xz_scan_shows_z_vertically(make_napari_viewer):
+    viewer = make_napari_viewer()
+    layers = viewer.open(real_file("lif/testdata_2channel_xz.lif"), plugin=PLUGIN)
+    assert [l.name for l in layers] == ["Leica/FITC [xzt]", "Leica/TRITC [xzt]"]
+    assert layers[0].axis_labels == ("T", "Z", "X")
+    assert layers[0].scale[1] == pytest.approx(0.1402787, rel=1e-4)
+
+
+def test_rgb_tiff_is_an_rgb_layer(make_napari_viewer):
+    viewer = make_napari_viewer()
+    layers = viewer.open(real_file("tiff/Fluorescence_RGB.tif"), plugin=PLUGIN)
+    assert len(layers) == 1 and layers[0].rgb
+    assert layers[0].data.shape == (272, 275, 3)
+
+
+def test_ome_tiff_opens_with_this_plugin_when_asked(make_napari_viewer, tmp_path):
+    path = write_ome_tiff(tmp_path / "cells.ome.tif",
+                          np.zeros((2, 3, 32, 32), np.uint16), physical=(1.0, 0.5, 0.5))
+    viewer = make_napari_viewer()
+    layers = viewer.open(path, plugin=PLUGIN)
+    assert [l.name for l in layers] == ["DAPI", "GFP"]
+    assert layers[0].scale[-1] == 0.5
+
+
+def test_bad_file_is_a_notification_not_an_exception(make_napari_viewer, tmp_path,
+                                                     notifications):
+    bad = tmp_path / "broken.czi"
+    bad.write_bytes(b"ZISRAWFILE" + b"\0" * 50)
+    viewer = make_napari_viewer()
+    layers = viewer.open(bad, plugin=PLUGIN)
+    assert layers == []
+    errors = [n for n in notifications if "broken.czi" in str(n.message)]
+    assert errors and errors[0].severity == "error"
+
+
+def test_proprietary_formats_come_with_advice(make_napari_viewer, notifications):
+    viewer = make_napari_viewer()
+    viewer.open(real_file("nd2/example-zstack.nd2"), plugin=PLUGIN)
+    assert any("OME-TIFF or OME-Zarr" in str(n.message) for n in notifications)
+
+
+def test_opening_reads_a_few_planes_not_the_file(make_napari_viewer, tmp_path):
+    """A 256 MiB OME-TIFF of 8 MiB planes opens by reading a few planes: contrast
+    estimates and the displayed slice of each channel."""
+    import psutil
+    import tifffile
+
+    path = tmp_path / "big.ome.tif"
+    planes = (np.full((2048, 2048), i, np.uint16) for i in range(32))
+    tifffile.imwrite(path, planes, shape=(2, 16, 2048, 2048), dtype=np.uint16, ome=True,
+                     metadata={"axes": "CZYX"})
+    assert path.stat().st_size > 256 * 2**20
+    viewer = make_napari_viewer()
+    before = psutil.Process().io_counters().read_chars
+    layers = viewer.open(path, plugin=PLUGIN)
+    read = psutil.Process().io_counters().read_chars - before
+    assert len(layers) == 2 and layers[0].data.shape == (16, 2048, 2048)
+    assert read < 64 * 2**20, f"{read / 2**20:.0f} MiB read to open a 256 MiB file"
+
+
+def test_screenshot_multichannel_czi_with_scale_bar(make_napari_viewer, tmp_path):
+    """What a user sees: the CZI in its channel colours with a scale bar in µm."""
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(900, 700)
+    viewer.open(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"), plugin=PLUGIN)
+    viewer.scale_bar.visible = True
+    viewer.dims.set_current_step(1, 2)
+    viewer.reset_view()
+    shot = viewer.screenshot(str(tmp_path / "czi.png"), canvas_only=True, flash=False)
+    rgb = shot[..., :3].astype(int)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    green = (g > 120) & (r < 80) & (b < 110)          # LED470, #00FF33
+    orange = (r > 120) & (g > 30) & (g < r) & (b < 60)  # LED555, #FF7E00
+    assert green.mean() > 0.01 and orange.mean() > 0.005
+    h, w = r.shape
+    corner = rgb[int(h * 0.85):, int(w * 0.7):]
+    assert (corner.min(axis=-1) > 200).sum() > 50  # the white scale bar and its label
+    assert str(viewer.layers[0].units[-1]) == "micrometer"
+    _keep(shot, "napari-czi-scalebar.png")
+
+
+def _keep(shot, name):
+    """Store a screenshot for the README when LIGHTMIC_SCREENSHOTS names a folder."""
+    import os
+
+    folder = os.environ.get("LIGHTMIC_SCREENSHOTS")
+    if folder:
+        from PIL import Image
+
+        os.makedirs(folder, exist_ok=True)
+        Image.fromarray(shot).save(os.path.join(folder, name))
