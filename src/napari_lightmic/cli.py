@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     view = sub.add_parser("view", help="open napari with a file (or the sample data)")
     view.add_argument("path", nargs="?", help="file to open; the sample data when absent")
     view.add_argument("--scene", type=_scene_arg, default=0, help="scene index or name")
+    view.add_argument("--screenshot", metavar="PNG",
+                      help="save the window to PNG and quit instead of staying open")
     return parser
 
 
@@ -69,6 +71,16 @@ def _view(args) -> int:
     else:
         viewer.open_sample("napari-lightmic", "cells")
     viewer.scale_bar.visible = True
+    if args.screenshot:
+        from qtpy.QtWidgets import QApplication
+
+        viewer.window._qt_window.resize(1100, 750)
+        viewer.reset_view()
+        QApplication.processEvents()
+        viewer.screenshot(args.screenshot, canvas_only=False, flash=False)
+        print(f"lightmic: saved {args.screenshot}")
+        viewer.close()
+        return 0
     napari.run()
     return 0
 

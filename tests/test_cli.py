@@ -1,0 +1,66 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from napari_lightmic.cli import main
+from tests.conftest import real_file
+
+
+def test_info_json_contract(capsys):
+    assert main(["info", str(real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi")), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["format"] == "CZI" and info["vendor"] == "Carl Zeiss"
+    assert info["open_format"] is False and info["lossy"] is False
+    assert len(info["scenes"]) == 3
+    scene = info["scenes"][0]
+    assert set(scene) >= {"index", "name", "dims", "shape", "dtype", "physical_pixel_sizes",
+                          "units", "channel_names", "channel_colors", "mosaic"}
+    assert scene["dims"] == "TCZYX" and scene["shape"] == [2, 2, 3, 122, 295]
+    assert scene["dtype"] == "uint16"
+    assert scene["physical_pixel_sizes"] == pytest.approx({"T": None, "Z": 1.0, "Y": 1.6, "X": 1.6})
+    assert scene["units"] == {"Z": "µm", "Y": "µm", "X": "µm"}
+    assert scene["channel_names"] == ["DAPI", "EGFP"]
+    assert scene["channel_colors"] == ["#00A1FF", "#00FF5B"]
+    assert scene["mosaic"]["tiles"] == 10
+    assert info["scenes"][1]["mosaic"] is None
+
+
+def test_info_one_scene_by_name(capsys):
+    assert main(["info", str(real_file("lif/testdata_2channel_xz.lif")), "--scene", "xz",
+                 "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert [s["name"] for s in info["scenes"]] == ["xz"]
+    assert info["scenes"][0]["dims"] == "TCZX"
+
+
+def test_info_keeps_extra_axes_in_dims(capsys):
+    assert main(["info", str(real_file("czi/LSM880_AiryScan.czi")), "--json"]) == 0
+    scene = json.loads(capsys.readouterr().out)["scenes"][0]
+    assert scene["dims"] == "HTCZYX" and scene["shape"][0] == 32
+
+
+def test_info_text(capsys):
+    assert main(["info", str(real_file("nd2/example-zstack.nd2"))]) == 0
+    out = capsys.readouterr().out
+    assert "ND2 (Nikon)" in out and "Z 6 µm" in out and "FITC BP" in out
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path):
+    bad = tmp_path / "broken.lif"
+    bad.write_bytes(b"\x00" * 100)
+    result = subprocess.run([sys.executable, "-m", "napari_lightmic", "info", str(bad)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "broken.lif" in lines[0] and "LIF" in lines[0]
+
+
+def test_console_script_is_installed():
+    import shutil
+
+    exe = shutil.which("lightmic") or str(
+        __import__("pathlib").Path(sys.executable).with_name("lightmic"))
+    result = subprocess.run([exe, "info", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "--json" in result.stdout
