@@ -17,8 +17,9 @@ def test_registry_tells_open_from_proprietary_and_lossy():
 
 
 def test_manifest_claims_every_registered_extension():
-    import yaml
     from pathlib import Path
+
+    import yaml
 
     manifest = yaml.safe_load((Path(__file__).parents[1] / "napari.yaml").read_text())
     claimed = set(manifest["contributions"]["readers"][0]["filename_patterns"])

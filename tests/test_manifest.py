@@ -21,5 +21,5 @@ def test_installed_package_carries_the_manifest():
 def test_sample_data_opens_through_the_reader(make_napari_viewer):
     viewer = make_napari_viewer()
     viewer.open_sample("napari-lightmic", "cells")
-    assert [l.name for l in viewer.layers] == ["DAPI", "GFP", "mCherry"]
+    assert [layer.name for layer in viewer.layers] == ["DAPI", "GFP", "mCherry"]
     assert viewer.layers[0].scale[-1] == 0.2

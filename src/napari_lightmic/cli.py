@@ -63,7 +63,6 @@ def _view(args) -> int:
     viewer = napari.Viewer()
     if args.path:
         from ._napari.view import view
-
         from .reading import open_image
 
         open_image(args.path).scene(args.scene)  # a bad path or scene fails here, before the GUI

@@ -23,7 +23,7 @@ def parse_color(value: object) -> str | None:
         return None
     if isinstance(value, (tuple, list)) and len(value) >= 3:
         r, g, b = (int(v) for v in value[:3])
-        out = "#{:02X}{:02X}{:02X}".format(r, g, b)
+        out = f"#{r:02X}{g:02X}{b:02X}"
     else:
         text = str(value).strip().lstrip("#")
         if len(text) == 8:
@@ -39,7 +39,10 @@ def parse_color(value: object) -> str | None:
 
 
 def wavelength_to_color(nm: float | None) -> str | None:
-    """The visible colour of a wavelength in nm (Dan Bruton's approximation); None outside 380-780."""
+    """The visible colour of a wavelength in nm (Dan Bruton's approximation).
+
+    None outside 380-780 nm.
+    """
     if nm is None or not 380 <= nm <= 780:
         return None
     if nm < 440:

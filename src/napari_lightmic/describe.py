@@ -63,9 +63,10 @@ def format_text(info: dict) -> str:
         lines.append(f"      pixel size: {sizes}")
         lines.append("      channels: " + ", ".join(
             f"{n} {c}" for n, c in zip(s["channel_names"], s["channel_colors"])))
-        if s["mosaic"]:
-            lines.append(f"      mosaic: {s['mosaic']['tiles']} tiles, "
-                         f"{'stitched by ' + s['mosaic']['placement'] if s['mosaic']['stitched'] else 'not stitched'}")
+        mosaic = s["mosaic"]
+        if mosaic:
+            how = f"stitched by {mosaic['placement']}" if mosaic["stitched"] else "not stitched"
+            lines.append(f"      mosaic: {mosaic['tiles']} tiles, {how}")
         for note in s["notes"]:
             lines.append(f"      note: {note}")
     return "\n".join(lines)

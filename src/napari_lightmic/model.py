@@ -5,8 +5,9 @@ Readers fill these records; the CLI, the napari adapters and the writers only re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import dask.array as da

@@ -26,7 +26,7 @@ def notifications():
 def test_multichannel_czi_layers(make_napari_viewer):
     viewer = make_napari_viewer()
     layers = viewer.open(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"), plugin=PLUGIN)
-    assert [l.name for l in layers] == ["LED555", "LED470"]
+    assert [layer.name for layer in layers] == ["LED555", "LED470"]
     assert colormap_rgb(layers[0]) == (0xFF, 0x7E, 0x00)
     assert colormap_rgb(layers[1]) == (0x00, 0xFF, 0x33)
     for layer in layers:
@@ -49,7 +49,7 @@ def test_scene_count_is_announced_and_any_scene_opens(make_napari_viewer, notifi
     assert layers[0].data.shape[-2:] == (122, 295)
     assert any("of 3" in str(n.message) for n in notifications)
     more = view(path, scene="TR2", viewer=viewer)
-    assert [l.name for l in more] == ["DAPI [TR2]", "EGFP [TR2]"]
+    assert [layer.name for layer in more] == ["DAPI [TR2]", "EGFP [TR2]"]
     assert more[0].data.shape[-2:] == (237, 352)
     assert more[0].metadata["scene_index"] == 2
 
@@ -57,7 +57,7 @@ def test_scene_count_is_announced_and_any_scene_opens(make_napari_viewer, notifi
 def test_lif_xz_scan_shows_z_vertically(make_napari_viewer):
     viewer = make_napari_viewer()
     layers = viewer.open(real_file("lif/testdata_2channel_xz.lif"), plugin=PLUGIN)
-    assert [l.name for l in layers] == ["Leica/FITC [xzt]", "Leica/TRITC [xzt]"]
+    assert [layer.name for layer in layers] == ["Leica/FITC [xzt]", "Leica/TRITC [xzt]"]
     assert layers[0].axis_labels == ("T", "Z", "X")
     assert layers[0].scale[1] == pytest.approx(0.1402787, rel=1e-4)
 
@@ -74,7 +74,7 @@ def test_ome_tiff_opens_with_this_plugin_when_asked(make_napari_viewer, tmp_path
                           np.zeros((2, 3, 32, 32), np.uint16), physical=(1.0, 0.5, 0.5))
     viewer = make_napari_viewer()
     layers = viewer.open(path, plugin=PLUGIN)
-    assert [l.name for l in layers] == ["DAPI", "GFP"]
+    assert [layer.name for layer in layers] == ["DAPI", "GFP"]
     assert layers[0].scale[-1] == 0.5
 
 

@@ -10,6 +10,7 @@ Bio-Formats does, and says why:
   a single plane has no Z step, so the size is unknown here.
 """
 
+import json
 from math import prod
 
 import pytest
@@ -17,13 +18,12 @@ import pytest
 from napari_lightmic import open_image
 from tests.conftest import TESTDATA, real_file
 
-import json
-
 # HDF5 (BigDataViewer, Imaris) is read by the HDF5 family, not by this path.
 NOT_YET = ("hdf5/", "ims/")
+TRUTH_PATH = TESTDATA / "truth.json"
 TRUTH_FILES = (
-    sorted(k for k in json.loads((TESTDATA / "truth.json").read_text()) if not k.startswith(NOT_YET))
-    if (TESTDATA / "truth.json").exists() else []
+    sorted(k for k in json.loads(TRUTH_PATH.read_text()) if not k.startswith(NOT_YET))
+    if TRUTH_PATH.exists() else []
 )
 # Files whose recorded Z step is not a measurement (see module docstring).
 UNKNOWN_Z_ON_PURPOSE = {"lsm/test.lsm"}

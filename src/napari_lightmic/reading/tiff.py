@@ -174,8 +174,8 @@ def _micromanager(tif):
     data, axes = series_dask(series), series.axes
     names = list(summary.get("ChNames") or [])
     colors_raw = list(summary.get("ChColors") or [])
-    physical = {"Z": _um(summary.get("z-step_um"), "µm"), "Y": _um(summary.get("PixelSize_um"), "µm"),
-                "X": _um(summary.get("PixelSize_um"), "µm")}
+    pixel = _um(summary.get("PixelSize_um"), "µm")
+    physical = {"Z": _um(summary.get("z-step_um"), "µm"), "Y": pixel, "X": pixel}
     positions = data.shape[axes.index("R")] if "R" in axes else 1
     position_list = summary.get("InitialPositionList") or []
     scenes = []
