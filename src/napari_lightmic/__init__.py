@@ -1,7 +1,8 @@
 """napari-lightmic: format-aware viewing, annotation and saving of light-microscopy data."""
 
+from ._napari.view import view
 from .errors import LightmicReadError
 from .reading import open_image
 
 __version__ = "0.1.0"
-__all__ = ["open_image", "LightmicReadError", "__version__"]
+__all__ = ["open_image", "view", "LightmicReadError", "__version__"]

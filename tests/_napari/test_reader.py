@@ -145,3 +145,17 @@ def _keep(shot, name):
 
         os.makedirs(folder, exist_ok=True)
         Image.fromarray(shot).save(os.path.join(folder, name))
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_ome_zarr_folder_opens_with_windows_as_contrast(make_napari_viewer, tmp_path, version):
+    from tests.reading.zarr_fixtures import write_ome_zarr
+
+    path = tmp_path / "image.ome.zarr"
+    write_ome_zarr(path, version)
+    viewer = make_napari_viewer()
+    layers = viewer.open(path, plugin=PLUGIN)
+    assert [layer.name for layer in layers] == ["DAPI", "GFP"]
+    assert tuple(layers[1].contrast_limits) == (20.0, 800.0)
+    assert colormap_rgb(layers[0]) == (0, 0, 255)
+    np.testing.assert_allclose(layers[0].scale, [2.0, 0.25, 0.25])

@@ -43,3 +43,31 @@ def test_z_step_is_positive():
         for axis in "XYZ":
             value = scene.physical_pixel_sizes.get(axis)
             assert value is None or value > 0
+
+
+def test_tile_scan_offsets_come_from_stage_positions():
+    """A LAS X 2x2 tile scan: 512 px tiles whose stage positions overlap by 30 px."""
+    from types import SimpleNamespace
+
+    from liffile.liffile import LifTileScanInfo
+
+    from napari_lightmic.reading.lif import _tile_offsets
+
+    pixel = 0.2e-6
+    step = (512 - 30) * pixel
+    tiles = np.zeros(4, dtype=[("field_y", "i4"), ("field_x", "i4"), ("pos_z", "f8"),
+                               ("pos_y", "f8"), ("pos_x", "f8")])
+    for i, (fy, fx) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)]):
+        tiles[i] = (fy, fx, 0.0, 0.01 + fy * step, 0.02 + fx * step)
+    image = SimpleNamespace(
+        sizes={"M": 4, "Y": 512, "X": 512},
+        coords={"Y": np.arange(512) * pixel, "X": np.arange(512) * pixel},
+        tilescan=LifTileScanInfo(False, False, False, tiles),
+    )
+    offsets = _tile_offsets(image, "MYX")
+    assert offsets.placed_by_stage
+    assert offsets == [(50000, 100000), (50000, 100482), (50482, 100000), (50482, 100482)]
+    # Without recorded positions the grid index places them edge to edge.
+    tiles["pos_y"] = tiles["pos_x"] = 0
+    offsets = _tile_offsets(image, "MYX")
+    assert not offsets.placed_by_stage and offsets[3] == (512, 512)

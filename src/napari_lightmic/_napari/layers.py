@@ -88,5 +88,6 @@ def scene_summary(source: ImageSource, scene: Scene) -> str:
     name = os.path.basename(source.path.rstrip("/\\"))
     text = f"{name}: scene {scene.index} {scene.name!r} of {len(source.scenes)}"
     if len(source.scenes) > 1:
-        text += " (open another with napari_lightmic.view(path, scene=N) or `lightmic view`)"
+        text += (" (open another with napari_lightmic.view(path, scene=N)"
+                 " or `lightmic view PATH --scene N`)")
     return text

@@ -15,6 +15,7 @@ import numpy as np
 from ..colors import complete_colors
 from ..formats import FileFormat
 from ..model import Channel, ImageSource, Mosaic, Scene
+from .mosaic import TileMosaic
 
 LUT_COLORS = {
     "red": "#FF0000", "green": "#00FF00", "blue": "#0000FF", "cyan": "#00FFFF",
@@ -55,8 +56,17 @@ def _scene(path: str, image, index: int) -> Scene:
         raw = image.asarray(out="memmap")  # read-only map of the file; nothing read yet
     except Exception:
         raw = da.from_delayed(_delayed_read(path, index), shape=image.shape, dtype=image.dtype)
-    data = da.from_array(raw, chunks=_plane_chunks(file_dims, image.shape), name=False) \
-        if isinstance(raw, np.ndarray) else raw
+    offsets = _tile_offsets(image, file_dims) if isinstance(raw, np.ndarray) else None
+    if offsets is not None:
+        # Tiles first, Y and X last; a view of the memory map, nothing read.
+        order = "M" + "".join(a for a in file_dims if a not in "MYXS") + "YX"
+        order += "S" if "S" in file_dims else ""
+        raw = raw.transpose([file_dims.index(a) for a in order])
+        data, file_dims = TileMosaic(raw, offsets).to_dask(), order[1:]
+    elif isinstance(raw, np.ndarray):
+        data = da.from_array(raw, chunks=_plane_chunks(file_dims, image.shape), name=False)
+    else:
+        data = raw
 
     spatial = [a for a in file_dims if a in "ZYX"]
     extras = [a for a in file_dims if a not in "TCZYXS"]
@@ -92,10 +102,49 @@ def _scene(path: str, image, index: int) -> Scene:
     for axis, kind in (("λ", "emission"), ("Λ", "excitation")):
         if axis in dims:
             scene.notes.append(f"Lambda sweep: {axis} is the {kind} wavelength axis.")
-    if "M" in dims:
+    if offsets is not None:
+        how = "stage position" if offsets.placed_by_stage else "tile grid index"
+        scene.mosaic = Mosaic(tiles=len(offsets), placement=how)
+        scene.notes.append(f"Tile scan of {len(offsets)} tiles, stitched by {how}.")
+    elif "M" in dims:
         scene.mosaic = Mosaic(tiles=scene.sizes["M"], stitched=False, placement="tile index")
-        scene.notes.append("Tile scan: tiles are on the M axis, not yet stitched.")
+        scene.notes.append("Tile scan without tile positions: tiles are on the M axis.")
     return scene
+
+
+class TileOffsets(list):
+    placed_by_stage = True
+
+
+def _tile_offsets(image, file_dims: str) -> TileOffsets | None:
+    """Pixel offsets (y, x) of each tile: from stage positions when recorded, else the grid."""
+    if "M" not in file_dims or "Y" not in file_dims or "X" not in file_dims:
+        return None
+    info = image.tilescan
+    n = image.sizes["M"]
+    if info is None or len(info.tiles) != n:
+        return None
+    tiles = info.tiles
+    height, width = image.sizes["Y"], image.sizes["X"]
+    coords = image.coords
+    step_x = float(coords["X"][1] - coords["X"][0]) if len(coords.get("X", [])) > 1 else 0.0
+    step_y = float(coords["Y"][1] - coords["Y"][0]) if len(coords.get("Y", [])) > 1 else 0.0
+    pos_y, pos_x = tiles["pos_y"].astype(float), tiles["pos_x"].astype(float)
+    if info.swap_xy:
+        pos_y, pos_x = pos_x, pos_y
+    if info.flip_x:
+        pos_x = -pos_x
+    if info.flip_y:
+        pos_y = -pos_y
+    out = TileOffsets()
+    if step_x and step_y and (np.ptp(pos_x) > 0 or np.ptp(pos_y) > 0):
+        for y, x in zip(pos_y, pos_x):
+            out.append((round(y / abs(step_y)), round(x / abs(step_x))))
+    else:
+        out.placed_by_stage = False
+        for fy, fx in zip(tiles["field_y"], tiles["field_x"]):
+            out.append((int(fy) * height, int(fx) * width))
+    return out
 
 
 def _plane_chunks(dims: str, shape) -> tuple[int, ...]:
