@@ -52,6 +52,8 @@ class Scene:
     mosaic: Mosaic | None = None
     stage_position: dict[str, float] | None = None  # top-left corner, in `units`
     notes: list[str] = field(default_factory=list)  # what the reader did that the user should know
+    # Lower resolutions of `data` (same axes, Y and X smaller), largest first; empty if none.
+    pyramid: list[da.Array] = field(default_factory=list)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -79,6 +81,11 @@ class Scene:
 
     def size(self, axis: str) -> int:
         return self.sizes.get(axis, 1)
+
+    @property
+    def levels(self) -> list[da.Array]:
+        """Every resolution level, full resolution first."""
+        return [self.data, *self.pyramid]
 
 
 @dataclass

@@ -159,3 +159,20 @@ def test_ome_zarr_folder_opens_with_windows_as_contrast(make_napari_viewer, tmp_
     assert tuple(layers[1].contrast_limits) == (20.0, 800.0)
     assert colormap_rgb(layers[0]) == (0, 0, 255)
     np.testing.assert_allclose(layers[0].scale, [2.0, 0.25, 0.25])
+
+
+def test_bigdataviewer_opens_as_multiscale(make_napari_viewer):
+    viewer = make_napari_viewer()
+    layers = viewer.open(real_file("hdf5/bdv/demoSlice.xml"), plugin=PLUGIN)
+    assert len(layers) == 1 and layers[0].multiscale
+    assert [level.shape for level in layers[0].data] == [(397, 580), (99, 145)]
+    assert layers[0].data[0].dtype == np.uint16
+
+
+def test_only_bigdataviewer_xml_is_claimed(tmp_path):
+    from napari_lightmic._napari.reader import get_reader
+
+    other = tmp_path / "settings.xml"
+    other.write_text("<config/>")
+    assert get_reader(str(other)) is None
+    assert get_reader(str(real_file("hdf5/bdv/demoSlice.xml"))) is not None

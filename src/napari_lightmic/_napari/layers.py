@@ -14,7 +14,7 @@ def scene_layer_data(source: ImageSource, scene: Scene) -> list[tuple]:
     """LayerData for one scene: its channels as image layers (RGB data as RGB layers)."""
     from napari.utils.colormaps import Colormap
 
-    data, dims = _squeeze(scene)
+    levels, dims = _squeeze(scene)
     non_channel = [a for a in dims if a not in ("C", "S")]
     scale = [scene.physical_pixel_sizes.get(a) or 1.0 for a in non_channel]
     units = [scene.units.get(a, PIXEL) if scene.physical_pixel_sizes.get(a) else PIXEL
@@ -45,6 +45,9 @@ def scene_layer_data(source: ImageSource, scene: Scene) -> list[tuple]:
     rgb = scene.rgb
     if rgb:
         kwargs["rgb"] = True
+    if len(levels) > 1:
+        kwargs["multiscale"] = True
+    data = levels if len(levels) > 1 else levels[0]
     n = scene.size("C")
     if n > 1 or not rgb:
         kwargs["channel_axis"] = dims.index("C")
@@ -58,7 +61,8 @@ def scene_layer_data(source: ImageSource, scene: Scene) -> list[tuple]:
             ]
         kwargs["blending"] = ["additive"] * n if n > 1 else "translucent_no_depth"
     else:
-        data = data[(slice(None),) * dims.index("C") + (0,)]
+        first = (slice(None),) * dims.index("C") + (0,)
+        data = [level[first] for level in levels] if len(levels) > 1 else levels[0][first]
         kwargs["name"] = names[0]
         if data.dtype.itemsize > 1:
             kwargs["contrast_limits"] = contrast[0]
@@ -66,17 +70,16 @@ def scene_layer_data(source: ImageSource, scene: Scene) -> list[tuple]:
 
 
 def _squeeze(scene: Scene):
-    """Drop axes of size one that are not channel, sample or displayed axes."""
+    """Every level without the axes of size one that are not channel, sample or displayed."""
     keep = set(displayed_axes(scene.dims)) | {"C", "S"}
-    data, dims = scene.data, scene.dims
     index, kept = [], []
-    for axis, n in zip(dims, data.shape):
+    for axis, n in zip(scene.dims, scene.shape):
         if n == 1 and axis not in keep:
             index.append(0)
         else:
             index.append(slice(None))
             kept.append(axis)
-    return data[tuple(index)], "".join(kept)
+    return [level[tuple(index)] for level in scene.levels], "".join(kept)
 
 
 def _rgba(color: str) -> list[float]:

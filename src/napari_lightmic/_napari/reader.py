@@ -9,12 +9,23 @@ from .layers import scene_layer_data, scene_summary
 
 
 def get_reader(path):
-    if isinstance(path, (list, tuple)):
-        if not path or any(format_for(p) is None for p in path):
-            return None
-    elif format_for(path) is None:
+    paths = list(path) if isinstance(path, (list, tuple)) else [path]
+    if not paths or not all(_claims(p) for p in paths):
         return None
     return read_paths
+
+
+def _claims(path) -> bool:
+    fmt = format_for(path)
+    if fmt is None:
+        return False
+    if fmt.name == "BigDataViewer":  # of all XML files, only BigDataViewer datasets
+        try:
+            with open(path, "rb") as fh:
+                return b"<SpimData" in fh.read(4096)
+        except OSError:
+            return False
+    return True
 
 
 def read_paths(path) -> list[tuple]:

@@ -17,7 +17,9 @@ SIGNATURES = {
     "TIFF": (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"),
     "PNG": (b"\x89PNG\r\n\x1a\n",),
     "JPEG": (b"\xff\xd8\xff",),
+    "HDF5": (b"\x89HDF\r\n\x1a\n",),
 }
+SIGNATURES["Imaris"] = SIGNATURES["HDF5"]
 SIGNATURES["OME-TIFF"] = SIGNATURES["LSM"] = SIGNATURES["TIFF"]
 
 
@@ -78,6 +80,10 @@ def _reader_for(fmt: FileFormat):
         from .lif import open_lif
 
         return open_lif
+    if fmt.name in ("HDF5", "Imaris", "BigDataViewer"):
+        from .hdf5 import open_hdf5
+
+        return open_hdf5
     if fmt.name in ("OME-TIFF", "TIFF", "LSM"):
         from .tiff import open_tiff
 

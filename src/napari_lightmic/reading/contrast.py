@@ -15,10 +15,12 @@ def displayed_axes(dims: str) -> str:
 
 
 def representative_plane(scene: Scene, channel: int):
-    """Lazy 2D (or 2D+S) view: first time point, middle Z, first of every other axis."""
+    """Lazy 2D (or 2D+S) view of the smallest resolution level: first time point,
+    middle Z, first of every other axis."""
+    data = scene.levels[-1]
     shown = set(displayed_axes(scene.dims)) | {"S"}
     index = []
-    for axis, n in zip(scene.dims, scene.shape):
+    for axis, n in zip(scene.dims, data.shape):
         if axis == "C":
             index.append(channel)
         elif axis in shown:
@@ -27,7 +29,7 @@ def representative_plane(scene: Scene, channel: int):
             index.append(n // 2)
         else:
             index.append(0)
-    plane = scene.data[tuple(index)]
+    plane = data[tuple(index)]
     step = max(1, max(plane.shape[:2]) // MAX_SIDE)
     return plane[::step, ::step]
 

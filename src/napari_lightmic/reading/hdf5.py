@@ -1,0 +1,370 @@
+"""The HDF5 family through h5py (bioio has no HDF5 reader): BigDataViewer XML/HDF5, Imaris
+.ims and plain HDF5 datasets. Resolution levels become pyramids; nothing is read at open.
+
+External links and virtual datasets that point outside the file are refused: opening a file
+must never read another one.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import defaultdict
+
+import dask.array as da
+import numpy as np
+
+from .._xml import parse_xml, refuse_dtd
+from ..colors import complete_colors, parse_color
+from ..formats import FileFormat, format_for
+from ..model import Channel, ImageSource, Scene
+
+FORMAT_BDV = format_for("x.xml")
+MIN_IMAGE_SIDE = 8
+UNITS = {"µm": "µm", "um": "µm", "micron": "µm", "microns": "µm", "micrometer": "µm",
+         "nm": "nm", "nanometer": "nm", "mm": "mm", "pixel": "pixel", "px": "pixel"}
+
+
+class H5Handle:
+    """One read-only h5py file per path, opened on first use, shared by threads."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._file = None
+        self.lock = threading.Lock()
+
+    def __getstate__(self):
+        return {"path": self.path}
+
+    def __setstate__(self, state):
+        self.__init__(state["path"])
+
+    @property
+    def file(self):
+        import h5py
+
+        if self._file is None:
+            self._file = h5py.File(self.path, "r")
+        return self._file
+
+    def close(self):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class H5Array:
+    """Array-like over one dataset, optionally cropped and with its dtype reinterpreted."""
+
+    def __init__(self, handle: H5Handle, name: str, shape, dtype, view=None):
+        self.handle, self.name = handle, name
+        self.shape, self.dtype, self.view = tuple(shape), np.dtype(dtype), view
+        self.ndim = len(self.shape)
+
+    def __getitem__(self, key):
+        with self.handle.lock:
+            out = self.handle.file[self.name][key]
+        return out.view(self.view) if self.view is not None else out
+
+
+def _lazy(handle, name, shape=None, view=None) -> da.Array:
+    dset = handle.file[name]
+    shape = tuple(shape or dset.shape)
+    dtype = np.dtype(view) if view is not None else dset.dtype
+    chunks = dset.chunks or tuple(min(n, 512) for n in shape)
+    chunks = tuple(min(c, n) for c, n in zip(chunks, shape))
+    return da.from_array(H5Array(handle, name, shape, dtype, view), chunks=chunks,
+                         asarray=False, fancy=False, name=False,
+                         meta=np.empty((0,) * len(shape), dtype=dtype))
+
+
+def check_links(h5file) -> None:
+    """Refuse external links and virtual datasets whose sources lie in other files."""
+    import h5py
+
+    problems = []
+
+    def visit(group, prefix=""):
+        for key in group:
+            link = group.get(key, getlink=True)
+            path = f"{prefix}/{key}"
+            if isinstance(link, h5py.ExternalLink):
+                problems.append(f"{path} links to {link.filename}")
+                continue
+            if isinstance(link, h5py.SoftLink):
+                continue
+            obj = group[key]
+            if isinstance(obj, h5py.Group):
+                visit(obj, path)
+            elif isinstance(obj, h5py.Dataset) and obj.is_virtual:
+                outside = {s.file_name for s in obj.virtual_sources() if s.file_name != "."}
+                if outside:
+                    problems.append(f"{path} is a virtual dataset reading {sorted(outside)}")
+
+    visit(h5file)
+    if problems:
+        raise ValueError("refers to other files, which are not opened: " + "; ".join(problems[:3]))
+
+
+def open_hdf5(path: str, fmt: FileFormat) -> ImageSource:
+    if fmt.name == "BigDataViewer":
+        return _bdv(path, fmt)
+    handle = H5Handle(path)
+    try:
+        check_links(handle.file)
+        if "s00/resolutions" in handle.file:
+            xml = _bdv_xml_for(path)
+            if xml is not None:
+                handle.close()
+                return _bdv(xml, FORMAT_BDV)
+        if fmt.name == "Imaris" or "ImarisDataSet" in handle.file.attrs:
+            scenes = _imaris(handle)
+        else:
+            scenes = _plain(handle, path)
+    except Exception:
+        handle.close()
+        raise
+    if not scenes:
+        handle.close()
+        raise ValueError("no image datasets (numeric, two or more dimensions) in the file")
+    return ImageSource(path=path, format=fmt, scenes=scenes, reader="h5py", handles=[handle])
+
+
+def _bdv_xml_for(h5_path: str) -> str | None:
+    """The BigDataViewer XML beside an HDF5 file that names it, if any."""
+    folder, name = os.path.split(os.path.abspath(h5_path))
+    for entry in sorted(os.listdir(folder)):
+        if entry.lower().endswith(".xml"):
+            xml = os.path.join(folder, entry)
+            try:
+                with open(xml, "rb") as fh:
+                    head = fh.read(65536)
+            except OSError:
+                continue
+            if b"<SpimData" in head and name.encode() in head:
+                return xml
+    return None
+
+
+def _text(value) -> str:
+    """Imaris stores attribute strings as arrays of single bytes."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "S":
+            return b"".join(value.ravel().tolist()).decode("utf-8", "replace")
+        return " ".join(str(v) for v in value.ravel())
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _float(attrs, key) -> float | None:
+    try:
+        return float(_text(attrs[key]))
+    except (KeyError, ValueError):
+        return None
+
+
+def _numbered(group, prefix: str) -> list[str]:
+    """Imaris' 'Prefix N' members in numeric order."""
+    return sorted((k for k in group if k.startswith(prefix)), key=lambda k: int(k.split()[-1]))
+
+
+def _imaris(handle: H5Handle) -> list[Scene]:
+    f = handle.file
+    base = f["DataSet"]
+    levels = _numbered(base, "ResolutionLevel")
+    first = base[levels[0]]
+    times = _numbered(first, "TimePoint")
+    chans = _numbered(first[times[0]], "Channel")
+
+    def level_array(level: str) -> da.Array:
+        per_t = []
+        for t in times:
+            per_c = []
+            for c in chans:
+                group = base[level][t][c]
+                size = [int(_float(group.attrs, f"ImageSize{a}") or 0) for a in "ZYX"]
+                name = f"DataSet/{level}/{t}/{c}/Data"
+                shape = tuple(s or n for s, n in zip(size, f[name].shape))
+                per_c.append(_lazy(handle, name)[: shape[0], : shape[1], : shape[2]])
+            per_t.append(da.stack(per_c))
+        return da.stack(per_t)
+
+    arrays = [level_array(level) for level in levels]
+    info = f["DataSetInfo"]
+    image = info["Image"].attrs if "Image" in info else {}
+    sizes = dict(zip("ZYX", arrays[0].shape[-3:]))
+    physical: dict[str, float | None] = {}
+    for i, axis in enumerate("XYZ"):
+        lo, hi = _float(image, f"ExtMin{i}"), _float(image, f"ExtMax{i}")
+        physical[axis] = (hi - lo) / sizes[axis] if lo is not None and hi is not None and hi > lo \
+            else None
+    unit = UNITS.get(_text(image["Unit"]).strip(), "µm") if "Unit" in image else "µm"
+    units = {a: unit for a, v in physical.items() if v}
+    names, colors, limits = [], [], []
+    for i in range(len(chans)):
+        attrs = info[f"Channel {i}"].attrs if f"Channel {i}" in info else {}
+        names.append(_text(attrs["Name"]).strip() if "Name" in attrs else f"Channel {i}")
+        rgb = _text(attrs["Color"]).split() if "Color" in attrs else []
+        colors.append(parse_color(tuple(round(float(v) * 255) for v in rgb[:3]))
+                      if len(rgb) >= 3 else None)
+        span = _text(attrs["ColorRange"]).split() if "ColorRange" in attrs else []
+        limits.append((float(span[0]), float(span[1])) if len(span) == 2 else None)
+    colors = complete_colors(colors, [None] * len(chans))
+    channels = [Channel(name=names[i] or f"Channel {i}", color=colors[i],
+                        contrast_limits=limits[i]) for i in range(len(chans))]
+    return [Scene(index=0, name=os.path.splitext(os.path.basename(handle.path))[0],
+                  data=arrays[0], dims="TCZYX", physical_pixel_sizes=physical, units=units,
+                  channels=channels, pyramid=arrays[1:])]
+
+
+def _plain(handle: H5Handle, path: str) -> list[Scene]:
+    import h5py
+
+    found = []
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset) and obj.ndim >= 2 and obj.dtype.kind in "uifb":
+            if min(obj.shape[-2:]) >= MIN_IMAGE_SIDE:  # not a small table of numbers
+                found.append(name)
+
+    handle.file.visititems(visit)
+    axes_by_ndim = {2: "YX", 3: "ZYX", 4: "CZYX", 5: "TCZYX"}
+    scenes = []
+    for name in found:
+        dset = handle.file[name]
+        axes = axes_by_ndim.get(dset.ndim)
+        if axes is None:
+            continue
+        data = _lazy(handle, name)
+        for axis in "TCZ":
+            if axis not in axes:
+                data, axes = data[None], axis + axes
+        data = data.transpose(["TCZYX".index(a) for a in "TCZYX"])
+        physical: dict[str, float | None] = {"Z": None, "Y": None, "X": None}
+        element = dset.attrs.get("element_size_um")
+        if element is not None:
+            values = [float(v) for v in np.ravel(element)]
+            for axis, value in zip(reversed("ZYX"), reversed(values)):
+                physical[axis] = value if value > 0 else None
+        units = {a: "µm" for a, v in physical.items() if v}
+        n = data.shape[1]
+        channels = [Channel(name=f"Channel {i}", color=c)
+                    for i, c in enumerate(complete_colors([None] * n, [None] * n))]
+        scenes.append(Scene(index=len(scenes), name="/" + name, data=data, dims="TCZYX",
+                            physical_pixel_sizes=physical, units=units, channels=channels))
+    return scenes
+
+
+def _bdv(xml_path: str, fmt: FileFormat) -> ImageSource:
+    with open(xml_path, "rb") as fh:
+        text = fh.read()
+    refuse_dtd(text, "the BigDataViewer XML")
+    root = parse_xml(text)
+    if root.tag != "SpimData":
+        raise ValueError("not a BigDataViewer SpimData XML file")
+    loader = root.find("SequenceDescription/ImageLoader")
+    if loader is None or loader.get("format") != "bdv.hdf5":
+        fmt_name = loader.get("format") if loader is not None else "none"
+        raise ValueError(f"image loader {fmt_name!r} is not supported (only bdv.hdf5)")
+    base = os.path.dirname(os.path.abspath(xml_path))
+    base_path = root.findtext("BasePath") or "."
+    if root.find("BasePath") is not None and root.find("BasePath").get("type") == "relative":
+        base = os.path.join(base, base_path)
+    h5_el = loader.find("hdf5")
+    h5_path = h5_el.text.strip()
+    if h5_el.get("type", "relative") == "relative":
+        h5_path = os.path.normpath(os.path.join(base, h5_path))
+    if not os.path.exists(h5_path):
+        raise FileNotFoundError(f"its HDF5 file {h5_path} is missing")
+    handle = H5Handle(h5_path)
+    try:
+        check_links(handle.file)
+        scenes = _bdv_scenes(root, handle)
+    except Exception:
+        handle.close()
+        raise
+    return ImageSource(path=xml_path, format=fmt, scenes=scenes, reader="h5py", handles=[handle])
+
+
+def _timepoints(root) -> list[int]:
+    tp = root.find("SequenceDescription/Timepoints")
+    if tp is None:
+        return [0]
+    kind = tp.get("type", "range")
+    if kind == "range":
+        return list(range(int(tp.findtext("first", "0")), int(tp.findtext("last", "0")) + 1))
+    if kind == "list":
+        return [int(v) for v in (tp.findtext("integerpattern") or tp.findtext("list") or "0")
+                .replace(",", " ").split()]
+    return [0]
+
+
+def _bdv_scenes(root, handle: H5Handle) -> list[Scene]:
+    f = handle.file
+    setups = []
+    for vs in root.iterfind("SequenceDescription/ViewSetups/ViewSetup"):
+        attributes = vs.find("attributes")
+        attrs = {a.tag: a.text for a in attributes} if attributes is not None else {}
+        setups.append({"id": int(vs.findtext("id")), "name": vs.findtext("name") or "",
+                       "voxel": vs.find("voxelSize"), "attrs": attrs})
+    channel_names = {c.findtext("id"): c.findtext("name")
+                     for c in root.iterfind(".//Attributes[@name='channel']/Channel")}
+    display = {d.findtext("id"): d for d in
+               root.iterfind(".//Attributes[@name='displaysettings']/Displaysettings")}
+    times = _timepoints(root)
+    # Setups differing only by channel form one scene (angles, tiles, illuminations apart).
+    groups = defaultdict(list)
+    for s in setups:
+        key = tuple(sorted((k, v) for k, v in s["attrs"].items()
+                           if k not in ("channel", "displaysettings")))
+        groups[key].append(s)
+    scenes = []
+    for index, (key, members) in enumerate(groups.items()):
+        first = members[0]
+        resolutions = f[f"s{first['id']:02d}/resolutions"][()]
+        levels = []
+        for level in range(len(resolutions)):
+            per_t = []
+            for t in times:
+                per_c = []
+                for s in members:
+                    name = f"t{t:05d}/s{s['id']:02d}/{level}/cells"
+                    view = np.uint16 if f[name].dtype == np.int16 else None  # BDV's uint16
+                    per_c.append(_lazy(handle, name, view=view))
+                per_t.append(da.stack(per_c))
+            levels.append(da.stack(per_t))
+        physical: dict[str, float | None] = {"Z": None, "Y": None, "X": None}
+        units: dict[str, str] = {}
+        voxel = first["voxel"]
+        if voxel is not None:
+            values = [float(v) for v in (voxel.findtext("size") or "").split()]
+            unit = UNITS.get((voxel.findtext("unit") or "").strip(), voxel.findtext("unit"))
+            for axis, value in zip("XYZ", values):
+                if value > 0:
+                    physical[axis] = value
+                    units[axis] = unit or "pixel"
+        names, colors, limits = [], [], []
+        for s in members:
+            cid = s["attrs"].get("channel")
+            names.append(channel_names.get(cid) or s["name"] or f"Setup {s['id']}")
+            d = display.get(s["attrs"].get("displaysettings"))
+            rgba = (d.findtext("color") or "").split() if d is not None else []
+            colors.append(parse_color(tuple(int(v) for v in rgba[:3])) if len(rgba) >= 3 else None)
+            try:
+                limits.append((float(d.findtext("min")), float(d.findtext("max"))))
+            except (AttributeError, TypeError, ValueError):
+                limits.append(None)
+        n = len(members)
+        colors = complete_colors(colors if n == 1 else [
+            None if c == "#FFFFFF" else c for c in colors], [None] * n)
+        channels = [Channel(name=names[i], color=colors[i], contrast_limits=limits[i])
+                    for i in range(n)]
+        label = ", ".join(f"{k} {v}" for k, v in key) or first["name"] or f"Setup {first['id']}"
+        scene = Scene(index=index, name=label, data=levels[0], dims="TCZYX",
+                      physical_pixel_sizes=physical, units=units, channels=channels,
+                      pyramid=levels[1:])
+        if any(f[f"t{times[0]:05d}/s{s['id']:02d}/0/cells"].dtype == np.int16 for s in members):
+            scene.notes.append("Pixels stored as int16 by BigDataViewer, restored to uint16.")
+        scenes.append(scene)
+    return scenes
