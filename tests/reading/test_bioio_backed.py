@@ -58,3 +58,10 @@ def test_nd2_z_stack_keeps_its_step():
     scene = open_image(real_file("nd2/example-zstack.nd2")).scenes[0]
     assert scene.sizes["Z"] == 11
     assert scene.physical_pixel_sizes["Z"] == pytest.approx(6.0)
+
+
+def test_ome_zarr_multiscales_become_a_pyramid(tmp_path):
+    path = tmp_path / "pyramid.ome.zarr"
+    write_ome_zarr(path, "0.5")
+    scene = open_image(path).scenes[0]
+    assert [level.shape[-2:] for level in scene.levels] == [(64, 64), (32, 32)]

@@ -101,3 +101,16 @@ def test_channel_colours_come_from_the_file():
     scene = open_image(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi")).scenes[0]
     assert scene.channel_colors == ["#FF7E00", "#00FF33"]
     assert scene.channels[0].emission_nm == pytest.approx(568)
+
+
+def test_large_mosaics_get_downsampled_levels(mosaic_czi, monkeypatch):
+    from napari_lightmic.reading import czi as czi_reader
+
+    monkeypatch.setattr(czi_reader, "PYRAMID_ABOVE", 100)
+    monkeypatch.setattr(czi_reader, "PYRAMID_SMALLEST", 30)
+    scene = open_image(mosaic_czi).scenes[0]
+    assert [level.shape[-2:] for level in scene.levels] == [(120, 120), (60, 60), (30, 30)]
+    half = np.asarray(scene.pyramid[0][1, 1, 2])
+    # Each corner of the half-size level still shows its own tile.
+    assert half[0, 0] == tile_values(1, 1, 2, 0)[0, 0]
+    assert half[59, 59] == tile_values(1, 1, 2, 3)[0, 0]

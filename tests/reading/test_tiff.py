@@ -87,3 +87,16 @@ def test_lsm_keeps_pixel_size_and_channel_and_drops_thumbnail():
     scene = source.scenes[0]
     assert scene.channel_names == ["ChS1"]
     assert scene.physical_pixel_sizes["X"] == pytest.approx(0.6918881841365326)
+
+
+def test_subifd_pyramid_levels_are_read(tmp_path):
+    path = tmp_path / "pyramid.ome.tif"
+    base = np.random.default_rng(0).integers(0, 1000, (2, 512, 512), dtype=np.uint16)
+    with tifffile.TiffWriter(path, ome=True) as tif:
+        tif.write(base, subifds=2, tile=(128, 128), metadata={"axes": "CYX"})
+        tif.write(base[:, ::2, ::2], subfiletype=1, tile=(128, 128))
+        tif.write(base[:, ::4, ::4], subfiletype=1, tile=(128, 128))
+    scene = open_image(path).scenes[0]
+    assert [level.shape[-2:] for level in scene.levels] == [(512, 512), (256, 256), (128, 128)]
+    np.testing.assert_array_equal(np.asarray(scene.pyramid[1][0, 1, 0]), base[1, ::4, ::4])
+    assert scene.data.chunksize[-2:] == (128, 128)

@@ -40,7 +40,9 @@ def open_bioio(path: str, fmt: FileFormat) -> ImageSource:
         scenes = []
         for index, scene_id in enumerate(scene_ids):
             image.set_scene(scene_id)
-            scenes.append(_scene(image, index, scene_id, ome, path, fmt.name))
+            scene = _scene(image, index, scene_id, ome, path, fmt.name)
+            scene.pyramid = _lower_levels(image)
+            scenes.append(scene)
     return ImageSource(
         path=path,
         format=fmt,
@@ -48,6 +50,18 @@ def open_bioio(path: str, fmt: FileFormat) -> ImageSource:
         reader=READERS[fmt.name].replace("_", "-"),
         ome_factory=(lambda: ome) if ome is not None else None,
     )
+
+
+def _lower_levels(image) -> list:
+    """Resolution levels below the full one (OME-Zarr multiscales), as lazy arrays."""
+    levels = list(getattr(image, "resolution_levels", ()) or ())
+    out = []
+    for level in levels[1:]:
+        image.set_resolution_level(level)
+        out.append(image.dask_data)
+    if levels:
+        image.set_resolution_level(levels[0])
+    return out
 
 
 def _ome_or_none(image):

@@ -25,6 +25,8 @@ from ..model import Channel, ImageSource, Mosaic, Scene
 # Axes besides T, C, Z that a CZI can have; kept when larger than one.
 EXTRA_AXES = ("H", "R", "I", "V", "B")
 CHUNK_XY = 2048
+PYRAMID_ABOVE = 4096  # planes larger than this (px, either side) get downsampled levels
+PYRAMID_SMALLEST = 512  # down to about this size
 _DTYPES = {
     "Gray8": (np.uint8, 1), "Gray16": (np.uint16, 1), "Gray32Float": (np.float32, 1),
     "Bgr24": (np.uint8, 3), "Bgr48": (np.uint16, 3), "Bgr96Float": (np.float32, 3),
@@ -63,12 +65,20 @@ class CziHandle:
 
 
 class CziSceneArray:
-    """Array-like view of one scene, indexed by dask one chunk at a time."""
+    """Array-like view of one scene, indexed by dask one chunk at a time.
 
-    def __init__(self, handle, scene, rect, dims, shape, dtype, pixel_type):
+    At `factor` > 1 it is a downsampled level: libCZI composes it from the file's pyramid
+    subblocks where there are some, else by scaling the full-resolution tiles.
+    """
+
+    def __init__(self, handle, scene, rect, dims, shape, dtype, pixel_type, factor=1):
         self.handle, self.scene, self.rect = handle, scene, rect
-        self.dims, self.shape, self.dtype = dims, shape, np.dtype(dtype)
-        self.pixel_type = pixel_type
+        self.dims, self.dtype = dims, np.dtype(dtype)
+        self.pixel_type, self.factor = pixel_type, factor
+        ys, xs = dims.index("Y"), dims.index("X")
+        shape = list(shape)
+        shape[ys], shape[xs] = shape[ys] // factor, shape[xs] // factor
+        self.shape = tuple(shape)
         self.ndim = len(shape)
 
     def __getitem__(self, key):
@@ -79,11 +89,14 @@ class CziSceneArray:
         ys, xs = by_axis["Y"], by_axis["X"]
         plane_axes = [a for a in self.dims if a not in ("Y", "X", "S")]
         out = np.zeros([len(r) for r in ranges], dtype=self.dtype)
-        roi = (self.rect[0] + xs.start, self.rect[1] + ys.start, len(xs), len(ys))
+        f = self.factor
+        roi = (self.rect[0] + xs.start * f, self.rect[1] + ys.start * f, len(xs) * f, len(ys) * f)
+        zoom = None if f == 1 else 1.0 / f
         for idx in np.ndindex(*[len(by_axis[a]) for a in plane_axes]):
             plane = {a: by_axis[a][i] for a, i in zip(plane_axes, idx)}
             tile = self.handle.read(roi=roi, plane=plane, scene=self.scene,
-                                    pixel_type=self.pixel_type)
+                                    pixel_type=self.pixel_type, zoom=zoom)
+            tile = _fit(tile, len(ys), len(xs))
             if "S" in self.dims:
                 tile = tile[..., ::-1]  # BGR -> RGB
                 tile = tile[:, :, by_axis["S"].start:by_axis["S"].stop]
@@ -124,6 +137,36 @@ def check_extent(path: str) -> None:
             raise ValueError("truncated: pixel data is missing from the end of the file")
 
 
+def _fit(tile: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Crop or zero-pad a zoomed read to the size the level promises."""
+    if tile.shape[:2] == (height, width):
+        return tile
+    out = np.zeros((height, width) + tile.shape[2:], dtype=tile.dtype)
+    h, w = min(height, tile.shape[0]), min(width, tile.shape[1])
+    out[:h, :w] = tile[:h, :w]
+    return out
+
+
+def pyramid_factors(height: int, width: int) -> list[int]:
+    """Downsampling factors for planes too large to show smoothly at full resolution."""
+    factors, f = [], 2
+    if max(height, width) < PYRAMID_ABOVE:
+        return factors
+    while max(height, width) // f >= PYRAMID_SMALLEST:
+        factors.append(f)
+        f *= 2
+    return factors
+
+
+def _as_dask(array: CziSceneArray) -> da.Array:
+    chunks = tuple(
+        (min(CHUNK_XY, n) if a in "YX" else (n if a == "S" else 1))
+        for a, n in zip(array.dims, array.shape)
+    )
+    return da.from_array(array, chunks=chunks, asarray=False, fancy=False,
+                         meta=np.empty((0,) * array.ndim, dtype=array.dtype), name=False)
+
+
 def open_czi(path: str, fmt: FileFormat) -> ImageSource:
     from pylibCZIrw import czi as pyczi
 
@@ -155,13 +198,12 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
     for i, (scene_id, rect) in enumerate(sorted(rects.items(), key=lambda kv: kv[0] or 0)):
         shape = tuple(sizes.get(a, 1) for a in dims if a not in "YXS") + (rect.h, rect.w)
         shape = shape + ((3,) if samples == 3 else ())
-        array = CziSceneArray(handle, scene_id, (rect.x, rect.y), dims, shape, dtype, pixel_type)
-        chunks = tuple(
-            (min(CHUNK_XY, n) if a in "YX" else (n if a == "S" else 1))
-            for a, n in zip(dims, shape)
-        )
-        data = da.from_array(array, chunks=chunks, asarray=False, fancy=False,
-                             meta=np.empty((0,) * len(shape), dtype=dtype), name=False)
+        def level(factor, shape=shape, scene_id=scene_id, rect=rect):
+            return _as_dask(CziSceneArray(handle, scene_id, (rect.x, rect.y), dims, shape, dtype,
+                                          pixel_type, factor))
+
+        data = level(1)
+        pyramid = [level(f) for f in pyramid_factors(rect.h, rect.w)]
         n_tiles = tiles.get(scene_id, tiles.get(None, 1))
         scene_name = names.get(scene_id) or (
             f"Scene #{i + 1}" if len(rects) > 1 else _stem(path))
@@ -172,7 +214,7 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
             index=i, name=scene_name, data=data, dims=dims,
             physical_pixel_sizes=dict(physical), units=dict(units), channels=channels,
             mosaic=Mosaic(tiles=n_tiles) if n_tiles > 1 else None,
-            stage_position=stage,
+            stage_position=stage, pyramid=pyramid,
         )
         if "H" in dims:
             scene.notes.append(

@@ -126,6 +126,8 @@ def _ome(tif):
     for index, series in enumerate(tif.series):
         image = ome.images[index] if index < len(ome.images) else None
         data, dims = canonical(series_dask(series), series.axes)
+        pyramid = [canonical(series_dask(series, level), series.axes)[0]
+                   for level in range(1, len(series.levels))]
         pixels = image.pixels if image is not None else None
         physical = {"Z": None, "Y": None, "X": None}
         if pixels is not None:
@@ -152,7 +154,9 @@ def _ome(tif):
             for i in range(n)
         ]
         name = (image.name if image is not None else None) or series.name or ""
-        scenes.append(_scene(index, name, data, dims, physical, channels))
+        scene = _scene(index, name, data, dims, physical, channels)
+        scene.pyramid = pyramid
+        scenes.append(scene)
     return scenes, ome
 
 
@@ -244,7 +248,10 @@ def _plain(tif):
         n = dict(zip(dims, data.shape)).get("C", 1)
         channels = [Channel(name=f"Channel {i}", color=c)
                     for i, c in enumerate(complete_colors([None] * n, [None] * n))]
-        scenes.append(_scene(index, "", data, dims, {"Z": None, "Y": None, "X": None}, channels))
+        scene = _scene(index, "", data, dims, {"Z": None, "Y": None, "X": None}, channels)
+        scene.pyramid = [canonical(series_dask(series, level), series.axes)[0]
+                         for level in range(1, len(series.levels))]
+        scenes.append(scene)
     return scenes
 
 
