@@ -6,7 +6,7 @@ import pytest
 
 # Real vendor files live beside the checkout and are never copied into the repo.
 TESTDATA = Path(os.environ.get("LIGHTMIC_TESTDATA",
-                               Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata"))
+                               Path(__file__).resolve().parents[2] / "shared" / "testdata"))
 
 
 @pytest.fixture(scope="session")

@@ -53,4 +53,20 @@ def read_scene(path, scene: int | str = 0) -> list[tuple]:
     show_info(scene_summary(source, chosen))
     if source.format.advice:
         show_warning(source.format.advice)
+    if len(source.scenes) > 1:
+        _show_scene_picker(path)
     return layers
+
+
+def _show_scene_picker(path) -> None:
+    """Dock the scene picker, listing this file, in the current viewer."""
+    import napari
+
+    viewer = napari.current_viewer()
+    if viewer is None:
+        return
+    try:
+        _, widget = viewer.window.add_plugin_dock_widget("napari-lightmic", "Scenes")
+    except Exception:  # no window (headless use): the notification has said it all
+        return
+    widget.set_path(path)

@@ -1,0 +1,1 @@
+"""Dock widgets. Qt lives here and in _napari only."""
