@@ -111,7 +111,12 @@ class ImageSource:
         if self._ome is None:
             from .metadata.ome import ome_from_source
 
-            self._ome = self.ome_factory() if self.ome_factory else ome_from_source(self)
+            try:
+                self._ome = self.ome_factory() if self.ome_factory else None
+            except Exception:  # unreadable OME-XML: describe what was read instead
+                self._ome = None
+            if self._ome is None:
+                self._ome = ome_from_source(self)
         return self._ome
 
     def scene(self, key: int | str) -> Scene:

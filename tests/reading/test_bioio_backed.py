@@ -4,23 +4,6 @@ from PIL import Image
 
 from napari_lightmic import open_image
 from tests.conftest import real_file
-from tests.reading.zarr_fixtures import write_ome_zarr
-
-
-@pytest.mark.parametrize("version", ["0.4", "0.5"])
-def test_ome_zarr_scale_units_channels_and_windows(tmp_path, version):
-    path = tmp_path / f"image-v{version}.ome.zarr"
-    data = write_ome_zarr(path, version)
-    source = open_image(path)
-    assert source.format.name == "OME-Zarr"
-    scene = source.scenes[0]
-    assert scene.dims == "TCZYX" and scene.shape == (1, 2, 3, 64, 64)
-    assert scene.physical_pixel_sizes == pytest.approx({"Z": 2.0, "Y": 0.25, "X": 0.25})
-    assert scene.units == {"Z": "µm", "Y": "µm", "X": "µm"}
-    assert scene.channel_names == ["DAPI", "GFP"]
-    assert scene.channel_colors == ["#0000FF", "#00FF00"]
-    assert [c.contrast_limits for c in scene.channels] == [(10.0, 900.0), (20.0, 800.0)]
-    np.testing.assert_array_equal(np.asarray(scene.data[0, 1, 2]), data[1, 2])
 
 
 def test_png_rgb_is_one_rgb_scene(tmp_path):
@@ -59,9 +42,3 @@ def test_nd2_z_stack_keeps_its_step():
     assert scene.sizes["Z"] == 11
     assert scene.physical_pixel_sizes["Z"] == pytest.approx(6.0)
 
-
-def test_ome_zarr_multiscales_become_a_pyramid(tmp_path):
-    path = tmp_path / "pyramid.ome.zarr"
-    write_ome_zarr(path, "0.5")
-    scene = open_image(path).scenes[0]
-    assert [level.shape[-2:] for level in scene.levels] == [(64, 64), (32, 32)]

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..errors import LightmicReadError
 from ..formats import FileFormat, format_for, is_zarr_group
 from ..model import ImageSource
+from .remote import idr_url, is_remote
 
 # Leading bytes of each file format, to catch mis-named files before a reader does.
 SIGNATURES = {
@@ -29,7 +30,12 @@ def open_image(path: str | os.PathLike) -> ImageSource:
     Raises LightmicReadError naming the file and the cause for anything it cannot read.
     """
     path = str(path)
-    fmt = _check(path)
+    if path.startswith("idr:"):
+        try:
+            path = idr_url(path[4:])
+        except ValueError as exc:
+            raise LightmicReadError(path, str(exc)) from exc
+    fmt = format_for("remote.ome.zarr") if is_remote(path) else _check(path)
     try:
         return _reader_for(fmt)(path, fmt)
     except LightmicReadError:
@@ -80,6 +86,10 @@ def _reader_for(fmt: FileFormat):
         from .lif import open_lif
 
         return open_lif
+    if fmt.name == "OME-Zarr":
+        from .ngff import open_ngff
+
+        return open_ngff
     if fmt.name in ("HDF5", "Imaris", "BigDataViewer"):
         from .hdf5 import open_hdf5
 
@@ -94,6 +104,11 @@ def _reader_for(fmt: FileFormat):
 
 
 def _describe(exc: Exception) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "not found" + (f" ({exc})" if str(exc) else "")
+    if isinstance(exc, TimeoutError) or type(exc).__name__ in ("TimeoutError",
+                                                               "ServerTimeoutError"):
+        return "the server did not answer in time"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 

@@ -1,4 +1,4 @@
-"""ND2, OME-Zarr, PNG and JPEG through bioio and its plugins.
+"""ND2, PNG and JPEG through bioio and its plugins.
 
 bioio reduces every file to TCZYX(S); these formats have no other axes, so nothing is lost.
 What is fixed here: a single plane's invented Z size (ND2 reports 1.0) is reported unknown,
@@ -17,7 +17,6 @@ from ..model import Channel, ImageSource, Scene
 # The bioio plugin that reads each format; pinned so the generic fallbacks never guess.
 READERS = {
     "ND2": "bioio_nd2",
-    "OME-Zarr": "bioio_ome_zarr",
     "PNG": "bioio_imageio",
     "JPEG": "bioio_imageio",
 }
@@ -40,9 +39,7 @@ def open_bioio(path: str, fmt: FileFormat) -> ImageSource:
         scenes = []
         for index, scene_id in enumerate(scene_ids):
             image.set_scene(scene_id)
-            scene = _scene(image, index, scene_id, ome, path, fmt.name)
-            scene.pyramid = _lower_levels(image)
-            scenes.append(scene)
+            scenes.append(_scene(image, index, scene_id, ome, path))
     return ImageSource(
         path=path,
         format=fmt,
@@ -52,18 +49,6 @@ def open_bioio(path: str, fmt: FileFormat) -> ImageSource:
     )
 
 
-def _lower_levels(image) -> list:
-    """Resolution levels below the full one (OME-Zarr multiscales), as lazy arrays."""
-    levels = list(getattr(image, "resolution_levels", ()) or ())
-    out = []
-    for level in levels[1:]:
-        image.set_resolution_level(level)
-        out.append(image.dask_data)
-    if levels:
-        image.set_resolution_level(levels[0])
-    return out
-
-
 def _ome_or_none(image):
     try:
         return image.ome_metadata
@@ -71,7 +56,7 @@ def _ome_or_none(image):
         return None
 
 
-def _scene(image, index: int, scene_id: str, ome, path: str, fmt_name: str) -> Scene:
+def _scene(image, index: int, scene_id: str, ome, path: str) -> Scene:
     dims = image.dims.order
     data = image.dask_data
     sizes = dict(zip(dims, data.shape))
@@ -109,8 +94,6 @@ def _scene(image, index: int, scene_id: str, ome, path: str, fmt_name: str) -> S
                 emission_nm=emissions[i], fluor=fluors[i])
         for i in range(n_channels)
     ]
-    if fmt_name == "OME-Zarr":
-        _apply_ngff_attrs(path, index, len(image.scenes), units, channels)
     name = ome_image.name if ome_image is not None and ome_image.name else None
     if not name:
         stem = os.path.basename(path.rstrip("/\\")).split(".")[0]
@@ -125,31 +108,3 @@ def _clean_placeholder(name: str, i: int) -> str:
         return f"Channel {i}"
     return name
 
-
-NGFF_UNITS = {"micrometer": "µm", "nanometer": "nm", "millimeter": "mm", "meter": "m",
-              "second": "s", "millisecond": "ms", "minute": "min", "hour": "h"}
-
-
-def _apply_ngff_attrs(path: str, index: int, n_scenes: int, units: dict, channels: list) -> None:
-    """Axis units and omero display windows, which bioio does not pass on."""
-    import zarr
-
-    root = zarr.open_group(path, mode="r")
-    group = root if n_scenes == 1 or "multiscales" in _ngff(root) else root[str(index)]
-    attrs = _ngff(group)
-    multiscales = attrs.get("multiscales") or [{}]
-    for axis in multiscales[0].get("axes", []):
-        if isinstance(axis, dict) and axis.get("unit"):
-            letter = axis["name"].upper()
-            if letter in units:
-                units[letter] = NGFF_UNITS.get(axis["unit"], axis["unit"])
-    omero = attrs.get("omero") or {}
-    for ch, meta in zip(channels, omero.get("channels", [])):
-        window = meta.get("window") or {}
-        if "start" in window and "end" in window and window["end"] > window["start"]:
-            ch.contrast_limits = (float(window["start"]), float(window["end"]))
-
-
-def _ngff(group) -> dict:
-    attrs = dict(group.attrs)
-    return dict(attrs.get("ome", attrs))

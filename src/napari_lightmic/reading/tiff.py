@@ -17,8 +17,8 @@ from .._xml import refuse_dtd
 from ..colors import complete_colors, parse_color
 from ..formats import FileFormat
 from ..model import Channel, ImageSource, Scene
+from .axes import canonical
 
-CANONICAL = "TCZYXS"
 UNIT_TO_UM = {"µm": 1.0, "um": 1.0, "micron": 1.0, "microns": 1.0, "nm": 1e-3, "mm": 1e3,
               "m": 1e6, "cm": 1e4, "\\u00B5m": 1.0}
 
@@ -82,20 +82,6 @@ def series_dask(series, level: int = 0) -> da.Array:
     return da.from_zarr(zarr.open(store, mode="r"))
 
 
-def canonical(data: da.Array, axes: str, extra_first: bool = True) -> tuple[da.Array, str]:
-    """Add missing T, C, Z axes and order the rest as extras + TCZYX + S."""
-    axes = axes.upper()
-    if "Z" not in axes:
-        for seq in ("I", "Q"):  # an unnamed stack is a Z stack, as in Fiji
-            if seq in axes:
-                axes = axes.replace(seq, "Z")
-                break
-    for axis in "TCZ":
-        if axis not in axes:
-            data, axes = data[None], axis + axes
-    extras = [a for a in axes if a not in CANONICAL]
-    order = "".join(extras) + "".join(a for a in CANONICAL if a in axes)
-    return data.transpose([axes.index(a) for a in order]), order
 
 
 def _um(value, unit) -> float | None:

@@ -1,0 +1,23 @@
+"""Axis order shared by the readers: extra axes first, then T, C, Z, Y, X and RGB samples."""
+
+from __future__ import annotations
+
+import dask.array as da
+
+CANONICAL = "TCZYXS"
+
+
+def canonical(data: da.Array, axes: str) -> tuple[da.Array, str]:
+    """Add missing T, C, Z axes and order the rest as extras + TCZYX + S."""
+    axes = axes.upper()
+    if "Z" not in axes:
+        for seq in ("I", "Q"):  # an unnamed stack is a Z stack, as in Fiji
+            if seq in axes:
+                axes = axes.replace(seq, "Z")
+                break
+    for axis in "TCZ":
+        if axis not in axes:
+            data, axes = data[None], axis + axes
+    extras = [a for a in axes if a not in CANONICAL]
+    order = "".join(extras) + "".join(a for a in CANONICAL if a in axes)
+    return data.transpose([axes.index(a) for a in order]), order

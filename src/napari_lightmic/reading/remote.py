@@ -1,0 +1,35 @@
+"""OME-Zarr over HTTP(S), with bounded waits, and IDR image ids mapped to their OME-Zarr URL."""
+
+from __future__ import annotations
+
+import os
+
+REMOTE_PREFIXES = ("http://", "https://")
+# Seconds before a silent server counts as failed (each request, and the whole request).
+HTTP_TIMEOUT = float(os.environ.get("LIGHTMIC_HTTP_TIMEOUT", "30"))
+# Where the IDR publishes an image as OME-Zarr; {image_id} is replaced. A setting, since
+# the IDR's layout has changed between releases (e.g. .../zarr/v0.4/idr0062A/{image_id}.zarr).
+IDR_URL_TEMPLATE = os.environ.get(
+    "LIGHTMIC_IDR_URL", "https://uk1s3.embassy.ebi.ac.uk/idr/zarr/v0.4/{image_id}.zarr"
+)
+
+
+def is_remote(path) -> bool:
+    return str(path).startswith(REMOTE_PREFIXES)
+
+
+def idr_url(image_id: str, template: str | None = None) -> str:
+    image_id = image_id.strip()
+    if not image_id.isdigit():
+        raise ValueError(f"an IDR image id is a number, not {image_id!r}")
+    return (template or IDR_URL_TEMPLATE).format(image_id=image_id)
+
+
+def fs_kwargs(timeout: float | None = None) -> dict:
+    """fsspec HTTP options: a time limit on every request, so a silent server cannot hang us."""
+    import aiohttp
+
+    seconds = timeout or HTTP_TIMEOUT
+    return {"client_kwargs": {"timeout": aiohttp.ClientTimeout(total=seconds,
+                                                               sock_connect=seconds,
+                                                               sock_read=seconds)}}

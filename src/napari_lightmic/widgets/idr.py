@@ -1,0 +1,68 @@
+"""Open from IDR: an image id (or any OME-Zarr URL) opened lazily, off the main thread."""
+
+from __future__ import annotations
+
+from magicgui.widgets import Container, Label, LineEdit, PushButton
+
+from ..reading import remote
+
+
+class OpenFromIDR(Container):
+    def __init__(self, napari_viewer):
+        self.viewer = napari_viewer
+        self.image_id = LineEdit(label="IDR image id or URL")
+        self.template = LineEdit(label="IDR URL", value=remote.IDR_URL_TEMPLATE)
+        self.template.tooltip = "Where the IDR serves an image as OME-Zarr; {image_id} is replaced"
+        self.button = PushButton(text="Open")
+        self.status = Label(value="")
+        super().__init__(widgets=[self.image_id, self.template, self.button, self.status])
+        self.button.changed.connect(self.open)
+        self._worker = None
+
+    def target(self) -> str:
+        text = self.image_id.value.strip()
+        if remote.is_remote(text):
+            return text
+        return remote.idr_url(text, self.template.value.strip() or None)
+
+    def open(self, *_):
+        from napari.qt.threading import thread_worker
+        from napari.utils.notifications import show_error
+
+        from .._napari.layers import scene_layer_data
+        from ..errors import LightmicReadError
+        from ..reading import open_image
+
+        try:
+            url = self.target()
+        except ValueError as err:
+            show_error(str(err))
+            return
+        self.status.value = f"Opening {url} …"
+        self.button.enabled = False
+
+        @thread_worker
+        def load():
+            source = open_image(url)
+            return source, scene_layer_data(source, source.scenes[0])
+
+        def done(result):
+            from .._napari.view import add_layer_data
+
+            source, layer_data = result
+            add_layer_data(self.viewer, layer_data)
+            self.status.value = f"{len(source.scenes)} scene(s) from {url}"
+
+        def failed(err):
+            message = str(err) if isinstance(err, LightmicReadError) else f"{url}: {err}"
+            self.status.value = "Failed"
+            show_error(message)
+
+        def finished():
+            self.button.enabled = True
+
+        self._worker = load()
+        self._worker.returned.connect(done)
+        self._worker.errored.connect(failed)
+        self._worker.finished.connect(finished)
+        self._worker.start()

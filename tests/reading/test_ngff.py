@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+import zarr
+
+from napari_lightmic import LightmicReadError, open_image
+from tests.reading.zarr_fixtures import write_ome_zarr
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_ome_zarr_scale_units_channels_and_windows(tmp_path, version):
+    path = tmp_path / f"image-v{version}.ome.zarr"
+    data = write_ome_zarr(path, version)
+    source = open_image(path)
+    assert source.format.name == "OME-Zarr"
+    scene = source.scenes[0]
+    assert scene.dims == "TCZYX" and scene.shape == (1, 2, 3, 64, 64)
+    assert scene.physical_pixel_sizes == pytest.approx({"Z": 2.0, "Y": 0.25, "X": 0.25})
+    assert scene.units == {"Z": "µm", "Y": "µm", "X": "µm"}
+    assert scene.channel_names == ["DAPI", "GFP"]
+    assert scene.channel_colors == ["#0000FF", "#00FF00"]
+    assert [c.contrast_limits for c in scene.channels] == [(10.0, 900.0), (20.0, 800.0)]
+    np.testing.assert_array_equal(np.asarray(scene.data[0, 1, 2]), data[1, 2])
+
+
+def test_ome_zarr_multiscales_become_a_pyramid(tmp_path):
+    path = tmp_path / "pyramid.ome.zarr"
+    write_ome_zarr(path, "0.5")
+    scene = open_image(path).scenes[0]
+    assert [level.shape[-2:] for level in scene.levels] == [(64, 64), (32, 32)]
+
+
+def test_bioformats2raw_layout_scenes_and_ome_xml(tmp_path):
+    path = tmp_path / "plate-like.ome.zarr"
+    root = zarr.open_group(str(path), mode="w", zarr_format=2)
+    root.attrs["bioformats2raw.layout"] = 3
+    for i in range(2):
+        write_ome_zarr(path / str(i), "0.4")
+    (path / "OME").mkdir()
+    (path / "OME" / "METADATA.ome.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06">'
+        '<Instrument ID="Instrument:0"><Objective ID="Objective:0" NominalMagnification="63"/>'
+        "</Instrument></OME>")
+    source = open_image(path)
+    assert len(source.scenes) == 2
+    assert source.ome.instruments[0].objectives[0].nominal_magnification == 63
+
+
+def test_plate_is_refused_with_a_reason(tmp_path):
+    path = tmp_path / "plate.ome.zarr"
+    root = zarr.open_group(str(path), mode="w", zarr_format=2)
+    root.attrs["plate"] = {"rows": [], "columns": [], "wells": []}
+    with pytest.raises(LightmicReadError, match="plates"):
+        open_image(path)
+
+
+def test_two_dimensional_image_gets_singleton_axes(tmp_path):
+    from ome_zarr.format import FormatV04
+    from ome_zarr.io import parse_url
+    from ome_zarr.writer import write_image
+
+    path = tmp_path / "plane.ome.zarr"
+    store = parse_url(str(path), mode="w", fmt=FormatV04()).store
+    root = zarr.open_group(store, mode="w", zarr_format=2)
+    write_image(np.arange(64 * 48, dtype=np.uint16).reshape(64, 48), root, axes="yx",
+                fmt=FormatV04(), scale_factors=[])
+    scene = open_image(path).scenes[0]
+    assert scene.dims == "TCZYX" and scene.shape == (1, 1, 1, 64, 48)
+    assert scene.physical_pixel_sizes["Z"] is None
