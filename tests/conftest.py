@@ -27,3 +27,27 @@ def real_file(relpath: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared test file {relpath} not found")
     return path
+
+
+@pytest.fixture
+def notifications():
+    """The napari notifications shown while the test runs."""
+    from napari.utils.notifications import notification_manager
+
+    seen = []
+    notification_manager.notification_ready.connect(seen.append)
+    yield seen
+    notification_manager.notification_ready.disconnect(seen.append)
+
+
+@pytest.fixture
+def zarr_server(tmp_path, monkeypatch):
+    """A real HTTP server on 127.0.0.1 serving tmp_path, with an OME-Zarr 0.5 image in it."""
+    from napari_lightmic.reading import remote
+    from tests.http_server import serve
+    from tests.reading.zarr_fixtures import write_ome_zarr
+
+    data = write_ome_zarr(tmp_path / "image.ome.zarr", "0.5")
+    monkeypatch.setattr(remote, "HTTP_TIMEOUT", 2.0)
+    with serve(tmp_path) as base:
+        yield base, data

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from napari.utils.notifications import notification_manager
 
 from napari_lightmic._napari.view import view
 from napari_lightmic.synthetic import write_ome_tiff
@@ -13,14 +12,6 @@ PLUGIN = "napari-lightmic"
 
 def colormap_rgb(layer):
     return tuple(np.round(np.asarray(layer.colormap.colors[-1][:3]) * 255).astype(int))
-
-
-@pytest.fixture
-def notifications():
-    seen = []
-    notification_manager.notification_ready.connect(seen.append)
-    yield seen
-    notification_manager.notification_ready.disconnect(seen.append)
 
 
 def test_multichannel_czi_layers(make_napari_viewer):

@@ -71,3 +71,12 @@ def test_tile_scan_offsets_come_from_stage_positions():
     tiles["pos_y"] = tiles["pos_x"] = 0
     offsets = _tile_offsets(image, "MYX")
     assert not offsets.placed_by_stage and offsets[3] == (512, 512)
+
+
+def test_pixels_stay_in_the_file_until_a_plane_is_read():
+    """The lazy array keeps reading the memory-mapped file; it holds no copy of the image."""
+    scene = open_image(real_file("lif/testdata_2channel_xz.lif")).scene("xz")
+    graph = dict(scene.data.__dask_graph__())
+    copies = [v for v in graph.values()
+              if isinstance(v, np.ndarray) and getattr(v, "filename", None) is None and v.size > 1]
+    assert not copies

@@ -34,3 +34,12 @@ def test_a_region_reads_only_the_tiles_it_covers():
     assert tiles.read == {0}
     mosaic[0, 60:70, 60:70]
     assert tiles.read == {0, 1, 3, 4}
+
+
+def test_rgb_tiles_keep_their_samples():
+    tiles = np.zeros((2, 1, 10, 12, 3), np.uint8)
+    tiles[1, ..., 2] = 200
+    mosaic = TileMosaic(tiles, [(0, 0), (0, 12)], samples=True)
+    assert mosaic.shape == (1, 10, 24, 3)
+    out = np.asarray(mosaic.to_dask())
+    assert out[0, 5, 20].tolist() == [0, 0, 200] and out[0, 5, 2].tolist() == [0, 0, 0]

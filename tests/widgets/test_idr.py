@@ -2,14 +2,12 @@ import pytest
 
 from napari_lightmic.reading import remote
 from napari_lightmic.widgets.idr import OpenFromIDR
-from tests._napari.test_reader import notifications  # noqa: F401  (fixture)
-from tests.reading.test_remote import server  # noqa: F401  (fixture)
 from tests.reading.zarr_fixtures import write_ome_zarr
 
 
-def test_open_from_idr_loads_off_the_main_thread(make_napari_viewer, qtbot, server,  # noqa: F811
+def test_open_from_idr_loads_off_the_main_thread(make_napari_viewer, qtbot, zarr_server,
                                                  tmp_path):
-    base, _ = server
+    base, _ = zarr_server
     write_ome_zarr(tmp_path / "777.ome.zarr", "0.5")
     viewer = make_napari_viewer()
     widget = OpenFromIDR(viewer)
@@ -21,7 +19,7 @@ def test_open_from_idr_loads_off_the_main_thread(make_napari_viewer, qtbot, serv
     assert "1 scene" in widget.status.value
 
 
-def test_bad_id_is_reported_not_raised(make_napari_viewer, notifications):  # noqa: F811
+def test_bad_id_is_reported_not_raised(make_napari_viewer, notifications):
     viewer = make_napari_viewer()
     widget = OpenFromIDR(viewer)
     widget.image_id.value = "not-a-number"

@@ -37,6 +37,8 @@ def representative_plane(scene: Scene, channel: int):
 def estimate_contrast(scene: Scene, channel: int) -> tuple[float, float]:
     """0.1 and 99.9 percentiles of a downsampled representative plane of one channel."""
     plane = np.asarray(representative_plane(scene, channel))
+    if plane.dtype.kind == "f":
+        plane = plane[np.isfinite(plane)]
     if plane.size == 0:
         return (0.0, 1.0)
     lo, hi = (float(v) for v in np.percentile(plane, (0.1, 99.9)))

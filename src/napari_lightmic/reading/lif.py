@@ -62,9 +62,12 @@ def _scene(path: str, image, index: int) -> Scene:
         order = "M" + "".join(a for a in file_dims if a not in "MYXS") + "YX"
         order += "S" if "S" in file_dims else ""
         raw = raw.transpose([file_dims.index(a) for a in order])
-        data, file_dims = TileMosaic(raw, offsets).to_dask(), order[1:]
+        data = TileMosaic(raw, offsets, samples="S" in order).to_dask()
+        file_dims = order[1:]
     elif isinstance(raw, np.ndarray):
-        data = da.from_array(raw, chunks=_plane_chunks(file_dims, image.shape), name=False)
+        data = da.from_array(MappedArray(raw), chunks=_plane_chunks(file_dims, image.shape),
+                             asarray=False, fancy=False, name=False,
+                             meta=np.empty((0,) * raw.ndim, dtype=raw.dtype))
     else:
         data = raw
 
@@ -145,6 +148,18 @@ def _tile_offsets(image, file_dims: str) -> TileOffsets | None:
         for fy, fx in zip(tiles["field_y"], tiles["field_x"]):
             out.append((int(fy) * height, int(fx) * width))
     return out
+
+
+class MappedArray:
+    """A memory map behind an array interface without `copy`, so dask keeps it mapped
+    (given the memmap itself, dask copies it into memory)."""
+
+    def __init__(self, mapped: np.ndarray):
+        self.mapped = mapped
+        self.shape, self.dtype, self.ndim = mapped.shape, mapped.dtype, mapped.ndim
+
+    def __getitem__(self, key):
+        return np.array(self.mapped[key])
 
 
 def _plane_chunks(dims: str, shape) -> tuple[int, ...]:

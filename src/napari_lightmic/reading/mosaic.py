@@ -9,19 +9,22 @@ CHUNK_XY = 2048
 
 
 class TileMosaic:
-    """Array-like stitching of `tiles` (M, ..., TY, TX) at `offsets` [(y, x), ...] in pixels.
+    """Array-like stitching of `tiles` (M, ..., TY, TX[, S]) at `offsets` [(y, x), ...] in
+    pixels; `samples` says the last axis holds RGB samples.
 
     Later tiles are drawn over earlier ones where they overlap; gaps are zero.
     """
 
-    def __init__(self, tiles, offsets):
+    def __init__(self, tiles, offsets, samples: bool = False):
         offsets = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
         offsets -= offsets.min(axis=0)
-        self.tiles, self.offsets = tiles, offsets
-        self.tile_shape = tuple(tiles.shape[-2:])
+        self.tiles, self.offsets, self.samples = tiles, offsets, samples
+        yx = slice(-3, -1) if samples else slice(-2, None)
+        self.tile_shape = tuple(tiles.shape[yx])
         height = int(offsets[:, 0].max()) + self.tile_shape[0]
         width = int(offsets[:, 1].max()) + self.tile_shape[1]
-        self.shape = tuple(tiles.shape[1:-2]) + (height, width)
+        tail = (tiles.shape[-1],) if samples else ()
+        self.shape = tuple(tiles.shape[1:yx.start]) + (height, width) + tail
         self.dtype = np.dtype(tiles.dtype)
         self.ndim = len(self.shape)
 
@@ -30,22 +33,31 @@ class TileMosaic:
         key = key + (slice(None),) * (self.ndim - len(key))
         squeeze = tuple(i for i, k in enumerate(key) if isinstance(k, (int, np.integer)))
         key = tuple(slice(k, k + 1) if i in squeeze else k for i, k in enumerate(key))
+        tail = key[-1:] if self.samples else ()
+        key = key[:-1] if self.samples else key
         lead = key[:-2]
-        ys = range(*key[-2].indices(self.shape[-2]))
-        xs = range(*key[-1].indices(self.shape[-1]))
-        lead_shape = [len(range(*k.indices(n))) for k, n in zip(lead, self.shape[:-2])]
-        out = np.zeros(lead_shape + [len(ys), len(xs)], dtype=self.dtype)
+        ys = range(*key[-2].indices(self.shape[len(lead)]))
+        xs = range(*key[-1].indices(self.shape[len(lead) + 1]))
+        lead_shape = [len(range(*k.indices(n))) for k, n in zip(lead, self.shape)]
+        tail_shape = [len(range(*tail[0].indices(self.shape[-1])))] if tail else []
+        out = np.zeros(lead_shape + [len(ys), len(xs)] + tail_shape, dtype=self.dtype)
         th, tw = self.tile_shape
         for m, (oy, ox) in enumerate(self.offsets):
             y0, y1 = max(ys.start, oy), min(ys.stop, oy + th)
             x0, x1 = max(xs.start, ox), min(xs.stop, ox + tw)
             if y0 >= y1 or x0 >= x1:
                 continue
-            region = self.tiles[(m, *lead, slice(y0 - oy, y1 - oy), slice(x0 - ox, x1 - ox))]
-            out[..., y0 - ys.start:y1 - ys.start, x0 - xs.start:x1 - xs.start] = region
+            region = self.tiles[(m, *lead, slice(y0 - oy, y1 - oy), slice(x0 - ox, x1 - ox),
+                                 *tail)]
+            window = (Ellipsis, slice(y0 - ys.start, y1 - ys.start),
+                      slice(x0 - xs.start, x1 - xs.start)) + ((slice(None),) if tail else ())
+            out[window] = region
         return out.squeeze(axis=squeeze) if squeeze else out
 
     def to_dask(self) -> da.Array:
-        chunks = (1,) * (self.ndim - 2) + tuple(min(CHUNK_XY, n) for n in self.shape[-2:])
+        n_lead = self.ndim - 2 - (1 if self.samples else 0)
+        yx = self.shape[n_lead:n_lead + 2]
+        chunks = (1,) * n_lead + tuple(min(CHUNK_XY, n) for n in yx)
+        chunks += (self.shape[-1],) if self.samples else ()
         return da.from_array(self, chunks=chunks, asarray=False, fancy=False, name=False,
                              meta=np.empty((0,) * self.ndim, dtype=self.dtype))
