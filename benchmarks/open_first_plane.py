@@ -144,7 +144,7 @@ def main() -> None:
                 r = measure(method, path)
                 rows.append((path.name, f"{path.stat().st_size / 1e6:.0f} MB", method, r))
                 print(rows[-1], file=sys.stderr)
-    print(f"| file | size | method | first plane (s) | peak RSS (MB) |")
+    print("| file | size | method | first plane (s) | peak RSS (MB) |")
     print("|---|---|---|---|---|")
     for name, size, method, r in rows:
         if "error" in r:
