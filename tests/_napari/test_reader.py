@@ -167,3 +167,12 @@ def test_only_bigdataviewer_xml_is_claimed(tmp_path):
     other.write_text("<config/>")
     assert get_reader(str(other)) is None
     assert get_reader(str(real_file("hdf5/bdv/demoSlice.xml"))) is not None
+
+
+def test_float_image_with_nan_opens(make_napari_viewer, tmp_path):
+    data = np.random.default_rng(0).random((2, 32, 32)).astype(np.float32)
+    data[0, :4] = np.nan
+    path = write_ome_tiff(tmp_path / "ratio.ome.tif", data, axes="CYX", physical=(1, 1, 1))
+    layers = make_napari_viewer().open(path, plugin=PLUGIN)
+    low, high = layers[0].contrast_limits
+    assert np.isfinite([low, high]).all() and 0 <= low < high <= 1

@@ -72,7 +72,20 @@ def test_truncated_vendor_files_are_refused_at_open(tmp_path, relpath):
     content = real_file(relpath).read_bytes()
     path = tmp_path / real_file(relpath).name
     path.write_bytes(content[: len(content) * 9 // 10])
-    expect_error(path)
+    expect_error(path, "truncated" if not relpath.endswith(".nd2") else "ND2")
+
+
+@pytest.mark.parametrize("kind", ["ome", "imagej", "plain"])
+def test_truncated_stacks_are_refused_not_shown_as_one_plane(tmp_path, kind):
+    import tifffile
+
+    path = tmp_path / ("stack.ome.tif" if kind == "ome" else "stack.tif")
+    options = {"ome": {"ome": True}, "imagej": {"imagej": True}, "plain": {}}[kind]
+    tifffile.imwrite(path, np.ones((20, 64, 64), np.uint16), metadata={"axes": "ZYX"},
+                     **options)
+    content = path.read_bytes()
+    path.write_bytes(content[: len(content) // 2])
+    expect_error(path, "truncated")
 
 
 def test_xml_with_entities_is_refused(tmp_path):
@@ -89,11 +102,20 @@ def test_xml_with_entities_is_refused(tmp_path):
 
 
 def test_vendor_files_are_not_modified(tmp_path):
+    """Writable copies (the shared originals are read-only) keep their bytes and times."""
     import hashlib
+    import os
+    import shutil
 
-    for relpath in ("czi/DAPI_GFP.czi", "lif/testdata_2channel_xz.lif", "nd2/example-zstack.nd2"):
-        path = real_file(relpath)
-        before = hashlib.sha256(path.read_bytes()).hexdigest()
+    for relpath in ("czi/DAPI_GFP.czi", "lif/testdata_2channel_xz.lif", "nd2/example-zstack.nd2",
+                    "lsm/test.lsm", "ims/Minimal_IMS_File.ims"):
+        path = tmp_path / real_file(relpath).name
+        shutil.copyfile(real_file(relpath), path)
+        os.chmod(path, 0o644)
+        before = (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
         source = open_image(path)
-        np.asarray(source.scenes[0].data[(0,) * (source.scenes[0].data.ndim - 2)])
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+        scene = source.scenes[0]
+        np.asarray(scene.data[(0,) * (scene.data.ndim - 2)])
+        source.close()
+        after = (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
+        assert after == before, relpath

@@ -57,10 +57,19 @@ def test_mosaic_is_stitched_at_recorded_positions(mosaic_czi):
     assert plane[60, 60] == tile_values(1, 1, 2, 3)[0, 0]
 
 
-def test_a_region_reads_only_its_chunk(mosaic_czi):
+def test_a_region_reads_only_its_chunk(mosaic_czi, monkeypatch):
+    from napari_lightmic.reading.czi import CziHandle
+
+    asked = []
+    read = CziHandle.read
+    monkeypatch.setattr(CziHandle, "read", lambda self, **kw: asked.append(kw) or read(self, **kw))
+    monkeypatch.setattr("napari_lightmic.reading.czi.CHUNK_XY", 16)
     scene = open_image(mosaic_czi).scenes[1]
     region = np.asarray(scene.data[0, 0, 0, 4:10, 5:9])
     assert region.shape == (6, 4) and (region == 7).all()
+    # One 16 x 16 chunk of one plane, at the scene's place in the file.
+    assert [(kw["roi"], kw["plane"]) for kw in asked] == [((1000, 500, 16, 16),
+                                                         {"T": 0, "C": 0, "Z": 0})]
 
 
 def test_missing_scaling_degrades_to_unknown(tmp_path):
@@ -114,3 +123,45 @@ def test_large_mosaics_get_downsampled_levels(mosaic_czi, monkeypatch):
     # Each corner of the half-size level still shows its own tile.
     assert half[0, 0] == tile_values(1, 1, 2, 0)[0, 0]
     assert half[59, 59] == tile_values(1, 1, 2, 3)[0, 0]
+
+
+def test_axes_that_do_not_start_at_zero(tmp_path):
+    path = tmp_path / "zrange.czi"
+    with pyczi.create_czi(str(path), exist_ok=True) as czi:
+        for z in (2, 3):
+            czi.write(np.full((8, 8, 1), z * 10, np.uint16), plane={"Z": z, "C": 0})
+    scene = open_image(path).scenes[0]
+    assert scene.sizes["Z"] == 2
+    assert np.asarray(scene.data[0, 0, :, 0, 0]).tolist() == [20, 30]
+
+
+def test_channels_of_different_pixel_types(tmp_path):
+    path = tmp_path / "mixed.czi"
+    with pyczi.create_czi(str(path), exist_ok=True) as czi:
+        czi.write(np.full((8, 8, 3), 50, np.uint8), plane={"C": 0})
+        czi.write(np.full((8, 8, 1), 3000, np.uint16), plane={"C": 1})
+    scene = open_image(path).scenes[0]
+    assert scene.dtype == "uint16" and scene.rgb
+    assert np.asarray(scene.data[0, :, 0, 0, 0]).tolist() == [[50] * 3, [3000] * 3]
+
+
+def test_rgb_czi_reads_red_green_blue(tmp_path):
+    path = tmp_path / "rgb.czi"
+    bgr = np.zeros((8, 8, 3), np.uint8)
+    bgr[..., 0], bgr[..., 2] = 10, 200  # blue 10, red 200 in libCZI's BGR order
+    with pyczi.create_czi(str(path), exist_ok=True) as czi:
+        czi.write(bgr, plane={"C": 0})
+    scene = open_image(path).scenes[0]
+    assert scene.dims == "TCZYXS"
+    assert np.asarray(scene.data[0, 0, 0, 0, 0]).tolist() == [200, 0, 10]
+
+
+def test_close_releases_the_file():
+    import psutil
+
+    path = real_file("czi/DAPI_GFP.czi")
+    source = open_image(path)
+    np.asarray(source.scenes[0].data[0, 0, 0])
+    assert any(f.path == str(path) for f in psutil.Process().open_files())
+    source.close()
+    assert not any(f.path == str(path) for f in psutil.Process().open_files())

@@ -100,3 +100,31 @@ def test_subifd_pyramid_levels_are_read(tmp_path):
     assert [level.shape[-2:] for level in scene.levels] == [(512, 512), (256, 256), (128, 128)]
     np.testing.assert_array_equal(np.asarray(scene.pyramid[1][0, 1, 0]), base[1, ::4, ::4])
     assert scene.data.chunksize[-2:] == (128, 128)
+
+
+def test_ome_xml_breaking_the_schema_is_read_leniently(tmp_path):
+    path = tmp_path / "sloppy.ome.tif"
+    tifffile.imwrite(path, np.ones((2, 16, 16), np.uint16), ome=True,
+                     metadata={"axes": "CYX", "PhysicalSizeX": 0, "PhysicalSizeY": 0.5,
+                               "PhysicalSizeYUnit": "um", "Channel": {"Name": ["a", "b"]}})
+    scene = open_image(path).scenes[0]
+    assert scene.channel_names == ["a", "b"]
+    assert scene.physical_pixel_sizes["X"] is None  # 0 is no size
+    assert scene.physical_pixel_sizes["Y"] == 0.5
+    assert any("OME schema" in note for note in scene.notes)
+
+
+@pytest.mark.parametrize("name", ["grey-alpha.png", "two-samples.tif"])
+def test_samples_that_are_not_rgb_become_channels(tmp_path, name):
+    from PIL import Image
+
+    data = np.zeros((20, 30, 2), np.uint8)
+    data[..., 1] = 255
+    path = tmp_path / name
+    if name.endswith(".png"):
+        Image.fromarray(data, mode="LA").save(path)
+    else:
+        tifffile.imwrite(path, data, photometric="minisblack", extrasamples=[0])
+    scene = open_image(path).scenes[0]
+    assert scene.dims == "TCZYX" and scene.sizes["C"] == 2 and not scene.rgb
+    assert np.asarray(scene.data[0, 1, 0]).min() == 255

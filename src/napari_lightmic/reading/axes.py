@@ -18,6 +18,11 @@ def canonical(data: da.Array, axes: str) -> tuple[da.Array, str]:
     for axis in "TCZ":
         if axis not in axes:
             data, axes = data[None], axis + axes
+    if "S" in axes and data.shape[axes.index("S")] not in (3, 4):
+        # Samples that are not RGB(A) (grey + alpha, two-sample TIFFs) are channels.
+        if data.shape[axes.index("C")] == 1:
+            data = data[(slice(None),) * axes.index("C") + (0,)]
+            axes = axes.replace("C", "").replace("S", "C")
     extras = [a for a in axes if a not in CANONICAL]
     order = "".join(extras) + "".join(a for a in CANONICAL if a in axes)
     return data.transpose([axes.index(a) for a in order]), order

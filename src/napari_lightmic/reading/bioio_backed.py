@@ -13,6 +13,7 @@ import warnings
 from ..colors import complete_colors, parse_color
 from ..formats import FileFormat
 from ..model import Channel, ImageSource, Scene
+from .axes import canonical
 
 # The bioio plugin that reads each format; pinned so the generic fallbacks never guess.
 READERS = {
@@ -57,8 +58,7 @@ def _ome_or_none(image):
 
 
 def _scene(image, index: int, scene_id: str, ome, path: str) -> Scene:
-    dims = image.dims.order
-    data = image.dask_data
+    data, dims = canonical(image.dask_data, image.dims.order)
     sizes = dict(zip(dims, data.shape))
     pps = image.physical_pixel_sizes
     physical = {"Z": pps.Z, "Y": pps.Y, "X": pps.X}

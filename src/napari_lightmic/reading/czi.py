@@ -55,13 +55,17 @@ class CziHandle:
                 self._reader = pyczi.CziReader(self.path)
             return self._reader.read(**kwargs)
 
+    def close(self) -> None:
+        with self._lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+
     def __del__(self):
-        reader = getattr(self, "_reader", None)
-        if reader is not None:
-            try:
-                reader.close()
-            except Exception:
-                pass
+        try:
+            self.close()
+        except Exception:
+            pass
 
 
 class CziSceneArray:
@@ -71,10 +75,10 @@ class CziSceneArray:
     subblocks where there are some, else by scaling the full-resolution tiles.
     """
 
-    def __init__(self, handle, scene, rect, dims, shape, dtype, pixel_type, factor=1):
+    def __init__(self, handle, scene, rect, dims, shape, dtype, pixel_types, starts, factor=1):
         self.handle, self.scene, self.rect = handle, scene, rect
         self.dims, self.dtype = dims, np.dtype(dtype)
-        self.pixel_type, self.factor = pixel_type, factor
+        self.pixel_types, self.starts, self.factor = pixel_types, starts, factor
         ys, xs = dims.index("Y"), dims.index("X")
         shape = list(shape)
         shape[ys], shape[xs] = shape[ys] // factor, shape[xs] // factor
@@ -93,12 +97,14 @@ class CziSceneArray:
         roi = (self.rect[0] + xs.start * f, self.rect[1] + ys.start * f, len(xs) * f, len(ys) * f)
         zoom = None if f == 1 else 1.0 / f
         for idx in np.ndindex(*[len(by_axis[a]) for a in plane_axes]):
-            plane = {a: by_axis[a][i] for a, i in zip(plane_axes, idx)}
+            plane = {a: by_axis[a][i] + self.starts.get(a, 0) for a, i in zip(plane_axes, idx)}
+            pixel_type = self.pixel_types[plane.get("C", self.starts.get("C", 0))]
             tile = self.handle.read(roi=roi, plane=plane, scene=self.scene,
-                                    pixel_type=self.pixel_type, zoom=zoom)
+                                    pixel_type=pixel_type, zoom=zoom)
             tile = _fit(tile, len(ys), len(xs))
             if "S" in self.dims:
-                tile = tile[..., ::-1]  # BGR -> RGB
+                # BGR -> RGB; a grey channel among colour ones is shown grey
+                tile = tile[..., ::-1] if tile.shape[2] == 3 else np.repeat(tile, 3, axis=2)
                 tile = tile[:, :, by_axis["S"].start:by_axis["S"].stop]
             else:
                 tile = tile[..., 0]
@@ -179,12 +185,18 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
             rects = {}
         if not rects:
             rects = {None: czi.total_bounding_rectangle_no_pyramid}
-        pixel_types = czi.pixel_types
         xml = parse_xml(czi.raw_metadata)
-        tiles = _tiles_per_scene(czi)
+        tiles, starts = _survey(czi)
+        first_c = starts.get("C", 0)
+        n_c = bbox["C"][1] - bbox["C"][0]
+        pixel_types = {c: czi.get_channel_pixel_type(c) for c in range(first_c, first_c + n_c)}
 
-    pixel_type = pixel_types.get(0) or next(iter(pixel_types.values()), "Gray16")
-    dtype, samples = _DTYPES.get(pixel_type, (np.uint16, 1))
+    # Channels may differ in pixel type: one dtype holds them all, colour wins over grey.
+    known = {c: t for c, t in pixel_types.items() if t in _DTYPES} or {first_c: "Gray16"}
+    pixel_types = {c: known.get(c, next(iter(known.values()))) for c in pixel_types} or known
+    kinds = [_DTYPES[t] for t in pixel_types.values()]
+    dtype = np.result_type(*[k[0] for k in kinds])
+    samples = max(k[1] for k in kinds)
     sizes = {a: bbox[a][1] - bbox[a][0] for a in bbox if a not in ("X", "Y")}
     extra = [a for a in EXTRA_AXES if sizes.get(a, 1) > 1]
     dims = "".join(extra) + "TCZYX" + ("S" if samples == 3 else "")
@@ -200,7 +212,7 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
         shape = shape + ((3,) if samples == 3 else ())
         def level(factor, shape=shape, scene_id=scene_id, rect=rect):
             return _as_dask(CziSceneArray(handle, scene_id, (rect.x, rect.y), dims, shape, dtype,
-                                          pixel_type, factor))
+                                          pixel_types, starts, factor))
 
         data = level(1)
         pyramid = [level(f) for f in pyramid_factors(rect.h, rect.w)]
@@ -225,7 +237,8 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
         if physical.get("X") is None:
             scene.notes.append("The file records no pixel size: scale is in pixels.")
         scenes.append(scene)
-    return ImageSource(path=path, format=fmt, scenes=scenes, reader="pylibCZIrw")
+    return ImageSource(path=path, format=fmt, scenes=scenes, reader="pylibCZIrw",
+                       handles=[handle])
 
 
 def _stem(path: str) -> str:
@@ -290,18 +303,27 @@ def _scene_names(xml) -> dict[int | None, str]:
     return out
 
 
-def _tiles_per_scene(czi) -> dict[int | None, int]:
-    """Layer-0 tiles of the first plane, per scene."""
-    seen: Counter = Counter()
+def _survey(czi) -> tuple[dict[int | None, int], dict[str, int]]:
+    """Layer-0 tiles of the first plane per scene, and where each axis starts.
 
-    def count(_index, info):
-        coord = info.coordinate.to_dict() if hasattr(info.coordinate, "to_dict") else {}
-        if info.get_zoom() < 0.99:
-            return True
-        if any(coord.get(a, 0) != 0 for a in ("C", "T", "Z", "H", "R", "I", "V", "B")):
-            return True
-        seen[coord.get("S")] += 1
+    An axis need not start at 0 (a Z range 2..3 is stored as Z=2, Z=3); libCZI's bounding
+    box gives only its size, so the start comes from the subblocks themselves.
+    """
+    coords = []
+
+    def collect(_index, info):
+        if info.get_zoom() >= 0.99:
+            coords.append(info.coordinate.to_dict())
         return True
 
-    czi.enumerate_subblocks(count)
-    return dict(seen)
+    czi.enumerate_subblocks(collect)
+    starts: dict[str, int] = {}
+    for coord in coords:
+        for axis, value in coord.items():
+            if axis != "S":
+                starts[axis] = min(starts.get(axis, value), value)
+    seen: Counter = Counter()
+    for coord in coords:
+        if all(coord.get(a, 0) == v for a, v in starts.items()):
+            seen[coord.get("S")] += 1
+    return dict(seen), starts

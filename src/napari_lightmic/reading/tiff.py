@@ -9,6 +9,8 @@ is one stored page or tile.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 
 import dask.array as da
@@ -26,8 +28,12 @@ UNIT_TO_UM = {"µm": 1.0, "um": 1.0, "micron": 1.0, "microns": 1.0, "nm": 1e-3, 
 def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
     import tifffile
 
-    tif = tifffile.TiffFile(path, mode="rb")
+    with _logged_errors() as problems:
+        tif = tifffile.TiffFile(path, mode="rb")
+        _ = tif.series, tif.is_ome  # tifffile reports damage while parsing these
     try:
+        if problems:
+            raise ValueError(f"truncated: {problems[0]}")
         if tif.is_ome:
             refuse_dtd(tif.pages.first.description, "the OME-XML")
         kind = tif.series[0].kind if tif.series else ""
@@ -51,6 +57,26 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
             scene.name = stem if len(scenes) == 1 else f"{stem} #{scene.index + 1}"
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="tifffile",
                        ome_factory=(lambda: ome) if ome is not None else None, handles=[tif])
+
+
+@contextlib.contextmanager
+def _logged_errors():
+    """Errors tifffile logs instead of raising: invalid page offsets of a cut file and such."""
+    problems: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            message = record.getMessage()
+            if record.levelno >= logging.ERROR and ("invalid" in message or "corrupt" in message):
+                problems.append(message.split("> ", 1)[-1])
+
+    handler = Collect()
+    logger = logging.getLogger("tifffile")
+    logger.addHandler(handler)
+    try:
+        yield problems
+    finally:
+        logger.removeHandler(handler)
 
 
 def _check_extent(tif) -> None:
@@ -105,45 +131,88 @@ def _scene(index, name, data, dims, physical, channels) -> Scene:
 
 
 def _ome(tif):
+    """Scenes from the OME-XML; a document that breaks the schema is read leniently."""
     import ome_types
+    from pydantic import ValidationError
 
-    ome = ome_types.from_xml(tif.ome_metadata)
+    try:
+        ome = ome_types.from_xml(tif.ome_metadata)
+        images, note = [_image_info(image) for image in ome.images], None
+    except ValidationError as err:
+        ome, images = None, _lenient_image_info(tif.ome_metadata)
+        note = (f"The OME-XML does not follow the OME schema ({err.error_count()} problem(s)); "
+                "it was read leniently and values it gets wrong are unknown.")
     scenes = []
     for index, series in enumerate(tif.series):
-        image = ome.images[index] if index < len(ome.images) else None
+        info = images[index] if index < len(images) else {"name": None, "sizes": {},
+                                                         "channels": []}
         data, dims = canonical(series_dask(series), series.axes)
-        pyramid = [canonical(series_dask(series, level), series.axes)[0]
-                   for level in range(1, len(series.levels))]
-        pixels = image.pixels if image is not None else None
-        physical = {"Z": None, "Y": None, "X": None}
-        if pixels is not None:
-            for axis in "ZYX":
-                unit = getattr(pixels, f"physical_size_{axis.lower()}_unit", None)
-                physical[axis] = _um(getattr(pixels, f"physical_size_{axis.lower()}"),
-                                     getattr(unit, "value", unit))
+        physical = {axis: _um(*info["sizes"].get(axis, (None, None))) for axis in "ZYX"}
         n = dict(zip(dims, data.shape)).get("C", 1)
-        chans = list(pixels.channels) if pixels is not None else []
-        if len(chans) != n:
-            chans = []
-        colors = [None] * n
-        if chans:
-            all_white = all(c.color.as_rgb_tuple()[:3] == (255, 255, 255) for c in chans)
-            colors = [None if all_white and n > 1 else parse_color(c.color.as_rgb_tuple()[:3])
-                      for c in chans]
-        emissions = [c.emission_wavelength for c in chans] or [None] * n
+        chans = info["channels"] if len(info["channels"]) == n else [{}] * n
+        rgbs = [c.get("rgb") for c in chans]
+        all_white = n > 1 and all(rgb in (None, (255, 255, 255)) for rgb in rgbs)
+        colors = [None if all_white or rgb is None else parse_color(rgb) for rgb in rgbs]
+        emissions = [c.get("emission") for c in chans]
         colors = complete_colors(colors, emissions)
-        channels = [
-            Channel(name=(chans[i].name if chans and chans[i].name else f"Channel {i}"),
-                    color=colors[i], emission_nm=emissions[i],
-                    excitation_nm=chans[i].excitation_wavelength if chans else None,
-                    fluor=chans[i].fluor if chans else None)
-            for i in range(n)
-        ]
-        name = (image.name if image is not None else None) or series.name or ""
-        scene = _scene(index, name, data, dims, physical, channels)
-        scene.pyramid = pyramid
+        channels = [Channel(name=c.get("name") or f"Channel {i}", color=colors[i],
+                            emission_nm=emissions[i], excitation_nm=c.get("excitation"),
+                            fluor=c.get("fluor")) for i, c in enumerate(chans)]
+        scene = _scene(index, info["name"] or series.name or "", data, dims, physical, channels)
+        scene.pyramid = [canonical(series_dask(series, level), series.axes)[0]
+                         for level in range(1, len(series.levels))]
+        if note:
+            scene.notes.append(note)
         scenes.append(scene)
     return scenes, ome
+
+
+def _image_info(image) -> dict:
+    pixels = image.pixels
+    sizes = {}
+    for axis in "ZYX":
+        unit = getattr(pixels, f"physical_size_{axis.lower()}_unit", None)
+        sizes[axis] = (getattr(pixels, f"physical_size_{axis.lower()}"),
+                       getattr(unit, "value", unit))
+    channels = [{"name": c.name, "rgb": c.color.as_rgb_tuple()[:3] if c.color else None,
+                 "emission": c.emission_wavelength, "excitation": c.excitation_wavelength,
+                 "fluor": c.fluor} for c in pixels.channels]
+    return {"name": image.name, "sizes": sizes, "channels": channels}
+
+
+def _lenient_image_info(xml: str) -> list[dict]:
+    """What can be read from OME-XML that fails validation; anything unreadable is None."""
+    from .._xml import local, parse_xml
+
+    def number(value):
+        try:
+            out = float(value)
+        except (TypeError, ValueError):
+            return None
+        return out if out > 0 else None
+
+    images = []
+    for image in parse_xml(xml).iter():
+        if local(image.tag) != "Image":
+            continue
+        pixels = next((p for p in image if local(p.tag) == "Pixels"), None)
+        if pixels is None:
+            continue
+        sizes = {axis: (number(pixels.get(f"PhysicalSize{axis}")),
+                        pixels.get(f"PhysicalSize{axis}Unit", "µm")) for axis in "ZYX"}
+        channels = []
+        for ch in (c for c in pixels if local(c.tag) == "Channel"):
+            try:
+                value = int(ch.get("Color")) & 0xFFFFFFFF
+                rgb = ((value >> 24) & 255, (value >> 16) & 255, (value >> 8) & 255)
+            except (TypeError, ValueError):
+                rgb = None
+            channels.append({"name": ch.get("Name"), "rgb": rgb,
+                             "emission": number(ch.get("EmissionWavelength")),
+                             "excitation": number(ch.get("ExcitationWavelength")),
+                             "fluor": ch.get("Fluor")})
+        images.append({"name": image.get("Name"), "sizes": sizes, "channels": channels})
+    return images
 
 
 def _argb(value) -> str | None:
