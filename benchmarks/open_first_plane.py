@@ -5,7 +5,9 @@
 Makes synthetic OME-TIFFs (tiled 512 x 512, TCZYX uint16) and CZI mosaics of about 100 MB and
 2 GB, then measures, each in a fresh process so nothing is shared:
 
-  lightmic        open_image + layer data (contrast from a small plane) + the displayed plane
+  lightmic        open_image + layer data (contrast from a small plane) + the displayed plane,
+                  as the first file of a session (lazy imports of the readers included)
+  lightmic warm   the same for a second file of the session
   bioio lazy      BioImage(path).dask_data, then the same plane (bioio's default chunks)
   bioio eager     BioImage(path).data: what napari-bioio does below 4 GB
   full read       tifffile.imread / pylibCZIrw read of every plane
@@ -25,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 SIZES = {  # name: (T, C, Z, Y, X)
-    "small": (1, 2, 12, 2048, 2048),     # ~100 MB
+    "small": (1, 2, 6, 2048, 2048),      # ~100 MB
     "large": (2, 2, 64, 2048, 2048),     # ~2.1 GB
 }
 CZI_SIZES = {  # name: (C, Z, tiles_y, tiles_x) of 1024 x 1024 tiles with 10 % overlap
@@ -84,6 +86,13 @@ from pylibCZIrw import czi as pyczi
 from napari_lightmic import open_image
 from napari_lightmic._napari.layers import scene_layer_data
 import bioio_czi, bioio_ome_tiff
+if method == "lightmic warm":  # a first, different file has been opened in this session
+    from napari_lightmic.synthetic import cells, write_ome_tiff
+    import tempfile, os
+    first = write_ome_tiff(os.path.join(tempfile.mkdtemp(), "first.ome.tif"), cells((4, 64, 64)))
+    source = open_image(first)
+    scene_layer_data(source, source.scenes[0])
+    method = "lightmic"
 start = time.perf_counter()
 if method == "lightmic":
     source = open_image(path)
@@ -127,7 +136,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="small,large")
     parser.add_argument("--dir", default="/tmp/lightmic-bench")
-    parser.add_argument("--methods", default="lightmic,bioio lazy,bioio eager,full read")
+    parser.add_argument("--methods",
+                        default="lightmic,lightmic warm,bioio lazy,bioio eager,full read")
     args = parser.parse_args()
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)

@@ -64,3 +64,10 @@ def test_console_script_is_installed():
         __import__("pathlib").Path(sys.executable).with_name("lightmic"))
     result = subprocess.run([exe, "info", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "--json" in result.stdout
+
+
+def test_info_lists_resolution_levels(capsys):
+    assert main(["info", str(real_file("hdf5/bdv/demoSlice.xml")), "--json"]) == 0
+    scene = json.loads(capsys.readouterr().out)["scenes"][0]
+    assert scene["levels"] == [[1, 1, 1, 397, 580], [1, 1, 1, 99, 145]]
+    assert scene["units"] == {"Z": "pixel", "Y": "pixel", "X": "pixel"}

@@ -128,3 +128,16 @@ def test_samples_that_are_not_rgb_become_channels(tmp_path, name):
     scene = open_image(path).scenes[0]
     assert scene.dims == "TCZYX" and scene.sizes["C"] == 2 and not scene.rgb
     assert np.asarray(scene.data[0, 1, 0]).min() == 255
+
+
+def test_large_planes_without_a_pyramid_get_lazy_levels(tmp_path, monkeypatch):
+    from napari_lightmic.reading import levels
+
+    monkeypatch.setattr(levels, "PYRAMID_ABOVE", 256)
+    monkeypatch.setattr(levels, "PYRAMID_SMALLEST", 64)
+    data = np.arange(2 * 512 * 512, dtype=np.uint16).reshape(2, 512, 512)
+    path = write_ome_tiff(tmp_path / "flat.ome.tif", data, axes="CYX")
+    scene = open_image(path).scenes[0]
+    assert [level.shape[-2:] for level in scene.levels] == [(512, 512), (256, 256), (128, 128),
+                                                            (64, 64)]
+    np.testing.assert_array_equal(np.asarray(scene.pyramid[1][0, 1, 0]), data[1, ::4, ::4])

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..errors import LightmicReadError
 from ..formats import FileFormat, format_for, is_zarr_group
 from ..model import ImageSource
+from .levels import add_strided_levels
 from .remote import idr_url, is_remote
 
 # Leading bytes of each file format, to catch mis-named files before a reader does.
@@ -37,7 +38,10 @@ def open_image(path: str | os.PathLike) -> ImageSource:
             raise LightmicReadError(path, str(exc)) from exc
     fmt = format_for("remote.ome.zarr") if is_remote(path) else _check(path)
     try:
-        return _reader_for(fmt)(path, fmt)
+        source = _reader_for(fmt)(path, fmt)
+        for scene in source.scenes:
+            add_strided_levels(scene)
+        return source
     except LightmicReadError:
         raise
     except MemoryError:
