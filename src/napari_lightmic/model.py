@@ -98,6 +98,7 @@ class ImageSource:
     reader: str  # which library read the pixels
     ome_factory: Callable[[], OME] | None = field(default=None, repr=False)
     handles: list = field(default_factory=list, repr=False)  # open files the lazy data reads
+    original_metadata: str | None = field(default=None, repr=False)  # the vendor's own text
     _ome: OME | None = field(default=None, repr=False)
 
     def close(self) -> None:

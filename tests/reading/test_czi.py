@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 from pylibCZIrw import czi as pyczi
@@ -160,8 +162,13 @@ def test_close_releases_the_file():
     import psutil
 
     path = real_file("czi/DAPI_GFP.czi")
+    real = path.resolve()
+
+    def is_open():
+        return any(Path(f.path).resolve() == real for f in psutil.Process().open_files())
+
     source = open_image(path)
     np.asarray(source.scenes[0].data[0, 0, 0])
-    assert any(f.path == str(path) for f in psutil.Process().open_files())
+    assert is_open()
     source.close()
-    assert not any(f.path == str(path) for f in psutil.Process().open_files())
+    assert not is_open()

@@ -29,7 +29,8 @@ def write_ome_zarr(path, version: str, data=None) -> np.ndarray:
     store = parse_url(str(path), mode="w", fmt=fmt).store
     root = zarr.open_group(store, mode="w", zarr_format=fmt.zarr_format)
     write_image(data, root, axes=AXES, fmt=fmt, scale_factors=[2],
-                scale={"c": 1.0, "z": 2.0, "y": 0.25, "x": 0.25})
+                scale={"c": 1.0, "z": 2.0, "y": 0.25, "x": 0.25},
+                axes_units={"z": "micrometer", "y": "micrometer", "x": "micrometer"})
     if version == "0.5":
         attrs = dict(root.attrs["ome"])
         attrs["omero"] = OMERO

@@ -58,3 +58,58 @@ def _image(scene: Scene, index: int) -> ome.Image:
         metadata_only=True,
     )
     return ome.Image(id=f"Image:{index}", name=scene.name, pixels=pixels)
+
+
+ORIGINAL_METADATA_NS = "https://github.com/napari-lightmic/original-metadata"
+
+
+def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> ome.OME:
+    """The OME of written images: the source's metadata (instruments, experimenters,
+    annotations, acquisition settings) with Pixels describing what was written."""
+    base = source.ome.model_copy(deep=True)
+    out_images = []
+    for index, (scene, image) in enumerate(zip(scenes, images)):
+        original = base.images[scene.index] if scene.index < len(base.images) else None
+        sizes = dict(zip(image.dims, image.data.shape))
+        channels = []
+        for c, ch in enumerate(image.channels):
+            old = (original.pixels.channels[c] if original is not None
+                   and len(original.pixels.channels) == len(image.channels) else None)
+            fields = old.model_dump(exclude={"id", "name", "color", "samples_per_pixel"}) \
+                if old is not None else {}
+            fields.update(emission_wavelength=ch.emission_nm or fields.get("emission_wavelength"),
+                          excitation_wavelength=ch.excitation_nm
+                          or fields.get("excitation_wavelength"),
+                          fluor=ch.fluor or fields.get("fluor"))
+            channels.append(ome.Channel(id=f"Channel:{index}:{c}", name=ch.name,
+                                        color=ome.Color(ch.color), samples_per_pixel=1,
+                                        **fields))
+        physical = image.physical
+        pixels = ome.Pixels(
+            id=f"Pixels:{index}", dimension_order="XYZCT",
+            type=PIXEL_TYPES.get(str(image.data.dtype), "uint16"),
+            size_x=sizes.get("X", 1),
+            size_y=sizes.get("Y", sizes.get("Z", 1)) if "Y" in sizes else sizes.get("Z", 1),
+            size_z=sizes.get("Z", 1) if "Y" in sizes else 1,
+            size_c=sizes.get("C", 1), size_t=sizes.get("T", 1),
+            physical_size_x=physical.get("X"),
+            physical_size_y=physical.get("Y") if "Y" in sizes else physical.get("Z"),
+            physical_size_z=physical.get("Z") if "Y" in sizes else None,
+            time_increment=physical.get("T"),
+            channels=channels, metadata_only=True,
+        )
+        fields = original.model_dump(exclude={"id", "pixels", "name"}) if original else {}
+        out_images.append(ome.Image(id=f"Image:{index}", name=scene.name, pixels=pixels,
+                                    **fields))
+    base.images = out_images
+    base.creator = "napari-lightmic"
+    if source.original_metadata and not any(
+            getattr(a, "namespace", None) == ORIGINAL_METADATA_NS
+            for a in (base.structured_annotations or [])):
+        note = ome.CommentAnnotation(
+            id=f"Annotation:original-{len(base.structured_annotations or [])}",
+            namespace=ORIGINAL_METADATA_NS,
+            description=f"Original {source.format.name} metadata of {source.path}",
+            value=source.original_metadata)
+        base.structured_annotations = list(base.structured_annotations or []) + [note]
+    return base

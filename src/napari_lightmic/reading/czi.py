@@ -185,7 +185,8 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
             rects = {}
         if not rects:
             rects = {None: czi.total_bounding_rectangle_no_pyramid}
-        xml = parse_xml(czi.raw_metadata)
+        raw_xml = czi.raw_metadata
+        xml = parse_xml(raw_xml)
         tiles, starts = _survey(czi)
         first_c = starts.get("C", 0)
         n_c = bbox["C"][1] - bbox["C"][0]
@@ -238,7 +239,7 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
             scene.notes.append("The file records no pixel size: scale is in pixels.")
         scenes.append(scene)
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="pylibCZIrw",
-                       handles=[handle])
+                       handles=[handle], original_metadata=raw_xml)
 
 
 def _stem(path: str) -> str:

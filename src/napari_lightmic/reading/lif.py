@@ -32,13 +32,15 @@ def open_lif(path: str, fmt: FileFormat) -> ImageSource:
     lif = liffile.LifFile(path, mode="r")
     scenes = []
     try:
+        header = lif.xml_header()
         size = os.path.getsize(path)
         for index, image in enumerate(lif.images):
             _check_extent(image, size)
             scenes.append(_scene(path, image, index))
     finally:
         lif.close()
-    return ImageSource(path=path, format=fmt, scenes=scenes, reader="liffile")
+    return ImageSource(path=path, format=fmt, scenes=scenes, reader="liffile",
+                       original_metadata=header)
 
 
 def _check_extent(image, file_size: int) -> None:

@@ -43,9 +43,9 @@ def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
     else:
         raise ValueError("no OME-Zarr image here (no 'multiscales' or bioformats2raw layout)")
     scenes = [_scene(group, index) for index, group in enumerate(groups)]
-    ome_factory = _ome_factory(path) if "bioformats2raw.layout" in attrs else None
+    # OME/METADATA.ome.xml, where there is one; ImageSource.ome falls back when it is absent.
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="zarr",
-                       ome_factory=ome_factory)
+                       ome_factory=_ome_factory(path))
 
 
 def _scene(group, index: int) -> Scene:
@@ -67,10 +67,12 @@ def _scene(group, index: int) -> Scene:
             continue
         if axis == "T" and not meta.get("unit"):
             continue
-        physical[axis] = float(value) if value and value > 0 else None
-        if physical[axis] is not None:
-            unit = meta.get("unit")
-            units[axis] = NGFF_UNITS.get(unit, unit) if unit else ("µm" if axis in "ZYX" else "")
+        unit = meta.get("unit")
+        # A scale of 1 without a unit says nothing: the size is unknown.
+        known = value and value > 0 and (unit or value != 1.0)
+        physical[axis] = float(value) if known else None
+        if known and unit:
+            units[axis] = NGFF_UNITS.get(unit, unit)
     sizes = dict(zip(dims, levels[0].shape))
     if sizes.get("Z", 1) == 1 and not any(a["name"].upper() == "Z" for a in axes):
         physical["Z"] = None

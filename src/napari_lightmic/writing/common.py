@@ -1,0 +1,140 @@
+"""What both writers share: the 5D view of a scene, pyramid shapes, atomic targets."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import dask.array as da
+import numpy as np
+
+from ..model import Channel, Scene
+
+SMALLEST_LEVEL = 256  # pyramids go down to about this many pixels per side
+
+
+class WriteError(Exception):
+    """A write that could not be done: names the target and the cause."""
+
+    def __init__(self, path, cause: str):
+        self.path, self.cause = str(path), cause
+        super().__init__(f"{self.path}: {cause}")
+
+
+@dataclass
+class Image5D:
+    """A scene as the open formats hold it: T, C, Z, Y, X (XZ scans keep their Z, X)."""
+
+    data: da.Array
+    dims: str  # 'TCZYX', or 'TCZX' for an XZ scan
+    physical: dict[str, float | None]
+    units: dict[str, str]
+    channels: list[Channel]
+    name: str
+    notes: list[str]
+
+
+def as_5d(scene: Scene) -> Image5D:
+    """Fold further axes (Airyscan phase, lambda) into T and RGB samples into channels."""
+    data, dims = scene.data, scene.dims
+    notes: list[str] = []
+    channels = list(scene.channels)
+    if "S" in dims:
+        # RGB samples become channels named red, green, blue (each original channel's).
+        s, c = dims.index("S"), dims.index("C")
+        data = da.moveaxis(data, s, c + 1)
+        order = dims.replace("S", "")
+        shape = list(data.shape)
+        n_c, n_s = shape[c], shape[c + 1]
+        data = data.reshape(shape[:c] + [n_c * n_s] + shape[c + 2:])
+        dims = order
+        names = ("red", "green", "blue", "alpha")
+        colors = ("#FF0000", "#00FF00", "#0000FF", "#FFFFFF")
+        channels = [Channel(name=f"{ch.name} {names[k]}" if n_c > 1 else names[k].capitalize(),
+                            color=colors[k]) for ch in scene.channels for k in range(n_s)]
+        notes.append("RGB samples written as channels.")
+    extras = [a for a in dims if a not in "TCZYX"]
+    if extras:
+        order = extras + ["T"] + [a for a in dims if a not in extras and a != "T"]
+        data = data.transpose([dims.index(a) for a in order])
+        folded = len(extras) + 1
+        data = data.reshape((int(np.prod(data.shape[:folded])),) + data.shape[folded:])
+        dims = "".join(["T"] + order[folded:])
+        notes.append(f"Axes {''.join(extras)} folded into T (T runs fastest within them).")
+    canonical = "".join(a for a in "TCZYX" if a in dims)
+    if dims != canonical:  # e.g. a LIF XZ scan stepped in Y: written Z, Y, X like any stack
+        data = data.transpose([dims.index(a) for a in canonical])
+        dims = canonical
+    physical = {a: scene.physical_pixel_sizes.get(a) for a in dims if a != "C"}
+    if extras:
+        physical["T"] = None  # the folded T is no longer a time step
+    units = {a: u for a, u in scene.units.items() if a in physical and physical.get(a)}
+    return Image5D(data=data, dims=dims, physical=physical, units=units, channels=channels,
+                   name=scene.name, notes=notes)
+
+
+def level_shapes(shape: tuple[int, ...], dims: str, levels: int | None) -> list[tuple[int, ...]]:
+    """Shapes of a 2x pyramid in Y and X, down to about SMALLEST_LEVEL (or `levels` levels)."""
+    spatial = [i for i, a in enumerate(dims) if a in "YX"] or [len(dims) - 1]
+    shapes = [tuple(shape)]
+    while True:
+        last = shapes[-1]
+        if levels is not None and len(shapes) >= levels:
+            break
+        if levels is None and max(last[i] for i in spatial) <= SMALLEST_LEVEL:
+            break
+        if min(last[i] for i in spatial) < 2:
+            break
+        shapes.append(tuple((n + 1) // 2 if i in spatial else n for i, n in enumerate(last)))
+    return shapes
+
+
+def downsample(data: da.Array, dims: str) -> da.Array:
+    """Halve Y and X by 2x2 means (integers rounded), padding odd edges by repetition."""
+    axes = {i: 2 for i, a in enumerate(dims) if a in "YX"}
+    pad = [(0, n % 2 if i in axes else 0) for i, n in enumerate(data.shape)]
+    if any(p[1] for p in pad):
+        data = da.pad(data, pad, mode="edge")
+    mean = da.coarsen(np.mean, data.astype(np.float32), axes, trim_excess=True)
+    if np.issubdtype(data.dtype, np.integer):
+        info = np.iinfo(data.dtype)
+        mean = da.clip(da.round(mean), info.min, info.max)
+    return mean.astype(data.dtype)
+
+
+@contextlib.contextmanager
+def atomic_target(target: str | os.PathLike, overwrite: bool):
+    """Yield a temporary sibling to write; rename it to `target` only when writing succeeded.
+
+    An existing target is replaced only with `overwrite`; an interrupted write leaves nothing
+    at the target path (the temporary sibling is removed).
+    """
+    target = Path(target)
+    if target.exists() and not overwrite:
+        raise WriteError(target, "exists already (replace it with --overwrite)")
+    if not target.parent.is_dir():
+        raise WriteError(target, f"folder {target.parent} does not exist")
+    tmp = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
+    try:
+        yield tmp
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+            os.replace(target, old)
+            os.replace(tmp, target)
+            _remove(old)
+        else:
+            os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            _remove(tmp)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,112 @@
+import json
+
+import numpy as np
+import pytest
+import zarr
+
+from napari_lightmic import open_image
+from napari_lightmic.synthetic import write_ome_tiff
+from napari_lightmic.writing.common import WriteError
+from napari_lightmic.writing.ome_zarr import write_ome_zarr
+from tests.conftest import real_file
+
+
+@pytest.fixture
+def cells(tmp_path):
+    data = np.random.default_rng(0).integers(0, 4000, (3, 5, 600, 700), dtype=np.uint16)
+    path = write_ome_tiff(tmp_path / "cells.ome.tif", data, physical=(0.8, 0.1, 0.1))
+    return open_image(path), data
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_pixels_sizes_names_colours_survive(cells, tmp_path, version):
+    source, data = cells
+    out = write_ome_zarr(source, source.scenes, tmp_path / "cells.ome.zarr", version=version)
+    back = open_image(out).scenes[0]
+    assert back.dims == "TCZYX" and back.shape == (1, 3, 5, 600, 700)
+    np.testing.assert_array_equal(np.asarray(back.data[0]), data)
+    assert back.physical_pixel_sizes == pytest.approx({"Z": 0.8, "Y": 0.1, "X": 0.1})
+    assert back.units == {"Z": "µm", "Y": "µm", "X": "µm"}
+    assert back.channel_names == ["DAPI", "GFP", "mCherry"]
+    assert back.channel_colors == ["#0000FF", "#00FF00", "#FF00FF"]
+    # A pyramid down to about 256 px, each level half the one above.
+    assert [lvl.shape[-2:] for lvl in back.levels] == [(600, 700), (300, 350), (150, 175)]
+    # Independently of this plugin: zarr sees the NGFF layout and the codec.
+    group = zarr.open_group(str(out), mode="r")
+    attrs = dict(group.attrs["ome"]) if version == "0.5" else dict(group.attrs)
+    assert [a["name"] for a in attrs["multiscales"][0]["axes"]] == ["t", "c", "z", "y", "x"]
+    assert group["0"].metadata.zarr_format == (3 if version == "0.5" else 2)
+    assert (out / "OME" / "METADATA.ome.xml").exists()
+
+
+def test_chunks_are_a_few_megabytes_and_zstd(cells, tmp_path):
+    source, _ = cells
+    out = write_ome_zarr(source, source.scenes, tmp_path / "c.ome.zarr")
+    meta = json.loads((out / "0" / "zarr.json").read_text())
+    chunk = meta["chunk_grid"]["configuration"]["chunk_shape"]
+    assert chunk == [1, 1, 1, 600, 700] or chunk[-2:] == [1024, 1024]
+    codecs = json.dumps(meta["codecs"])
+    assert "blosc" in codecs and "zstd" in codecs
+
+
+def test_sharding_and_other_codecs(cells, tmp_path):
+    source, data = cells
+    out = write_ome_zarr(source, source.scenes, tmp_path / "s.ome.zarr", shard=True,
+                         compression="zlib")
+    meta = json.loads((out / "0" / "zarr.json").read_text())
+    assert meta["codecs"][0]["name"] == "sharding_indexed"
+    np.testing.assert_array_equal(np.asarray(open_image(out).scenes[0].data[0, 2, 4]), data[2, 4])
+
+
+def test_several_scenes_use_the_bioformats2raw_layout(tmp_path):
+    source = open_image(real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi"))
+    out = write_ome_zarr(source, source.scenes, tmp_path / "s3.ome.zarr")
+    back = open_image(out)
+    assert [s.shape for s in back.scenes] == [s.shape for s in source.scenes]
+    assert [s.name for s in back.scenes] == ["TR1", "P1", "TR2"]
+    for a, b in zip(source.scenes, back.scenes):
+        np.testing.assert_array_equal(np.asarray(a.data), np.asarray(b.data))
+    assert len(back.ome.images) == 3
+    # The vendor's own metadata is kept as an annotation of the OME-XML.
+    assert any("ImageDocument" in (a.value or "") for a in back.ome.structured_annotations)
+
+
+def test_existing_target_is_kept_unless_overwrite(cells, tmp_path):
+    source, _ = cells
+    target = tmp_path / "x.ome.zarr"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    with pytest.raises(WriteError, match="exists"):
+        write_ome_zarr(source, source.scenes, target)
+    assert (target / "keep.txt").read_text() == "mine"
+    write_ome_zarr(source, source.scenes, target, overwrite=True)
+    assert not (target / "keep.txt").exists() and (target / "0").is_dir()
+
+
+def test_a_failed_write_leaves_nothing_at_the_target(cells, tmp_path):
+    source, _ = cells
+    target = tmp_path / "broken.ome.zarr"
+
+    def fail(done, total):
+        if done > total / 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_ome_zarr(source, source.scenes, target, progress=fail)
+    assert not target.exists()
+    assert list(tmp_path.glob(".broken.ome.zarr*")) == []
+
+
+def test_rgb_and_folded_axes(tmp_path):
+    rgb = open_image(real_file("tiff/Fluorescence_RGB.tif"))
+    out = write_ome_zarr(rgb, rgb.scenes, tmp_path / "rgb.ome.zarr")
+    back = open_image(out).scenes[0]
+    assert back.channel_names == ["Red", "Green", "Blue"]
+    original = np.asarray(rgb.scenes[0].data)[0, 0, 0]
+    np.testing.assert_array_equal(np.moveaxis(np.asarray(back.data)[0, :, 0], 0, -1), original)
+    airy = open_image(real_file("czi/LSM880_AiryScan.czi"))
+    out = write_ome_zarr(airy, airy.scenes, tmp_path / "airy.ome.zarr")
+    back = open_image(out).scenes[0]
+    assert back.sizes["T"] == 32  # H folded into T, as Bio-Formats does
+    np.testing.assert_array_equal(np.asarray(back.data[5, 3, 0]),
+                                  np.asarray(airy.scenes[0].data[5, 0, 3, 0]))
