@@ -121,10 +121,10 @@ def _um(value, unit) -> float | None:
     return out if out and out > 0 else None
 
 
-def _scene(index, name, data, dims, physical, channels) -> Scene:
+def _scene(index, name, data, dims, physical, channels, recorded_z: bool = False) -> Scene:
     sizes = dict(zip(dims, data.shape))
-    if sizes.get("Z", 1) == 1:
-        physical["Z"] = None  # a single plane has no Z step
+    if sizes.get("Z", 1) == 1 and not recorded_z:
+        physical["Z"] = None  # a single plane has no Z step, unless the file states one
     units = {a: "µm" for a, v in physical.items() if v}
     return Scene(index=index, name=name, data=data, dims=dims, physical_pixel_sizes=physical,
                  units=units, channels=channels)
@@ -158,7 +158,8 @@ def _ome(tif):
         channels = [Channel(name=c.get("name") or f"Channel {i}", color=colors[i],
                             emission_nm=emissions[i], excitation_nm=c.get("excitation"),
                             fluor=c.get("fluor")) for i, c in enumerate(chans)]
-        scene = _scene(index, info["name"] or series.name or "", data, dims, physical, channels)
+        scene = _scene(index, info["name"] or series.name or "", data, dims, physical, channels,
+                       recorded_z=True)
         scene.pyramid = [canonical(series_dask(series, level), series.axes)[0]
                          for level in range(1, len(series.levels))]
         if note:

@@ -129,9 +129,8 @@ def _write_image(group, image: Image5D, scene: Scene, version, compression, leve
         previous = da.from_zarr(array)  # the next level reads what was just written
     scale0 = [image.physical.get(a) or 1.0 for a in image.dims]
     datasets = []
-    for level, shape in enumerate(shapes):
-        factors = [shapes[0][i] / shape[i] if a in "YX" else 1.0
-                   for i, a in enumerate(image.dims)]
+    for level in range(len(shapes)):
+        factors = [2.0**level if a in "YX" else 1.0 for a in image.dims]
         datasets.append({"path": str(level), "coordinateTransformations": [
             {"type": "scale", "scale": [s * f for s, f in zip(scale0, factors)]}]})
     axes = []

@@ -1,0 +1,116 @@
+"""Saving in the open formats: convert any readable file, and validate what was written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import LightmicReadError
+from ..model import ImageSource
+from .common import WriteError
+
+TARGETS = {".ome.zarr": "OME-Zarr", ".zarr": "OME-Zarr", ".ome.tif": "OME-TIFF",
+           ".ome.tiff": "OME-TIFF"}
+
+
+def target_format(path) -> str:
+    name = str(path).rstrip("/\\").lower()
+    for ext in sorted(TARGETS, key=len, reverse=True):
+        if name.endswith(ext):
+            return TARGETS[ext]
+    raise WriteError(path, "the output must end in .ome.zarr, .ome.tif or .ome.tiff")
+
+
+def write(source: ImageSource, target, scene: int | str = 0, *, ngff_version: str = "0.5",
+          compression: str | None = None, pyramid_levels: int | None = None,
+          overwrite: bool = False, shard: bool = False, progress=None,
+          attributes: dict | None = None) -> Path:
+    """Write one scene (an index or name) or every scene ("all") of an opened source."""
+    kind = target_format(target)
+    scenes = source.scenes if scene == "all" else [source.scene(scene)]
+    if Path(target).resolve() == Path(source.path).resolve():
+        raise WriteError(target, "is the source itself; a source file is never written")
+    try:
+        if kind == "OME-Zarr":
+            from .ome_zarr import write_ome_zarr
+
+            return write_ome_zarr(source, scenes, target, version=ngff_version,
+                                  compression=compression or "zstd", levels=pyramid_levels,
+                                  shard=shard, overwrite=overwrite, progress=progress,
+                                  attributes=attributes)
+        from .ome_tiff import write_ome_tiff
+
+        return write_ome_tiff(source, scenes, target, compression=compression or "zlib",
+                              levels=pyramid_levels, overwrite=overwrite, progress=progress)
+    except ValueError as exc:
+        raise WriteError(target, str(exc)) from exc
+
+
+def convert(path, target, scene: int | str = 0, **options) -> Path:
+    from ..reading import open_image
+
+    source = open_image(path)
+    try:
+        return write(source, target, scene, **options)
+    finally:
+        source.close()
+
+
+def validate(path) -> list[str]:
+    """Problems that make a file break its specification; an empty list means valid."""
+    path = Path(path)
+    if not path.exists():
+        return [f"{path}: no such file or folder"]
+    kind = target_format(path)
+    return _validate_zarr(path) if kind == "OME-Zarr" else _validate_tiff(path)
+
+
+def _validate_zarr(path: Path) -> list[str]:
+    import zarr
+    from ome_zarr_models import open_ome_zarr
+
+    from ..reading.ngff import ngff_attrs
+
+    try:
+        root = zarr.open_group(str(path), mode="r")
+    except Exception as exc:
+        return [f"not a Zarr group: {exc}"]
+    attrs = ngff_attrs(root)
+    groups = {"": root}
+    if "bioformats2raw.layout" in attrs:
+        groups = {key: root[key] for key in root.group_keys() if key.isdigit()}
+        if not groups:
+            return ["bioformats2raw layout without any image group"]
+    problems = []
+    for key, group in groups.items():
+        try:
+            open_ome_zarr(group)
+        except Exception as exc:
+            where = f"image {key}: " if key else ""
+            problems.append(where + _first_lines(exc))
+    return problems
+
+
+def _validate_tiff(path: Path) -> list[str]:
+    import ome_types
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            xml = tif.ome_metadata
+    except Exception as exc:
+        return [f"not a readable TIFF: {exc}"]
+    if not xml:
+        return ["no OME-XML in the first page's ImageDescription"]
+    try:
+        ome_types.validate_xml(xml)
+    except Exception as exc:
+        return [_first_lines(exc)]
+    return []
+
+
+def _first_lines(exc: Exception, n: int = 6) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return " / ".join(lines[:n])
+
+
+__all__ = ["convert", "validate", "write", "WriteError", "LightmicReadError", "target_format"]
