@@ -60,6 +60,20 @@ def _image(scene: Scene, index: int) -> ome.Image:
     return ome.Image(id=f"Image:{index}", name=scene.name, pixels=pixels)
 
 
+OME_LENGTH_UNITS = {"µm": "µm", "nm": "nm", "mm": "mm", "m": "m", "Å": "Å", "pixel": "pixel"}
+
+
+def _units(units: dict[str, str], has_y: bool) -> dict:
+    """OME unit fields for the sizes that have a unit OME knows."""
+    out = {}
+    stored_as = {"X": "X", "Y": "Y", "Z": "Z"} if has_y else {"X": "X", "Z": "Y"}
+    for axis, field in stored_as.items():
+        unit = OME_LENGTH_UNITS.get(units.get(axis, ""))
+        if unit:
+            out[f"physical_size_{field.lower()}_unit"] = unit
+    return out
+
+
 ORIGINAL_METADATA_NS = "https://github.com/napari-lightmic/original-metadata"
 
 
@@ -95,6 +109,7 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
             physical_size_x=physical.get("X"),
             physical_size_y=physical.get("Y") if "Y" in sizes else physical.get("Z"),
             physical_size_z=physical.get("Z") if "Y" in sizes else None,
+            **_units(image.units, "Y" in sizes),
             time_increment=physical.get("T"),
             channels=channels, metadata_only=True,
         )

@@ -121,11 +121,12 @@ def _um(value, unit) -> float | None:
     return out if out and out > 0 else None
 
 
-def _scene(index, name, data, dims, physical, channels, recorded_z: bool = False) -> Scene:
+def _scene(index, name, data, dims, physical, channels, recorded_z: bool = False,
+           units: dict | None = None) -> Scene:
     sizes = dict(zip(dims, data.shape))
     if sizes.get("Z", 1) == 1 and not recorded_z:
         physical["Z"] = None  # a single plane has no Z step, unless the file states one
-    units = {a: "µm" for a, v in physical.items() if v}
+    units = {a: (units or {}).get(a, "µm") for a, v in physical.items() if v}
     return Scene(index=index, name=name, data=data, dims=dims, physical_pixel_sizes=physical,
                  units=units, channels=channels)
 
@@ -147,7 +148,13 @@ def _ome(tif):
         info = images[index] if index < len(images) else {"name": None, "sizes": {},
                                                          "channels": []}
         data, dims = canonical(series_dask(series), series.axes)
-        physical = {axis: _um(*info["sizes"].get(axis, (None, None))) for axis in "ZYX"}
+        physical, units = {}, {}
+        for axis in "ZYX":
+            value, unit = info["sizes"].get(axis, (None, None))
+            if unit == "pixel":  # a size in pixels stays one
+                physical[axis], units[axis] = (float(value) if value else None), "pixel"
+            else:
+                physical[axis] = _um(value, unit)
         n = dict(zip(dims, data.shape)).get("C", 1)
         chans = info["channels"] if len(info["channels"]) == n else [{}] * n
         rgbs = [c.get("rgb") for c in chans]
@@ -159,7 +166,7 @@ def _ome(tif):
                             emission_nm=emissions[i], excitation_nm=c.get("excitation"),
                             fluor=c.get("fluor")) for i, c in enumerate(chans)]
         scene = _scene(index, info["name"] or series.name or "", data, dims, physical, channels,
-                       recorded_z=True)
+                       recorded_z=True, units=units)
         scene.pyramid = [canonical(series_dask(series, level), series.axes)[0]
                          for level in range(1, len(series.levels))]
         if note:

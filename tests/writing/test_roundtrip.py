@@ -1,0 +1,66 @@
+"""Every shared vendor file converted to OME-Zarr and OME-TIFF: nothing the target can hold is
+lost. Read back with this plugin and, independently, with zarr and tifffile."""
+
+import json
+
+import numpy as np
+import pytest
+import tifffile
+import zarr
+
+from napari_lightmic import open_image
+from napari_lightmic.writing import validate, write
+from napari_lightmic.writing.common import as_5d
+from tests.conftest import TESTDATA, real_file
+
+FILES = (sorted(json.loads((TESTDATA / "truth.json").read_text()))
+         if (TESTDATA / "truth.json").exists() else [])
+
+
+@pytest.mark.parametrize("relpath", FILES)
+@pytest.mark.parametrize("target", ["out.ome.zarr", "out.ome.tif"])
+def test_roundtrip(relpath, target, tmp_path):
+    source = open_image(real_file(relpath))
+    out = write(source, tmp_path / target, "all")
+    assert validate(out) == []
+    back = open_image(out)
+    assert len(back.scenes) == len(source.scenes)
+    for original, copy in zip(source.scenes, back.scenes):
+        # What a scene looks like in an open format: T, C, (Z,) Y, X (writing.common.as_5d).
+        want = as_5d(original)
+        xz_in_tiff = "Y" not in want.dims and target.endswith(".tif")
+        pixels = np.asarray(want.data)
+        got = np.asarray(copy.data)
+        # An XZ scan in OME-TIFF keeps Z as the plane's Y: OME planes are Y by X.
+        got = got[:, :, 0] if xz_in_tiff else got.reshape(pixels.shape)
+        np.testing.assert_array_equal(got, pixels)
+        assert copy.channel_names == [c.name for c in want.channels]
+        assert copy.channel_colors == [c.color for c in want.channels]
+        for axis in "XYZ":
+            size = want.physical.get(axis)
+            ours = copy.physical_pixel_sizes.get({"Y": "Z", "Z": "Y"}.get(axis, axis)
+                                                 if xz_in_tiff else axis)
+            if xz_in_tiff and axis == "Y":
+                continue  # an XZ scan has no Y size
+            unit = want.units.get(axis)
+            if unit == "pixel" and target.endswith(".zarr"):
+                # NGFF units are lengths: a size in pixels is stored without its unit, and a
+                # size of one pixel is no size at all.
+                assert ours == (None if size == 1.0 else pytest.approx(size)), axis
+                continue
+            if size is None:
+                assert ours is None, axis
+            else:
+                assert ours == pytest.approx(size, rel=1e-6), axis
+                their = {"Y": "Z", "Z": "Y"}.get(axis, axis) if xz_in_tiff else axis
+                assert copy.units.get(their) == unit, axis
+    # Independently of this plugin.
+    first = np.asarray(as_5d(source.scenes[0]).data)
+    if target.endswith(".zarr"):
+        root = zarr.open_group(str(out), mode="r")
+        array = root["0"] if "0" in root.array_keys() else root["0"]["0"]
+        np.testing.assert_array_equal(array[...].reshape(first.shape), first)
+    else:
+        with tifffile.TiffFile(out) as tif:
+            assert tif.is_ome
+            np.testing.assert_array_equal(tif.series[0].asarray().reshape(first.shape), first)
