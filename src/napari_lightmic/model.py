@@ -54,6 +54,8 @@ class Scene:
     notes: list[str] = field(default_factory=list)  # what the reader did that the user should know
     # Lower resolutions of `data` (same axes, Y and X smaller), largest first; empty if none.
     pyramid: list[da.Array] = field(default_factory=list)
+    # Label images (segmentations) belonging to this scene, by name; same axes, C of size one.
+    labels: dict[str, da.Array] = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -51,6 +51,7 @@ def scene_layer_data(source: ImageSource, scene: Scene) -> list[tuple]:
     n = scene.size("C")
     if n > 1 or not rgb:
         kwargs["channel_axis"] = dims.index("C")
+        kwargs["metadata"] = [{**metadata, "channel_index": i} for i in range(n)]
         kwargs["name"] = names
         kwargs["contrast_limits"] = contrast
         if not rgb:
@@ -66,7 +67,18 @@ def scene_layer_data(source: ImageSource, scene: Scene) -> list[tuple]:
         kwargs["name"] = names[0]
         if data.dtype.itemsize > 1:
             kwargs["contrast_limits"] = contrast[0]
-    return [(data, kwargs, "image")]
+    layers = [(data, kwargs, "image")]
+    for name, label in scene.labels.items():
+        label_data = label[(slice(None),) * scene.dims.index("C") + (0,)]
+        keep = [i for i, a in enumerate(a for a in scene.dims if a != "C") if a in dims]
+        squeeze = tuple(slice(None) if i in keep else 0 for i in range(label_data.ndim))
+        layers.append((label_data[squeeze], {
+            "name": f"{name} [{scene.name}]" if multi_scene else name,
+            "scale": scale, "units": units, "axis_labels": non_channel,
+            "translate": kwargs.get("translate", [0.0] * len(non_channel)),
+            "metadata": metadata,
+        }, "labels"))
+    return layers
 
 
 def _squeeze(scene: Scene):

@@ -80,7 +80,26 @@ def _scene(group, index: int) -> Scene:
     name = multiscale.get("name") or (group.basename if group.basename else "")
     return Scene(index=index, name=name or f"Image {index}", data=levels[0], dims=dims,
                  physical_pixel_sizes=physical, units={k: v for k, v in units.items() if v},
-                 channels=channels, pyramid=levels[1:])
+                 channels=channels, pyramid=levels[1:], labels=_labels(group))
+
+
+def _labels(group) -> dict[str, da.Array]:
+    """The full-resolution level of each NGFF label image of an image group."""
+    if "labels" not in group.group_keys():
+        return {}
+    labels_group = group["labels"]
+    out = {}
+    for name in ngff_attrs(labels_group).get("labels", []):
+        try:
+            label = labels_group[name]
+            multiscale = ngff_attrs(label)["multiscales"][0]
+            axes = "".join(a["name"].upper() if isinstance(a, dict) else a.upper()
+                           for a in multiscale["axes"])
+            out[name] = canonical(da.from_zarr(label[multiscale["datasets"][0]["path"]]),
+                                  axes)[0]
+        except (KeyError, IndexError, TypeError):
+            continue  # a broken label image is skipped; the image itself still opens
+    return out
 
 
 def _scale(dataset: dict, ndim: int) -> list[float]:

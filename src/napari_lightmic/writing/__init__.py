@@ -23,10 +23,12 @@ def target_format(path) -> str:
 def write(source: ImageSource, target, scene: int | str = 0, *, ngff_version: str = "0.5",
           compression: str | None = None, pyramid_levels: int | None = None,
           overwrite: bool = False, shard: bool = False, progress=None,
-          attributes: dict | None = None) -> Path:
+          attributes: dict | None = None, labels: dict | None = None) -> Path:
     """Write one scene (an index or name) or every scene ("all") of an opened source."""
     kind = target_format(target)
     scenes = source.scenes if scene == "all" else [source.scene(scene)]
+    if labels and kind != "OME-Zarr":
+        raise WriteError(target, "labels are written to OME-Zarr only")
     if Path(target).resolve() == Path(source.path).resolve():
         raise WriteError(target, "is the source itself; a source file is never written")
     try:
@@ -36,7 +38,7 @@ def write(source: ImageSource, target, scene: int | str = 0, *, ngff_version: st
             return write_ome_zarr(source, scenes, target, version=ngff_version,
                                   compression=compression or "zstd", levels=pyramid_levels,
                                   shard=shard, overwrite=overwrite, progress=progress,
-                                  attributes=attributes)
+                                  attributes=attributes, labels=labels)
         from .ome_tiff import write_ome_tiff
 
         return write_ome_tiff(source, scenes, target, compression=compression or "zlib",

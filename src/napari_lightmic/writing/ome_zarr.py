@@ -29,8 +29,13 @@ Progress = Callable[[int, int], None]  # (bytes written, bytes in all)
 def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version: str = "0.5",
                    compression: str = "zstd", levels: int | None = None, shard: bool = False,
                    overwrite: bool = False, progress: Progress | None = None,
-                   attributes: dict | None = None) -> Path:
-    """Write scenes of a source as one OME-Zarr (several as the bioformats2raw layout)."""
+                   attributes: dict | None = None,
+                   labels: dict[str, da.Array] | None = None) -> Path:
+    """Write scenes of a source as one OME-Zarr (several as the bioformats2raw layout).
+
+    `labels` (name -> integer array with the first image's axes but C) become NGFF labels
+    of the first image.
+    """
     import zarr
 
     from ..metadata.ome import ome_for_export
@@ -62,6 +67,8 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
             _write_image(group, image, scene, version, compression, levels, shard, advance)
             if attributes:
                 group.attrs["lightmic"] = attributes
+        if labels:
+            _write_labels(groups[0], images[0], labels, version, compression, levels, advance)
         ome = ome_for_export(source, scenes, images)
         _write_ome_xml(root, tmp, version, ome, len(images))
     return Path(target)
@@ -107,13 +114,50 @@ def chunk_shape(shape, dims: str, dtype) -> tuple[int, ...]:
 
 def _write_image(group, image: Image5D, scene: Scene, version, compression, levels, shard,
                  advance) -> None:
+    multiscale = _write_multiscale(group, image.data, image, version, compression, levels,
+                                   shard, advance, nearest=False)
+    _set_ngff(group, version, {"multiscales": [multiscale], "omero": _omero(image, scene)})
+
+
+def _write_labels(image_group, image: Image5D, labels: dict, version, compression, levels,
+                  advance) -> None:
+    """NGFF labels: integer images with the image's axes (C of size one), nearest levels."""
+    labels_group = image_group.create_group("labels")
+    names = []
+    for name, data in labels.items():
+        data = da.asarray(data)
+        while data.ndim < image.data.ndim - 1:
+            data = data[None]
+        c = image.dims.index("C")
+        data = da.expand_dims(data, c)
+        if data.shape[:c] + data.shape[c + 1:] != image.data.shape[:c] + image.data.shape[c + 1:]:
+            raise ValueError(f"labels {name!r} of shape {data.shape} do not fit the image "
+                             f"{image.data.shape}")
+        if not np.issubdtype(data.dtype, np.integer):
+            raise ValueError(f"labels {name!r} are not integers ({data.dtype})")
+        group = labels_group.create_group(name)
+        multiscale = _write_multiscale(group, data, image, version, compression, levels, False,
+                                       advance, nearest=True)
+        _set_ngff(group, version, {"multiscales": [multiscale], "image-label": {
+            "source": {"image": "../../"}, **({"version": "0.4"} if version == "0.4" else {})}})
+        names.append(name)
+    _set_ngff(labels_group, version, {"labels": names})
+
+
+def _write_multiscale(group, data5: da.Array, image: Image5D, version, compression, levels,
+                      shard, advance, nearest: bool) -> dict:
     fmt = 3 if version == "0.5" else 2
-    shapes = level_shapes(image.data.shape, image.dims, levels)
-    chunks = chunk_shape(shapes[0], image.dims, image.data.dtype)
-    arrays = []
-    previous = image.data
+    shapes = level_shapes(data5.shape, image.dims, levels)
+    chunks = chunk_shape(shapes[0], image.dims, data5.dtype)
+    previous = data5
     for level, shape in enumerate(shapes):
-        data = previous if level == 0 else downsample(previous, image.dims)
+        if level == 0:
+            data = previous
+        elif nearest:  # labels keep their values
+            data = previous[tuple(slice(None, None, 2) if a in "YX" else slice(None)
+                                  for a in image.dims)]
+        else:
+            data = downsample(previous, image.dims)
         level_chunks = tuple(min(c, n) for c, n in zip(chunks, shape))
         options = dict(_codecs(compression, fmt, data.dtype))
         if fmt == 3:
@@ -125,7 +169,6 @@ def _write_image(group, image: Image5D, scene: Scene, version, compression, leve
         array = group.create_array(str(level), shape=shape, chunks=level_chunks,
                                    dtype=data.dtype, fill_value=0, **options)
         _store_blocks(data, array, image.dims, advance)
-        arrays.append(array)
         previous = da.from_zarr(array)  # the next level reads what was just written
     scale0 = [image.physical.get(a) or 1.0 for a in image.dims]
     datasets = []
@@ -140,11 +183,12 @@ def _write_image(group, image: Image5D, scene: Scene, version, compression, leve
         if unit and image.physical.get(a):
             axis["unit"] = unit
         axes.append(axis)
+    method = "nearest" if nearest else "2x2 mean"
     multiscale = {"name": image.name, "axes": axes, "datasets": datasets,
-                  "type": "2x2 mean", "metadata": {"method": "napari_lightmic 2x2 mean"}}
+                  "type": method, "metadata": {"method": f"napari_lightmic {method}"}}
     if version == "0.4":
         multiscale["version"] = "0.4"
-    _set_ngff(group, version, {"multiscales": [multiscale], "omero": _omero(image, scene)})
+    return multiscale
 
 
 def _store_blocks(data: da.Array, array, dims: str, advance) -> None:

@@ -1,0 +1,90 @@
+"""napari layers back into the core's model, so the writers can save what the user sees."""
+
+from __future__ import annotations
+
+import dask.array as da
+import numpy as np
+
+from ..colors import hex_color
+from ..errors import LightmicReadError
+from ..formats import format_for
+from ..model import Channel, ImageSource, Scene
+
+UNIT_NAMES = {"micrometer": "µm", "nanometer": "nm", "millimeter": "mm", "meter": "m",
+              "second": "s", "millisecond": "ms"}
+
+
+def _axes(axis_labels, ndim: int) -> str:
+    labels = [str(a).upper() for a in (axis_labels or [])]
+    if len(labels) == ndim and all(len(a) == 1 and a in "TZYX" for a in labels):
+        return "".join(labels)
+    return "TZYX"[-ndim:] if ndim <= 4 else "".join(f"Q{i}" for i in range(ndim))
+
+
+def _level0(data):
+    return data[0] if isinstance(data, (list, tuple)) else data
+
+
+def source_from_layers(layer_data: list[tuple]) -> tuple[ImageSource, dict[str, da.Array]]:
+    """One scene from image layers of the same shape (each layer one channel), and labels.
+
+    `layer_data` holds napari's (data, attributes, layer_type) tuples, as npe2 writers get.
+    """
+    images = [(d, m) for d, m, kind in layer_data if kind == "image"]
+    labels = {m.get("name", f"labels{i}"): d for i, (d, m, kind) in enumerate(layer_data)
+              if kind == "labels"}
+    if not images:
+        raise LightmicReadError("layers", "no image layer to save")
+    shapes = {tuple(_level0(d).shape) for d, _ in images}
+    if len(shapes) > 1:
+        raise LightmicReadError("layers", "image layers of different shapes cannot be one "
+                                          f"image: {sorted(shapes)}")
+    first_data, first = images[0]
+    rgb = bool(first.get("rgb"))
+    ndim = _level0(first_data).ndim - (1 if rgb else 0)
+    axes = _axes(first.get("axis_labels"), ndim)
+    planes = [da.asarray(_level0(d)) for d, _ in images]
+    data = da.stack(planes, axis=0)  # C first
+    dims = "C" + axes + ("S" if rgb else "")
+    for axis in "TZ":
+        if axis not in dims:
+            data, dims = data[None], axis + dims
+    order = "".join(a for a in "TCZYXS" if a in dims)
+    data = data.transpose([dims.index(a) for a in order])
+    scale = list(first.get("scale") or [1.0] * ndim)
+    units = [str(u) for u in (first.get("units") or ["pixel"] * ndim)]
+    physical, unit_of = {"Z": None, "Y": None, "X": None}, {}
+    for axis, value, unit in zip(axes, scale, units):
+        unit = UNIT_NAMES.get(unit, unit)
+        if unit != "pixel" and value:
+            physical[axis] = float(value)
+            unit_of[axis] = unit
+    channels = []
+    for _, meta in images:
+        colormap = meta.get("colormap")
+        color = "#FFFFFF"
+        colors = (colormap.get("colors") if isinstance(colormap, dict)
+                  else getattr(colormap, "colors", None))
+        if colors is not None and len(colors):
+            r, g, b = (float(v) for v in np.asarray(colors)[-1][:3])
+            color = hex_color(r, g, b)
+        limits = meta.get("contrast_limits")
+        channels.append(Channel(name=(meta.get("name") or f"Channel {len(channels)}")
+                                .split(" [")[0],
+                                color=color,
+                                contrast_limits=tuple(float(v) for v in limits) if limits
+                                else None))
+    origin = first.get("metadata") or {}
+    path = origin.get("path") or "napari layers"
+    fmt = format_for(path) or format_for("layers.ome.zarr")
+    scene = Scene(index=0, name=origin.get("scene_name") or first.get("name") or "image",
+                  data=data, dims=order, physical_pixel_sizes=physical, units=unit_of,
+                  channels=channels)
+    source = ImageSource(path=path, format=fmt, scenes=[scene], reader="napari layers")
+    if origin.get("ome") is not None:
+        base = origin["ome"].model_copy(deep=True)
+        index = origin.get("scene_index", 0)
+        if index < len(base.images):
+            base.images = [base.images[index]]
+        source._ome = base
+    return source, {name: da.asarray(_level0(d)) for name, d in labels.items()}

@@ -1,0 +1,140 @@
+"""File > Save as OME-Zarr…: the selected layer's source, every channel, off the main thread."""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from pathlib import Path
+
+from ..errors import LightmicReadError
+from ..model import ImageSource
+from ..writing import WriteError, write
+
+
+def source_of_selection(viewer) -> tuple[ImageSource, int | str]:
+    """The file behind the selected layer, with the layers' current channel names, colours
+    and contrast applied; layers made in napari are saved as they are."""
+    from ..reading import open_image
+    from .layer_source import source_from_layers
+
+    layer = viewer.layers.selection.active or (viewer.layers[-1] if viewer.layers else None)
+    if layer is None:
+        raise LightmicReadError("viewer", "no layer to save")
+    meta = layer.metadata or {}
+    where = str(meta.get("path", ""))
+    if where and (os.path.exists(where) or where.startswith(("http://", "https://"))):
+        source = open_image(meta["path"])
+        scene = source.scenes[meta.get("scene_index", 0)]
+        for other in viewer.layers:
+            m = other.metadata or {}
+            if m.get("path") == meta["path"] and m.get("scene_index") == scene.index \
+                    and "channel_index" in m and m["channel_index"] < len(scene.channels):
+                channel = scene.channels[m["channel_index"]]
+                channel.name = other.name.split(" [")[0]
+                channel.contrast_limits = tuple(float(v) for v in other.contrast_limits)
+                colors = getattr(other.colormap, "colors", None)
+                if colors is not None and len(colors):
+                    from ..colors import hex_color
+
+                    channel.color = hex_color(*[float(v) for v in colors[-1][:3]])
+        return source, scene.index
+    selected = list(viewer.layers.selection) or [layer]
+    source, _ = source_from_layers([lyr.as_layer_data_tuple() for lyr in selected])
+    return source, 0
+
+
+def default_target(source: ImageSource) -> str:
+    name = os.path.basename(source.path.rstrip("/\\")).split(".")[0] or "image"
+    folder = os.path.dirname(source.path) if os.path.isdir(os.path.dirname(source.path)) \
+        else os.path.expanduser("~")
+    return os.path.join(folder, f"{name}.ome.zarr")
+
+
+def save_as_ome_zarr(viewer, path: str | None = None, confirm=None):
+    """Ask where (unless `path`), confirm replacing, then write with a progress bar."""
+    from napari.utils.notifications import show_error
+
+    try:
+        source, scene = source_of_selection(viewer)
+    except LightmicReadError as err:
+        show_error(str(err))
+        return None
+    if path is None:
+        from qtpy.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(
+            None, "Save as OME-Zarr", default_target(source), "OME-Zarr (*.ome.zarr)",
+            options=QFileDialog.Option.DontConfirmOverwrite)
+        if not path:
+            return None
+    if not str(path).endswith((".ome.zarr", ".zarr")):
+        path = f"{path}.ome.zarr"
+    overwrite = False
+    if Path(path).exists():
+        ask = confirm or _confirm_replace
+        if not ask(path):
+            return None
+        overwrite = True
+    return start_write(source, scene, path, overwrite)
+
+
+def _confirm_replace(path) -> bool:
+    from qtpy.QtWidgets import QMessageBox
+
+    answer = QMessageBox.question(None, "Replace?", f"{path} exists. Replace it?",
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def start_write(source: ImageSource, scene, path, overwrite: bool):
+    """Write in a thread; the main thread only moves napari's progress bar."""
+    from napari.qt.threading import thread_worker
+    from napari.utils import progress
+    from napari.utils.notifications import show_error, show_info
+
+    @thread_worker
+    def run():
+        updates: queue.Queue = queue.Queue()
+        outcome: dict = {}
+
+        def target():
+            try:
+                outcome["path"] = write(source, path, scene, overwrite=overwrite,
+                                        progress=lambda d, t: updates.put((d, t)))
+            except Exception as exc:  # reported on the main thread
+                outcome["error"] = exc
+
+        writer = threading.Thread(target=target, daemon=True)
+        writer.start()
+        while writer.is_alive() or not updates.empty():
+            try:
+                yield updates.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["path"]
+
+    bar = progress(total=100, desc=f"Saving {Path(path).name}")
+
+    def moved(update):
+        done, total = update
+        bar.n = int(100 * done / total) if total else 0
+        bar.refresh()
+
+    def finished_ok(out):
+        bar.close()
+        show_info(f"Saved {out}")
+
+    def failed(err):
+        bar.close()
+        text = str(err) if isinstance(err, (WriteError, LightmicReadError)) else f"{path}: {err}"
+        show_error(text)
+
+    worker = run()
+    worker.yielded.connect(moved)
+    worker.returned.connect(finished_ok)
+    worker.errored.connect(failed)
+    worker.start()
+    return worker
