@@ -99,7 +99,20 @@ def test_subifd_pyramid_levels_are_read(tmp_path):
     scene = open_image(path).scenes[0]
     assert [level.shape[-2:] for level in scene.levels] == [(512, 512), (256, 256), (128, 128)]
     np.testing.assert_array_equal(np.asarray(scene.pyramid[1][0, 1, 0]), base[1, ::4, ::4])
+    assert scene.data.chunksize[-2:] == (512, 512)  # a moderate page is read whole
+
+
+def test_large_pages_are_read_tile_by_tile(tmp_path, monkeypatch):
+    from napari_lightmic.reading import tiff
+
+    monkeypatch.setattr(tiff, "WHOLE_PAGE_SIDE", 256)
+    data = np.random.default_rng(0).integers(0, 1000, (2, 512, 512), dtype=np.uint16)
+    path = tmp_path / "tiled.ome.tif"
+    tifffile.imwrite(path, data, ome=True, tile=(128, 128), metadata={"axes": "CYX"})
+    scene = open_image(path).scenes[0]
     assert scene.data.chunksize[-2:] == (128, 128)
+    np.testing.assert_array_equal(np.asarray(scene.data[0, 1, 0, 100:300, 50:70]),
+                                  data[1, 100:300, 50:70])
 
 
 def test_ome_xml_breaking_the_schema_is_read_leniently(tmp_path):

@@ -46,6 +46,7 @@ def open_bioio(path: str, fmt: FileFormat) -> ImageSource:
         format=fmt,
         scenes=scenes,
         reader=READERS[fmt.name].replace("_", "-"),
+        concurrent_reads=fmt.name != "ND2",
         ome_factory=(lambda: ome) if ome is not None else None,
     )
 

@@ -14,6 +14,7 @@ import logging
 import os
 
 import dask.array as da
+import numpy as np
 
 from .._xml import refuse_dtd
 from ..colors import complete_colors, parse_color
@@ -100,12 +101,61 @@ def _stem(path: str) -> str:
     return name
 
 
+WHOLE_PAGE_SIDE = 4096  # pages up to this size are read whole; larger ones tile by tile
+
+
 def series_dask(series, level: int = 0) -> da.Array:
-    """A lazy array whose chunks are the stored pages or tiles of one series level."""
+    """A lazy array of one series level: a chunk per page where pages are of moderate size
+    (read by tifffile directly, the fastest way), else a chunk per stored tile."""
     import zarr
 
+    pages = PageArray.of(series, level)
+    if pages is not None:
+        chunks = tuple(1 for _ in pages.shape[:pages.lead]) + pages.shape[pages.lead:]
+        return da.from_array(pages, chunks=chunks, asarray=False, fancy=False, name=False,
+                             meta=np.empty((0,) * len(pages.shape), dtype=pages.dtype))
     store = series.aszarr(level=level)
     return da.from_zarr(zarr.open(store, mode="r"))
+
+
+class PageArray:
+    """Array-like over a series level whose every page is one plane (Y, X[, S])."""
+
+    def __init__(self, pages, shape, dtype, lead):
+        self.pages, self.shape, self.dtype, self.lead = pages, shape, np.dtype(dtype), lead
+        self.ndim = len(shape)
+
+    @classmethod
+    def of(cls, series, level: int):
+        target = series.levels[level]
+        axes, shape = target.axes, tuple(target.shape)
+        lead = len(axes) - (3 if axes.endswith("YXS") else 2)
+        if not (axes.endswith("YX") or axes.endswith("YXS")):
+            return None
+        if max(shape[lead:lead + 2]) > WHOLE_PAGE_SIDE:
+            return None
+        pages = list(target.pages)
+        if len(pages) != int(np.prod(shape[:lead])) or any(p is None for p in pages):
+            return None
+        return cls(pages, shape, target.dtype, lead)
+
+    def __getitem__(self, key):
+        key = key if isinstance(key, tuple) else (key,)
+        key = key + (slice(None),) * (self.ndim - len(key))
+        ranges = [range(*k.indices(n)) for k, n in zip(key[:self.lead], self.shape[:self.lead])]
+        plane = key[self.lead:]
+        out = np.empty([len(r) for r in ranges] + _plane_shape(plane, self.shape[self.lead:]),
+                       dtype=self.dtype)
+        for idx in np.ndindex(*[len(r) for r in ranges]):
+            flat = int(np.ravel_multi_index([r[i] for r, i in zip(ranges, idx)],
+                                            self.shape[:self.lead])) if self.lead else 0
+            page = self.pages[flat]
+            out[idx] = page.asarray().reshape(self.shape[self.lead:])[plane]
+        return out
+
+
+def _plane_shape(key, shape) -> list[int]:
+    return [len(range(*k.indices(n))) for k, n in zip(key, shape)]
 
 
 

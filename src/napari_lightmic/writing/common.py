@@ -77,9 +77,15 @@ def as_5d(scene: Scene) -> Image5D:
                    name=scene.name, notes=notes)
 
 
+def plane_axes(dims: str) -> str:
+    """The two axes of a plane: Y and X, or Z and X for an XZ scan."""
+    return "".join(a for a in dims if a in "ZYX")[-2:]
+
+
 def level_shapes(shape: tuple[int, ...], dims: str, levels: int | None) -> list[tuple[int, ...]]:
-    """Shapes of a 2x pyramid in Y and X, down to about SMALLEST_LEVEL (or `levels` levels)."""
-    spatial = [i for i, a in enumerate(dims) if a in "YX"] or [len(dims) - 1]
+    """Shapes of a 2x pyramid in the plane's axes, down to about SMALLEST_LEVEL (or `levels`
+    levels)."""
+    spatial = [i for i, a in enumerate(dims) if a in plane_axes(dims)]
     shapes = [tuple(shape)]
     while True:
         last = shapes[-1]
@@ -93,17 +99,32 @@ def level_shapes(shape: tuple[int, ...], dims: str, levels: int | None) -> list[
     return shapes
 
 
-def downsample(data: da.Array, dims: str) -> da.Array:
-    """Halve Y and X by 2x2 means (integers rounded), padding odd edges by repetition."""
-    axes = {i: 2 for i, a in enumerate(dims) if a in "YX"}
-    pad = [(0, n % 2 if i in axes else 0) for i, n in enumerate(data.shape)]
+def halve_yx(block: np.ndarray, dims: str, nearest: bool = False) -> np.ndarray:
+    """Halve Y and X: 2x2 means (integers rounded), or every second pixel for labels.
+
+    Odd edges repeat their last row or column, so sizes round up as in `level_shapes`.
+    """
+    y, x = (dims.index(a) for a in plane_axes(dims))
+    if nearest:
+        index = [slice(None)] * block.ndim
+        index[y] = index[x] = slice(None, None, 2)
+        return block[tuple(index)]
+    pad = [(0, 0)] * block.ndim
+    pad[y], pad[x] = (0, block.shape[y] % 2), (0, block.shape[x] % 2)
     if any(p[1] for p in pad):
-        data = da.pad(data, pad, mode="edge")
-    mean = da.coarsen(np.mean, data.astype(np.float32), axes, trim_excess=True)
-    if np.issubdtype(data.dtype, np.integer):
-        info = np.iinfo(data.dtype)
-        mean = da.clip(da.round(mean), info.min, info.max)
-    return mean.astype(data.dtype)
+        block = np.pad(block, pad, mode="edge")
+    total = np.zeros(tuple(n // 2 if i in (y, x) else n for i, n in enumerate(block.shape)),
+                     dtype=np.float64 if block.dtype.itemsize > 2 else np.float32)
+    for dy in (0, 1):
+        for dx in (0, 1):
+            index = [slice(None)] * block.ndim
+            index[y], index[x] = slice(dy, None, 2), slice(dx, None, 2)
+            total += block[tuple(index)]
+    total /= 4
+    if np.issubdtype(block.dtype, np.integer):
+        info = np.iinfo(block.dtype)
+        total = np.clip(np.rint(total), info.min, info.max)
+    return total.astype(block.dtype)
 
 
 @contextlib.contextmanager

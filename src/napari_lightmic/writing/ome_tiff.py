@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..model import ImageSource, Scene
-from .common import Image5D, as_5d, atomic_target, level_shapes
+from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes
 
 COMPRESSIONS = {"zlib": "zlib", "zstd": "zstd", "lzw": "lzw", "none": None}
 TILE = 512
@@ -88,23 +88,11 @@ def _planes(image: Image5D) -> Iterator[np.ndarray]:
         yield np.asarray(image.data[index])
 
 
-def _halve(plane: np.ndarray) -> np.ndarray:
-    """2x2 mean, odd edges repeated, integers rounded."""
-    h, w = plane.shape
-    padded = np.pad(plane, ((0, h % 2), (0, w % 2)), mode="edge").astype(np.float32)
-    mean = (padded[0::2, 0::2] + padded[1::2, 0::2] + padded[0::2, 1::2]
-            + padded[1::2, 1::2]) / 4
-    if np.issubdtype(plane.dtype, np.integer):
-        info = np.iinfo(plane.dtype)
-        mean = np.clip(np.round(mean), info.min, info.max)
-    return mean.astype(plane.dtype)
-
-
 def _tiles(image: Image5D, level: int, tile: tuple[int, int], advance) -> Iterator[np.ndarray]:
     th, tw = tile
     for plane in _planes(image):
         for _ in range(level):
-            plane = _halve(plane)
+            plane = halve_yx(plane, "YX")
         advance(plane.nbytes)
         height, width = plane.shape
         for y in range(0, height, th):

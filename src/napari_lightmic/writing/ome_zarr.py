@@ -7,7 +7,12 @@ bounded by a few chunks whatever the image size. Channel labels, colours and win
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import dask.array as da
@@ -15,7 +20,7 @@ import numpy as np
 
 from ..model import ImageSource, Scene
 from ..reading.contrast import estimate_contrast
-from .common import Image5D, as_5d, atomic_target, downsample, level_shapes
+from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes, plane_axes
 
 NGFF_UNITS = {"µm": "micrometer", "nm": "nanometer", "mm": "millimeter", "m": "meter",
               "s": "second", "ms": "millisecond", "min": "minute", "h": "hour"}
@@ -63,8 +68,10 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
         else:
             _set_ngff(root, version, {"bioformats2raw.layout": 3})
             groups = [root.create_group(str(i)) for i in range(len(images))]
+        serial = None if source.concurrent_reads else threading.Lock()
         for group, image, scene in zip(groups, images, scenes):
-            _write_image(group, image, scene, version, compression, levels, shard, advance)
+            _write_image(group, image, scene, version, compression, levels, shard, advance,
+                         serial)
             if attributes:
                 group.attrs["lightmic"] = attributes
         if labels:
@@ -108,14 +115,13 @@ def chunk_shape(shape, dims: str, dtype) -> tuple[int, ...]:
     """One plane per chunk, square in Y and X, about CHUNK_BYTES."""
     side = int(np.sqrt(CHUNK_BYTES / np.dtype(dtype).itemsize))
     side = 1 << (side.bit_length() - 1)  # a power of two
-    spatial = [a for a in dims if a in "ZYX"][-2:]
-    return tuple(min(n, side) if a in spatial else 1 for a, n in zip(dims, shape))
+    return tuple(min(n, side) if a in plane_axes(dims) else 1 for a, n in zip(dims, shape))
 
 
 def _write_image(group, image: Image5D, scene: Scene, version, compression, levels, shard,
-                 advance) -> None:
+                 advance, serial=None) -> None:
     multiscale = _write_multiscale(group, image.data, image, version, compression, levels,
-                                   shard, advance, nearest=False)
+                                   shard, advance, nearest=False, serial=serial)
     _set_ngff(group, version, {"multiscales": [multiscale], "omero": _omero(image, scene)})
 
 
@@ -145,35 +151,40 @@ def _write_labels(image_group, image: Image5D, labels: dict, version, compressio
 
 
 def _write_multiscale(group, data5: da.Array, image: Image5D, version, compression, levels,
-                      shard, advance, nearest: bool) -> dict:
+                      shard, advance, nearest: bool, serial=None) -> dict:
     fmt = 3 if version == "0.5" else 2
     shapes = level_shapes(data5.shape, image.dims, levels)
     chunks = chunk_shape(shapes[0], image.dims, data5.dtype)
-    previous = data5
+    previous = None
     for level, shape in enumerate(shapes):
-        if level == 0:
-            data = previous
-        elif nearest:  # labels keep their values
-            data = previous[tuple(slice(None, None, 2) if a in "YX" else slice(None)
-                                  for a in image.dims)]
-        else:
-            data = downsample(previous, image.dims)
         level_chunks = tuple(min(c, n) for c, n in zip(chunks, shape))
-        options = dict(_codecs(compression, fmt, data.dtype))
+        options = dict(_codecs(compression, fmt, data5.dtype))
         if fmt == 3:
             options["dimension_names"] = [a.lower() for a in image.dims]
             if shard:
                 options["shards"] = tuple(
-                    min(c * 4, -(-n // c) * c) if a in "YX" else c
+                    min(c * 4, -(-n // c) * c) if a in plane_axes(image.dims) else c
                     for a, c, n in zip(image.dims, level_chunks, shape))
         array = group.create_array(str(level), shape=shape, chunks=level_chunks,
-                                   dtype=data.dtype, fill_value=0, **options)
-        _store_blocks(data, array, image.dims, advance)
-        previous = da.from_zarr(array)  # the next level reads what was just written
+                                   dtype=data5.dtype, fill_value=0, **options)
+        if level == 0:
+            # Where the reader is not thread-safe (nd2) reads take turns under `serial`;
+            # compressing and writing run in parallel either way.
+            def read(region):
+                with serial or contextlib.nullcontext():
+                    return np.asarray(data5[region].compute(scheduler="synchronous"))
+
+            copy_blocks(read, array, image.dims, advance)
+        else:  # each level is made from the one just written
+            source = previous
+            copy_blocks(lambda region, source=source: halve_yx(
+                source[_doubled(region, source.shape, image.dims)], image.dims, nearest),
+                array, image.dims, advance)
+        previous = array
     scale0 = [image.physical.get(a) or 1.0 for a in image.dims]
     datasets = []
     for level in range(len(shapes)):
-        factors = [2.0**level if a in "YX" else 1.0 for a in image.dims]
+        factors = [2.0**level if a in plane_axes(image.dims) else 1.0 for a in image.dims]
         datasets.append({"path": str(level), "coordinateTransformations": [
             {"type": "scale", "scale": [s * f for s, f in zip(scale0, factors)]}]})
     axes = []
@@ -191,17 +202,44 @@ def _write_multiscale(group, data5: da.Array, image: Image5D, version, compressi
     return multiscale
 
 
-def _store_blocks(data: da.Array, array, dims: str, advance) -> None:
-    """Write one (T, C) block at a time so a progress bar moves and memory stays small."""
-    t, c = dims.index("T"), dims.index("C")
-    target_chunks = array.chunks
-    for ti in range(data.shape[t]):
-        for ci in range(data.shape[c]):
-            index = [slice(None)] * data.ndim
-            index[t], index[c] = slice(ti, ti + 1), slice(ci, ci + 1)
-            block = data[tuple(index)].rechunk(target_chunks)
-            da.store(block, array, regions=tuple(index), lock=False)
-            advance(block.nbytes)
+def _blocks(shape, dims: str, chunks) -> list[tuple]:
+    """Chunk-aligned regions of two by two chunks in Y and X, one plane deep."""
+    steps = [c * 2 if a in plane_axes(dims) else 1 for a, c in zip(dims, chunks)]
+    ranges = [range(0, n, s) for n, s in zip(shape, steps)]
+    return [tuple(slice(i, min(i + s, n)) for i, s, n in zip(start, steps, shape))
+            for start in itertools.product(*ranges)]
+
+
+def _doubled(region: tuple, shape, dims: str) -> tuple:
+    """The region of the level above that a region of this level is made from."""
+    return tuple(slice(r.start * 2, min(r.stop * 2, n)) if a in plane_axes(dims) else r
+                 for r, n, a in zip(region, shape, dims))
+
+
+def copy_blocks(read, array, dims: str, advance) -> None:
+    """Fill `array` block by block from `read(region)`, a few blocks in flight at a time.
+
+    Blocks are chunk-aligned, so no two threads write the same chunk; reading, compressing
+    and writing overlap across threads while memory stays a few blocks.
+    """
+    regions = _blocks(array.shape, dims, array.chunks)
+    workers = max(2, os.cpu_count() or 2)
+
+    def one(region):
+        block = read(region)
+        array[region] = block
+        return block.nbytes
+
+    with ThreadPoolExecutor(workers) as pool:
+        pending = set()
+        for region in regions:
+            if len(pending) >= 2 * workers:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    advance(future.result())
+            pending.add(pool.submit(one, region))
+        for future in pending:
+            advance(future.result())
 
 
 def _omero(image: Image5D, scene: Scene) -> dict:
