@@ -101,8 +101,6 @@ class ImageSource:
     ome_factory: Callable[[], OME] | None = field(default=None, repr=False)
     handles: list = field(default_factory=list, repr=False)  # open files the lazy data reads
     original_metadata: str | None = field(default=None, repr=False)  # the vendor's own text
-    # Whether several threads may read pixels at once (the nd2 reader may not).
-    concurrent_reads: bool = True
     _ome: OME | None = field(default=None, repr=False)
 
     def close(self) -> None:

@@ -42,3 +42,15 @@ def test_nd2_z_stack_keeps_its_step():
     assert scene.sizes["Z"] == 11
     assert scene.physical_pixel_sizes["Z"] == pytest.approx(6.0)
 
+
+
+def test_nd2_planes_read_from_many_threads(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    scene = open_image(real_file("nd2/example-zstack.nd2")).scenes[0]
+    expected = np.asarray(scene.data)
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda z: np.asarray(scene.data[0, 0, z].compute(
+            scheduler="synchronous")), list(range(11)) * 4))
+    for i, plane in enumerate(got):
+        np.testing.assert_array_equal(plane, expected[0, 0, i % 11])

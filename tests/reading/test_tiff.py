@@ -154,3 +154,17 @@ def test_large_planes_without_a_pyramid_get_lazy_levels(tmp_path, monkeypatch):
     assert [level.shape[-2:] for level in scene.levels] == [(512, 512), (256, 256), (128, 128),
                                                             (64, 64)]
     np.testing.assert_array_equal(np.asarray(scene.pyramid[1][0, 1, 0]), data[1, ::4, ::4])
+
+
+def test_planes_read_from_many_threads_are_right(tmp_path):
+    """napari and the writers read chunks from several threads at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = np.random.default_rng(0).integers(0, 4000, (3, 5, 300, 350), dtype=np.uint16)
+    scene = open_image(write_ome_tiff(tmp_path / "t.ome.tif", data)).scenes[0]
+    planes = [(c, z) for c in range(3) for z in range(5)] * 4
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda cz: np.asarray(
+            scene.data[0, cz[0], cz[1]].compute(scheduler="synchronous")), planes))
+    for (c, z), plane in zip(planes, got):
+        np.testing.assert_array_equal(plane, data[c, z])

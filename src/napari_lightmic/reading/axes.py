@@ -26,3 +26,26 @@ def canonical(data: da.Array, axes: str) -> tuple[da.Array, str]:
     extras = [a for a in axes if a not in CANONICAL]
     order = "".join(extras) + "".join(a for a in CANONICAL if a in axes)
     return data.transpose([axes.index(a) for a in order]), order
+
+
+class SerialReads:
+    """A lazy array whose chunks are read one at a time, for readers that are not
+    thread-safe (nd2): napari and the writers read chunks from several threads."""
+
+    def __init__(self, data: da.Array):
+        import threading
+
+        self.data, self.lock = data, threading.Lock()
+        self.shape, self.dtype, self.ndim = data.shape, data.dtype, data.ndim
+
+    def __getitem__(self, key):
+        import numpy as np
+
+        with self.lock:
+            return np.asarray(self.data[key].compute(scheduler="synchronous"))
+
+    def to_dask(self) -> da.Array:
+        import numpy as np
+
+        return da.from_array(self, chunks=self.data.chunks, asarray=False, fancy=False,
+                             name=False, meta=np.empty((0,) * self.ndim, dtype=self.dtype))

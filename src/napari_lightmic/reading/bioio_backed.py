@@ -13,7 +13,7 @@ import warnings
 from ..colors import complete_colors, parse_color
 from ..formats import FileFormat
 from ..model import Channel, ImageSource, Scene
-from .axes import canonical
+from .axes import SerialReads, canonical
 
 # The bioio plugin that reads each format; pinned so the generic fallbacks never guess.
 READERS = {
@@ -46,7 +46,6 @@ def open_bioio(path: str, fmt: FileFormat) -> ImageSource:
         format=fmt,
         scenes=scenes,
         reader=READERS[fmt.name].replace("_", "-"),
-        concurrent_reads=fmt.name != "ND2",
         ome_factory=(lambda: ome) if ome is not None else None,
     )
 
@@ -59,7 +58,7 @@ def _ome_or_none(image):
 
 
 def _scene(image, index: int, scene_id: str, ome, path: str) -> Scene:
-    data, dims = canonical(image.dask_data, image.dims.order)
+    data, dims = canonical(SerialReads(image.dask_data).to_dask(), image.dims.order)
     sizes = dict(zip(dims, data.shape))
     pps = image.physical_pixel_sizes
     physical = {"Z": pps.Z, "Y": pps.Y, "X": pps.X}

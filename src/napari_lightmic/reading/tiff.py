@@ -49,6 +49,7 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
         else:
             scenes, ome = _plain(tif), None
         _check_extent(tif)
+        _lock_reads(tif)
     except Exception:
         tif.close()
         raise
@@ -78,6 +79,18 @@ def _logged_errors():
         yield problems
     finally:
         logger.removeHandler(handler)
+
+
+def _lock_reads(tif) -> None:
+    """Let threads read at once: tifffile's file handles seek then read, so they need a lock
+    (every file of a multi-file dataset has its own)."""
+    handles = {id(tif.filehandle): tif.filehandle}
+    for series in tif.series:
+        for page in (series.pages[0], series.pages[-1]):
+            if page is not None:
+                handles[id(page.parent.filehandle)] = page.parent.filehandle
+    for handle in handles.values():
+        handle.set_lock(True)
 
 
 def _check_extent(tif) -> None:
