@@ -52,21 +52,37 @@ def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
             progress(done[0], total)
 
     options = {"compression": COMPRESSIONS[compression], "photometric": "minisblack",
-               "metadata": None, "software": "napari-lightmic"}
+               "metadata": None, "software": "napari-lightmic",
+               # tifffile's parallel compression reads far ahead of what it writes (1 GB
+               # held for a 2 GB file): one worker keeps memory flat.
+               "maxworkers": 1}
     if compression in ("zlib", "lzw"):
         options["predictor"] = True
+    if compression == "zlib":
+        options["compressionargs"] = {"level": 3}  # as small as the default, twice as fast
     with atomic_target(target, overwrite) as tmp:
         with tifffile.TiffWriter(tmp, bigtiff=bigtiff) as tif:
             for k, (image, shapes) in enumerate(zip(images, pyramids)):
                 n = _plane_count(image)
-                for level, (height, width) in enumerate(shapes):
-                    tile = (min(TILE, _round16(height)), min(TILE, _round16(width)))
-                    extra = ({"subifds": len(shapes) - 1} if level == 0 else
-                             {"subfiletype": 1})
-                    if level == 0 and k == 0:
-                        extra["description"] = xml.encode("utf-8")  # OME-XML is UTF-8
-                    tif.write(_tiles(image, level, tile, advance), shape=(n, height, width),
-                              dtype=image.data.dtype, tile=tile, **extra, **options)
+                # One pass over the source: full-resolution tiles go straight to the file,
+                # the smaller levels to temporary files beside it, written after (plain
+                # files rather than memory maps, so they do not count as the process's memory).
+                lower = [LevelFile(Path(f"{tmp}.level{level}"), shape, image.data.dtype)
+                         for level, shape in enumerate(shapes) if level]
+                try:
+                    for level, (height, width) in enumerate(shapes):
+                        tile = (min(TILE, _round16(height)), min(TILE, _round16(width)))
+                        extra = ({"subifds": len(shapes) - 1} if level == 0 else
+                                 {"subfiletype": 1})
+                        if level == 0 and k == 0:
+                            extra["description"] = xml.encode("utf-8")  # OME-XML is UTF-8
+                        planes = (_planes_and_levels(image, lower, advance) if level == 0
+                                  else _stored(lower[level - 1], advance))
+                        tif.write(_tiles(planes, tile), shape=(n, height, width),
+                                  dtype=image.data.dtype, tile=tile, **extra, **options)
+                finally:
+                    for level_file in lower:
+                        level_file.remove()
     return Path(target)
 
 
@@ -82,18 +98,50 @@ def _plane_count(image: Image5D) -> int:
     return int(np.prod(image.data.shape[:-2]))
 
 
-def _planes(image: Image5D) -> Iterator[np.ndarray]:
-    """Every plane in the OME order XYZCT: Z fastest, then C, then T."""
+def _planes_and_levels(image: Image5D, lower: list, advance) -> Iterator[np.ndarray]:
+    """Every plane in the OME order XYZCT (Z fastest, then C, then T); its smaller levels
+    are stored on the way."""
     for index in np.ndindex(*image.data.shape[:-2]):
-        yield np.asarray(image.data[index])
-
-
-def _tiles(image: Image5D, level: int, tile: tuple[int, int], advance) -> Iterator[np.ndarray]:
-    th, tw = tile
-    for plane in _planes(image):
-        for _ in range(level):
-            plane = halve_yx(plane, "YX")
+        plane = np.asarray(image.data[index])
         advance(plane.nbytes)
+        small = plane
+        for level_file in lower:
+            small = halve_yx(small, "YX")
+            level_file.append(small)
+        yield plane
+
+
+class LevelFile:
+    """Planes of one pyramid level, appended to a temporary file and read back in order."""
+
+    def __init__(self, path: Path, shape, dtype):
+        self.path, self.shape, self.dtype = path, tuple(shape), np.dtype(dtype)
+        self.handle = open(path, "w+b")
+
+    def append(self, plane: np.ndarray) -> None:
+        self.handle.write(np.ascontiguousarray(plane, dtype=self.dtype).tobytes())
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        self.handle.flush()
+        self.handle.seek(0)
+        size = int(np.prod(self.shape)) * self.dtype.itemsize
+        while chunk := self.handle.read(size):
+            yield np.frombuffer(chunk, dtype=self.dtype).reshape(self.shape)
+
+    def remove(self) -> None:
+        self.handle.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _stored(level_file: LevelFile, advance) -> Iterator[np.ndarray]:
+    for plane in level_file:
+        advance(plane.nbytes)
+        yield plane
+
+
+def _tiles(planes, tile: tuple[int, int]) -> Iterator[np.ndarray]:
+    th, tw = tile
+    for plane in planes:
         height, width = plane.shape
         for y in range(0, height, th):
             for x in range(0, width, tw):
