@@ -65,6 +65,17 @@ def format_for(path: str | Path) -> FileFormat | None:
     return best[1] if best else None
 
 
+def file_stem(path: str | Path) -> str:
+    """The file or folder name without its format's extension ('a.ome.tif' -> 'a')."""
+    name = Path(str(path).rstrip("/\\")).name
+    fmt = format_for(name)
+    if fmt is not None:
+        for ext in sorted(fmt.extensions, key=len, reverse=True):
+            if name.lower().endswith(ext):
+                return name[: -len(ext)] or name
+    return name.split(".")[0] or name
+
+
 def napari_patterns() -> list[str]:
     return sorted({f"*{ext}" for fmt in FORMATS for ext in fmt.extensions})
 

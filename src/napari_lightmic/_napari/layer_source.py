@@ -21,6 +21,16 @@ def _axes(axis_labels, ndim: int) -> str:
     return "TZYX"[-ndim:] if ndim <= 4 else "".join(f"Q{i}" for i in range(ndim))
 
 
+def colormap_color(colormap) -> str:
+    """'#RRGGBB' of the brightest colour of a napari colormap (object or its dict)."""
+    colors = (colormap.get("colors") if isinstance(colormap, dict)
+              else getattr(colormap, "colors", None))
+    if colors is None or not len(colors):
+        return "#FFFFFF"
+    r, g, b = (float(v) for v in np.asarray(colors)[-1][:3])
+    return hex_color(r, g, b)
+
+
 def _level0(data):
     return data[0] if isinstance(data, (list, tuple)) else data
 
@@ -61,13 +71,7 @@ def source_from_layers(layer_data: list[tuple]) -> tuple[ImageSource, dict[str, 
             unit_of[axis] = unit
     channels = []
     for _, meta in images:
-        colormap = meta.get("colormap")
-        color = "#FFFFFF"
-        colors = (colormap.get("colors") if isinstance(colormap, dict)
-                  else getattr(colormap, "colors", None))
-        if colors is not None and len(colors):
-            r, g, b = (float(v) for v in np.asarray(colors)[-1][:3])
-            color = hex_color(r, g, b)
+        color = colormap_color(meta.get("colormap"))
         limits = meta.get("contrast_limits")
         channels.append(Channel(name=(meta.get("name") or f"Channel {len(channels)}")
                                 .split(" [")[0],

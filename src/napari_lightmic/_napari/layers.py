@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 
 from ..model import ImageSource, Scene
-from ..reading.contrast import displayed_axes, estimate_contrast
+from ..reading.axes import displayed_axes
+from ..reading.contrast import estimate_contrast
 
 PIXEL = "pixel"
 

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 from ..errors import LightmicReadError
+from ..formats import file_stem
 from ..model import ImageSource
 from ..writing import WriteError, write
 
@@ -16,7 +17,7 @@ def source_of_selection(viewer) -> tuple[ImageSource, int | str]:
     """The file behind the selected layer, with the layers' current channel names, colours
     and contrast applied; layers made in napari are saved as they are."""
     from ..reading import open_image
-    from .layer_source import source_from_layers
+    from .layer_source import colormap_color, source_from_layers
 
     layer = viewer.layers.selection.active or (viewer.layers[-1] if viewer.layers else None)
     if layer is None:
@@ -33,11 +34,7 @@ def source_of_selection(viewer) -> tuple[ImageSource, int | str]:
                 channel = scene.channels[m["channel_index"]]
                 channel.name = other.name.split(" [")[0]
                 channel.contrast_limits = tuple(float(v) for v in other.contrast_limits)
-                colors = getattr(other.colormap, "colors", None)
-                if colors is not None and len(colors):
-                    from ..colors import hex_color
-
-                    channel.color = hex_color(*[float(v) for v in colors[-1][:3]])
+                channel.color = colormap_color(other.colormap)
         return source, scene.index
     selected = list(viewer.layers.selection) or [layer]
     source, _ = source_from_layers([lyr.as_layer_data_tuple() for lyr in selected])
@@ -45,7 +42,7 @@ def source_of_selection(viewer) -> tuple[ImageSource, int | str]:
 
 
 def default_target(source: ImageSource) -> str:
-    name = os.path.basename(source.path.rstrip("/\\")).split(".")[0] or "image"
+    name = file_stem(source.path) or "image"
     folder = os.path.dirname(source.path) if os.path.isdir(os.path.dirname(source.path)) \
         else os.path.expanduser("~")
     return os.path.join(folder, f"{name}.ome.zarr")

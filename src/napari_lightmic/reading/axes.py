@@ -7,6 +7,28 @@ import dask.array as da
 CANONICAL = "TCZYXS"
 
 
+def displayed_axes(dims: str) -> str:
+    """The two axes of a plane: the last two spatial ones (Y, X; or Z, X for an XZ scan)."""
+    return "".join(a for a in dims if a in "ZYX")[-2:]
+
+
+def plane_index(dims: str, shape, channel: int | None) -> tuple:
+    """Index of a representative plane: first time point, middle Z, first of every other
+    axis; one channel, or all of them when `channel` is None."""
+    shown = set(displayed_axes(dims)) | {"S"}
+    index = []
+    for axis, n in zip(dims, shape):
+        if axis in shown or (axis == "C" and channel is None):
+            index.append(slice(None))
+        elif axis == "C":
+            index.append(channel)
+        elif axis == "Z":
+            index.append(n // 2)
+        else:
+            index.append(0)
+    return tuple(index)
+
+
 def canonical(data: da.Array, axes: str) -> tuple[da.Array, str]:
     """Add missing T, C, Z axes and order the rest as extras + TCZYX + S."""
     axes = axes.upper()

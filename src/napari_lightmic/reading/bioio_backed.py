@@ -7,11 +7,10 @@ and placeholder channel names become plain numbers.
 
 from __future__ import annotations
 
-import os
 import warnings
 
 from ..colors import complete_colors, parse_color
-from ..formats import FileFormat
+from ..formats import FileFormat, file_stem
 from ..model import Channel, ImageSource, Scene
 from .axes import SerialReads, canonical
 
@@ -96,7 +95,7 @@ def _scene(image, index: int, scene_id: str, ome, path: str) -> Scene:
     ]
     name = ome_image.name if ome_image is not None and ome_image.name else None
     if not name:
-        stem = os.path.basename(path.rstrip("/\\")).split(".")[0]
+        stem = file_stem(path)
         name = stem if len(image.scenes) == 1 else f"{stem} #{index + 1}"
     return Scene(index=index, name=name, data=data, dims=dims, physical_pixel_sizes=physical,
                  units=units, channels=channels)

@@ -5,31 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..model import Scene
+from .axes import plane_index
 
 MAX_SIDE = 512  # pixels per side read at most for the estimate
-
-
-def displayed_axes(dims: str) -> str:
-    """The two axes a 2D view shows: the last two, not counting RGB samples."""
-    return dims.replace("S", "")[-2:]
 
 
 def representative_plane(scene: Scene, channel: int):
     """Lazy 2D (or 2D+S) view of the smallest resolution level: first time point,
     middle Z, first of every other axis."""
     data = scene.levels[-1]
-    shown = set(displayed_axes(scene.dims)) | {"S"}
-    index = []
-    for axis, n in zip(scene.dims, data.shape):
-        if axis == "C":
-            index.append(channel)
-        elif axis in shown:
-            index.append(slice(None))
-        elif axis == "Z":
-            index.append(n // 2)
-        else:
-            index.append(0)
-    plane = data[tuple(index)]
+    plane = data[plane_index(scene.dims, data.shape, channel)]
     step = max(1, max(plane.shape[:2]) // MAX_SIDE)
     return plane[::step, ::step]
 

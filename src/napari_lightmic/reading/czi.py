@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import struct
-import threading
 from collections import Counter
 
 import dask.array as da
@@ -19,8 +18,9 @@ import numpy as np
 
 from .._xml import parse_xml
 from ..colors import complete_colors, parse_color
-from ..formats import FileFormat
+from ..formats import FileFormat, file_stem
 from ..model import Channel, ImageSource, Mosaic, Scene
+from .handles import LazyHandle
 
 # Axes besides T, C, Z that a CZI can have; kept when larger than one.
 EXTRA_AXES = ("H", "R", "I", "V", "B")
@@ -33,39 +33,17 @@ _DTYPES = {
 }
 
 
-class CziHandle:
-    """One read-only pylibCZIrw reader per file, opened on first use, shared by threads."""
+class CziHandle(LazyHandle):
+    """One read-only pylibCZIrw reader per file, shared by threads."""
 
-    def __init__(self, path: str):
-        self.path = path
-        self._reader = None
-        self._lock = threading.Lock()
-
-    def __getstate__(self):
-        return {"path": self.path}
-
-    def __setstate__(self, state):
-        self.__init__(state["path"])
-
-    def read(self, **kwargs) -> np.ndarray:
+    def _open(self):
         from pylibCZIrw import czi as pyczi
 
-        with self._lock:
-            if self._reader is None:
-                self._reader = pyczi.CziReader(self.path)
-            return self._reader.read(**kwargs)
+        return pyczi.CziReader(self.path)
 
-    def close(self) -> None:
-        with self._lock:
-            if self._reader is not None:
-                self._reader.close()
-                self._reader = None
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
+    def read(self, **kwargs) -> np.ndarray:
+        with self.lock:
+            return self.opened.read(**kwargs)
 
 
 class CziSceneArray:
@@ -219,7 +197,7 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
         pyramid = [level(f) for f in pyramid_factors(rect.h, rect.w)]
         n_tiles = tiles.get(scene_id, tiles.get(None, 1))
         scene_name = names.get(scene_id) or (
-            f"Scene #{i + 1}" if len(rects) > 1 else _stem(path))
+            f"Scene #{i + 1}" if len(rects) > 1 else file_stem(path))
         px = physical.get("X")
         py = physical.get("Y")
         stage = ({"Y": rect.y * py, "X": rect.x * px} if px and py else None)
@@ -242,10 +220,6 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
                        handles=[handle], original_metadata=raw_xml)
 
 
-def _stem(path: str) -> str:
-    import os
-
-    return os.path.splitext(os.path.basename(path))[0]
 
 
 def _scaling(xml) -> dict[str, float | None]:

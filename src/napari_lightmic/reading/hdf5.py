@@ -8,7 +8,6 @@ must never read another one.
 from __future__ import annotations
 
 import os
-import threading
 from collections import defaultdict
 
 import dask.array as da
@@ -16,8 +15,9 @@ import numpy as np
 
 from .._xml import parse_xml, refuse_dtd
 from ..colors import complete_colors, parse_color
-from ..formats import FileFormat, format_for
+from ..formats import FileFormat, file_stem, format_for
 from ..model import Channel, ImageSource, Scene
+from .handles import LazyHandle
 
 FORMAT_BDV = format_for("x.xml")
 MIN_IMAGE_SIDE = 8
@@ -25,32 +25,17 @@ UNITS = {"µm": "µm", "um": "µm", "micron": "µm", "microns": "µm", "micromet
          "nm": "nm", "nanometer": "nm", "mm": "mm", "pixel": "pixel", "px": "pixel"}
 
 
-class H5Handle:
-    """One read-only h5py file per path, opened on first use, shared by threads."""
+class H5Handle(LazyHandle):
+    """One read-only h5py file per path, shared by threads."""
 
-    def __init__(self, path: str):
-        self.path = path
-        self._file = None
-        self.lock = threading.Lock()
+    def _open(self):
+        import h5py
 
-    def __getstate__(self):
-        return {"path": self.path}
-
-    def __setstate__(self, state):
-        self.__init__(state["path"])
+        return h5py.File(self.path, "r")
 
     @property
     def file(self):
-        import h5py
-
-        if self._file is None:
-            self._file = h5py.File(self.path, "r")
-        return self._file
-
-    def close(self):
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        return self.opened
 
 
 class H5Array:
@@ -213,7 +198,7 @@ def _imaris(handle: H5Handle) -> list[Scene]:
     colors = complete_colors(colors, [None] * len(chans))
     channels = [Channel(name=names[i] or f"Channel {i}", color=colors[i],
                         contrast_limits=limits[i]) for i in range(len(chans))]
-    return [Scene(index=0, name=os.path.splitext(os.path.basename(handle.path))[0],
+    return [Scene(index=0, name=file_stem(handle.path),
                   data=arrays[0], dims="TCZYX", physical_pixel_sizes=physical, units=units,
                   channels=channels, pyramid=arrays[1:])]
 

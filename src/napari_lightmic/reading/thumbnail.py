@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..model import Scene
-from .contrast import displayed_axes
+from .axes import plane_index
 
 THUMB_SIDE = 96
 
@@ -13,16 +13,7 @@ THUMB_SIDE = 96
 def thumbnail(scene: Scene, side: int = THUMB_SIDE) -> np.ndarray:
     """RGB uint8 of at most side x side: every channel in its colour, additively."""
     data = scene.levels[-1]
-    shown = set(displayed_axes(scene.dims)) | {"S"}
-    index = []
-    for axis, n in zip(scene.dims, data.shape):
-        if axis in shown or axis == "C":
-            index.append(slice(None))
-        elif axis == "Z":
-            index.append(n // 2)
-        else:
-            index.append(0)
-    view = data[tuple(index)]  # C, Y, X (, S)
+    view = data[plane_index(scene.dims, data.shape, None)]  # C, Y, X (, S)
     ys, xs = view.shape[1:3]
     step = max(1, -(-max(ys, xs) // side))
     planes = np.asarray(view[:, ::step, ::step]).astype(np.float32)

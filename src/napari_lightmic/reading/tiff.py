@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 
 import dask.array as da
 import numpy as np
 
 from .._xml import refuse_dtd
 from ..colors import complete_colors, parse_color
-from ..formats import FileFormat
+from ..formats import FileFormat, file_stem
 from ..model import Channel, ImageSource, Scene
 from .axes import canonical
 
@@ -53,7 +52,7 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
     except Exception:
         tif.close()
         raise
-    stem = _stem(path)
+    stem = file_stem(path)
     for scene in scenes:
         if not scene.name:
             scene.name = stem if len(scenes) == 1 else f"{stem} #{scene.index + 1}"
@@ -106,12 +105,6 @@ def _check_extent(tif) -> None:
                 )
 
 
-def _stem(path: str) -> str:
-    name = os.path.basename(path)
-    for ext in (".ome.tiff", ".ome.tif", ".ome.btf", ".tiff", ".tif", ".lsm"):
-        if name.lower().endswith(ext):
-            return name[: -len(ext)]
-    return name
 
 
 WHOLE_PAGE_SIDE = 4096  # pages up to this size are read whole; larger ones tile by tile

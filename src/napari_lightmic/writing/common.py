@@ -13,6 +13,7 @@ import dask.array as da
 import numpy as np
 
 from ..model import Channel, Scene
+from ..reading.axes import displayed_axes
 
 SMALLEST_LEVEL = 256  # pyramids go down to about this many pixels per side
 
@@ -77,9 +78,7 @@ def as_5d(scene: Scene) -> Image5D:
                    name=scene.name, notes=notes)
 
 
-def plane_axes(dims: str) -> str:
-    """The two axes of a plane: Y and X, or Z and X for an XZ scan."""
-    return "".join(a for a in dims if a in "ZYX")[-2:]
+plane_axes = displayed_axes  # the writers halve the same two axes a view shows
 
 
 def level_shapes(shape: tuple[int, ...], dims: str, levels: int | None) -> list[tuple[int, ...]]:
