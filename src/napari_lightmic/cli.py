@@ -37,6 +37,19 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--overwrite", action="store_true", help="replace an existing output")
     check = sub.add_parser("validate", help="check an OME-Zarr or OME-TIFF against its spec")
     check.add_argument("path")
+    meta = sub.add_parser("metadata", help="show, edit and export a file's metadata record "
+                          "(edits are kept in PATH.lightmic.json; the file is never written)")
+    meta.add_argument("path")
+    meta.add_argument("--show", action="store_true", help="the record as text (the default)")
+    meta.add_argument("--json", action="store_true", help="the record as JSON")
+    meta.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="set a field, e.g. rembi.study.title=Mitosis, "
+                      "rembi.image_acquisition.imaging_method='Confocal microscopy', "
+                      "scenes.0.channels.1.name=GFP (repeatable; empty VALUE clears)")
+    meta.add_argument("--export-idr", metavar="DIR",
+                      help="write an IDR submission folder and a BioImage Archive file list")
+    meta.add_argument("--privacy", action="store_true",
+                      help="list personal data found in the metadata")
     view = sub.add_parser("view", help="open napari with a file (or the sample data)")
     view.add_argument("path", nargs="?", help="file to open; the sample data when absent")
     view.add_argument("--scene", type=_scene_arg, default=0, help="scene index or name")
@@ -47,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .metadata.sidecar import SidecarError
     from .writing import WriteError
 
     try:
@@ -58,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args)
         if args.command == "view":
             return _view(args)
-    except (LightmicReadError, WriteError) as err:
+        if args.command == "metadata":
+            return _metadata(args)
+    except (LightmicReadError, WriteError, SidecarError) as err:
         print(f"lightmic: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
@@ -129,6 +145,62 @@ def _info(args) -> int:
     else:
         print(format_text(info))
     return 0
+
+
+def _metadata(args) -> int:
+    from .metadata.completeness import completeness
+    from .metadata.privacy import scan
+    from .metadata.record import set_path
+    from .metadata.sidecar import write_edits
+    from .reading import open_image
+
+    source = open_image(args.path)
+    if source.sidecar_problem:
+        print(f"lightmic: warning: {source.sidecar_problem}", file=sys.stderr)
+    record = source.record
+    if args.set:
+        for item in args.set:
+            key, sep, value = item.partition("=")
+            if not sep:
+                print(f"lightmic: --set {item!r}: give KEY=VALUE", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            try:
+                record = set_path(record, key.strip(), value)
+            except (ValueError, IndexError, KeyError) as exc:
+                print(f"lightmic: --set {item!r}: {exc}", file=sys.stderr)
+                return EXIT_BAD_INPUT
+        saved = write_edits(source.path, source.file_record, record)
+        print(f"saved {saved}", file=sys.stderr)
+    if args.export_idr:
+        from .metadata.deposit import export_idr
+
+        for path in export_idr([source], args.export_idr, record):
+            print(f"wrote {path}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(record.model_dump(mode="json"), indent=1, ensure_ascii=False))
+    elif args.show or not (args.set or args.export_idr or args.privacy):
+        print(_record_text(record))
+        done = completeness(record)
+        print(f"\n{done}" + (": missing " + ", ".join(done.missing) if done.missing else ""))
+    if args.privacy:
+        findings = scan(source.ome, source.original_metadata, source.format.name)
+        for finding in findings:
+            print(f"personal data? {finding}")
+        if not findings:
+            print("no personal data found in the metadata")
+    return 0
+
+
+def _record_text(record) -> str:
+    from .metadata.ome import rembi_pairs
+
+    lines = [f"{key}: {value}" for key, value in rembi_pairs(record)]
+    for index, scene in sorted(record.scenes.items()):
+        edits = scene.model_dump(exclude_defaults=True, mode="json")
+        if edits:
+            lines.append(f"scene {index} edits: {json.dumps(edits, ensure_ascii=False)}")
+    lines.append(f"privacy.remove_on_export: {record.privacy.remove_on_export}")
+    return "\n".join(lines)
 
 
 def _view(args) -> int:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ome_types import OME
 
     from .formats import FileFormat
+    from .metadata.record import MetadataRecord
 
 # Axes the layers are spatial in; every other axis gets a slider.
 SPATIAL = ("Z", "Y", "X")
@@ -102,6 +103,10 @@ class ImageSource:
     handles: list = field(default_factory=list, repr=False)  # open files the lazy data reads
     original_metadata: str | None = field(default=None, repr=False)  # the vendor's own text
     _ome: OME | None = field(default=None, repr=False)
+    # The user's edits from the sidecar, and why the sidecar could not be used if it could not.
+    edits: dict = field(default_factory=dict, repr=False)
+    sidecar_problem: str | None = None
+    _file_record: MetadataRecord | None = field(default=None, repr=False)
 
     def close(self) -> None:
         for handle in self.handles:
@@ -121,6 +126,22 @@ class ImageSource:
             if self._ome is None:
                 self._ome = ome_from_source(self)
         return self._ome
+
+    @property
+    def file_record(self) -> MetadataRecord:
+        """The metadata record as the file alone describes it."""
+        if self._file_record is None:
+            from .metadata.prefill import record_from_source
+
+            self._file_record = record_from_source(self)
+        return self._file_record
+
+    @property
+    def record(self) -> MetadataRecord:
+        """The metadata record: the file's, with the user's edits laid over it."""
+        from .metadata.sidecar import merged
+
+        return merged(self.file_record, self.edits)
 
     def scene(self, key: int | str) -> Scene:
         """A scene by index or by name."""

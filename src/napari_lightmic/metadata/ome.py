@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from ome_types import model as ome
@@ -16,8 +17,27 @@ PIXEL_TYPES = {
 
 
 def ome_from_source(source: ImageSource) -> ome.OME:
+    from .vendor import acquisition
+
+    images = [_image(scene, i) for i, scene in enumerate(source.scenes)]
+    found = acquisition(source.format.name, source.original_metadata)
+    modes = {m.value for m in ome.Channel_AcquisitionMode}
+    for image in images:
+        image.acquisition_date = found.acquisition_date
+        if found.instrument is not None:
+            image.instrument_ref = ome.InstrumentRef(id=found.instrument.id)
+            if len(found.instrument.objectives) == 1:
+                image.objective_settings = ome.ObjectiveSettings(
+                    id=found.instrument.objectives[0].id)
+        if found.experimenters:
+            image.experimenter_ref = ome.ExperimenterRef(id=found.experimenters[0].id)
+        if found.acquisition_mode in modes:
+            for channel in image.pixels.channels:
+                channel.acquisition_mode = found.acquisition_mode
     return ome.OME(
-        images=[_image(scene, i) for i, scene in enumerate(source.scenes)],
+        images=images,
+        instruments=[found.instrument] if found.instrument is not None else [],
+        experimenters=found.experimenters,
         creator="napari-lightmic",
     )
 
@@ -118,13 +138,54 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
                                     **fields))
     base.images = out_images
     base.creator = "napari-lightmic"
-    if source.original_metadata and not any(
-            getattr(a, "namespace", None) == ORIGINAL_METADATA_NS
-            for a in (base.structured_annotations or [])):
-        note = ome.CommentAnnotation(
-            id=f"Annotation:original-{len(base.structured_annotations or [])}",
+    original = source.original_metadata
+    record = source.record
+    if record.privacy.remove_on_export:
+        from .privacy import redact_ome, redact_text, scan
+
+        findings = scan(source.ome, original, source.format.name)
+        base = redact_ome(base, findings)
+        original = redact_text(original, findings) if original else original
+    annotations = [a for a in base.structured_annotations or []
+                   if getattr(a, "namespace", None) != REMBI_NS]
+    if original and not any(getattr(a, "namespace", None) == ORIGINAL_METADATA_NS
+                            for a in annotations):
+        annotations.append(ome.CommentAnnotation(
+            id=f"Annotation:original-{len(annotations)}",
             namespace=ORIGINAL_METADATA_NS,
-            description=f"Original {source.format.name} metadata of {source.path}",
-            value=source.original_metadata)
-        base.structured_annotations = list(base.structured_annotations or []) + [note]
+            description=f"Original {source.format.name} metadata of "
+                        f"{os.path.basename(source.path.rstrip('/'))}",
+            value=original))
+    rembi = rembi_pairs(record)
+    if rembi:
+        annotations.append(ome.MapAnnotation(
+            id=f"Annotation:rembi-{len(annotations)}", namespace=REMBI_NS,
+            description="REMBI metadata record (napari-lightmic schema "
+                        f"{record.lightmic_metadata})",
+            value=ome.Map(ms=[ome.Map.M(k=k, value=v) for k, v in rembi])))
+    base.structured_annotations = annotations
     return base
+
+
+REMBI_NS = "https://napari-lightmic.github.io/schema/rembi/1"
+
+
+def rembi_pairs(record) -> list[tuple[str, str]]:
+    """The filled REMBI fields as (dotted key, text) pairs, e.g. ('study.title', 'Mitosis')."""
+    pairs = []
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            if set(value) == {"label", "iri"}:
+                pairs.append((prefix, f"{value['label']} <{value['iri']}>"))
+                return
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else key, item)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(f"{prefix}.{i}", item)
+        elif value not in (None, ""):
+            pairs.append((prefix, str(value)))
+
+    walk("", record.rembi.model_dump(mode="json"))
+    return pairs

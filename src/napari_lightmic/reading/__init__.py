@@ -41,7 +41,6 @@ def open_image(path: str | os.PathLike) -> ImageSource:
         source = _reader_for(fmt)(path, fmt)
         for scene in source.scenes:
             add_strided_levels(scene)
-        return source
     except LightmicReadError:
         raise
     except MemoryError:
@@ -51,6 +50,20 @@ def open_image(path: str | os.PathLike) -> ImageSource:
         if text.startswith("truncated: "):
             raise LightmicReadError(path, f"the file is truncated ({text[11:]})") from exc
         raise LightmicReadError(path, f"cannot be read as {fmt.name}: {_describe(exc)}") from exc
+    _apply_sidecar(source)
+    return source
+
+
+def _apply_sidecar(source: ImageSource) -> None:
+    """Lay the user's saved edits over what was read; a bad sidecar is reported, not used."""
+    from ..metadata.sidecar import SidecarError, apply_edits, read_edits
+
+    try:
+        source.edits = read_edits(source.path)
+    except SidecarError as exc:
+        source.sidecar_problem = f"{exc}. It was ignored and will not be overwritten."
+        return
+    apply_edits(source, source.edits)
 
 
 def _check(path: str) -> FileFormat:

@@ -57,7 +57,24 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
         if not scene.name:
             scene.name = stem if len(scenes) == 1 else f"{stem} #{scene.index + 1}"
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="tifffile",
-                       ome_factory=(lambda: ome) if ome is not None else None, handles=[tif])
+                       ome_factory=(lambda: ome) if ome is not None else None, handles=[tif],
+                       original_metadata=_vendor_text(tif))
+
+
+def _vendor_text(tif) -> str | None:
+    """The vendor's own metadata as JSON text: LSM scan information, Micro-Manager summary."""
+    import json
+
+    if tif.is_lsm:
+        meta = {"ScanInformation": (tif.lsm_metadata or {}).get("ScanInformation")}
+    elif tif.is_micromanager:
+        meta = {"Summary": (tif.micromanager_metadata or {}).get("Summary")}
+    else:
+        return None
+    try:
+        return json.dumps(meta, indent=1, default=str, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return None
 
 
 @contextlib.contextmanager

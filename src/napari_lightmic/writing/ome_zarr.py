@@ -50,6 +50,9 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
     if shard and version == "0.4":
         raise ValueError("sharding needs NGFF 0.5 (zarr v3)")
     images = [as_5d(scene) for scene in scenes]
+    rembi = source.record.rembi.model_dump(mode="json", exclude_none=True)
+    attributes = {**({"rembi": rembi, "schema": REMBI_SCHEMA} if _filled(rembi) else {}),
+                  **(attributes or {})}
     fmt = 3 if version == "0.5" else 2
     total = sum(_bytes_of_pyramid(img, levels) for img in images)
     done = [0]
@@ -75,6 +78,17 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
         ome = ome_for_export(source, scenes, images)
         _write_ome_xml(root, tmp, version, ome, len(images))
     return Path(target)
+
+
+REMBI_SCHEMA = "https://napari-lightmic.github.io/schema/metadata-record/1.json#/$defs/Rembi"
+
+
+def _filled(value) -> bool:
+    if isinstance(value, dict):
+        return any(_filled(v) for v in value.values())
+    if isinstance(value, list):
+        return bool(value)
+    return value not in (None, "")
 
 
 def _bytes_of_pyramid(image: Image5D, levels: int | None) -> int:

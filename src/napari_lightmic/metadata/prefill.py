@@ -1,0 +1,119 @@
+"""A metadata record prefilled from what the file knows: REMBI image acquisition and image data,
+the contrast mechanism, and an EDAM imaging method from the OME acquisition mode."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .edam import search
+from .record import EdamTerm, ImageAcquisition, ImageData, MetadataRecord, Rembi, Specimen
+
+if TYPE_CHECKING:
+    from ..model import ImageSource
+
+# OME Channel AcquisitionMode -> EDAM-bioimaging label.
+METHODS = {
+    "LaserScanningConfocalMicroscopy": "Confocal microscopy",
+    "SpinningDiskConfocal": "Confocal fluorescence microscopy",
+    "SlitScanConfocal": "Confocal microscopy",
+    "TotalInternalReflection": "Total internal reflection fluorescence microscopy",
+    "SPIM": "Light-sheet microscopy",
+    "StructuredIllumination": "Structured illumination microscopy",
+    "FluorescenceLifetime": "Fluorescence lifetime imaging microscopy",
+    "BrightField": "Bright-field microscopy",
+    "PhaseContrast": "Phase-contrast microscopy",
+    "DifferentialInterferenceContrast": "DIC microscopy",
+}
+CONFOCAL_ORDER = ("LaserScanningConfocalMicroscopy", "SpinningDiskConfocal", "SlitScanConfocal")
+
+
+def edam_by_label(label: str) -> EdamTerm | None:
+    for hit in search(label, limit=5, branch="topic"):
+        if hit.label.lower() == label.lower():
+            return EdamTerm(label=hit.label, iri=hit.iri)
+    return None
+
+
+def record_from_source(source: ImageSource) -> MetadataRecord:
+    ome = source.ome
+    image = ome.images[0] if ome.images else None
+    scene = source.scenes[0]
+    channels = image.pixels.channels if image is not None else []
+    modes = [c.acquisition_mode.value for c in channels if c.acquisition_mode]
+    fluorescent = any(c.emission_wavelength or c.fluor for c in channels) or any(
+        ch.emission_nm or ch.fluor for ch in scene.channels)
+    return MetadataRecord(rembi=Rembi(
+        image_acquisition=_acquisition(ome, image, modes, fluorescent, scene.dims),
+        image_data=_image_data(source),
+        specimen=Specimen(
+            signal_contrast_mechanism="fluorescence" if fluorescent else None,
+            channel_content="; ".join(
+                ch.name + (f" ({ch.fluor})" if ch.fluor else "") for ch in scene.channels)
+            or None),
+    ))
+
+
+def _acquisition(ome, image, modes, fluorescent, dims) -> ImageAcquisition:
+    instrument = None
+    if image is not None and image.instrument_ref is not None:
+        instrument = next((i for i in ome.instruments if i.id == image.instrument_ref.id), None)
+    if instrument is None and ome.instruments:
+        instrument = ome.instruments[0]
+    scope = objective = detector = None
+    if instrument is not None:
+        if instrument.microscope is not None:
+            scope = " ".join(v for v in (instrument.microscope.manufacturer,
+                                         instrument.microscope.model) if v) or None
+        if instrument.objectives:
+            objective = describe_objective(instrument.objectives[0])
+        detector = ", ".join(dict.fromkeys(d.model for d in instrument.detectors if d.model)) \
+            or None
+    return ImageAcquisition(
+        imaging_method=_method(modes, fluorescent, dims),
+        instrument=scope, objective=objective, detector=detector,
+        acquisition_date=image.acquisition_date.isoformat(timespec="seconds")
+        if image is not None and image.acquisition_date else None,
+        imaging_mode=", ".join(dict.fromkeys(modes)) or None,
+    )
+
+
+def describe_objective(objective) -> str:
+    parts = []
+    if objective.nominal_magnification:
+        parts.append(f"{objective.nominal_magnification:g}×")
+    if objective.lens_na:
+        parts.append(f"NA {objective.lens_na:.3g}")
+    if objective.immersion is not None:
+        parts.append(objective.immersion.value)
+    text = objective.model or ""
+    return f"{text} ({', '.join(parts)})" if parts and text else text or ", ".join(parts)
+
+
+def _method(modes: list[str], fluorescent: bool, dims: str) -> EdamTerm | None:
+    if "H" in dims:
+        return edam_by_label("Airyscan")
+    for mode in CONFOCAL_ORDER:
+        if mode in modes:
+            return edam_by_label(METHODS[mode])
+    for mode in modes:
+        if mode in METHODS:
+            return edam_by_label(METHODS[mode])
+    if "WideField" in modes or "Epifluorescence" in modes:
+        return edam_by_label("Widefield fluorescence microscopy" if fluorescent
+                             else "Bright-field microscopy")
+    return None
+
+
+def _image_data(source: ImageSource) -> ImageData:
+    scene = source.scenes[0]
+    sizes = " × ".join(f"{a} {n}" for a, n in scene.sizes.items() if n > 1 or a in "YX")
+    physical = ", ".join(f"{a} {v:.4g} {scene.units.get(a, '')}".strip()
+                         for a, v in scene.physical_pixel_sizes.items() if v)
+    return ImageData(
+        image_type="raw" if not source.format.open_format else None,  # as the instrument wrote it
+        file_format=source.format.name,
+        dimensions=f"{sizes}, {scene.dtype}" + (
+            f" ({len(source.scenes)} scenes)" if len(source.scenes) > 1 else ""),
+        physical_pixel_sizes=physical or None,
+        channels=", ".join(scene.channel_names) or None,
+    )

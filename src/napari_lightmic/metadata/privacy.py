@@ -1,0 +1,143 @@
+"""Personal data in metadata: values that can identify a person, found in the OME model and in
+the vendor's own metadata (XML, JSON), and their removal from what is exported.
+
+Found: experimenter and user names, e-mail addresses, user folders in recorded paths
+(C:\\Users\\NAME, /home/NAME), patient- or donor-like identifiers, and free-text notes (which
+may hold anything, so a person should read them).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ome_types import model as ome
+
+REMOVED = "[removed]"
+PERSON_KEYS = {
+    "user", "username", "userlogin", "login", "owner", "operator", "experimenter",
+    "experimentername", "author", "authors", "firstname", "lastname", "fullname", "middlename",
+    "displayname", "email", "e-mail", "emailaddress", "investigator", "scientist",
+}
+IDENTIFIER_KEYS = re.compile(r"^(patient|subject|donor|participant)\w*$|^(dateofbirth|birthdate"
+                             r"|dob|mrn|medicalrecordnumber)$", re.I)
+FREE_TEXT_KEYS = {"comment", "comments", "description", "notes", "note", "remarks"}
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# A user folder: Windows (also JSON-escaped backslashes) and Unix home folders.
+USER_FOLDER = re.compile(r"(?:\b[A-Za-z]:(?:\\\\|\\|/)(?:Users|Documents and Settings)(?:\\\\|\\|/)"
+                         r"|/home/|/Users/)([^\\/\"'<>\s]+)")
+KEY_VALUE = (
+    re.compile(r"<([\w:-]+)(?:\s[^>]*)?>([^<]{1,2000})</\1>"),  # <Key>value</Key>
+    re.compile(r"\b([\w:-]+)=\"([^\"]{1,2000})\""),  # Key="value"
+    re.compile(r"\"([\w -]+)\"\s*:\s*\"((?:[^\"\\]|\\.){1,2000})\""),  # "Key": "value"
+)
+NOT_PERSONAL = {"", "0", "1", "true", "false", "none", "null", "unknown", "n/a", "default"}
+
+
+@dataclass
+class Finding:
+    kind: str  # name, e-mail, user folder, identifier, free text
+    value: str
+    where: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        places = ", ".join(self.where[:3]) + (" …" if len(self.where) > 3 else "")
+        return f"{self.kind}: {self.value!r} ({places})"
+
+
+class Findings(list):
+    def add(self, kind: str, value: str, where: str) -> None:
+        value = value.strip()
+        if value.lower() in NOT_PERSONAL or value == REMOVED or _is_number(value):
+            return
+        for found in self:
+            if found.value == value and found.kind == kind:
+                if where not in found.where:
+                    found.where.append(where)
+                return
+        self.append(Finding(kind, value, [where]))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def scan(model: ome.OME | None, vendor_text: str | None, vendor_name: str = "vendor") \
+        -> list[Finding]:
+    """Everything in the metadata that may identify a person, each value once."""
+    found = Findings()
+    if model is not None:
+        _scan_ome(model, found)
+    if vendor_text:
+        scan_text(vendor_text, f"{vendor_name} metadata", found)
+    return list(found)
+
+
+def _scan_ome(model: ome.OME, found: Findings) -> None:
+    for i, person in enumerate(model.experimenters):
+        where = f"OME Experimenter {i + 1}"
+        for attr in ("first_name", "middle_name", "last_name", "user_name"):
+            value = getattr(person, attr)
+            if value:
+                found.add("name", value, f"{where} {attr.replace('_', ' ')}")
+        if person.email:
+            found.add("e-mail", person.email, f"{where} e-mail")
+    for image in model.images:
+        if image.description:
+            scan_text(image.description, f"OME Image {image.name!r} description", found)
+            found.add("free text", image.description, f"OME Image {image.name!r} description")
+    for annotation in model.structured_annotations or []:
+        value = getattr(annotation, "value", None)
+        if isinstance(value, str):
+            scan_text(value, f"OME annotation {annotation.id}", found)
+
+
+def scan_text(text: str, where: str, found: Findings) -> Findings:
+    for pattern in KEY_VALUE:
+        for match in pattern.finditer(text):
+            key, value = match.group(1), match.group(2).strip()
+            bare = key.rsplit(":", 1)[-1].replace(" ", "").lower()
+            if bare in PERSON_KEYS:
+                kind = "e-mail" if "mail" in bare else "name"
+                found.add(kind, value, f"{where} {key}")
+            elif IDENTIFIER_KEYS.match(bare):
+                found.add("identifier", value, f"{where} {key}")
+            elif bare in FREE_TEXT_KEYS and re.search(r"[A-Za-z]{3}", value):
+                found.add("free text", value, f"{where} {key}")
+    for match in EMAIL.finditer(text):
+        found.add("e-mail", match.group(0), where)
+    for match in USER_FOLDER.finditer(text):
+        found.add("user folder", match.group(1), f"{where} path {match.group(0)}…")
+    return found
+
+
+def redact_text(text: str, findings: list[Finding]) -> str:
+    """`text` with every found value replaced by [removed] (longest values first)."""
+    for finding in sorted(findings, key=lambda f: -len(f.value)):
+        if finding.kind == "user folder":
+            text = re.sub(r"((?:\\\\|\\|/)(?:Users|home|Documents and Settings)(?:\\\\|\\|/))"
+                          + re.escape(finding.value) + r"(?=[\\/\"'<>\s]|$)",
+                          lambda m: m.group(1) + REMOVED, text, flags=re.I)
+        else:
+            text = text.replace(finding.value, REMOVED)
+    return text
+
+
+def redact_ome(model: ome.OME, findings: list[Finding]) -> ome.OME:
+    """A copy of `model` without the personal data found in it."""
+    out = model.model_copy(deep=True)
+    for person in out.experimenters:
+        for attr in ("first_name", "middle_name", "last_name", "user_name", "email"):
+            if getattr(person, attr):
+                setattr(person, attr, None)
+    for image in out.images:
+        if image.description:
+            image.description = redact_text(image.description, findings)
+    for annotation in out.structured_annotations or []:
+        if isinstance(getattr(annotation, "value", None), str):
+            annotation.value = redact_text(annotation.value, findings)
+    return out

@@ -1,0 +1,220 @@
+"""The metadata record: REMBI modules, the user's corrections of image and channel metadata,
+and the privacy decision — one pydantic model with a versioned JSON Schema in the package.
+
+A record is built from the file (prefill.py), merged with the user's edits (sidecar.py) and
+validated here, with messages a person can act on.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SCHEMA_VERSION = "1"
+SCHEMA_ID = f"https://napari-lightmic.github.io/schema/metadata-record/{SCHEMA_VERSION}.json"
+LENGTH_UNITS = ("nm", "µm", "mm", "m", "Å", "pixel")
+TIME_UNITS = ("ms", "s", "min", "h")
+LICENCES = ("CC0 1.0", "CC BY 4.0", "CC BY-SA 4.0", "CC BY-NC 4.0", "CC BY-NC-SA 4.0",
+            "CC BY-ND 4.0", "CC BY-NC-ND 4.0")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True,
+                              str_strip_whitespace=True)
+
+
+class EdamTerm(Section):
+    """An EDAM-bioimaging term: label and IRI; the IRI must be in the shipped vocabulary."""
+
+    label: str
+    iri: str
+
+    @field_validator("iri")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        from .edam import term
+
+        return term(value).iri  # ValueError naming the id when EDAM has no such term
+
+
+class Person(Section):
+    name: str = Field(min_length=1)
+    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    orcid: str | None = Field(None, pattern=r"^(https://orcid.org/)?\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
+    affiliation: str | None = None
+
+
+class Study(Section):
+    title: str | None = None
+    description: str | None = None
+    keywords: list[str] = []
+    authors: list[Person] = []
+    licence: str | None = Field(None, description="e.g. " + ", ".join(LICENCES))
+    public_release_date: date | None = None
+    doi: str | None = Field(None, pattern=r"^10\.\d{4,9}/\S+$")
+
+
+class StudyComponent(Section):
+    name: str | None = None
+    description: str | None = None
+
+
+class Biosample(Section):
+    organism: str | None = Field(None, description="scientific name, e.g. Homo sapiens")
+    ncbi_taxon: str | None = Field(None, pattern=r"^(NCBITaxon_)?\d+$",
+                                   description="NCBI taxonomy id, e.g. 9606")
+    biological_entity: str | None = Field(None, description="e.g. HeLa cells, mouse brain")
+    intrinsic_variables: str | None = None
+    extrinsic_variables: str | None = None
+    experimental_variables: str | None = None
+
+
+class Specimen(Section):
+    preparation_protocol: str | None = None
+    signal_contrast_mechanism: str | None = Field(None, description="e.g. fluorescence")
+    channel_content: str | None = Field(None, description="what each channel shows")
+
+
+class ImageAcquisition(Section):
+    imaging_method: EdamTerm | None = None
+    instrument: str | None = None
+    objective: str | None = None
+    detector: str | None = None
+    acquisition_date: str | None = None
+    imaging_mode: str | None = None
+
+
+class ImageData(Section):
+    image_type: str | None = Field(None, description="e.g. raw, processed")
+    file_format: str | None = None
+    dimensions: str | None = None
+    physical_pixel_sizes: str | None = None
+    channels: str | None = None
+
+
+class Rembi(Section):
+    study: Study = Study()
+    study_component: StudyComponent = StudyComponent()
+    biosample: Biosample = Biosample()
+    specimen: Specimen = Specimen()
+    image_acquisition: ImageAcquisition = ImageAcquisition()
+    image_data: ImageData = ImageData()
+
+
+Wavelength = Annotated[float, Field(gt=100, lt=3000, description="nm, 100–3000")]
+
+
+class ChannelEdit(Section):
+    name: str | None = Field(None, min_length=1)
+    color: str | None = Field(None, pattern=r"^#[0-9A-Fa-f]{6}$")
+    excitation_nm: Wavelength | None = None
+    emission_nm: Wavelength | None = None
+    fluor: str | None = None
+
+
+class SceneEdit(Section):
+    physical_pixel_sizes: dict[Literal["X", "Y", "Z", "T"],
+                               Annotated[float, Field(gt=0, lt=1e9)]] = {}
+    units: dict[Literal["X", "Y", "Z", "T"], str] = {}
+    channels: dict[int, ChannelEdit] = {}
+
+    @field_validator("units")
+    @classmethod
+    def _units(cls, value: dict[str, str]) -> dict[str, str]:
+        for axis, unit in value.items():
+            allowed = TIME_UNITS if axis == "T" else LENGTH_UNITS
+            if unit not in allowed:
+                raise ValueError(f"{unit!r} is not a unit for {axis} (use one of "
+                                 + ", ".join(allowed) + ")")
+        return value
+
+
+class Privacy(Section):
+    remove_on_export: bool = Field(
+        False, description="remove the personal data found in the metadata from every export")
+
+
+class MetadataRecord(Section):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True,
+                              json_schema_extra={"$id": SCHEMA_ID,
+                                                 "$schema": "https://json-schema.org/draft/2020-12/schema"})
+
+    lightmic_metadata: Literal["1"] = SCHEMA_VERSION
+    rembi: Rembi = Rembi()
+    scenes: dict[int, SceneEdit] = {}
+    privacy: Privacy = Privacy()
+
+
+def json_schema() -> dict:
+    return MetadataRecord.model_json_schema()
+
+
+def explain(error: ValidationError) -> list[str]:
+    """One line per problem, naming the field in dotted form and what to do."""
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "record"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "string_pattern_mismatch":
+            message = f"{item['input']!r} is not in the expected form"
+        elif item["type"] == "extra_forbidden":
+            message = "no such field"
+        elif item["loc"] and item["loc"][-1] in ("excitation_nm", "emission_nm"):
+            message += " (wavelengths are in nm; light microscopy uses 100–3000 nm)"
+        lines.append(f"{where}: {message}")
+    return lines
+
+
+def set_path(record: MetadataRecord, key: str, value) -> MetadataRecord:
+    """A copy of `record` with the dotted `key` set to `value` (strings are converted),
+    validated; ValueError naming the key and the reason otherwise."""
+    data = record.model_dump(mode="json")
+    parts = key.split(".")
+    node = data
+    for part in parts[:-1]:
+        if isinstance(node, list):
+            node = node[int(part)]
+            continue
+        node = node.setdefault(part, {})
+        if node is None:
+            raise ValueError(f"{key}: no such field")
+    last = parts[-1]
+    if isinstance(value, str):
+        value = _convert(parts, value)
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    try:
+        return MetadataRecord.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError("; ".join(explain(exc))) from None
+
+
+def _convert(parts: list[str], text: str):
+    """A value typed on a command line or into a field, as the record stores it."""
+    text = text.strip()
+    if text == "":
+        return [] if parts[-1] in ("keywords", "authors") else None
+    if parts[-1] == "imaging_method":
+        from .edam import search, term
+
+        try:
+            found = term(text)
+        except ValueError:
+            hits = search(text, limit=1, branch="topic")
+            if not hits or hits[0].label.lower() != text.lower():
+                raise ValueError(f"{'.'.join(parts)}: {text!r} is not an EDAM-bioimaging "
+                                 "term (give its label or IRI)") from None
+            found = hits[0]
+        return {"label": found.label, "iri": found.iri}
+    if parts[-1] == "keywords":
+        return [w.strip() for w in re.split(r"[;,]", text) if w.strip()]
+    if parts[-1] == "authors":
+        return [{"name": n.strip()} for n in text.split(";") if n.strip()]
+    if parts[-1] == "remove_on_export":
+        return text.lower() in ("1", "true", "yes", "on")
+    return text

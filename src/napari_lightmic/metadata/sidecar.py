@@ -1,0 +1,161 @@
+"""The user's edits, kept beside the source as `<file>.lightmic.json`; the source is never written.
+
+The sidecar holds only what differs from what the file itself says, so a record is always
+"the file's metadata, then the sidecar on top". A sidecar that cannot be read is reported
+and left as it is: it is never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from .record import SCHEMA_ID, SCHEMA_VERSION, MetadataRecord, explain
+
+if TYPE_CHECKING:
+    from ..model import ImageSource
+
+SUFFIX = ".lightmic.json"
+
+
+class SidecarError(ValueError):
+    def __init__(self, path, problem: str):
+        self.path, self.problem = str(path), problem
+        super().__init__(f"{path}: {problem}")
+
+
+def sidecar_path(source_path: str | os.PathLike) -> Path | None:
+    """Where the sidecar of a local source lives; None for remote sources."""
+    text = str(source_path)
+    if "://" in text or text.startswith("idr:"):
+        return None
+    return Path(text.rstrip("/\\") + SUFFIX)
+
+
+def read_edits(source_path) -> dict:
+    """The edits stored beside `source_path` ({} when there is no sidecar).
+
+    SidecarError naming the file and the problem when it is not a valid sidecar."""
+    path = sidecar_path(source_path)
+    if path is None or not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SidecarError(path, f"cannot be read ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise SidecarError(path, f"is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(data, dict):
+        raise SidecarError(path, "is not a JSON object")
+    version = data.pop("lightmic_metadata", None)
+    data.pop("$schema", None)
+    if version != SCHEMA_VERSION:
+        raise SidecarError(path, f"has schema version {version!r}; this plugin reads "
+                                 f"version {SCHEMA_VERSION!r}")
+    try:
+        MetadataRecord.model_validate(data)
+    except ValidationError as exc:
+        raise SidecarError(path, "does not match the schema: " + "; ".join(explain(exc))) \
+            from None
+    return data
+
+
+def merged(base: MetadataRecord, edits: dict) -> MetadataRecord:
+    """`base` with `edits` laid over it."""
+    return MetadataRecord.model_validate(_merge(base.model_dump(mode="json"), edits))
+
+
+def difference(base: MetadataRecord, record: MetadataRecord) -> dict:
+    """What `record` changes of `base`, as a sidecar stores it."""
+    changed = _diff(base.model_dump(mode="json"), record.model_dump(mode="json"))
+    return {} if changed is _SAME else changed
+
+
+def write_edits(source_path, base: MetadataRecord, record: MetadataRecord) -> Path:
+    """Save what `record` changes of `base` beside `source_path` (atomically).
+
+    An existing sidecar that is not valid is not replaced: SidecarError says so."""
+    path = sidecar_path(source_path)
+    if path is None:
+        raise SidecarError(source_path, "is not a local file: edits cannot be saved beside it")
+    if path.exists():
+        try:
+            read_edits(source_path)
+        except SidecarError as exc:
+            raise SidecarError(path, f"{exc.problem}; it was left untouched — fix or move it "
+                                     "to save edits") from None
+    data = {"$schema": SCHEMA_ID, "lightmic_metadata": SCHEMA_VERSION,
+            **difference(base, record)}
+    tmp = path.with_name(f".{path.name}.partial-{uuid.uuid4().hex[:8]}")
+    try:
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise SidecarError(path, f"cannot be written ({exc.strerror or exc})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def apply_edits(source: ImageSource, edits: dict) -> None:
+    """Lay the sidecar's image and channel corrections over the scenes as read."""
+    record = MetadataRecord.model_validate({"scenes": edits.get("scenes", {})})
+    for index, edit in record.scenes.items():
+        if not 0 <= index < len(source.scenes):
+            continue
+        scene = source.scenes[index]
+        for axis, size in edit.physical_pixel_sizes.items():
+            if axis in scene.dims:
+                scene.physical_pixel_sizes[axis] = size
+        for axis, unit in edit.units.items():
+            if axis in scene.dims:
+                scene.units[axis] = unit
+        for c, change in edit.channels.items():
+            if 0 <= c < len(scene.channels):
+                channel = scene.channels[c]
+                for name, value in change.model_dump(exclude_none=True).items():
+                    setattr(channel, name, value.upper() if name == "color" else value)
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        key = str(key)
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+_SAME = object()
+
+
+def _prune(value):
+    """`value` without its empty parts (_SAME if nothing is left)."""
+    if isinstance(value, dict):
+        kept = {k: v for k, v in ((k, _prune(v)) for k, v in value.items()) if v is not _SAME}
+        return kept or _SAME
+    return _SAME if value in (None, [], "") else value
+
+
+def _diff(base, new):
+    """What changed from `base` to `new` (dicts compared key by key), or _SAME."""
+    if isinstance(base, dict) and isinstance(new, dict):
+        out = {}
+        for key, value in new.items():
+            if key not in base:
+                value = _prune(value)
+                if value is not _SAME:
+                    out[key] = value
+                continue
+            changed = _diff(base[key], value)
+            if changed is not _SAME:
+                out[key] = changed
+        return out or _SAME
+    return _SAME if base == new else new
