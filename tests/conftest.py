@@ -1,5 +1,7 @@
+import gzip
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,29 @@ def real_file(relpath: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared test file {relpath} not found")
     return path
+
+
+@pytest.fixture(scope="session")
+def micromanager_dataset(tmp_path_factory):
+    """The Micro-Manager 1.4 dataset, unpacked (it is stored gzip-compressed)."""
+    folder = TESTDATA / "ometiff" / "micromanager_1.4_multifile"
+    if not folder.is_dir():
+        pytest.skip("shared Micro-Manager dataset not found")
+    out = tmp_path_factory.mktemp("mm")
+    for gz in folder.glob("*.gz"):
+        with gzip.open(gz) as src, open(out / gz.name[:-3], "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return out
+
+
+@pytest.fixture
+def vendor_copy(tmp_path):
+    """A copy of a shared file in a temporary folder, so sidecars can be written beside it."""
+    def copy(relpath: str) -> Path:
+        target = tmp_path / Path(relpath).name
+        shutil.copy(real_file(relpath), target)
+        return target
+    return copy
 
 
 @pytest.fixture

@@ -71,3 +71,36 @@ def test_info_lists_resolution_levels(capsys):
     scene = json.loads(capsys.readouterr().out)["scenes"][0]
     assert scene["levels"] == [[1, 1, 1, 397, 580], [1, 1, 1, 99, 145]]
     assert scene["units"] == {"Z": "pixel", "Y": "pixel", "X": "pixel"}
+
+
+def test_metadata_set_show_json_and_export(vendor_copy, tmp_path, capsys):
+    path = str(vendor_copy("nd2/example-multichannel.nd2"))
+    assert main(["metadata", path, "--set", "rembi.study.title=Yeast division",
+                 "--set", "rembi.image_acquisition.imaging_method=SDCM",
+                 "--set", "scenes.0.channels.0.name=Brightfield"]) == 0
+    assert main(["metadata", path, "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["rembi"]["study"]["title"] == "Yeast division"
+    assert record["rembi"]["image_acquisition"]["imaging_method"]["label"] == \
+        "Confocal fluorescence microscopy"  # SDCM: a synonym's acronym
+    assert main(["info", path, "--json"]) == 0  # edits are applied when the CLI opens the file
+    assert json.loads(capsys.readouterr().out)["scenes"][0]["channel_names"][0] == "Brightfield"
+    assert main(["metadata", path]) == 0
+    out = capsys.readouterr().out
+    assert "study.title: Yeast division" in out
+    assert "4 of 12 required REMBI fields filled: missing Study description" in out
+    assert main(["metadata", path, "--export-idr", str(tmp_path / "idr")]) == 0
+    assert (tmp_path / "idr" / "experimentA" / "idr0000-experimentA-assays.txt").exists()
+
+
+def test_metadata_refuses_bad_values_with_reason(vendor_copy, capsys):
+    path = vendor_copy("nd2/example-multichannel.nd2")
+    assert main(["metadata", str(path), "--set", "scenes.0.channels.1.emission_nm=0"]) == 2
+    err = capsys.readouterr().err
+    assert "scenes.0.channels.1.emission_nm" in err and "100–3000 nm" in err
+    assert not (path.parent / (path.name + ".lightmic.json")).exists()
+
+
+def test_metadata_privacy_listing(capsys):
+    assert main(["metadata", str(real_file("lsm/test.lsm")), "--privacy"]) == 0
+    assert "name: 'Jefferis'" in capsys.readouterr().out

@@ -1,6 +1,3 @@
-import gzip
-import shutil
-
 import numpy as np
 import pytest
 import tifffile
@@ -8,19 +5,6 @@ import tifffile
 from napari_lightmic import open_image
 from napari_lightmic.synthetic import write_ome_tiff
 from tests.conftest import TESTDATA
-
-
-@pytest.fixture(scope="module")
-def micromanager_dataset(tmp_path_factory):
-    """The Micro-Manager 1.4 dataset, unpacked (it is stored gzip-compressed)."""
-    folder = TESTDATA / "ometiff" / "micromanager_1.4_multifile"
-    if not folder.is_dir():
-        pytest.skip("shared Micro-Manager dataset not found")
-    out = tmp_path_factory.mktemp("mm")
-    for gz in folder.glob("*.gz"):
-        with gzip.open(gz) as src, open(out / gz.name[:-3], "wb") as dst:
-            shutil.copyfileobj(src, dst)
-    return out
 
 
 @pytest.mark.parametrize("which", ["000_000", "001_001"])

@@ -178,9 +178,11 @@ def set_path(record: MetadataRecord, key: str, value) -> MetadataRecord:
         if isinstance(node, list):
             node = node[int(part)]
             continue
-        node = node.setdefault(part, {})
-        if node is None:
+        if not isinstance(node, dict):
             raise ValueError(f"{key}: no such field")
+        if node.get(part) is None:
+            node[part] = {}
+        node = node[part]
     last = parts[-1]
     if isinstance(value, str):
         value = _convert(parts, value)
@@ -194,19 +196,33 @@ def set_path(record: MetadataRecord, key: str, value) -> MetadataRecord:
         raise ValueError("; ".join(explain(exc))) from None
 
 
+def _names(term) -> set[str]:
+    """A term's label and synonyms, each also without and as its acronym: 'Spinning disk
+    confocal microscopy (SDCM)' gives the whole, 'spinning disk confocal microscopy', 'sdcm'."""
+    from .edam import _norm
+
+    names = set()
+    for name in (term.label, *term.synonyms):
+        names.add(_norm(name))
+        names.add(_norm(re.sub(r"\s*\(.*?\)", "", name)))
+        names.update(_norm(a) for a in re.findall(r"\(([^)]+)\)", name))
+    return names
+
+
 def _convert(parts: list[str], text: str):
     """A value typed on a command line or into a field, as the record stores it."""
     text = text.strip()
     if text == "":
         return [] if parts[-1] in ("keywords", "authors") else None
     if parts[-1] == "imaging_method":
-        from .edam import search, term
+        from .edam import _norm, search, term
 
         try:
             found = term(text)
         except ValueError:
-            hits = search(text, limit=1, branch="topic")
-            if not hits or hits[0].label.lower() != text.lower():
+            hits = [t for t in search(text, limit=10, branch="topic")
+                    if _norm(text) in _names(t)]
+            if not hits:
                 raise ValueError(f"{'.'.join(parts)}: {text!r} is not an EDAM-bioimaging "
                                  "term (give its label or IRI)") from None
             found = hits[0]

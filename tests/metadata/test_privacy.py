@@ -1,0 +1,71 @@
+"""Personal data in real files' metadata is found, and removed from exports when asked."""
+
+import tifffile
+import zarr
+
+from napari_lightmic import open_image
+from napari_lightmic.metadata.privacy import scan
+from napari_lightmic.metadata.record import set_path
+from napari_lightmic.metadata.sidecar import write_edits
+from napari_lightmic.writing import write
+from tests.conftest import real_file
+
+
+def _found(source):
+    return {(f.kind, f.value) for f in scan(source.ome, source.original_metadata,
+                                            source.format.name)}
+
+
+def test_lsm_user_name():
+    assert ("name", "Jefferis") in _found(open_image(real_file("lsm/test.lsm")))
+
+
+def test_micromanager_user_name_and_home_folder(micromanager_dataset):
+    source = open_image(micromanager_dataset / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif")
+    found = _found(source)
+    assert ("name", "chriswei") in found and ("user folder", "chriswei") in found
+
+
+def test_czi_user_name_and_windows_user_folders():
+    found = _found(open_image(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi")))
+    assert ("name", "M1SRH") in found
+    assert ("user folder", "zeiss") in found  # D:\Users\zeiss\Pictures
+
+
+def test_ome_experimenter_and_lif_user_folder():
+    assert ("name", "ruiany") in _found(open_image(
+        real_file("ometiff/bioformats_converted/s_1_t_1_c_1_z_1.ome.tiff")))
+    assert ("user folder", "TCS-User") in _found(open_image(
+        real_file("lif/LeicaLASX_wavelength-sweep_example.lif")))
+
+
+def test_email_identifier_and_notes_in_text():
+    from napari_lightmic.metadata.privacy import Findings, scan_text
+
+    found = scan_text('<Experiment><PatientID>P-0042</PatientID><Notes>mouse 3 of Dr Who'
+                      '</Notes></Experiment> contact jane.doe@lab.example.org', "test",
+                      Findings())
+    kinds = {(f.kind, f.value) for f in found}
+    assert {("identifier", "P-0042"), ("free text", "mouse 3 of Dr Who"),
+            ("e-mail", "jane.doe@lab.example.org")} <= kinds
+
+
+def test_marked_personal_data_is_absent_from_exports(vendor_copy, tmp_path):
+    path = vendor_copy("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi")
+    source = open_image(path)
+    write_edits(path, source.file_record,
+                set_path(source.record, "privacy.remove_on_export", "yes"))
+    source = open_image(path)
+    tif = write(source, tmp_path / "a.ome.tif")
+    ngff = write(source, tmp_path / "a.ome.zarr")
+    xml = tifffile.TiffFile(tif).pages[0].description
+    zarr_xml = (ngff / "OME" / "METADATA.ome.xml").read_text()
+    for text in (xml, zarr_xml):
+        assert "M1SRH" not in text and "m1srh" not in text.lower()
+        assert "Users\\zeiss" not in text and "[removed]" in text
+        assert "Plan-Apochromat 50x/1.2" in text  # the rest of the metadata stays
+    assert zarr.open_group(ngff).attrs["lightmic"]["rembi"]["image_data"]["file_format"] == "CZI"
+    # without the mark, the original metadata is kept whole
+    kept = write(open_image(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi")),
+                 tmp_path / "b.ome.tif")
+    assert "M1SRH" in tifffile.TiffFile(kept).pages[0].description

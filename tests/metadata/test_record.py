@@ -1,0 +1,53 @@
+"""The metadata record: schema shipped with the package, edits validated with reasons."""
+
+import json
+from importlib.resources import files
+
+import pytest
+
+from napari_lightmic.metadata.completeness import completeness
+from napari_lightmic.metadata.record import SCHEMA_VERSION, MetadataRecord, json_schema, set_path
+
+
+def test_shipped_schema_matches_the_model():
+    shipped = json.loads(files("napari_lightmic.metadata").joinpath(
+        f"data/metadata-record-{SCHEMA_VERSION}.schema.json").read_text(encoding="utf-8"))
+    assert shipped == json_schema(), "run scripts/write_metadata_schema.py"
+    assert shipped["$id"].endswith(f"/{SCHEMA_VERSION}.json")
+
+
+def test_edam_term_set_by_label_stores_label_and_iri():
+    record = set_path(MetadataRecord(), "rembi.image_acquisition.imaging_method",
+                      "light-sheet microscopy")
+    term = record.rembi.image_acquisition.imaging_method
+    assert term.label == "Light-sheet microscopy"
+    assert term.iri == "http://edamontology.org/topic_Light-sheet_microscopy"
+
+
+@pytest.mark.parametrize("key,value,reason", [
+    ("rembi.image_acquisition.imaging_method", "http://edamontology.org/topic_0000",
+     "not an EDAM-bioimaging term"),
+    ("rembi.image_acquisition.imaging_method.iri", "topic_nonsense", "not an EDAM-bioimaging"),
+    ("scenes.0.channels.0.emission_nm", "5", "greater than 100"),
+    ("scenes.0.channels.0.excitation_nm", "40000", "less than 3000"),
+    ("scenes.0.physical_pixel_sizes.X", "-0.1", "greater than 0"),
+    ("scenes.0.units.X", "furlong", "not a unit for X"),
+    ("scenes.0.channels.0.color", "red", "expected form"),
+    ("rembi.biosample.ncbi_taxon", "human", "expected form"),
+    ("rembi.study.colour", "x", "no such field"),
+])
+def test_bad_values_are_refused_with_the_reason(key, value, reason):
+    with pytest.raises(ValueError) as info:
+        set_path(MetadataRecord(), key, value)
+    assert key.rsplit(".", 1)[0] in str(info.value) and reason in str(info.value)
+
+
+def test_completeness_counts_required_fields():
+    record = MetadataRecord()
+    assert (completeness(record).filled, completeness(record).total) == (0, 12)
+    record = set_path(record, "rembi.study.title", "Mitosis in HeLa")
+    record = set_path(record, "rembi.study.authors", "Ada Lovelace; Alan Turing")
+    done = completeness(record)
+    assert done.filled == 2 and "Study title" not in done.missing
+    assert "Licence" in done.missing
+    assert record.rembi.study.authors[1].name == "Alan Turing"

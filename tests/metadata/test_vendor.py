@@ -1,0 +1,69 @@
+"""Acquisition metadata as a user reads it off the instrument: objective, instrument,
+wavelengths and channel names from real vendor files."""
+
+import pytest
+
+from napari_lightmic import open_image
+from napari_lightmic.metadata.prefill import record_from_source
+from tests.conftest import real_file
+
+
+def _acq(relpath):
+    return record_from_source(open_image(real_file(relpath))).rembi.image_acquisition
+
+
+def test_nd2_objective_and_channel_wavelengths():
+    source = open_image(real_file("nd2/example-multichannel.nd2"))
+    objective = source.ome.instruments[0].objectives[0]
+    assert objective.model == "Plan Apo λ 20x"
+    assert objective.nominal_magnification == 20 and objective.lens_na == pytest.approx(0.75)
+    channels = {c.name: (c.excitation_wavelength, c.emission_wavelength)
+                for c in source.ome.images[0].pixels.channels}
+    assert channels["DAPI"] == (405.0, 450.0)
+    assert channels["TRITC BP"] == (405.0, 595.0)
+    acq = record_from_source(source).rembi.image_acquisition
+    assert acq.objective == "Plan Apo λ 20x (20×, NA 0.75)"
+    assert acq.imaging_method.label == "Widefield fluorescence microscopy"
+
+
+def test_czi_instrument_from_zen_metadata():
+    source = open_image(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"))
+    instrument = source.ome.instruments[0]
+    assert instrument.microscope.model == "Castor.Stand"
+    objective = instrument.objectives[0]
+    assert (objective.model, objective.nominal_magnification, objective.lens_na,
+            objective.immersion.value) == ("Plan-Apochromat 50x/1.2", 50, 1.2, "Water")
+    assert [d.model for d in instrument.detectors] == ["Axiocam 506"]
+    image = source.ome.images[0]
+    assert image.instrument_ref.id == instrument.id
+    assert image.acquisition_date.isoformat().startswith("2016-02-12T09:41:02")
+
+
+def test_airyscan_czi_is_recorded_as_airyscan():
+    acq = _acq("czi/LSM880_AiryScan.czi")
+    assert acq.imaging_method.label == "Airyscan"
+    assert acq.instrument == "Carl Zeiss LSM 880, AxioObserver"
+    assert acq.objective.startswith("Plan-Apochromat 63x/1.4 Oil DIC M27 (63×, NA 1.4, Oil")
+
+
+def test_lif_instrument_and_channel_names():
+    source = open_image(real_file("lif/testdata_2channel_xz.lif"))
+    assert source.scenes[0].channel_names == ["Leica/FITC", "Leica/TRITC"]
+    acq = record_from_source(source).rembi.image_acquisition
+    assert acq.instrument == "Leica Microsystems TCS SP8 on DMI6000B-CS"
+    assert acq.objective == "HC PL APO CS2 63x/1.30 GLYC (63×, NA 1.3, Glycerol)"
+    assert acq.imaging_method.label == "Confocal microscopy"
+
+
+def test_lsm_objective_from_scan_information():
+    acq = _acq("lsm/test.lsm")
+    assert acq.objective.startswith("EC Plan-Neofluar 40x/1.30 Oil DIC M27 (40×, NA 1.3, Oil")
+
+
+def test_exported_ome_keeps_the_instrument(tmp_path):
+    from napari_lightmic.writing import convert
+
+    out = convert(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"), tmp_path / "a.ome.tif")
+    written = open_image(out).ome
+    assert written.instruments[0].objectives[0].model == "Plan-Apochromat 50x/1.2"
+    assert written.images[0].instrument_ref is not None
