@@ -91,4 +91,8 @@ def source_from_layers(layer_data: list[tuple]) -> tuple[ImageSource, dict[str, 
         if index < len(base.images):
             base.images = [base.images[index]]
         source._ome = base
+    live = origin.get("source")
+    if isinstance(live, ImageSource):  # the metadata panel's REMBI record and privacy choice
+        source.edits = {k: v for k, v in live.edits.items() if k in ("rembi", "privacy")}
+        source.original_metadata = live.original_metadata
     return source, {name: da.asarray(_level0(d)) for name, d in labels.items()}

@@ -25,6 +25,7 @@ def scene_layer_data(source: ImageSource, scene: Scene) -> list[tuple]:
     contrast = [ch.contrast_limits or estimate_contrast(scene, i)
                 for i, ch in enumerate(scene.channels)]
     metadata = {
+        "source": source,  # the opened file, for the metadata panel and Save as
         "path": source.path,
         "format": source.format.name,
         "scene_index": scene.index,

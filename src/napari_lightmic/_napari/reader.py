@@ -53,6 +53,8 @@ def read_scene(path, scene: int | str = 0) -> list[tuple]:
     show_info(scene_summary(source, chosen))
     if source.format.advice:
         show_warning(source.format.advice)
+    if source.sidecar_problem:
+        show_warning(source.sidecar_problem)
     if len(source.scenes) > 1:
         _show_scene_picker(path)
     return layers

@@ -24,8 +24,11 @@ def source_of_selection(viewer) -> tuple[ImageSource, int | str]:
         raise LightmicReadError("viewer", "no layer to save")
     meta = layer.metadata or {}
     where = str(meta.get("path", ""))
-    if where and (os.path.exists(where) or where.startswith(("http://", "https://"))):
-        source = open_image(meta["path"])
+    live = meta.get("source")
+    if isinstance(live, ImageSource) or where and (
+            os.path.exists(where) or where.startswith(("http://", "https://"))):
+        # the opened file, with the metadata panel's edits, else the file opened again
+        source = live if isinstance(live, ImageSource) else open_image(meta["path"])
         scene = source.scenes[meta.get("scene_index", 0)]
         for other in viewer.layers:
             m = other.metadata or {}

@@ -1,0 +1,379 @@
+"""The Metadata panel: the selected file's metadata, editable, completed to REMBI with EDAM
+terms, checked for personal data, saved beside the file and exported for deposition.
+
+It follows the selected layer; the channel layers of one scene are edited together.
+"""
+
+from __future__ import annotations
+
+import os
+
+from magicgui.widgets import ComboBox, Container, FileEdit, Label, LineEdit, PushButton, TextEdit
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QScrollArea
+
+from .._napari.layer_group import apply_channel, apply_scale, scene_layers, source_of
+from ..metadata.completeness import completeness
+from ..metadata.edam import search
+from ..metadata.prefill import describe_objective
+from ..metadata.privacy import scan
+from ..metadata.record import LENGTH_UNITS, LICENCES, TIME_UNITS, MetadataRecord, set_path
+from ..metadata.sidecar import SidecarError, apply_edits, difference, sidecar_path, write_edits
+
+# REMBI fields shown as text boxes: (dotted key, label, tooltip)
+REMBI_FIELDS = (
+    ("rembi.study.title", "Study title", "REMBI Study: the title of the study"),
+    ("rembi.study.description", "Study description", "what the study is about"),
+    ("rembi.study.authors", "Authors", "names separated by ';'"),
+    ("rembi.study.keywords", "Keywords", "separated by ',' or ';'"),
+    ("rembi.biosample.organism", "Organism", "scientific name, e.g. Homo sapiens"),
+    ("rembi.biosample.ncbi_taxon", "NCBI taxon", "NCBI taxonomy id, e.g. 9606"),
+    ("rembi.biosample.biological_entity", "Biological entity", "e.g. HeLa cells"),
+    ("rembi.specimen.preparation_protocol", "Preparation", "REMBI Specimen: how it was prepared"),
+    ("rembi.specimen.signal_contrast_mechanism", "Signal/contrast", "e.g. fluorescence"),
+    ("rembi.image_acquisition.instrument", "Instrument", "microscope make and model"),
+    ("rembi.image_data.image_type", "Image type", "e.g. raw, processed"),
+)
+EMPTY = "—"
+
+
+def _header(text: str) -> Label:
+    label = Label(value=f"<b>{text}</b>")
+    label.native.setStyleSheet("margin-top: 8px;")
+    return label
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(getattr(v, "name", str(v)) for v in value)
+    return str(value)
+
+
+class MetadataPanel(Container):
+    def __init__(self, napari_viewer):
+        super().__init__(labels=False)
+        self.viewer = napari_viewer
+        self.source = None
+        self.scene = None
+        self.record: MetadataRecord | None = None
+        self._updating = False
+        self.status = Label(value="Select a layer opened with napari-lightmic.")
+        self.status.native.setWordWrap(True)
+        self.status.native.setMinimumWidth(340)
+        self.file_info = Label(value="")
+        self.file_info.native.setWordWrap(True)
+        self.advice = Label(value="")
+        self.advice.native.setWordWrap(True)
+        self.advice.native.setStyleSheet("color: #e8a33d;")
+        self.image_info = Label(value="")
+        self.image_section = Container(labels=True)
+        self.channel_section = Container(labels=True)
+        self.acquisition = Label(value="")
+        self.acquisition.native.setWordWrap(True)
+        self.rembi_fields: dict[str, LineEdit | ComboBox] = {}
+        rembi = Container(labels=True)
+        for key, label, tip in REMBI_FIELDS:
+            widget = LineEdit(label=label, tooltip=tip)
+            widget.changed.connect(lambda value, key=key: self.edit(key, value))
+            self.rembi_fields[key] = widget
+            rembi.append(widget)
+        self.licence = ComboBox(label="Licence", choices=("", *LICENCES))
+        self.licence.changed.connect(lambda value: self.edit("rembi.study.licence", value))
+        rembi.insert(4, self.licence)
+        self.edam_search = LineEdit(label="Search EDAM", tooltip="type-ahead: label or synonym")
+        # napari resets magicgui choices on layer events: the list lives here
+        self._edam_options: list[tuple[str, str | None]] = [("", None)]
+        self.edam_choice = ComboBox(label="Imaging method",
+                                    choices=lambda _widget: self._edam_options)
+        self.edam_iri = Label(value="")
+        self.edam_search.changed.connect(self._search_edam)
+        self.edam_choice.changed.connect(self._choose_edam)
+        edam = Container(labels=True, widgets=[self.edam_search, self.edam_choice, self.edam_iri])
+        self.complete = Label(value="")
+        self.missing = Label(value="")
+        self.missing.native.setWordWrap(True)
+        self.findings = TextEdit(value="")
+        self.findings.native.setReadOnly(True)
+        self.findings.native.setMaximumHeight(110)
+        self.remove_personal = PushButton(text="Remove these from every export")
+        self.remove_personal.changed.connect(self._toggle_privacy)
+        self.save_button = PushButton(text="Save edits beside the file")
+        self.save_button.changed.connect(self.save)
+        self.export_folder = FileEdit(mode="d", label="IDR folder")
+        self.export_button = PushButton(text="Export IDR submission + BioImage Archive list")
+        self.export_button.changed.connect(lambda: self.export_idr())
+        self.extend([
+            self.status,
+            _header("File"), self.file_info, self.advice,
+            _header("Image"), self.image_info, self.image_section,
+            _header("Channels"), self.channel_section,
+            _header("Acquisition"), self.acquisition,
+            _header("REMBI"), rembi,
+            _header("EDAM-bioimaging imaging method"), edam,
+            _header("Completeness"), self.complete, self.missing,
+            _header("Privacy"), self.findings, self.remove_personal,
+            _header("Keep and deposit"), self.save_button,
+            Container(labels=True, widgets=[self.export_folder]), self.export_button,
+        ])
+        napari_viewer.layers.selection.events.active.connect(
+            lambda event: self.follow(event.value))
+        self.follow(napari_viewer.layers.selection.active)
+
+    # -- which file -----------------------------------------------------------------------
+    def follow(self, layer) -> None:
+        """Show the metadata of the file behind `layer` (nothing changes for other layers)."""
+        found = source_of(layer) if layer is not None else None
+        if found is None:
+            if layer is not None:
+                self.status.value = (f"{layer.name!r} was not opened by napari-lightmic: "
+                                     "no file metadata to show.")
+            return
+        source, scene = found
+        if source is self.source and scene is self.scene:
+            return
+        self.source, self.scene = source, scene
+        self.record = source.record
+        self._updating = True
+        try:
+            self._fill()
+        finally:
+            self._updating = False
+        name = _name(source.path)
+        self.status.value = source.sidecar_problem or (
+            f"{name}: scene {scene.index} {scene.name!r}"
+            + (" — edits loaded from the sidecar" if source.edits else ""))
+
+    def _fill(self) -> None:
+        source, scene, record = self.source, self.scene, self.record
+        fmt = source.format
+        size = _file_size(source.path)
+        self.file_info.value = (
+            f"{_name(source.path)}<br>{fmt.name}"
+            + (f" ({fmt.vendor})" if fmt.vendor else "") + f", {size}<br>"
+            + ("open format" if fmt.open_format else "proprietary format") + ", "
+            + ("lossy" if fmt.lossy else "lossless") + f"; read with {source.reader}")
+        self.advice.value = fmt.advice or ""
+        self.advice.visible = bool(fmt.advice)
+        shape = " × ".join(f"{a} {n}" for a, n in zip(scene.dims, scene.shape))
+        self.image_info.value = f"{shape}, {scene.dtype}"
+        self._fill_image()
+        self._fill_channels()
+        self.acquisition.value = _acquisition_text(source, scene)
+        for key, widget in self.rembi_fields.items():
+            widget.value = _text(_value(record, key))
+        self.licence.value = record.rembi.study.licence if record.rembi.study.licence in \
+            LICENCES else ""
+        method = record.rembi.image_acquisition.imaging_method
+        self._set_edam_options([(method.label, method.iri)] if method else [])
+        self.edam_choice.value = method.iri if method else None
+        self.edam_iri.value = method.iri if method else ""
+        self.findings_list = scan(source.ome, source.original_metadata, fmt.name)
+        self.findings.value = "\n".join(str(f) for f in self.findings_list) or \
+            "No personal data found in the metadata."
+        self._show_state()
+
+    def _fill_image(self) -> None:
+        self.image_section.clear()
+        scene = self.scene
+        for axis in [a for a in ("T", "Z", "Y", "X") if a in scene.dims and scene.size(a) > 1
+                     or a in "YX"]:
+            size = scene.physical_pixel_sizes.get(axis)
+            value = LineEdit(value=f"{size:g}" if size else "",
+                             tooltip=f"{axis} pixel size; empty: unknown (the layers use pixels)")
+            units = TIME_UNITS if axis == "T" else LENGTH_UNITS
+            unit = ComboBox(choices=units, value=scene.units.get(axis)
+                            if scene.units.get(axis) in units else units[1])
+            unit.native.setMaximumWidth(80)
+            value.changed.connect(lambda text, axis=axis: self.edit(
+                f"scenes.{scene.index}.physical_pixel_sizes.{axis}", text))
+            unit.changed.connect(lambda text, axis=axis: self.edit(
+                f"scenes.{scene.index}.units.{axis}", text))
+            self.image_section.append(_row(f"{axis} size", [value, unit]))
+
+    def _fill_channels(self) -> None:
+        self.channel_section.clear()
+        scene = self.scene
+        self.channel_fields: list[dict[str, LineEdit]] = []
+        self.channel_section.append(Label(
+            value="<small>name · colour · excitation · emission (nm) · fluorophore</small>"))
+        for c, channel in enumerate(scene.channels):
+            fields = {}
+            for field, value, width in (
+                    ("name", channel.name, None), ("color", channel.color, 72),
+                    ("excitation_nm", channel.excitation_nm, 48),
+                    ("emission_nm", channel.emission_nm, 48), ("fluor", channel.fluor, None)):
+                text = f"{value:g}" if isinstance(value, float) else (value or "")
+                widget = LineEdit(value=text, tooltip=field.replace("_nm", " wavelength (nm)"))
+                if width:
+                    widget.native.setMaximumWidth(width)
+                widget.changed.connect(lambda text, c=c, field=field: self.edit(
+                    f"scenes.{scene.index}.channels.{c}.{field}", text))
+                fields[field] = widget
+            self.channel_fields.append(fields)
+            self.channel_section.append(_row(str(c), list(fields.values())))
+
+    # -- edits ----------------------------------------------------------------------------
+    def edit(self, key: str, value) -> bool:
+        """Set one field; refused values leave the record as it was and say why."""
+        if self._updating or self.record is None:
+            return False
+        try:
+            record = set_path(self.record, key, value if value is not None else "")
+        except (ValueError, IndexError, KeyError) as exc:
+            self.status.value = f"<span style='color:#e05050'>Not applied: {exc}</span>"
+            return False
+        self.record = record
+        self.source.edits = difference(self.source.file_record, record)
+        if key.startswith("scenes."):
+            apply_edits(self.source, self.source.edits)
+            self._update_layers(key)
+        self.status.value = "Edited (not yet saved beside the file)."
+        self._show_state()
+        return True
+
+    def _update_layers(self, key: str) -> None:
+        layers = scene_layers(self.viewer, self.source, self.scene)
+        if ".channels." in key:
+            c = int(key.split(".")[3])
+            for layer in layers:
+                if layer.metadata.get("channel_index", 0) == c:
+                    apply_channel(layer, self.scene, len(self.source.scenes) > 1)
+        else:
+            apply_scale(layers, self.scene)
+
+    def _search_edam(self, text: str) -> None:
+        hits = search(text, limit=15, branch="topic") if text else []
+        current = self.record.rembi.image_acquisition.imaging_method if self.record else None
+        choices = [(t.label, t.iri) for t in hits]
+        if current and current.iri not in [c[1] for c in choices]:
+            choices.insert(0, (current.label, current.iri))
+        self._updating, before = True, self._updating
+        try:
+            self._set_edam_options(choices)
+        finally:
+            self._updating = before
+        if hits and not (current and current.iri == hits[0].iri):
+            self.edam_choice.value = hits[0].iri
+
+    def _set_edam_options(self, options: list[tuple[str, str | None]]) -> None:
+        self._edam_options = options or [("", None)]
+        self.edam_choice.reset_choices()
+
+    def _choose_edam(self, iri) -> None:
+        if iri and self.edit("rembi.image_acquisition.imaging_method", iri):
+            self.edam_iri.value = iri
+
+    def _toggle_privacy(self) -> None:
+        if self.record is not None:
+            self.edit("privacy.remove_on_export", str(not self.record.privacy.remove_on_export))
+
+    def _show_state(self) -> None:
+        done = completeness(self.record)
+        self.complete.value = f"<b>{done.filled} of {done.total}</b> required REMBI fields filled"
+        self.missing.value = ("Missing: " + ", ".join(done.missing)) if done.missing else \
+            "Complete."
+        remove = self.record.privacy.remove_on_export
+        self.remove_personal.text = ("Marked: removed from every export (click to keep)"
+                                     if remove else "Remove these from every export")
+        self.remove_personal.enabled = bool(self.findings_list) or remove
+        target = sidecar_path(self.source.path)
+        self.save_button.enabled = target is not None
+        self.save_button.tooltip = str(target) if target else "remote file: nothing to save beside"
+
+    # -- keep and deposit -----------------------------------------------------------------
+    def save(self) -> str | None:
+        try:
+            path = write_edits(self.source.path, self.source.file_record, self.record)
+        except SidecarError as exc:
+            self.status.value = f"<span style='color:#e05050'>Not saved: {exc}</span>"
+            return None
+        self.status.value = f"Saved beside the file: {path.name}"
+        return str(path)
+
+    def export_idr(self, folder: str | None = None) -> list[str]:
+        from ..metadata.deposit import export_idr
+
+        folder = folder or str(self.export_folder.value)
+        if not folder or folder == ".":
+            self.status.value = "Choose a folder to export the IDR submission into."
+            return []
+        try:
+            written = export_idr([self.source], folder, self.record)
+        except OSError as exc:
+            self.status.value = f"<span style='color:#e05050'>Not exported: {exc}</span>"
+            return []
+        self.status.value = f"Exported {len(written)} files to {folder}"
+        return [str(p) for p in written]
+
+
+class MetadataDock(QScrollArea):
+    """The panel in a scroll area, as docked in napari (Plugins > Metadata, Layers > Metadata)."""
+
+    def __init__(self, napari_viewer):
+        super().__init__()
+        self.panel = MetadataPanel(napari_viewer)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(self.panel.native)
+        self.setMinimumWidth(400)
+
+
+def _row(label: str, widgets: list) -> Container:
+    row = Container(layout="horizontal", labels=False, label=label, widgets=widgets)
+    row.margins = (0, 0, 0, 0)
+    return row
+
+
+def _name(path: str) -> str:
+    return os.path.basename(path.rstrip("/\\"))
+
+
+def _value(record, key):
+    node = record
+    for part in key.split("."):
+        node = getattr(node, part, None)
+    return node
+
+
+def _file_size(path: str) -> str:
+    try:
+        if os.path.isdir(path):
+            size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path)
+                       for f in fs)
+        else:
+            size = os.path.getsize(path)
+    except OSError:
+        return "remote"
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return ""
+
+
+def _acquisition_text(source, scene) -> str:
+    ome = source.ome
+    image = ome.images[scene.index] if scene.index < len(ome.images) else None
+    lines = []
+    instrument = ome.instruments[0] if ome.instruments else None
+    if instrument is not None:
+        if instrument.microscope is not None:
+            scope = " ".join(v for v in (instrument.microscope.manufacturer,
+                                         instrument.microscope.model) if v)
+            if scope:
+                lines.append(f"Instrument: {scope}")
+        for objective in instrument.objectives[:2]:
+            lines.append(f"Objective: {describe_objective(objective)}")
+        detectors = ", ".join(dict.fromkeys(d.model for d in instrument.detectors if d.model))
+        if detectors:
+            lines.append(f"Detector: {detectors}")
+    if image is not None:
+        if image.acquisition_date:
+            lines.append(f"Acquired: {image.acquisition_date.isoformat(sep=' ')[:19]}")
+        modes = dict.fromkeys(c.acquisition_mode.value for c in image.pixels.channels
+                              if c.acquisition_mode)
+        if modes:
+            lines.append("Imaging mode: " + ", ".join(modes))
+    return "<br>".join(lines) or EMPTY
