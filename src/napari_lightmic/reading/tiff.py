@@ -124,6 +124,23 @@ def _check_extent(tif) -> None:
 
 
 
+class _DecodeWorkers:
+    """Threads tifffile may use to decode one page: its default (None) when a viewer asks for a
+    plane, 1 while a writer reads many pages in parallel (a pool per page costs more)."""
+
+    value: int | None = None
+
+    @classmethod
+    @contextlib.contextmanager
+    def single(cls):
+        before, cls.value = cls.value, 1
+        try:
+            yield
+        finally:
+            cls.value = before
+
+
+DECODE_WORKERS = _DecodeWorkers
 WHOLE_PAGE_SIDE = 4096  # pages up to this size are read whole; larger ones tile by tile
 
 
@@ -173,7 +190,8 @@ class PageArray:
             flat = int(np.ravel_multi_index([r[i] for r, i in zip(ranges, idx)],
                                             self.shape[:self.lead])) if self.lead else 0
             page = self.pages[flat]
-            out[idx] = page.asarray().reshape(self.shape[self.lead:])[plane]
+            out[idx] = page.asarray(maxworkers=DECODE_WORKERS.value).reshape(
+                self.shape[self.lead:])[plane]
         return out
 
 

@@ -112,17 +112,22 @@ def halve_yx(block: np.ndarray, dims: str, nearest: bool = False) -> np.ndarray:
     pad[y], pad[x] = (0, block.shape[y] % 2), (0, block.shape[x] % 2)
     if any(p[1] for p in pad):
         block = np.pad(block, pad, mode="edge")
-    total = np.zeros(tuple(n // 2 if i in (y, x) else n for i, n in enumerate(block.shape)),
-                     dtype=np.float64 if block.dtype.itemsize > 2 else np.float32)
+    views = []
     for dy in (0, 1):
         for dx in (0, 1):
             index = [slice(None)] * block.ndim
             index[y], index[x] = slice(dy, None, 2), slice(dx, None, 2)
-            total += block[tuple(index)]
-    total /= 4
+            views.append(block[tuple(index)])
+    # float32 holds sums of four 16-bit values exactly; wider types need float64
+    total = views[0].astype(np.float64 if block.dtype.itemsize > 2 else np.float32)
+    for view in views[1:]:
+        total += view
+    total *= 0.25
     if np.issubdtype(block.dtype, np.integer):
-        info = np.iinfo(block.dtype)
-        total = np.clip(np.rint(total), info.min, info.max)
+        np.rint(total, out=total)  # half to even
+        if block.dtype.itemsize > 2:
+            info = np.iinfo(block.dtype)
+            np.clip(total, info.min, info.max, out=total)
     return total.astype(block.dtype)
 
 

@@ -18,6 +18,8 @@ import numpy as np
 
 from ..model import ImageSource, Scene
 from ..reading.contrast import estimate_contrast
+from ..reading.tiff import DECODE_WORKERS
+from .chunks import ChunkWriter
 from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes, plane_axes
 
 NGFF_UNITS = {"µm": "micrometer", "nm": "nanometer", "mm": "millimeter", "m": "meter",
@@ -104,6 +106,12 @@ def _set_ngff(group, version: str, attrs: dict) -> None:
         group.attrs.update(attrs)
 
 
+# Blosc level 2 with byte shuffle and 256 KiB blocks: as small as level 3 with blosc's default
+# blocks on microscopy data, at three times the speed (benchmarks/convert.py).
+CLEVEL = 2
+BLOCKSIZE = 2**18
+
+
 def _codecs(compression: str, fmt: int, dtype) -> dict:
     if compression == "none":
         return {"compressors": None}
@@ -112,15 +120,15 @@ def _codecs(compression: str, fmt: int, dtype) -> dict:
 
         if compression == "zlib":
             return {"compressors": GzipCodec(level=6)}
-        # Level 3 with byte shuffle: as small as level 5 with bit shuffle on microscopy
-        # data, at twice the speed (benchmarks/convert.py).
-        return {"compressors": BloscCodec(cname=compression, clevel=3, shuffle="shuffle",
-                                          typesize=np.dtype(dtype).itemsize)}
+        return {"compressors": BloscCodec(cname=compression, clevel=CLEVEL, shuffle="shuffle",
+                                          typesize=np.dtype(dtype).itemsize,
+                                          blocksize=BLOCKSIZE)}
     from numcodecs import Blosc, GZip
 
     if compression == "zlib":
         return {"compressors": GZip(level=6)}
-    return {"compressors": Blosc(cname=compression, clevel=3, shuffle=Blosc.SHUFFLE)}
+    return {"compressors": Blosc(cname=compression, clevel=CLEVEL, shuffle=Blosc.SHUFFLE,
+                                 blocksize=BLOCKSIZE)}
 
 
 def chunk_shape(shape, dims: str, dtype) -> tuple[int, ...]:
@@ -178,23 +186,32 @@ def _write_multiscale(group, data5: da.Array, image: Image5D, version, compressi
                     min(c * 4, -(-n // c) * c) if a in plane_axes(image.dims) else c
                     for a, c, n in zip(image.dims, level_chunks, shape))
         # Every chunk is written, empty or not: comparing each to the fill value costs more.
-        arrays.append(group.create_array(str(level), shape=shape, chunks=level_chunks,
-                                         dtype=data5.dtype, fill_value=0,
-                                         config={"write_empty_chunks": True}, **options))
+        array = group.create_array(str(level), shape=shape, chunks=level_chunks,
+                                   dtype=data5.dtype, fill_value=0,
+                                   config={"write_empty_chunks": True}, **options)
+        arrays.append(ChunkWriter(array) if ChunkWriter.usable(array) else array)
 
     # Readers that are not thread-safe serialise their own reads (reading.axes.SerialReads).
     def read(region):
         return np.asarray(data5[region].compute(scheduler="synchronous"))
 
-    def also_level_1(region, block):
-        # A block of 2 x 2 chunks halves into exactly one chunk of level 1: made now, from
-        # the block in memory, instead of reading level 0 back.
-        arrays[1][_halved(region, image.dims)] = halve_yx(block, image.dims, nearest)
-        advance(block.nbytes // 4)
+    # A block of 2 x 2 chunks halves into exactly one chunk of level 1: made now, from the
+    # block in memory, instead of reading level 0 back. Where a block is a whole plane, every
+    # further level is made from it too.
+    plane = plane_axes(image.dims)
+    whole_planes = all(n <= 2 * c for a, n, c in zip(image.dims, shapes[0], chunks) if a in plane)
+    in_memory = len(arrays) if whole_planes else min(len(arrays), 2)
 
-    copy_blocks(read, arrays[0], image.dims, advance,
-                after=also_level_1 if len(arrays) > 1 else None)
-    for level in range(2, len(arrays)):  # each further level from the one above it
+    def lower_levels(region, block):
+        for level in range(1, in_memory):
+            region, block = _halved(region, image.dims), halve_yx(block, image.dims, nearest)
+            arrays[level][region] = block
+            advance(block.nbytes)
+
+    with DECODE_WORKERS.single():  # blocks are read in parallel already
+        copy_blocks(read, arrays[0], image.dims, advance,
+                    after=lower_levels if len(arrays) > 1 else None)
+    for level in range(in_memory, len(arrays)):  # each further level from the one above it
         source = arrays[level - 1]
         copy_blocks(lambda region, source=source: halve_yx(
             source[_doubled(region, source.shape, image.dims)], image.dims, nearest),

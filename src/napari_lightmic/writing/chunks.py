@@ -1,0 +1,89 @@
+"""Whole chunks written straight into a local zarr store, encoded exactly as zarr encodes them.
+
+The OME-Zarr writer makes every chunk whole and once, into a folder nobody else sees until it
+is renamed into place. zarr's general write path (an event loop hop, a read-modify-write check,
+a temporary file and a rename per chunk) costs as much CPU as compressing; this path encodes
+with the same numcodecs codec and writes the file. Anything it does not handle (shards, other
+codecs, remote stores) goes through zarr.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+
+
+class ChunkWriter:
+    """`writer[region] = block` for chunk-aligned regions of one zarr array."""
+
+    def __init__(self, array):
+        self.array = array
+        self.chunks = tuple(array.chunks)
+        self.shape = tuple(array.shape)
+        self.folder = Path(array.store_path.store.root) / array.store_path.path
+        self.key = array.metadata.encode_chunk_key
+        self.codec = _numcodecs_codec(array)
+        self.fill = array.metadata.fill_value
+        self._made: set[Path] = set()
+
+    @staticmethod
+    def usable(array) -> bool:
+        from zarr.storage import LocalStore
+
+        return (isinstance(array.store_path.store, LocalStore)
+                and getattr(array, "shards", None) is None
+                and _numcodecs_codec(array) is not False)
+
+    def __getitem__(self, region):
+        return self.array[region]
+
+    def __setitem__(self, region: tuple[slice, ...], block: np.ndarray) -> None:
+        starts = [range(r.start, r.stop, c) for r, c in zip(region, self.chunks)]
+        for corner in itertools.product(*starts):
+            index = tuple(slice(s - r.start, min(s + c, r.stop) - r.start)
+                          for s, r, c in zip(corner, region, self.chunks))
+            coords = tuple(s // c for s, c in zip(corner, self.chunks))
+            self._write(coords, block[index])
+
+    def _write(self, coords, part: np.ndarray) -> None:
+        if part.shape != self.chunks:  # edge chunks are stored whole, padded with the fill
+            whole = np.full(self.chunks, self.fill, dtype=part.dtype)
+            whole[tuple(slice(0, n) for n in part.shape)] = part
+            part = whole
+        data = np.ascontiguousarray(part, dtype=part.dtype.newbyteorder("<"))
+        encoded = self.codec.encode(data) if self.codec is not None else data.tobytes()
+        path = self.folder / self.key(coords)
+        if path.parent not in self._made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(path.parent)
+        with open(path, "wb") as fh:
+            fh.write(encoded)
+
+
+def _numcodecs_codec(array):
+    """The numcodecs codec doing what the array's compressor does; None for no compression;
+    False when this path cannot write the array."""
+    compressors = tuple(array.compressors or ())
+    if array.metadata.zarr_format == 3:
+        from zarr.codecs import BloscCodec, BytesCodec, GzipCodec
+
+        serializer = getattr(array, "serializer", None)
+        if not isinstance(serializer, BytesCodec) or tuple(array.filters or ()):
+            return False
+        if len(compressors) > 1:
+            return False
+        if not compressors:
+            return None
+        codec = compressors[0]
+        if isinstance(codec, BloscCodec):
+            return codec._blosc_codec
+        if isinstance(codec, GzipCodec):
+            from numcodecs import GZip
+
+            return GZip(level=codec.level)
+        return False
+    if tuple(array.filters or ()) or len(compressors) > 1 or array.order != "C":
+        return False
+    return compressors[0] if compressors else None

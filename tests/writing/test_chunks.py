@@ -1,0 +1,63 @@
+"""Chunks written straight to the store are the very bytes zarr would write."""
+
+import numpy as np
+import pytest
+import zarr
+
+from napari_lightmic.writing.chunks import ChunkWriter
+from napari_lightmic.writing.common import halve_yx
+from napari_lightmic.writing.ome_zarr import _codecs
+
+
+@pytest.mark.parametrize("fmt", [2, 3])
+@pytest.mark.parametrize("compression", ["zstd", "lz4", "zlib", "none"])
+def test_same_bytes_as_zarr(tmp_path, fmt, compression):
+    data = np.random.default_rng(1).integers(0, 4000, (3, 300, 500), dtype=np.uint16)
+    arrays = []
+    for name in ("by_zarr", "direct"):
+        group = zarr.open_group(str(tmp_path / name), mode="w", zarr_format=fmt)
+        arrays.append(group.create_array("0", shape=data.shape, chunks=(1, 128, 256),
+                                         dtype=data.dtype, fill_value=0,
+                                         config={"write_empty_chunks": True},
+                                         **_codecs(compression, fmt, data.dtype)))
+    arrays[0][:] = data
+    assert ChunkWriter.usable(arrays[1])
+    writer = ChunkWriter(arrays[1])
+    for z in range(3):  # regions of 2 x 2 chunks, with partial chunks at the edges
+        for y in range(0, 300, 256):
+            for x in range(0, 500, 512):
+                region = (slice(z, z + 1), slice(y, min(y + 256, 300)), slice(x, min(x + 512, 500)))
+                writer[region] = data[region]
+    files = sorted(p.relative_to(tmp_path / "by_zarr") for p in (tmp_path / "by_zarr").rglob("*")
+                   if p.is_file() and p.name not in ("zarr.json", ".zarray", ".zgroup",
+                                                     ".zattrs"))
+    assert len(files) == 3 * 3 * 2
+    for rel in files:
+        assert (tmp_path / "direct" / rel).read_bytes() == (tmp_path / "by_zarr" / rel).read_bytes()
+    np.testing.assert_array_equal(arrays[1][:], data)
+
+
+def test_sharded_arrays_go_through_zarr(tmp_path):
+    group = zarr.open_group(str(tmp_path / "s"), mode="w", zarr_format=3)
+    array = group.create_array("0", shape=(64, 64), chunks=(32, 32), shards=(64, 64),
+                               dtype="u2")
+    assert not ChunkWriter.usable(array)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "int16", "uint32", "float32"])
+def test_two_by_two_means_round_half_to_even(dtype):
+    rng = np.random.default_rng(2)
+    if dtype == "float32":
+        block = rng.random((2, 37, 51)).astype(dtype)
+    else:
+        info = np.iinfo(dtype)
+        block = rng.integers(info.min, info.max, (2, 37, 51), dtype=dtype, endpoint=True)
+    padded = np.pad(block, [(0, 0), (0, 1), (0, 1)], mode="edge").astype(np.float64)
+    mean = (padded[:, ::2, ::2] + padded[:, 1::2, ::2] + padded[:, ::2, 1::2]
+            + padded[:, 1::2, 1::2]) / 4
+    got = halve_yx(block, "CYX")
+    assert got.dtype == block.dtype and got.shape == (2, 19, 26)
+    if dtype == "float32":
+        np.testing.assert_allclose(got, mean, rtol=1e-6)
+    else:
+        np.testing.assert_array_equal(got, np.rint(mean).astype(dtype))
