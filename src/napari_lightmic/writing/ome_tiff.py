@@ -7,7 +7,10 @@ stored in XYZCT order and addressed by TiffData.
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +20,20 @@ from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes
 
 COMPRESSIONS = {"zlib": "zlib", "zstd": "zstd", "lzw": "lzw", "none": None}
 TILE = 512
+BATCH_BYTES = 64 * 2**20  # raw tiles compressed at once
+WORKERS = os.cpu_count() or 1
+
+
+def _deflate_with_predictor(tile: np.ndarray) -> bytes:
+    """TIFF zlib (deflate) with horizontal differencing, by libdeflate: at level 1 smaller
+    than zlib's level 3 on microscopy data, at a quarter of the time (benchmarks/convert.py)."""
+    import imagecodecs
+
+    return imagecodecs.deflate_encode(imagecodecs.delta_encode(tile, axis=-1), level=1)
+
+
+# Tiles this writer encodes itself, in a bounded pool; tifffile stores the bytes as they are.
+ENCODERS = {"zlib": _deflate_with_predictor}
 
 Progress = Callable[[int, int], None]
 
@@ -53,9 +70,9 @@ def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
 
     options = {"compression": COMPRESSIONS[compression], "photometric": "minisblack",
                "metadata": None, "software": "napari-lightmic",
-               # tifffile's parallel compression reads far ahead of what it writes (1 GB
-               # held for a 2 GB file): one worker keeps memory flat.
-               "maxworkers": 1}
+               # Tiles are compressed in parallel, a bounded batch at a time (tifffile's
+               # default batch holds about 1 GB for a 2 GB file).
+               "maxworkers": os.cpu_count() or 1, "buffersize": BATCH_BYTES}
     if compression in ("zlib", "lzw"):
         options["predictor"] = True
     if compression == "zlib":
@@ -78,7 +95,11 @@ def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
                             extra["description"] = xml.encode("utf-8")  # OME-XML is UTF-8
                         planes = (_planes_and_levels(image, lower, advance) if level == 0
                                   else _stored(lower[level - 1], advance))
-                        tif.write(_tiles(planes, tile), shape=(n, height, width),
+                        tiles = _tiles(planes, tile)
+                        if compression in ENCODERS and np.issubdtype(image.data.dtype,
+                                                                     np.integer):
+                            tiles = _encoded(tiles, ENCODERS[compression])
+                        tif.write(tiles, shape=(n, height, width),
                                   dtype=image.data.dtype, tile=tile, **extra, **options)
                 finally:
                     for level_file in lower:
@@ -137,6 +158,18 @@ def _stored(level_file: LevelFile, advance) -> Iterator[np.ndarray]:
     for plane in level_file:
         advance(plane.nbytes)
         yield plane
+
+
+def _encoded(tiles: Iterator[np.ndarray], encode) -> Iterator[bytes]:
+    """`encode(tile)` for every tile, in order, a few tiles per worker in flight."""
+    with ThreadPoolExecutor(WORKERS) as pool:
+        pending: deque = deque()
+        for tile in tiles:
+            pending.append(pool.submit(encode, tile))
+            if len(pending) >= 8 * WORKERS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _tiles(planes, tile: tuple[int, int]) -> Iterator[np.ndarray]:
