@@ -7,7 +7,8 @@ CZI mosaic, both of smooth cell-like images with noise (compressible, as real da
 converts each, in a fresh process, to OME-Zarr (4 levels, zstd) and to OME-TIFF (tiled
 pyramid, zlib) with napari-lightmic and with the peers:
 
-  eubi-bridge-lite   eubi to_zarr (its defaults)                  peers venv
+  eubi-bridge-lite   eubi to_zarr: its defaults (blosc-lz4), and    peers venv
+                     blosc-zstd level 2 as lightmic writes
   OMEZarrWriter      bioio-ome-zarr, get_default_config_for_viz   peers venv
   ome-zarr-py        write_image, 4 levels, zstd                  peers venv
   tifffile           read whole, write tiled zlib pyramid         this venv
@@ -113,14 +114,20 @@ def commands(source: Path, out: Path, peers: str | None, jar: str | None) -> dic
     runs = {
         "lightmic → OME-Zarr": lightmic + [str(out / "lightmic.ome.zarr"),
                                            "--pyramid-levels", "4"],
+        "lightmic → OME-Zarr, lz4": lightmic + [str(out / "lightmic-lz4.ome.zarr"),
+                                                "--pyramid-levels", "4", "--compression",
+                                                "lz4"],
         "lightmic → OME-TIFF": lightmic + [str(out / "lightmic.ome.tif"),
                                            "--pyramid-levels", "4"],
         "tifffile → OME-TIFF": [HERE, "-c", TIFFFILE, str(source), str(out / "tifffile.tif")],
     }
     if peers:
         eubi = str(Path(peers).with_name("eubi"))
-        runs["eubi-bridge-lite → OME-Zarr"] = [eubi, "to_zarr", str(source), "--output_path",
-                                               str(out / "eubi")]
+        runs["eubi-bridge-lite → OME-Zarr, lz4 (its default)"] = [
+            eubi, "to_zarr", str(source), "--output_path", str(out / "eubi")]
+        runs["eubi-bridge-lite → OME-Zarr, zstd"] = [
+            eubi, "to_zarr", str(source), "--output_path", str(out / "eubi-zstd"),
+            "--compressor_params", '{"cname": "zstd", "clevel": 2}']
         runs["OMEZarrWriter → OME-Zarr"] = [peers, "-c", OMEZARRWRITER, str(source),
                                             str(out / "bioio.ome.zarr")]
         runs["ome-zarr-py → OME-Zarr"] = [peers, "-c", OME_ZARR_PY, str(source),

@@ -110,3 +110,26 @@ def test_rgb_and_folded_axes(tmp_path):
     assert back.sizes["T"] == 32  # H folded into T, as Bio-Formats does
     np.testing.assert_array_equal(np.asarray(back.data[5, 3, 0]),
                                   np.asarray(airy.scenes[0].data[5, 0, 3, 0]))
+
+
+def test_ome_tiff_of_large_planes_is_written_band_by_band(tmp_path, monkeypatch):
+    """Planes too large to hold are read and halved a band of tile rows at a time; the file
+    is the same as when each plane is read whole."""
+    import tifffile
+
+    from napari_lightmic import open_image
+    from napari_lightmic.writing import ome_tiff, write
+
+    data = np.random.default_rng(3).integers(0, 60000, (2, 4500, 300), dtype=np.uint16)
+    path = tmp_path / "tall.ome.tif"  # tiled, taller than a page read whole
+    tifffile.imwrite(path, data, tile=(256, 256), ome=True, metadata={"axes": "CYX"})
+    whole = write(open_image(path), tmp_path / "whole.ome.tif", pyramid_levels=3)
+    monkeypatch.setattr(ome_tiff, "BAND_BYTES", 600 * 300 * 2)  # bands of 512 rows
+    image = ome_tiff.as_5d(open_image(path).scenes[0])
+    assert ome_tiff.band_rows(image) == 512
+    banded = write(open_image(path), tmp_path / "banded.ome.tif", pyramid_levels=3)
+    with tifffile.TiffFile(whole) as a, tifffile.TiffFile(banded) as b:
+        assert len(a.series[0].levels) == len(b.series[0].levels) == 3
+        for la, lb in zip(a.series[0].levels, b.series[0].levels):
+            np.testing.assert_array_equal(la.asarray(), lb.asarray())
+        np.testing.assert_array_equal(b.series[0].levels[0].asarray().reshape(data.shape), data)

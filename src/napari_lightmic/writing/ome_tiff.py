@@ -1,4 +1,5 @@
-"""OME-TIFF writer: tiled, pyramidal (SubIFDs), lossless, streamed one plane at a time.
+"""OME-TIFF writer: tiled, pyramidal (SubIFDs), lossless, streamed a plane (or, for planes
+larger than BAND_BYTES, a band of tile rows) at a time.
 
 The OME-XML is the source's metadata (instrument, objective, acquisition, annotations, the
 vendor's own metadata) with Pixels describing what is written; each image's planes are
@@ -21,6 +22,7 @@ from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes
 COMPRESSIONS = {"zlib": "zlib", "zstd": "zstd", "lzw": "lzw", "none": None}
 TILE = 512
 BATCH_BYTES = 64 * 2**20  # raw tiles compressed at once
+BAND_BYTES = 256 * 2**20  # larger planes are read a band of tile rows at a time
 WORKERS = os.cpu_count() or 1
 
 
@@ -84,7 +86,9 @@ def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
                 # One pass over the source: full-resolution tiles go straight to the file,
                 # the smaller levels to temporary files beside it, written after (plain
                 # files rather than memory maps, so they do not count as the process's memory).
-                lower = [LevelFile(Path(f"{tmp}.level{level}"), shape, image.data.dtype)
+                rows = band_rows(image)
+                lower = [LevelFile(Path(f"{tmp}.level{level}"), shape, image.data.dtype,
+                                   rows if rows < _plane_shape(image)[0] else None)
                          for level, shape in enumerate(shapes) if level]
                 try:
                     for level, (height, width) in enumerate(shapes):
@@ -93,9 +97,9 @@ def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
                                  {"subfiletype": 1})
                         if level == 0 and k == 0:
                             extra["description"] = xml.encode("utf-8")  # OME-XML is UTF-8
-                        planes = (_planes_and_levels(image, lower, advance) if level == 0
-                                  else _stored(lower[level - 1], advance))
-                        tiles = _tiles(planes, tile)
+                        bands = (_bands_and_levels(image, lower, advance) if level == 0
+                                 else _stored(lower[level - 1], advance))
+                        tiles = _tiles(bands, tile)
                         if compression in ENCODERS and np.issubdtype(image.data.dtype,
                                                                      np.integer):
                             tiles = _encoded(tiles, ENCODERS[compression])
@@ -119,24 +123,41 @@ def _plane_count(image: Image5D) -> int:
     return int(np.prod(image.data.shape[:-2]))
 
 
-def _planes_and_levels(image: Image5D, lower: list, advance) -> Iterator[np.ndarray]:
-    """Every plane in the OME order XYZCT (Z fastest, then C, then T); its smaller levels
-    are stored on the way."""
+def band_rows(image: Image5D) -> int:
+    """Rows read at once: the whole plane, or for planes over BAND_BYTES a band of whole tile
+    rows (even, so that 2x2 means of bands are those of the plane) of at least one source
+    chunk."""
+    height, width = _plane_shape(image)
+    if height * width * image.data.dtype.itemsize <= BAND_BYTES:
+        return height
+    chunk_rows = max(image.data.chunks[-2]) if hasattr(image.data, "chunks") else TILE
+    rows = max(TILE, BAND_BYTES // (width * image.data.dtype.itemsize) // TILE * TILE)
+    return min(height, max(rows, -(-chunk_rows // TILE) * TILE))
+
+
+def _bands_and_levels(image: Image5D, lower: list, advance) -> Iterator[np.ndarray]:
+    """Every plane in the OME order XYZCT (Z fastest, then C, then T), a band of rows at a
+    time; the smaller levels are stored on the way."""
+    height = _plane_shape(image)[0]
+    rows = band_rows(image)
     for index in np.ndindex(*image.data.shape[:-2]):
-        plane = np.asarray(image.data[index])
-        advance(plane.nbytes)
-        small = plane
-        for level_file in lower:
-            small = halve_yx(small, "YX")
-            level_file.append(small)
-        yield plane
+        for y in range(0, height, rows):
+            band = np.asarray(image.data[index + (slice(y, y + rows),)])
+            advance(band.nbytes)
+            small = band
+            for level_file in lower:
+                small = halve_yx(small, "YX")
+                level_file.append(small)
+            yield band
 
 
 class LevelFile:
-    """Planes of one pyramid level, appended to a temporary file and read back in order."""
+    """Planes of one pyramid level, appended to a temporary file and read back in order, a
+    band of at most `rows` rows at a time."""
 
-    def __init__(self, path: Path, shape, dtype):
+    def __init__(self, path: Path, shape, dtype, rows: int | None = None):
         self.path, self.shape, self.dtype = path, tuple(shape), np.dtype(dtype)
+        self.rows = rows or self.shape[0]
         self.handle = open(path, "w+b")
 
     def append(self, plane: np.ndarray) -> None:
@@ -145,9 +166,15 @@ class LevelFile:
     def __iter__(self) -> Iterator[np.ndarray]:
         self.handle.flush()
         self.handle.seek(0)
-        size = int(np.prod(self.shape)) * self.dtype.itemsize
-        while chunk := self.handle.read(size):
-            yield np.frombuffer(chunk, dtype=self.dtype).reshape(self.shape)
+        height, width = self.shape
+        row_bytes = width * self.dtype.itemsize
+        while True:
+            for y in range(0, height, self.rows):
+                n = min(self.rows, height - y)
+                chunk = self.handle.read(n * row_bytes)
+                if not chunk:
+                    return
+                yield np.frombuffer(chunk, dtype=self.dtype).reshape(n, width)
 
     def remove(self) -> None:
         self.handle.close()
@@ -155,9 +182,9 @@ class LevelFile:
 
 
 def _stored(level_file: LevelFile, advance) -> Iterator[np.ndarray]:
-    for plane in level_file:
-        advance(plane.nbytes)
-        yield plane
+    for band in level_file:
+        advance(band.nbytes)
+        yield band
 
 
 def _encoded(tiles: Iterator[np.ndarray], encode) -> Iterator[bytes]:
