@@ -155,7 +155,10 @@ def _info(args) -> int:
     from .describe import describe_source, format_text
     from .reading import open_image
 
-    info = describe_source(open_image(args.path), args.scene)
+    source = open_image(args.path)
+    if source.sidecar_problem:
+        print(f"lightmic: warning: {source.sidecar_problem}", file=sys.stderr)
+    info = describe_source(source, args.scene)
     if args.json:
         print(json.dumps(info, indent=1, ensure_ascii=False))
     else:

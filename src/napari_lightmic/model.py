@@ -106,6 +106,8 @@ class ImageSource:
     # The user's edits from the sidecar, and why the sidecar could not be used if it could not.
     edits: dict = field(default_factory=dict, repr=False)
     sidecar_problem: str | None = None
+    # each scene's pixel sizes, units and channels as the file gives them (set by apply_edits)
+    file_values: dict = field(default_factory=dict, repr=False)
     _file_record: MetadataRecord | None = field(default=None, repr=False)
 
     def close(self) -> None:

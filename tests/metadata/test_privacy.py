@@ -69,3 +69,39 @@ def test_marked_personal_data_is_absent_from_exports(vendor_copy, tmp_path):
     kept = write(open_image(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi")),
                  tmp_path / "b.ome.tif")
     assert "M1SRH" in tifffile.TiffFile(kept).pages[0].description
+
+
+def test_personal_data_in_xml_annotations_is_removed(vendor_copy, tmp_path):
+    """The Bio-Formats OME-TIFF keeps ZEN's XML (with <UserName>) as an XMLAnnotation."""
+    path = vendor_copy("ometiff/bioformats_converted/s_1_t_1_c_1_z_1.ome.tiff")
+    source = open_image(path)
+    write_edits(path, source.file_record,
+                set_path(source.record, "privacy.remove_on_export", "true"))
+    source = open_image(path)
+    for target in ("a.ome.tif", "a.ome.zarr"):
+        out = write(source, tmp_path / target)
+        xml = (tifffile.TiffFile(out).pages[0].description if target.endswith(".tif")
+               else (out / "OME" / "METADATA.ome.xml").read_text())
+        assert "ruiany" not in xml and "[removed]" in xml
+
+
+def test_redaction_replaces_whole_values_only():
+    """A user called 'User' must not turn <UserName> into <[removed]Name>."""
+    import xml.etree.ElementTree as ET
+
+    from napari_lightmic.metadata.privacy import Finding, redact_text
+
+    text = ('<Doc><UserName>User</UserName><Note a="User">User manual</Note>'
+            '<Path>C:\\Users\\User\\data</Path></Doc>')
+    out = redact_text(text, [Finding("name", "User"), Finding("user folder", "User")])
+    ET.fromstring(out)  # still well-formed
+    assert "<UserName>[removed]</UserName>" in out and 'a="[removed]"' in out
+    assert "User manual" in out and "C:\\Users\\[removed]\\data" in out
+    escaped = "&lt;UserName&gt;User&lt;/UserName&gt; {&quot;User&quot;: &quot;User&quot;}"
+    assert redact_text(escaped, [Finding("name", "User")]) == \
+        "&lt;UserName&gt;[removed]&lt;/UserName&gt; {&quot;User&quot;: &quot;[removed]&quot;}"
+
+
+def test_computer_names_are_found(micromanager_dataset):
+    source = open_image(micromanager_dataset / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif")
+    assert any(kind == "computer name" for kind, _ in _found(source))

@@ -65,3 +65,16 @@ def test_malformed_sidecar_is_reported_and_never_overwritten(vendor_copy, conten
     with pytest.raises(SidecarError, match="left untouched"):
         write_edits(source.path, source.file_record, record)
     assert bad.read_text() == content
+
+
+@pytest.mark.parametrize("content", [
+    '{"lightmic_metadata": "1", "scenes": {"0": {"physical_pixel_sizes": {"X": ' + "1" * 5000
+    + "}}}}",
+    '{"lightmic_metadata": "1", "rembi": ' + "[" * 100000 + "]" * 100000 + "}",
+])
+def test_hostile_sidecar_is_reported_and_the_image_opens(vendor_copy, content):
+    path = vendor_copy("lsm/test.lsm")
+    sidecar_path(path).write_text(content)
+    source = open_image(path)
+    assert source.sidecar_problem and str(sidecar_path(path)) in source.sidecar_problem
+    assert source.scenes[0].shape

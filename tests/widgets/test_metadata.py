@@ -211,3 +211,47 @@ def test_screenshot_panel_beside_a_czi(make_napari_viewer, qtbot):
     right = rgb[:, int(rgb.shape[1] * 0.72):]
     assert right.std() > 20 and (right.max(axis=-1) > 200).sum() > 500  # light text on dark
     _keep(shot, "napari-metadata-panel.png")
+
+
+def test_scenes_of_one_file_share_one_record(make_napari_viewer, vendor_copy):
+    from napari_lightmic._napari.view import view
+
+    path = vendor_copy("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi")
+    viewer = make_napari_viewer()
+    first = view(path, scene=0, viewer=viewer)
+    second = view(path, scene=1, viewer=viewer)
+    assert first[0].metadata["source"] is second[0].metadata["source"]
+    panel = MetadataPanel(viewer)
+    viewer.layers.selection.active = first[0]
+    panel.rembi_fields["rembi.study.title"].value = "Wells"
+    panel.channel_fields[0]["name"].value = "Hoechst"
+    viewer.layers.selection.active = second[0]
+    assert panel.scene.index == 1
+    assert panel.rembi_fields["rembi.study.title"].value == "Wells"
+    assert panel.channel_fields[0]["name"].value == "DAPI"  # scene 1 keeps its own channels
+    panel.channel_fields[1]["name"].value = "GFP"
+    saved = json.loads(open(panel.save()).read())
+    assert saved["rembi"]["study"]["title"] == "Wells"
+    assert saved["scenes"]["0"]["channels"]["0"]["name"] == "Hoechst"
+    assert saved["scenes"]["1"]["channels"]["1"]["name"] == "GFP"
+
+
+def test_clearing_an_edit_restores_the_files_value(make_napari_viewer):
+    viewer = make_napari_viewer()
+    panel = panel_for(viewer, real_file(CZI))
+    layer = [lyr for lyr in viewer.layers if lyr.metadata.get("channel_index") == 0][0]
+    panel.channel_fields[0]["name"].value = "GFP"
+    assert layer.name == "GFP"
+    panel.channel_fields[0]["name"].value = ""
+    assert layer.name == "LED555" and panel.source.scenes[0].channels[0].name == "LED555"
+    x_row = [row for row in panel.image_section if row.label == "X size"][0]
+    x_row[0].value = "0.5"
+    x_row[0].value = ""
+    assert layer.scale[-1] == pytest.approx(0.0905767, rel=1e-4)
+
+
+def test_save_and_export_wait_for_a_file(make_napari_viewer, tmp_path):
+    panel = MetadataPanel(make_napari_viewer())
+    assert not panel.save_button.enabled and not panel.export_button.enabled
+    assert panel.save() is None and panel.export_idr(str(tmp_path)) == []
+    assert "Select a layer" in panel.status.value

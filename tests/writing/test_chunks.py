@@ -61,3 +61,29 @@ def test_two_by_two_means_round_half_to_even(dtype):
         np.testing.assert_allclose(got, mean, rtol=1e-6)
     else:
         np.testing.assert_array_equal(got, np.rint(mean).astype(dtype))
+
+
+@pytest.mark.parametrize("target", ["out.ome.zarr", "out.ome.tif"])
+@pytest.mark.parametrize("ngff", ["0.4", "0.5"])
+def test_big_endian_source_is_written_with_its_values(tmp_path, target, ngff):
+    """bioformats2raw writes '>u2'; a copy must hold the same numbers, not swapped bytes."""
+    import tifffile
+
+    from napari_lightmic import open_image
+    from napari_lightmic.writing import write
+
+    data = (np.arange(300 * 400, dtype=np.uint16).reshape(1, 1, 1, 300, 400) % 4000)
+    group = zarr.open_group(str(tmp_path / "be.ome.zarr"), mode="w", zarr_format=2)
+    group.create_array("0", shape=data.shape, chunks=(1, 1, 1, 256, 256), dtype=">u2",
+                       fill_value=0)[:] = data
+    group.attrs["multiscales"] = [{"version": "0.4", "name": "be", "axes": [
+        {"name": n, "type": t} for n, t in zip("tczyx", ["time", "channel", "space", "space",
+                                                         "space"])],
+        "datasets": [{"path": "0", "coordinateTransformations": [
+            {"type": "scale", "scale": [1, 1, 1, 1, 1]}]}]}]
+    out = write(open_image(tmp_path / "be.ome.zarr"), tmp_path / target, ngff_version=ngff)
+    if target.endswith(".zarr"):
+        back = zarr.open_group(str(out), mode="r")["0"][:]
+    else:
+        back = tifffile.imread(out)
+    np.testing.assert_array_equal(np.asarray(back).reshape(data.shape), data)

@@ -133,3 +133,25 @@ def test_ome_tiff_of_large_planes_is_written_band_by_band(tmp_path, monkeypatch)
         for la, lb in zip(a.series[0].levels, b.series[0].levels):
             np.testing.assert_array_equal(la.asarray(), lb.asarray())
         np.testing.assert_array_equal(b.series[0].levels[0].asarray().reshape(data.shape), data)
+
+
+def test_ome_tiff_bands_keep_deep_pyramid_levels_exact(tmp_path, monkeypatch):
+    """Bands are aligned to 2 ** (levels - 1) rows, so even the smallest level equals the 2x2
+    mean of the level above."""
+    import tifffile
+
+    from napari_lightmic import open_image
+    from napari_lightmic.writing import ome_tiff, write
+    from napari_lightmic.writing.common import halve_yx
+
+    data = np.random.default_rng(5).integers(0, 255, (1, 2999, 300), dtype=np.uint8)
+    path = tmp_path / "tall.ome.tif"
+    tifffile.imwrite(path, data, tile=(256, 256), ome=True, metadata={"axes": "CYX"})
+    monkeypatch.setattr(ome_tiff, "BAND_BYTES", 1)
+    out = write(open_image(path), tmp_path / "out.ome.tif", pyramid_levels=10)
+    with tifffile.TiffFile(out) as tif:
+        levels = [level.asarray().reshape(level.shape[-2:]) for level in tif.series[0].levels]
+    assert len(levels) == 10 and levels[-1].shape == (6, 1)
+    np.testing.assert_array_equal(levels[0], data[0])
+    for above, below in zip(levels, levels[1:]):
+        np.testing.assert_array_equal(below, halve_yx(above, "YX"))

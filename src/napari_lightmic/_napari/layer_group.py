@@ -34,9 +34,8 @@ def apply_scale(layers: list, scene: Scene) -> None:
         scale, units = list(layer.scale), [str(u) for u in layer.units]
         for i, axis in enumerate(axes):
             size = scene.physical_pixel_sizes.get(axis)
-            if size:
-                scale[i] = size
-                units[i] = scene.units.get(axis, PIXEL)
+            scale[i] = size or 1.0  # unknown: pixels
+            units[i] = scene.units.get(axis, PIXEL) if size else PIXEL
         layer.scale = scale
         layer.units = units
 

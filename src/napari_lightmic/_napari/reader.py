@@ -2,10 +2,47 @@
 
 from __future__ import annotations
 
+import os
+
 from ..errors import LightmicReadError
 from ..formats import format_for
+from ..model import ImageSource
 from ..reading import open_image
 from .layers import scene_layer_data, scene_summary
+
+
+def _key(path) -> tuple:
+    from ..metadata.sidecar import sidecar_path
+
+    text = str(path)
+    if "://" in text or text.startswith("idr:"):
+        return (text,)
+    stamps = []
+    for candidate in (text, sidecar_path(text)):
+        try:
+            info = os.stat(candidate)
+            stamps.append((info.st_mtime_ns, info.st_size))
+        except (OSError, TypeError):
+            stamps.append(None)
+    return (os.path.abspath(text), *stamps)
+
+
+def shared_source(path, viewer=None) -> ImageSource:
+    """The file behind `path`: the source that layers in the viewer already show (so that
+    every scene of a file shares one source and one metadata record), else opened afresh. A
+    file or sidecar changed on disk since is opened again."""
+    key = _key(path)
+    if viewer is None:
+        import napari
+
+        viewer = napari.current_viewer()
+    for layer in (viewer.layers if viewer is not None else []):
+        source = (layer.metadata or {}).get("source")
+        if isinstance(source, ImageSource) and getattr(source, "opened_as", None) == key:
+            return source
+    source = open_image(path)
+    source.opened_as = key
+    return source
 
 
 def get_reader(path):
@@ -41,7 +78,7 @@ def read_scene(path, scene: int | str = 0) -> list[tuple]:
     from napari.utils.notifications import show_error, show_info, show_warning
 
     try:
-        source = open_image(path)
+        source = shared_source(path)
         chosen = source.scene(scene)
         layers = scene_layer_data(source, chosen)
     except LightmicReadError as err:

@@ -167,6 +167,18 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
     return base
 
 
+def export_xml(source: ImageSource, model: ome.OME) -> str:
+    """The OME-XML text of an export. With personal data marked for removal, a last pass
+    takes found values out of every place the model keeps them as XML (XMLAnnotation,
+    MapAnnotation and the like)."""
+    xml = model.to_xml()
+    if source.record.privacy.remove_on_export:
+        from .privacy import redact_text, scan
+
+        xml = redact_text(xml, scan(source.ome, source.original_metadata, source.format.name))
+    return xml
+
+
 REMBI_NS = "https://napari-lightmic.github.io/schema/rembi/1"
 
 

@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from html import escape as _html_escape
 
 from ome_types import model as ome
 
 REMOVED = "[removed]"
+
+
+def escape(text: str) -> str:
+    return _html_escape(text, quote=True).replace("&#x27;", "&apos;")
 PERSON_KEYS = {
     "user", "username", "userlogin", "login", "owner", "operator", "experimenter",
     "experimentername", "author", "authors", "firstname", "lastname", "fullname", "middlename",
     "displayname", "email", "e-mail", "emailaddress", "investigator", "scientist",
 }
+MACHINE_KEYS = {"computername", "hostname", "machinename", "computer"}  # often a person's
 IDENTIFIER_KEYS = re.compile(r"^(patient|subject|donor|participant)\w*$|^(dateofbirth|birthdate"
                              r"|dob|mrn|medicalrecordnumber)$", re.I)
 FREE_TEXT_KEYS = {"comment", "comments", "description", "notes", "note", "remarks"}
@@ -104,6 +110,8 @@ def scan_text(text: str, where: str, found: Findings) -> Findings:
             if bare in PERSON_KEYS:
                 kind = "e-mail" if "mail" in bare else "name"
                 found.add(kind, value, f"{where} {key}")
+            elif bare in MACHINE_KEYS:
+                found.add("computer name", value, f"{where} {key}")
             elif IDENTIFIER_KEYS.match(bare):
                 found.add("identifier", value, f"{where} {key}")
             elif bare in FREE_TEXT_KEYS and re.search(r"[A-Za-z]{3}", value):
@@ -116,15 +124,28 @@ def scan_text(text: str, where: str, found: Findings) -> Findings:
 
 
 def redact_text(text: str, findings: list[Finding]) -> str:
-    """`text` with every found value replaced by [removed] (longest values first)."""
+    """`text` with every found value replaced by [removed] where it stands as a whole value:
+    an element's text, an attribute, a JSON string (also XML-escaped, as vendor metadata is
+    inside OME-XML), so markup around it is never touched. E-mail addresses and the user part
+    of user folders are replaced wherever they are."""
     for finding in sorted(findings, key=lambda f: -len(f.value)):
         if finding.kind == "user folder":
             text = re.sub(r"((?:\\\\|\\|/)(?:Users|home|Documents and Settings)(?:\\\\|\\|/))"
-                          + re.escape(finding.value) + r"(?=[\\/\"'<>\s]|$)",
+                          + re.escape(finding.value) + r"(?=[\\/\"'<>&\s]|$)",
                           lambda m: m.group(1) + REMOVED, text, flags=re.I)
-        else:
+        elif finding.kind == "e-mail":
             text = text.replace(finding.value, REMOVED)
+        else:
+            for value in dict.fromkeys((finding.value, escape(finding.value),
+                                        escape(escape(finding.value)))):
+                text = re.sub(_WHOLE_VALUE.format(v=re.escape(value)),
+                              lambda m: m.group(1) + REMOVED + m.group(2), text)
     return text
+
+
+# A value standing whole: >v<, ="v", ='v', : "v", and the same XML-escaped.
+_WHOLE_VALUE = ("(>\\s*|&gt;\\s*|=\\s*\"|=\\s*'|=&quot;|:\\s*\"|:\\s*&quot;)"
+                "{v}(\\s*<|\\s*&lt;|\"|'|&quot;)")
 
 
 def redact_ome(model: ome.OME, findings: list[Finding]) -> ome.OME:

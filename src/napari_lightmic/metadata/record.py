@@ -173,23 +173,27 @@ def set_path(record: MetadataRecord, key: str, value) -> MetadataRecord:
     validated; ValueError naming the key and the reason otherwise."""
     data = record.model_dump(mode="json")
     parts = key.split(".")
+    if not key or "" in parts:
+        raise ValueError(f"{key!r}: not a field (give a dotted key such as rembi.study.title)")
     node = data
-    for part in parts[:-1]:
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
         if isinstance(node, list):
-            node = node[int(part)]
-            continue
-        if not isinstance(node, dict):
-            raise ValueError(f"{key}: no such field")
-        if node.get(part) is None:
+            if not part.isdigit() or int(part) >= len(node):
+                raise ValueError(f"{key}: {part!r} is not one of the {len(node)} entries")
+            part = int(part)
+        elif not isinstance(node, dict):
+            raise ValueError(f"{key}: {'.'.join(parts[:depth])} has no fields")
+        elif not last and node.get(part) is None:
             node[part] = {}
-        node = node[part]
-    last = parts[-1]
-    if isinstance(value, str):
-        value = _convert(parts, value)
-    if isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
+        if last:
+            value = _convert(parts, value) if isinstance(value, str) else value
+            if value is None and parts[0] == "scenes" and len(parts) == 4:
+                node.pop(part, None)  # a cleared size or unit: the file's own again
+            else:
+                node[part] = value
+        else:
+            node = node[part]
     try:
         return MetadataRecord.model_validate(data)
     except ValidationError as exc:
@@ -232,5 +236,9 @@ def _convert(parts: list[str], text: str):
     if parts[-1] == "authors":
         return [{"name": n.strip()} for n in text.split(";") if n.strip()]
     if parts[-1] == "remove_on_export":
-        return text.lower() in ("1", "true", "yes", "on")
+        answers = {"1": True, "true": True, "yes": True, "on": True,
+                   "0": False, "false": False, "no": False, "off": False}
+        if text.lower() not in answers:
+            raise ValueError(f"{'.'.join(parts)}: {text!r} is not true or false")
+        return answers[text.lower()]
     return text

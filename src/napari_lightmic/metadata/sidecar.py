@@ -50,6 +50,8 @@ def read_edits(source_path) -> dict:
         raise SidecarError(path, f"cannot be read ({exc})") from None
     except json.JSONDecodeError as exc:
         raise SidecarError(path, f"is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except (ValueError, RecursionError) as exc:  # numbers of thousands of digits, deep nesting
+        raise SidecarError(path, f"cannot be read as JSON ({type(exc).__name__})") from None
     if not isinstance(data, dict):
         raise SidecarError(path, "is not a JSON object")
     version = data.pop("lightmic_metadata", None)
@@ -62,6 +64,8 @@ def read_edits(source_path) -> dict:
     except ValidationError as exc:
         raise SidecarError(path, "does not match the schema: " + "; ".join(explain(exc))) \
             from None
+    except (ValueError, RecursionError, TypeError) as exc:
+        raise SidecarError(path, f"does not match the schema ({type(exc).__name__})") from None
     return data
 
 
@@ -103,7 +107,22 @@ def write_edits(source_path, base: MetadataRecord, record: MetadataRecord) -> Pa
 
 
 def apply_edits(source: ImageSource, edits: dict) -> None:
-    """Lay the sidecar's image and channel corrections over the scenes as read."""
+    """Set the scenes' pixel sizes, units and channels to the file's own, with the edits'
+    corrections laid over them (so an edit taken back restores the file's value)."""
+    import copy
+
+    if not source.file_values:  # what the file says, before any edit
+        source.file_values = {
+            scene.index: (dict(scene.physical_pixel_sizes), dict(scene.units),
+                          copy.deepcopy(scene.channels)) for scene in source.scenes}
+    for scene in source.scenes:
+        physical, units, channels = source.file_values[scene.index]
+        scene.physical_pixel_sizes.clear()
+        scene.physical_pixel_sizes.update(physical)
+        scene.units.clear()
+        scene.units.update(units)
+        for channel, original in zip(scene.channels, channels):
+            channel.__dict__.update(copy.deepcopy(original.__dict__))
     record = MetadataRecord.model_validate({"scenes": edits.get("scenes", {})})
     for index, edit in record.scenes.items():
         if not 0 <= index < len(source.scenes):

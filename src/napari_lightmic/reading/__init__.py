@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -41,6 +42,8 @@ def open_image(path: str | os.PathLike) -> ImageSource:
         source = _reader_for(fmt)(path, fmt)
         for scene in source.scenes:
             add_strided_levels(scene)
+            # each scene its own channel records: an edit of one scene's channel is its own
+            scene.channels = [dataclasses.replace(channel) for channel in scene.channels]
     except LightmicReadError:
         raise
     except MemoryError:

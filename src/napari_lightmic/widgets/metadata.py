@@ -104,6 +104,7 @@ class MetadataPanel(Container):
         self.export_folder = FileEdit(mode="d", label="IDR folder")
         self.export_button = PushButton(text="Export IDR submission + BioImage Archive list")
         self.export_button.changed.connect(lambda: self.export_idr())
+        self.save_button.enabled = self.export_button.enabled = False  # until a file is shown
         self.extend([
             self.status,
             _header("File"), self.file_info, self.advice,
@@ -279,11 +280,15 @@ class MetadataPanel(Container):
                                      if remove else "Remove these from every export")
         self.remove_personal.enabled = bool(self.findings_list) or remove
         target = sidecar_path(self.source.path)
+        self.export_button.enabled = True
         self.save_button.enabled = target is not None
         self.save_button.tooltip = str(target) if target else "remote file: nothing to save beside"
 
     # -- keep and deposit -----------------------------------------------------------------
     def save(self) -> str | None:
+        if self.source is None:
+            self.status.value = "Select a layer opened with napari-lightmic first."
+            return None
         try:
             path = write_edits(self.source.path, self.source.file_record, self.record)
         except SidecarError as exc:
@@ -295,6 +300,9 @@ class MetadataPanel(Container):
     def export_idr(self, folder: str | None = None) -> list[str]:
         from ..metadata.deposit import export_idr
 
+        if self.source is None:
+            self.status.value = "Select a layer opened with napari-lightmic first."
+            return []
         folder = folder or str(self.export_folder.value)
         if not folder or folder == ".":
             self.status.value = "Choose a folder to export the IDR submission into."

@@ -17,8 +17,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from .._napari.reader import shared_source
 from ..errors import LightmicReadError
-from ..reading import open_image
 from ..reading.thumbnail import THUMB_SIDE, thumbnail
 
 
@@ -76,7 +76,7 @@ class ScenePicker(QWidget):
         from napari.utils.notifications import show_error
 
         try:
-            self.source = open_image(path)
+            self.source = shared_source(path, self.viewer)
         except LightmicReadError as err:
             show_error(str(err))
             return

@@ -26,6 +26,11 @@ class ChunkWriter:
         self.key = array.metadata.encode_chunk_key
         self.codec = _numcodecs_codec(array)
         self.fill = array.metadata.fill_value
+        # the byte order stored: the array's own in zarr v2, little-endian in v3's bytes codec
+        self.stored = (array.dtype.newbyteorder("<") if array.metadata.zarr_format == 3
+                       else np.dtype(array.metadata.dtype.to_native_dtype()
+                                     if hasattr(array.metadata.dtype, "to_native_dtype")
+                                     else array.dtype))
         self._made: set[Path] = set()
 
     @staticmethod
@@ -52,7 +57,7 @@ class ChunkWriter:
             whole = np.full(self.chunks, self.fill, dtype=part.dtype)
             whole[tuple(slice(0, n) for n in part.shape)] = part
             part = whole
-        data = np.ascontiguousarray(part, dtype=part.dtype.newbyteorder("<"))
+        data = np.ascontiguousarray(part, dtype=self.stored)
         encoded = self.codec.encode(data) if self.codec is not None else data.tobytes()
         path = self.folder / self.key(coords)
         if path.parent not in self._made:

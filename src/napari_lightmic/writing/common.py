@@ -70,6 +70,8 @@ def as_5d(scene: Scene) -> Image5D:
     if dims != canonical:  # e.g. a LIF XZ scan stepped in Y: written Z, Y, X like any stack
         data = data.transpose([dims.index(a) for a in canonical])
         dims = canonical
+    if not data.dtype.isnative:  # e.g. '>u2' from bioformats2raw: written in native order
+        data = data.astype(data.dtype.newbyteorder("="))
     physical = {a: scene.physical_pixel_sizes.get(a) for a in dims if a != "C"}
     if extras:
         physical["T"] = None  # the folded T is no longer a time step

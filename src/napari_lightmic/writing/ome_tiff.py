@@ -46,7 +46,7 @@ def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
     import tifffile
     from ome_types.model import TiffData
 
-    from ..metadata.ome import ome_for_export
+    from ..metadata.ome import export_xml, ome_for_export
 
     if compression not in COMPRESSIONS:
         raise ValueError(f"compression {compression!r} is not one of {', '.join(COMPRESSIONS)}")
@@ -58,7 +58,7 @@ def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
         meta.pixels.metadata_only = None
         meta.pixels.tiff_data_blocks = [TiffData(ifd=first_ifd, plane_count=n_planes)]
         first_ifd += n_planes
-    xml = ome.to_xml()
+    xml = export_xml(source, ome)
     pyramids = [level_shapes(_plane_shape(img), "YX", levels) for img in images]
     total = sum(_plane_count(img) * sum(int(np.prod(s)) for s in shapes)
                 * img.data.dtype.itemsize for img, shapes in zip(images, pyramids))
@@ -86,7 +86,7 @@ def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
                 # One pass over the source: full-resolution tiles go straight to the file,
                 # the smaller levels to temporary files beside it, written after (plain
                 # files rather than memory maps, so they do not count as the process's memory).
-                rows = band_rows(image)
+                rows = band_rows(image, len(shapes))
                 lower = [LevelFile(Path(f"{tmp}.level{level}"), shape, image.data.dtype,
                                    rows if rows < _plane_shape(image)[0] else None)
                          for level, shape in enumerate(shapes) if level]
@@ -123,23 +123,24 @@ def _plane_count(image: Image5D) -> int:
     return int(np.prod(image.data.shape[:-2]))
 
 
-def band_rows(image: Image5D) -> int:
+def band_rows(image: Image5D, n_levels: int = 1) -> int:
     """Rows read at once: the whole plane, or for planes over BAND_BYTES a band of whole tile
-    rows (even, so that 2x2 means of bands are those of the plane) of at least one source
-    chunk."""
+    rows of at least one source chunk. Bands are multiples of 2 ** (n_levels - 1) rows, so
+    halving each band on its own gives every level exactly as halving the whole plane."""
     height, width = _plane_shape(image)
     if height * width * image.data.dtype.itemsize <= BAND_BYTES:
         return height
+    align = max(TILE, 2 ** (n_levels - 1))
     chunk_rows = max(image.data.chunks[-2]) if hasattr(image.data, "chunks") else TILE
-    rows = max(TILE, BAND_BYTES // (width * image.data.dtype.itemsize) // TILE * TILE)
-    return min(height, max(rows, -(-chunk_rows // TILE) * TILE))
+    rows = max(align, BAND_BYTES // (width * image.data.dtype.itemsize) // align * align)
+    return min(height, max(rows, -(-chunk_rows // align) * align))
 
 
 def _bands_and_levels(image: Image5D, lower: list, advance) -> Iterator[np.ndarray]:
     """Every plane in the OME order XYZCT (Z fastest, then C, then T), a band of rows at a
     time; the smaller levels are stored on the way."""
     height = _plane_shape(image)[0]
-    rows = band_rows(image)
+    rows = band_rows(image, len(lower) + 1)
     for index in np.ndindex(*image.data.shape[:-2]):
         for y in range(0, height, rows):
             band = np.asarray(image.data[index + (slice(y, y + rows),)])

@@ -43,7 +43,7 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
     """
     import zarr
 
-    from ..metadata.ome import ome_for_export
+    from ..metadata.ome import export_xml, ome_for_export
 
     if version not in ("0.4", "0.5"):
         raise ValueError(f"NGFF version {version} is not written (0.4 or 0.5)")
@@ -78,7 +78,7 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
         if labels:
             _write_labels(groups[0], images[0], labels, version, compression, levels, advance)
         ome = ome_for_export(source, scenes, images)
-        _write_ome_xml(root, tmp, version, ome, len(images))
+        _write_ome_xml(root, tmp, version, export_xml(source, ome), len(images))
     return Path(target)
 
 
@@ -306,10 +306,10 @@ def _omero(image: Image5D, scene: Scene) -> dict:
     return {"channels": channels, "rdefs": {"model": "color"}, "name": image.name}
 
 
-def _write_ome_xml(root, tmp: Path, version: str, ome, n_images: int) -> None:
+def _write_ome_xml(root, tmp: Path, version: str, xml: str, n_images: int) -> None:
     ome_group = root.create_group("OME")
     series = [str(i) for i in range(n_images)] if n_images > 1 else []
     if series:
         _set_ngff(ome_group, version, {"series": series})
     (Path(tmp) / "OME").mkdir(exist_ok=True)
-    (Path(tmp) / "OME" / "METADATA.ome.xml").write_text(ome.to_xml(), encoding="utf-8")
+    (Path(tmp) / "OME" / "METADATA.ome.xml").write_text(xml, encoding="utf-8")
