@@ -43,8 +43,6 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
     """
     import zarr
 
-    from ..metadata.ome import export_xml, ome_for_export
-
     if version not in ("0.4", "0.5"):
         raise ValueError(f"NGFF version {version} is not written (0.4 or 0.5)")
     if compression not in COMPRESSIONS:
@@ -52,9 +50,11 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
     if shard and version == "0.4":
         raise ValueError("sharding needs NGFF 0.5 (zarr v3)")
     images = [as_5d(scene) for scene in scenes]
-    rembi = source.record.rembi.model_dump(mode="json", exclude_none=True)
-    attributes = {**({"rembi": rembi, "schema": REMBI_SCHEMA} if _filled(rembi) else {}),
-                  **(attributes or {})}
+    # The metadata (the REMBI record, the OME-XML: a second of building on a large vendor
+    # file) is made while the pixels are copied.
+    metadata_pool = ThreadPoolExecutor(1)
+    metadata = metadata_pool.submit(_metadata, source, scenes, images)
+    metadata_pool.shutdown(wait=False)
     fmt = 3 if version == "0.5" else 2
     total = sum(_bytes_of_pyramid(img, levels) for img in images)
     done = [0]
@@ -73,13 +73,23 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
             groups = [root.create_group(str(i)) for i in range(len(images))]
         for group, image, scene in zip(groups, images, scenes):
             _write_image(group, image, scene, version, compression, levels, shard, advance)
-            if attributes:
-                group.attrs["lightmic"] = attributes
         if labels:
             _write_labels(groups[0], images[0], labels, version, compression, levels, advance)
-        ome = ome_for_export(source, scenes, images)
-        _write_ome_xml(root, tmp, version, export_xml(source, ome), len(images))
+        rembi, xml = metadata.result()
+        attributes = {**({"rembi": rembi, "schema": REMBI_SCHEMA} if _filled(rembi) else {}),
+                      **(attributes or {})}
+        if attributes:
+            for group in groups:
+                group.attrs["lightmic"] = attributes
+        _write_ome_xml(root, tmp, version, xml, len(images))
     return Path(target)
+
+
+def _metadata(source: ImageSource, scenes: list[Scene], images: list) -> tuple[dict, str]:
+    from ..metadata.ome import export_xml, ome_for_export
+
+    rembi = source.record.rembi.model_dump(mode="json", exclude_none=True)
+    return rembi, export_xml(source, ome_for_export(source, scenes, images))
 
 
 REMBI_SCHEMA = "https://napari-lightmic.github.io/schema/metadata-record/1.json#/$defs/Rembi"
