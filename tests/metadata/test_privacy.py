@@ -105,3 +105,34 @@ def test_redaction_replaces_whole_values_only():
 def test_computer_names_are_found(micromanager_dataset):
     source = open_image(micromanager_dataset / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif")
     assert any(kind == "computer name" for kind, _ in _found(source))
+
+
+def test_names_with_xml_special_characters_and_map_annotations(tmp_path):
+    """Values stored escaped (&amp;, &lt;) and names only in annotations are found and
+    removed from exports."""
+    import numpy as np
+
+    xml = """<?xml version="1.0" encoding="UTF-8"?>
+<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06">
+<Experimenter ID="Experimenter:0" UserName="O'Brien &amp; Co"/>
+<Image ID="Image:0" Name="img"><ExperimenterRef ID="Experimenter:0"/>
+<Pixels ID="Pixels:0" DimensionOrder="XYZCT" Type="uint8" SizeX="32" SizeY="16" SizeZ="1"
+ SizeC="1" SizeT="1"><Channel ID="Channel:0:0" SamplesPerPixel="1"/>
+<TiffData IFD="0" PlaneCount="1"/></Pixels></Image>
+<StructuredAnnotations>
+<XMLAnnotation ID="Annotation:0"><Value><Doc><Login>hidden_person</Login>
+<UserName>O'Brien &amp; Co</UserName></Doc></Value></XMLAnnotation>
+<MapAnnotation ID="Annotation:1"><Value><M K="Author">map_only_person</M></Value>
+</MapAnnotation></StructuredAnnotations></OME>"""
+    path = tmp_path / "special.ome.tif"
+    tifffile.imwrite(path, np.arange(512, dtype=np.uint8).reshape(16, 32), description=xml,
+                     metadata=None)
+    source = open_image(path)
+    found = {value for _, value in _found(source)}
+    assert {"O'Brien & Co", "hidden_person", "map_only_person"} <= found
+    write_edits(path, source.file_record,
+                set_path(source.record, "privacy.remove_on_export", "yes"))
+    out = write(open_image(path), tmp_path / "out.ome.tif")
+    text = tifffile.TiffFile(out).pages[0].description
+    for value in ("O'Brien", "hidden_person", "map_only_person"):
+        assert value not in text

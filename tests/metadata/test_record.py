@@ -27,7 +27,7 @@ def test_edam_term_set_by_label_stores_label_and_iri():
 @pytest.mark.parametrize("key,value,reason", [
     ("rembi.image_acquisition.imaging_method", "http://edamontology.org/topic_0000",
      "not an EDAM-bioimaging term"),
-    ("rembi.image_acquisition.imaging_method.iri", "topic_nonsense", "not an EDAM-bioimaging"),
+    ("rembi.image_acquisition.imaging_method.iri", "topic_nonsense", "give the whole term"),
     ("scenes.0.channels.0.emission_nm", "5", "greater than 100"),
     ("scenes.0.channels.0.excitation_nm", "40000", "less than 3000"),
     ("scenes.0.physical_pixel_sizes.X", "-0.1", "greater than 0"),

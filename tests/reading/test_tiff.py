@@ -152,3 +152,21 @@ def test_planes_read_from_many_threads_are_right(tmp_path):
             scene.data[0, cz[0], cz[1]].compute(scheduler="synchronous")), planes))
     for (c, z), plane in zip(planes, got):
         np.testing.assert_array_equal(plane, data[c, z])
+
+
+def test_micromanager_dataset_converts_the_same_every_time(micromanager_dataset, tmp_path):
+    """Its pages live in four files that tifffile opens and closes as it reads: parallel
+    writers must not race them ('seek of closed file')."""
+    import zarr
+
+    from napari_lightmic.writing import write
+
+    source = open_image(micromanager_dataset / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif")
+    expected = [np.asarray(scene.data) for scene in source.scenes]
+    for run in range(3):
+        out = write(open_image(micromanager_dataset
+                               / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif"),
+                    tmp_path / f"run{run}.ome.zarr", scene="all")
+        for i, data in enumerate(expected):
+            back = np.asarray(zarr.open_group(str(out), mode="r")[f"{i}/0"][:])
+            assert back.size == data.size and np.array_equal(back.ravel(), data.ravel())

@@ -255,3 +255,33 @@ def test_save_and_export_wait_for_a_file(make_napari_viewer, tmp_path):
     assert not panel.save_button.enabled and not panel.export_button.enabled
     assert panel.save() is None and panel.export_idr(str(tmp_path)) == []
     assert "Select a layer" in panel.status.value
+
+
+def test_scene_picker_and_later_scenes_share_the_source(make_napari_viewer, vendor_copy):
+    from napari_lightmic._napari.view import view
+    from tests.widgets.test_scenes import docked_picker
+
+    path = vendor_copy("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi")
+    viewer = make_napari_viewer()
+    viewer.open(path, plugin=PLUGIN)
+    first = viewer.layers[0].metadata["source"]
+    picker = docked_picker(viewer)
+    assert picker.source is first
+    panel = MetadataPanel(viewer)
+    panel.rembi_fields["rembi.study.title"].value = "Wells"
+    assert panel.save()
+    assert picker.open_scenes([1])[0].metadata["source"] is first
+    assert view(path, scene=2, viewer=viewer)[0].metadata["source"] is first
+
+
+def test_renamed_layer_keeps_its_brackets_when_saved(make_napari_viewer):
+    from napari_lightmic._napari.save import source_of_selection
+
+    viewer = make_napari_viewer()
+    viewer.open(real_file(CZI), plugin=PLUGIN)
+    layer = [lyr for lyr in viewer.layers if lyr.metadata.get("channel_index") == 1][0]
+    layer.name = "GFP [488 nm]"
+    viewer.layers.selection.active = layer
+    source, index = source_of_selection(viewer)
+    assert source.scenes[index].channels[1].name == "GFP [488 nm]"
+    assert layer.metadata["source"].scenes[0].channels[1].name == "LED470"  # view unchanged

@@ -40,16 +40,18 @@ def apply_scale(layers: list, scene: Scene) -> None:
         layer.units = units
 
 
-def apply_channel(layer, scene: Scene, multi_scene: bool) -> None:
-    """Rename and recolour a channel layer after its channel."""
+def apply_channel(layer, scene: Scene, multi_scene: bool, field: str = "name") -> None:
+    """Rename (field 'name') or recolour (field 'color') a channel layer after its channel;
+    other fields leave the layer as it is."""
     from napari.utils.colormaps import Colormap
 
     index = layer.metadata.get("channel_index", 0)
     if index >= len(scene.channels):
         return
     channel = scene.channels[index]
-    layer.name = f"{channel.name} [{scene.name}]" if multi_scene else channel.name
-    if not layer.rgb:
+    if field == "name":
+        layer.name = f"{channel.name} [{scene.name}]" if multi_scene else channel.name
+    if field == "color" and not layer.rgb:
         layer.colormap = Colormap([[0, 0, 0, 1], _rgba(channel.color)],
                                   name=f"{channel.name} {channel.color}",
                                   display_name=channel.color)

@@ -21,6 +21,13 @@ def _axes(axis_labels, ndim: int) -> str:
     return "TZYX"[-ndim:] if ndim <= 4 else "".join(f"Q{i}" for i in range(ndim))
 
 
+def channel_name(layer_name: str, metadata: dict) -> str:
+    """A layer's channel name: its name without the ' [scene]' this plugin adds for files of
+    several scenes (other brackets are the user's)."""
+    scene = metadata.get("scene_name") if isinstance(metadata, dict) else None
+    return layer_name.removesuffix(f" [{scene}]") if scene else layer_name
+
+
 def colormap_color(colormap) -> str:
     """'#RRGGBB' of the brightest colour of a napari colormap (object or its dict)."""
     colors = (colormap.get("colors") if isinstance(colormap, dict)
@@ -73,8 +80,9 @@ def source_from_layers(layer_data: list[tuple]) -> tuple[ImageSource, dict[str, 
     for _, meta in images:
         color = colormap_color(meta.get("colormap"))
         limits = meta.get("contrast_limits")
-        channels.append(Channel(name=(meta.get("name") or f"Channel {len(channels)}")
-                                .split(" [")[0],
+        channels.append(Channel(name=channel_name(meta.get("name")
+                                                  or f"Channel {len(channels)}",
+                                                  meta.get("metadata") or {}),
                                 color=color,
                                 contrast_limits=tuple(float(v) for v in limits) if limits
                                 else None))

@@ -12,25 +12,22 @@ from .layers import scene_layer_data, scene_summary
 
 
 def _key(path) -> tuple:
-    from ..metadata.sidecar import sidecar_path
-
+    """Which file, and which version of it: a file changed on disk is another source."""
     text = str(path)
     if "://" in text or text.startswith("idr:"):
         return (text,)
-    stamps = []
-    for candidate in (text, sidecar_path(text)):
-        try:
-            info = os.stat(candidate)
-            stamps.append((info.st_mtime_ns, info.st_size))
-        except (OSError, TypeError):
-            stamps.append(None)
-    return (os.path.abspath(text), *stamps)
+    try:
+        info = os.stat(text)
+        stamp = (info.st_mtime_ns, info.st_size)
+    except OSError:
+        stamp = None
+    return (os.path.abspath(text), stamp)
 
 
 def shared_source(path, viewer=None) -> ImageSource:
     """The file behind `path`: the source that layers in the viewer already show (so that
-    every scene of a file shares one source and one metadata record), else opened afresh. A
-    file or sidecar changed on disk since is opened again."""
+    every scene of a file shares one source and one metadata record), else opened afresh
+    (with the sidecar's edits as saved). A file changed on disk since is opened again."""
     key = _key(path)
     if viewer is None:
         import napari
@@ -73,12 +70,12 @@ def read_paths(path) -> list[tuple]:
     return layers or [(None,)]
 
 
-def read_scene(path, scene: int | str = 0) -> list[tuple]:
+def read_scene(path, scene: int | str = 0, viewer=None) -> list[tuple]:
     """Layers of one scene; an unreadable file becomes an error notification, not a dialog."""
     from napari.utils.notifications import show_error, show_info, show_warning
 
     try:
-        source = shared_source(path)
+        source = shared_source(path, viewer)
         chosen = source.scene(scene)
         layers = scene_layer_data(source, chosen)
     except LightmicReadError as err:
@@ -93,19 +90,20 @@ def read_scene(path, scene: int | str = 0) -> list[tuple]:
     if source.sidecar_problem:
         show_warning(source.sidecar_problem)
     if len(source.scenes) > 1:
-        _show_scene_picker(path)
+        _show_scene_picker(source, viewer)
     return layers
 
 
-def _show_scene_picker(path) -> None:
-    """Dock the scene picker, listing this file, in the current viewer."""
+def _show_scene_picker(source: ImageSource, viewer=None) -> None:
+    """Dock the scene picker, listing this file's scenes (from the same source), in the
+    viewer."""
     import napari
 
-    viewer = napari.current_viewer()
+    viewer = viewer or napari.current_viewer()
     if viewer is None:
         return
     try:
         _, widget = viewer.window.add_plugin_dock_widget("napari-lightmic", "Scenes")
     except Exception:  # no window (headless use): the notification has said it all
         return
-    widget.set_path(path)
+    widget.set_path(source.path, source)

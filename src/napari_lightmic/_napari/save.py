@@ -17,7 +17,7 @@ def source_of_selection(viewer) -> tuple[ImageSource, int | str]:
     """The file behind the selected layer, with the layers' current channel names, colours
     and contrast applied; layers made in napari are saved as they are."""
     from ..reading import open_image
-    from .layer_source import colormap_color, source_from_layers
+    from .layer_source import channel_name, colormap_color, source_from_layers
 
     layer = viewer.layers.selection.active or (viewer.layers[-1] if viewer.layers else None)
     if layer is None:
@@ -28,20 +28,34 @@ def source_of_selection(viewer) -> tuple[ImageSource, int | str]:
     if isinstance(live, ImageSource) or where and (
             os.path.exists(where) or where.startswith(("http://", "https://"))):
         # the opened file, with the metadata panel's edits, else the file opened again
-        source = live if isinstance(live, ImageSource) else open_image(meta["path"])
+        source = _detached(live) if isinstance(live, ImageSource) else open_image(meta["path"])
         scene = source.scenes[meta.get("scene_index", 0)]
         for other in viewer.layers:
             m = other.metadata or {}
             if m.get("path") == meta["path"] and m.get("scene_index") == scene.index \
                     and "channel_index" in m and m["channel_index"] < len(scene.channels):
                 channel = scene.channels[m["channel_index"]]
-                channel.name = other.name.split(" [")[0]
+                channel.name = channel_name(other.name, m)
                 channel.contrast_limits = tuple(float(v) for v in other.contrast_limits)
                 channel.color = colormap_color(other.colormap)
         return source, scene.index
     selected = list(viewer.layers.selection) or [layer]
     source, _ = source_from_layers([lyr.as_layer_data_tuple() for lyr in selected])
     return source, 0
+
+
+def _detached(source: ImageSource) -> ImageSource:
+    """A copy of an opened source whose scenes and channels can take the layers' current
+    names and colours without changing the source the viewer shows."""
+    import copy
+    import dataclasses
+
+    out = copy.copy(source)
+    out.scenes = [dataclasses.replace(
+        scene, channels=[dataclasses.replace(c) for c in scene.channels],
+        physical_pixel_sizes=dict(scene.physical_pixel_sizes), units=dict(scene.units))
+        for scene in source.scenes]
+    return out
 
 
 def default_target(source: ImageSource) -> str:

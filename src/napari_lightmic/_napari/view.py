@@ -19,4 +19,4 @@ def view(path, scene: int | str = 0, viewer=None) -> list:
     import napari
 
     viewer = viewer or napari.current_viewer() or napari.Viewer()
-    return add_layer_data(viewer, read_scene(path, scene))
+    return add_layer_data(viewer, read_scene(path, scene, viewer))

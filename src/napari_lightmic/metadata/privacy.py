@@ -11,14 +11,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from html import escape as _html_escape
+from html import unescape
 
 from ome_types import model as ome
 
 REMOVED = "[removed]"
 
 
-def escape(text: str) -> str:
-    return _html_escape(text, quote=True).replace("&#x27;", "&apos;")
+def _escaped_forms(value: str) -> list[str]:
+    """`value` as XML writes it in element text and in attributes, and once more escaped (XML
+    kept inside XML), besides as it is."""
+    text = _html_escape(value, quote=False)
+    attribute = text.replace('"', "&quot;")
+    forms = [value, text, attribute, _html_escape(text, quote=False),
+             _html_escape(attribute, quote=False)]
+    return list(dict.fromkeys(forms))
 PERSON_KEYS = {
     "user", "username", "userlogin", "login", "owner", "operator", "experimenter",
     "experimentername", "author", "authors", "firstname", "lastname", "fullname", "middlename",
@@ -78,6 +85,10 @@ def scan(model: ome.OME | None, vendor_text: str | None, vendor_name: str = "ven
     found = Findings()
     if model is not None:
         _scan_ome(model, found)
+        try:  # what the model holds as XML (XML and map annotations, original metadata)
+            scan_text(model.to_xml(), "OME-XML", found)
+        except Exception:  # a model that cannot be written out: its fields were scanned
+            pass
     if vendor_text:
         scan_text(vendor_text, f"{vendor_name} metadata", found)
     return list(found)
@@ -100,27 +111,36 @@ def _scan_ome(model: ome.OME, found: Findings) -> None:
         value = getattr(annotation, "value", None)
         if isinstance(value, str):
             scan_text(value, f"OME annotation {annotation.id}", found)
+        for pair in getattr(value, "ms", None) or []:  # a MapAnnotation's key-value pairs
+            if pair.k and isinstance(pair.value, str):
+                judge(pair.k, pair.value.strip(), f"OME map annotation {annotation.id} "
+                      f"{pair.k}", found)
 
 
 def scan_text(text: str, where: str, found: Findings) -> Findings:
     for pattern in KEY_VALUE:
         for match in pattern.finditer(text):
-            key, value = match.group(1), match.group(2).strip()
-            bare = key.rsplit(":", 1)[-1].replace(" ", "").lower()
-            if bare in PERSON_KEYS:
-                kind = "e-mail" if "mail" in bare else "name"
-                found.add(kind, value, f"{where} {key}")
-            elif bare in MACHINE_KEYS:
-                found.add("computer name", value, f"{where} {key}")
-            elif IDENTIFIER_KEYS.match(bare):
-                found.add("identifier", value, f"{where} {key}")
-            elif bare in FREE_TEXT_KEYS and re.search(r"[A-Za-z]{3}", value):
-                found.add("free text", value, f"{where} {key}")
+            judge(match.group(1), unescape(match.group(2)).strip(), f"{where} {match.group(1)}",
+                  found)
     for match in EMAIL.finditer(text):
         found.add("e-mail", match.group(0), where)
     for match in USER_FOLDER.finditer(text):
         found.add("user folder", match.group(1), f"{where} path {match.group(0)}…")
     return found
+
+
+def judge(key: str, value: str, where: str, found: Findings) -> None:
+    """Record `value` if its key says it names a person, a computer or a patient, or is a
+    note in free text."""
+    bare = key.rsplit(":", 1)[-1].replace(" ", "").lower()
+    if bare in PERSON_KEYS:
+        found.add("e-mail" if "mail" in bare else "name", value, where)
+    elif bare in MACHINE_KEYS:
+        found.add("computer name", value, where)
+    elif IDENTIFIER_KEYS.match(bare):
+        found.add("identifier", value, where)
+    elif bare in FREE_TEXT_KEYS and re.search(r"[A-Za-z]{3}", value):
+        found.add("free text", value, where)
 
 
 def redact_text(text: str, findings: list[Finding]) -> str:
@@ -136,8 +156,7 @@ def redact_text(text: str, findings: list[Finding]) -> str:
         elif finding.kind == "e-mail":
             text = text.replace(finding.value, REMOVED)
         else:
-            for value in dict.fromkeys((finding.value, escape(finding.value),
-                                        escape(escape(finding.value)))):
+            for value in _escaped_forms(finding.value):
                 text = re.sub(_WHOLE_VALUE.format(v=re.escape(value)),
                               lambda m: m.group(1) + REMOVED + m.group(2), text)
     return text

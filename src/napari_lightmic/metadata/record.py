@@ -175,11 +175,14 @@ def set_path(record: MetadataRecord, key: str, value) -> MetadataRecord:
     parts = key.split(".")
     if not key or "" in parts:
         raise ValueError(f"{key!r}: not a field (give a dotted key such as rembi.study.title)")
+    if "imaging_method" in parts[:-1]:
+        raise ValueError(f"{key}: give the whole term, its label or IRI, to "
+                         f"{'.'.join(parts[:parts.index('imaging_method') + 1])}")
     node = data
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
         if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
+            if not part.isdecimal() or int(part) >= len(node):
                 raise ValueError(f"{key}: {part!r} is not one of the {len(node)} entries")
             part = int(part)
         elif not isinstance(node, dict):

@@ -146,7 +146,18 @@ WHOLE_PAGE_SIDE = 4096  # pages up to this size are read whole; larger ones tile
 
 def series_dask(series, level: int = 0) -> da.Array:
     """A lazy array of one series level: a chunk per page where pages are of moderate size
-    (read by tifffile directly, the fastest way), else a chunk per stored tile."""
+    (read by tifffile directly, the fastest way), else a chunk per stored tile. The pages of
+    a dataset kept in several files are read one at a time: tifffile opens and closes those
+    files as it goes, which threads must not race."""
+    data = _series_dask(series, level)
+    if getattr(series, "is_multifile", False):
+        from .axes import SerialReads
+
+        data = SerialReads(data).to_dask()
+    return data
+
+
+def _series_dask(series, level: int = 0) -> da.Array:
     import zarr
 
     pages = PageArray.of(series, level)

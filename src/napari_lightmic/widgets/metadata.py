@@ -237,10 +237,10 @@ class MetadataPanel(Container):
     def _update_layers(self, key: str) -> None:
         layers = scene_layers(self.viewer, self.source, self.scene)
         if ".channels." in key:
-            c = int(key.split(".")[3])
+            _, _, _, c, field = key.split(".")
             for layer in layers:
-                if layer.metadata.get("channel_index", 0) == c:
-                    apply_channel(layer, self.scene, len(self.source.scenes) > 1)
+                if layer.metadata.get("channel_index", 0) == int(c):
+                    apply_channel(layer, self.scene, len(self.source.scenes) > 1, field)
         else:
             apply_scale(layers, self.scene)
 

@@ -71,12 +71,13 @@ class ScenePicker(QWidget):
         if path:
             self.set_path(path)
 
-    def set_path(self, path) -> None:
-        """List the scenes of a file (metadata only); thumbnails follow in the background."""
+    def set_path(self, path, source=None) -> None:
+        """List the scenes of a file (metadata only); thumbnails follow in the background.
+        `source`: the file as already opened for the viewer's layers."""
         from napari.utils.notifications import show_error
 
         try:
-            self.source = shared_source(path, self.viewer)
+            self.source = source if source is not None else shared_source(path, self.viewer)
         except LightmicReadError as err:
             show_error(str(err))
             return
