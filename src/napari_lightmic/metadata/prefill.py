@@ -3,6 +3,8 @@ the contrast mechanism, and an EDAM imaging method from the OME acquisition mode
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .edam import search
@@ -53,27 +55,47 @@ def record_from_source(source: ImageSource) -> MetadataRecord:
     ))
 
 
-def _acquisition(ome, image, modes, fluorescent, dims) -> ImageAcquisition:
+@dataclass
+class AcquisitionFacts:
+    """How an image was acquired, as text, from its OME."""
+
+    instrument: str | None = None
+    objectives: list[str] = field(default_factory=list)
+    detector: str | None = None
+    date: datetime | None = None
+    modes: list[str] = field(default_factory=list)
+
+
+def acquisition_facts(ome, image) -> AcquisitionFacts:
+    facts = AcquisitionFacts()
     instrument = None
     if image is not None and image.instrument_ref is not None:
         instrument = next((i for i in ome.instruments if i.id == image.instrument_ref.id), None)
     if instrument is None and ome.instruments:
         instrument = ome.instruments[0]
-    scope = objective = detector = None
     if instrument is not None:
         if instrument.microscope is not None:
-            scope = " ".join(v for v in (instrument.microscope.manufacturer,
-                                         instrument.microscope.model) if v) or None
-        if instrument.objectives:
-            objective = describe_objective(instrument.objectives[0])
-        detector = ", ".join(dict.fromkeys(d.model for d in instrument.detectors if d.model)) \
-            or None
+            facts.instrument = " ".join(v for v in (instrument.microscope.manufacturer,
+                                                    instrument.microscope.model) if v) or None
+        facts.objectives = [describe_objective(o) for o in instrument.objectives]
+        facts.detector = ", ".join(dict.fromkeys(
+            d.model for d in instrument.detectors if d.model)) or None
+    if image is not None:
+        facts.date = image.acquisition_date
+        facts.modes = list(dict.fromkeys(c.acquisition_mode.value for c in image.pixels.channels
+                                         if c.acquisition_mode))
+    return facts
+
+
+def _acquisition(ome, image, modes, fluorescent, dims) -> ImageAcquisition:
+    facts = acquisition_facts(ome, image)
     return ImageAcquisition(
         imaging_method=_method(modes, fluorescent, dims),
-        instrument=scope, objective=objective, detector=detector,
-        acquisition_date=image.acquisition_date.isoformat(timespec="seconds")
-        if image is not None and image.acquisition_date else None,
-        imaging_mode=", ".join(dict.fromkeys(modes)) or None,
+        instrument=facts.instrument,
+        objective=facts.objectives[0] if facts.objectives else None,
+        detector=facts.detector,
+        acquisition_date=facts.date.isoformat(timespec="seconds") if facts.date else None,
+        imaging_mode=", ".join(facts.modes) or None,
     )
 
 

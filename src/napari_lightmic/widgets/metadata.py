@@ -15,7 +15,7 @@ from qtpy.QtWidgets import QScrollArea
 from .._napari.layer_group import apply_channel, apply_scale, scene_layers, source_of
 from ..metadata.completeness import completeness
 from ..metadata.edam import search
-from ..metadata.prefill import describe_objective
+from ..metadata.prefill import acquisition_facts
 from ..metadata.privacy import scan
 from ..metadata.record import LENGTH_UNITS, LICENCES, TIME_UNITS, MetadataRecord, set_path
 from ..metadata.sidecar import SidecarError, apply_edits, difference, sidecar_path, write_edits
@@ -363,25 +363,11 @@ def _file_size(path: str) -> str:
 
 def _acquisition_text(source, scene) -> str:
     ome = source.ome
-    image = ome.images[scene.index] if scene.index < len(ome.images) else None
-    lines = []
-    instrument = ome.instruments[0] if ome.instruments else None
-    if instrument is not None:
-        if instrument.microscope is not None:
-            scope = " ".join(v for v in (instrument.microscope.manufacturer,
-                                         instrument.microscope.model) if v)
-            if scope:
-                lines.append(f"Instrument: {scope}")
-        for objective in instrument.objectives[:2]:
-            lines.append(f"Objective: {describe_objective(objective)}")
-        detectors = ", ".join(dict.fromkeys(d.model for d in instrument.detectors if d.model))
-        if detectors:
-            lines.append(f"Detector: {detectors}")
-    if image is not None:
-        if image.acquisition_date:
-            lines.append(f"Acquired: {image.acquisition_date.isoformat(sep=' ')[:19]}")
-        modes = dict.fromkeys(c.acquisition_mode.value for c in image.pixels.channels
-                              if c.acquisition_mode)
-        if modes:
-            lines.append("Imaging mode: " + ", ".join(modes))
-    return "<br>".join(lines) or EMPTY
+    facts = acquisition_facts(ome, ome.images[scene.index]
+                              if scene.index < len(ome.images) else None)
+    lines = [f"Instrument: {facts.instrument}" if facts.instrument else None,
+             *(f"Objective: {text}" for text in facts.objectives[:2]),
+             f"Detector: {facts.detector}" if facts.detector else None,
+             f"Acquired: {facts.date.isoformat(sep=' ')[:19]}" if facts.date else None,
+             "Imaging mode: " + ", ".join(facts.modes) if facts.modes else None]
+    return "<br>".join(line for line in lines if line) or EMPTY
