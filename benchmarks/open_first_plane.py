@@ -85,6 +85,7 @@ import napari.utils.colormaps, tifffile
 from pylibCZIrw import czi as pyczi
 from napari_lightmic import open_image
 from napari_lightmic._napari.layers import scene_layer_data
+from napari_lightmic.reading.axes import plane_index
 import bioio_czi, bioio_ome_tiff
 if method == "lightmic warm":  # a first, different file has been opened in this session
     from napari_lightmic.synthetic import cells, write_ome_tiff
@@ -97,12 +98,8 @@ start = time.perf_counter()
 if method == "lightmic":
     source = open_image(path)
     scene = source.scenes[0]
-    data, kwargs, _ = scene_layer_data(source, scene)[0]
-    if isinstance(data, list):
-        data = data[0]
-    z = scene.size("Z") // 2
-    index = tuple(z if a == "Z" else 0 for a in scene.dims if a not in "YXS")
-    np.asarray(scene.data[index])
+    scene_layer_data(source, scene)  # what the napari reader builds, contrast included
+    np.asarray(scene.data[plane_index(scene.dims, scene.shape, 0)])
 elif method == "bioio lazy":
     im = BioImage(path)
     np.asarray(im.dask_data[0, 0, im.dims.Z // 2])

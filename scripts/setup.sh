@@ -26,5 +26,10 @@ if [ "${CI:-}" = "true" ] || [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
 fi
-# A regular (non-editable) install, as users get it.
-"$VENV/bin/python" -m pip install -q "$ROOT[test]"
+# CI tests a regular install, as users get it; elsewhere an editable one, so that running the
+# main job does not replace the working tree's code under the tests with a copy.
+if [ "${CI:-}" = "true" ]; then
+  "$VENV/bin/python" -m pip install -q "$ROOT[test]"
+else
+  "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"
+fi

@@ -8,7 +8,7 @@ def test_npe2_validate_passes_on_the_installed_package():
     result = subprocess.run([str(npe2), "validate", "napari-lightmic"], capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "valid" in result.stdout
+    assert "valid" in result.stdout and "invalid" not in result.stdout
 
 
 def test_installed_package_carries_the_manifest():

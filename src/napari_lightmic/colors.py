@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 # napari's own defaults for channel_axis: magenta/green for two channels, CYMRGB otherwise.
 TWO_CHANNELS = ("#FF00FF", "#00FF00")
 MANY_CHANNELS = ("#00FFFF", "#FFFF00", "#FF00FF", "#FF0000", "#00FF00", "#0000FF")
@@ -67,7 +69,8 @@ def default_colors(n: int) -> list[str]:
     return [seq[i % len(seq)] for i in range(n)]
 
 
-def complete_colors(colors: list[str | None], emissions: list[float | None]) -> list[str]:
+def complete_colors(colors: list[str | None],
+                    emissions: Sequence[float | None] = ()) -> list[str]:
     """Fill missing colours from emission wavelengths, then from the default sequence."""
     defaults = default_colors(len(colors))
     out = []

@@ -5,6 +5,7 @@ Readers fill these records; the CLI, the napari adapters and the writers only re
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -16,10 +17,6 @@ if TYPE_CHECKING:
     from .formats import FileFormat
     from .metadata.record import MetadataRecord
 
-# Axes the layers are spatial in; every other axis gets a slider.
-SPATIAL = ("Z", "Y", "X")
-# Axes whose size is a time interval.
-TEMPORAL = ("T",)
 
 
 @dataclass
@@ -71,6 +68,11 @@ class Scene:
         return dict(zip(self.dims, self.shape))
 
     @property
+    def shape_text(self) -> str:
+        """The axes that vary, and Y and X: 'C2 × Z5 × Y170 × X240'."""
+        return " × ".join(f"{a}{n}" for a, n in self.sizes.items() if n > 1 or a in "YX")
+
+    @property
     def rgb(self) -> bool:
         return self.dims.endswith("S") and self.sizes["S"] in (3, 4)
 
@@ -114,6 +116,22 @@ class ImageSource:
         for handle in self.handles:
             handle.close()
         self.handles.clear()
+
+    @property
+    def file_name(self) -> str:
+        """The file or folder name, with its extension ('a.ome.zarr')."""
+        return os.path.basename(self.path.rstrip("/\\"))
+
+    @property
+    def disk_bytes(self) -> int | None:
+        """Bytes the file (or OME-Zarr folder) takes on disk; None for a remote source."""
+        try:
+            if os.path.isdir(self.path):
+                return sum(os.path.getsize(os.path.join(folder, name))
+                           for folder, _, names in os.walk(self.path) for name in names)
+            return os.path.getsize(self.path)
+        except OSError:
+            return None
 
     @property
     def ome(self) -> OME:

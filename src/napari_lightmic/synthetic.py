@@ -32,8 +32,9 @@ def cells(shape_zyx=(16, 256, 256), n_cells=24, seed=0) -> np.ndarray:
 
 def _ome_color(hex_color: str) -> int:
     """OME's signed RGBA integer for '#RRGGBB'."""
-    value = (int(hex_color.lstrip("#"), 16) << 8) | 0xFF
-    return value - (1 << 32) if value >= 1 << 31 else value
+    from ome_types.model import Color
+
+    return Color(hex_color).as_int32()
 
 
 def write_ome_tiff(path: str | Path, data: np.ndarray, axes: str = "CZYX",

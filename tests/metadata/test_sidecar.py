@@ -77,4 +77,4 @@ def test_hostile_sidecar_is_reported_and_the_image_opens(vendor_copy, content):
     sidecar_path(path).write_text(content)
     source = open_image(path)
     assert source.sidecar_problem and str(sidecar_path(path)) in source.sidecar_problem
-    assert source.scenes[0].shape
+    assert source.scenes[0].sizes["Y"] == source.scenes[0].sizes["X"] == 512

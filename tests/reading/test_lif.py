@@ -73,7 +73,11 @@ def test_tile_scan_offsets_come_from_stage_positions():
 def test_pixels_stay_in_the_file_until_a_plane_is_read():
     """The lazy array keeps reading the memory-mapped file; it holds no copy of the image."""
     scene = open_image(real_file("lif/testdata_2channel_xz.lif")).scene("xz")
+    from napari_lightmic.reading.lif import MappedArray
+
     graph = dict(scene.data.__dask_graph__())
+    holders = [v for v in graph.values() if isinstance(v, MappedArray)]
+    assert holders and all(isinstance(h.mapped, np.memmap) for h in holders)
     copies = [v for v in graph.values()
               if isinstance(v, np.ndarray) and getattr(v, "filename", None) is None and v.size > 1]
     assert not copies

@@ -14,6 +14,8 @@ def test_open_from_idr_loads_off_the_main_thread(make_napari_viewer, qtbot, zarr
     widget.template.value = base + "/{image_id}.ome.zarr"
     widget.image_id.value = "777"
     widget.button.clicked.emit()
+    # the click returns at once; the result reaches the viewer through the event loop
+    assert len(viewer.layers) == 0 and widget.status.value.startswith("Opening")
     qtbot.waitUntil(lambda: len(viewer.layers) == 2, timeout=20000)
     assert [layer.name for layer in viewer.layers] == ["DAPI", "GFP"]
     assert "1 scene" in widget.status.value

@@ -59,8 +59,10 @@ def test_thumbnail_is_a_colour_composite():
     scene = open_image(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi")).scenes[0]
     thumb = thumbnail(scene)
     assert thumb.dtype == np.uint8 and thumb.shape[2] == 3 and max(thumb.shape[:2]) <= 96
-    # Orange (LED555) and green (LED470) both show.
-    assert (thumb[..., 0] > 100).any() and (thumb[..., 1] > 100).any()
+    # Orange (LED555, #FF7E00) and green (LED470, #00FF33) both show, each on its own.
+    r, g = thumb[..., 0].astype(int), thumb[..., 1].astype(int)
+    assert ((g > 100) & (r < 50)).any()
+    assert ((r > 100) & (g < r * 0.6)).any()
 
 
 def test_screenshot_scene_picker_with_thumbnails(make_napari_viewer, qtbot):

@@ -33,7 +33,10 @@ def test_same_bytes_as_zarr(tmp_path, fmt, compression):
                                                      ".zattrs"))
     assert len(files) == 3 * 3 * 2
     for rel in files:
-        assert (tmp_path / "direct" / rel).read_bytes() == (tmp_path / "by_zarr" / rel).read_bytes()
+        direct, by_zarr = ((tmp_path / side / rel).read_bytes() for side in ("direct", "by_zarr"))
+        if compression == "zlib":  # gzip stores the time of writing in bytes 4-8 of its header
+            direct, by_zarr = direct[:4] + direct[8:], by_zarr[:4] + by_zarr[8:]
+        assert direct == by_zarr
     np.testing.assert_array_equal(arrays[1][:], data)
 
 

@@ -141,17 +141,21 @@ def test_ome_tiff_bands_keep_deep_pyramid_levels_exact(tmp_path, monkeypatch):
     import tifffile
 
     from napari_lightmic import open_image
+    from napari_lightmic.reading import tiff as tiff_reader
     from napari_lightmic.writing import ome_tiff, write
     from napari_lightmic.writing.common import halve_yx
 
-    data = np.random.default_rng(5).integers(0, 255, (1, 2999, 300), dtype=np.uint8)
+    data = np.random.default_rng(5).integers(0, 255, (1, 2999, 1100), dtype=np.uint8)
     path = tmp_path / "tall.ome.tif"
     tifffile.imwrite(path, data, tile=(256, 256), ome=True, metadata={"axes": "CYX"})
     monkeypatch.setattr(ome_tiff, "BAND_BYTES", 1)
-    out = write(open_image(path), tmp_path / "out.ome.tif", pyramid_levels=10)
+    monkeypatch.setattr(tiff_reader, "WHOLE_PAGE_SIDE", 256)  # source chunks of 256 rows
+    # 11 levels: bands of 2 ** 10 rows, more than a tile's 512
+    assert ome_tiff.band_rows(ome_tiff.as_5d(open_image(path).scenes[0]), 11) == 1024
+    out = write(open_image(path), tmp_path / "out.ome.tif", pyramid_levels=11)
     with tifffile.TiffFile(out) as tif:
         levels = [level.asarray().reshape(level.shape[-2:]) for level in tif.series[0].levels]
-    assert len(levels) == 10 and levels[-1].shape == (6, 1)
+    assert len(levels) == 11 and levels[-1].shape == (3, 2)
     np.testing.assert_array_equal(levels[0], data[0])
     for above, below in zip(levels, levels[1:]):
         np.testing.assert_array_equal(below, halve_yx(above, "YX"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model import ImageSource, Scene
-from .layers import PIXEL, _rgba
+from .layers import channel_colormap, layer_name, scale_and_units
 
 
 def source_of(layer) -> tuple[ImageSource, Scene] | None:
@@ -30,28 +30,17 @@ def scene_layers(viewer, source: ImageSource, scene: Scene) -> list:
 def apply_scale(layers: list, scene: Scene) -> None:
     """Set the layers' scale and units from the scene's physical pixel sizes."""
     for layer in layers:
-        axes = list(getattr(layer, "axis_labels", []) or [])
-        scale, units = list(layer.scale), [str(u) for u in layer.units]
-        for i, axis in enumerate(axes):
-            size = scene.physical_pixel_sizes.get(axis)
-            scale[i] = size or 1.0  # unknown: pixels
-            units[i] = scene.units.get(axis, PIXEL) if size else PIXEL
-        layer.scale = scale
-        layer.units = units
+        layer.scale, layer.units = scale_and_units(scene, layer.axis_labels)
 
 
 def apply_channel(layer, scene: Scene, multi_scene: bool, field: str = "name") -> None:
     """Rename (field 'name') or recolour (field 'color') a channel layer after its channel;
     other fields leave the layer as it is."""
-    from napari.utils.colormaps import Colormap
-
     index = layer.metadata.get("channel_index", 0)
     if index >= len(scene.channels):
         return
     channel = scene.channels[index]
     if field == "name":
-        layer.name = f"{channel.name} [{scene.name}]" if multi_scene else channel.name
+        layer.name = layer_name(channel, scene, multi_scene)
     if field == "color" and not layer.rgb:
-        layer.colormap = Colormap([[0, 0, 0, 1], _rgba(channel.color)],
-                                  name=f"{channel.name} {channel.color}",
-                                  display_name=channel.color)
+        layer.colormap = channel_colormap(channel)

@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
-import os
-
-from ..model import ImageSource, Scene
+from ..model import Channel, ImageSource, Scene
 from ..reading.axes import displayed_axes
 from ..reading.contrast import estimate_contrast
 
 PIXEL = "pixel"
 
 
-def scene_layer_data(source: ImageSource, scene: Scene) -> list[tuple]:
-    """LayerData for one scene: its channels as image layers (RGB data as RGB layers)."""
+def scale_and_units(scene: Scene, axes) -> tuple[list[float], list[str]]:
+    """Layer scale and units for these axes: the physical size, or 1 pixel where unknown."""
+    sizes = [scene.physical_pixel_sizes.get(a) for a in axes]
+    return ([size or 1.0 for size in sizes],
+            [scene.units.get(a, PIXEL) if size else PIXEL for a, size in zip(axes, sizes)])
+
+
+def layer_name(channel: Channel, scene: Scene, multi_scene: bool) -> str:
+    """A channel layer's name; with the scene's in brackets when the file has several."""
+    return f"{channel.name} [{scene.name}]" if multi_scene else channel.name
+
+
+def channel_colormap(channel: Channel):
+    """Black to the channel's colour, named by the colour."""
     from napari.utils.colormaps import Colormap
 
+    return Colormap([[0, 0, 0, 1], _rgba(channel.color)], name=f"{channel.name} {channel.color}",
+                    display_name=channel.color)
+
+
+def scene_layer_data(source: ImageSource, scene: Scene) -> list[tuple]:
+    """LayerData for one scene: its channels as image layers (RGB data as RGB layers)."""
     levels, dims = _squeeze(scene)
     non_channel = [a for a in dims if a not in ("C", "S")]
-    scale = [scene.physical_pixel_sizes.get(a) or 1.0 for a in non_channel]
-    units = [scene.units.get(a, PIXEL) if scene.physical_pixel_sizes.get(a) else PIXEL
-             for a in non_channel]
+    scale, units = scale_and_units(scene, non_channel)
     multi_scene = len(source.scenes) > 1
-    names = [f"{ch.name} [{scene.name}]" if multi_scene else ch.name for ch in scene.channels]
+    names = [layer_name(ch, scene, multi_scene) for ch in scene.channels]
     contrast = [ch.contrast_limits or estimate_contrast(scene, i)
                 for i, ch in enumerate(scene.channels)]
     metadata = {
@@ -57,11 +71,7 @@ def scene_layer_data(source: ImageSource, scene: Scene) -> list[tuple]:
         kwargs["name"] = names
         kwargs["contrast_limits"] = contrast
         if not rgb:
-            kwargs["colormap"] = [
-                Colormap([[0, 0, 0, 1], _rgba(ch.color)], name=f"{ch.name} {ch.color}",
-                         display_name=ch.color)
-                for ch in scene.channels
-            ]
+            kwargs["colormap"] = [channel_colormap(ch) for ch in scene.channels]
         kwargs["blending"] = ["additive"] * n if n > 1 else "translucent_no_depth"
     else:
         first = (slice(None),) * dims.index("C") + (0,)
@@ -102,7 +112,7 @@ def _rgba(color: str) -> list[float]:
 
 
 def scene_summary(source: ImageSource, scene: Scene) -> str:
-    name = os.path.basename(source.path.rstrip("/\\"))
+    name = source.file_name
     text = f"{name}: scene {scene.index} {scene.name!r} of {len(source.scenes)}"
     if len(source.scenes) > 1:
         text += (" (open another with napari_lightmic.view(path, scene=N)"

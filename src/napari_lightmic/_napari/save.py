@@ -10,6 +10,7 @@ from pathlib import Path
 from ..errors import LightmicReadError
 from ..formats import file_stem
 from ..model import ImageSource
+from ..reading.remote import is_remote
 from ..writing import WriteError, write
 
 
@@ -26,7 +27,7 @@ def source_of_selection(viewer) -> tuple[ImageSource, int | str]:
     where = str(meta.get("path", ""))
     live = meta.get("source")
     if isinstance(live, ImageSource) or where and (
-            os.path.exists(where) or where.startswith(("http://", "https://"))):
+            os.path.exists(where) or is_remote(where)):
         # the opened file, with the metadata panel's edits, else the file opened again
         source = _detached(live) if isinstance(live, ImageSource) else open_image(meta["path"])
         scene = source.scenes[meta.get("scene_index", 0)]

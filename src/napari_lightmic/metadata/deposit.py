@@ -167,14 +167,7 @@ def _average_size(images) -> str:
 
 
 def _total_tb(sources) -> float:
-    total = 0
-    for source in sources:
-        path = Path(source.path)
-        if path.is_file():
-            total += path.stat().st_size
-        elif path.is_dir():
-            total += sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return total / 1e12
+    return sum(source.disk_bytes or 0 for source in sources) / 1e12
 
 
 def _channels_text(scene) -> str:
@@ -192,7 +185,7 @@ def _assay_rows(record: MetadataRecord, sources: list[ImageSource]) -> list[list
             f"Experimental Condition [{bio.experimental_variables}]"
     rows = [header]
     for source in sources:
-        name = os.path.basename(source.path.rstrip("/\\"))
+        name = source.file_name
         for scene in source.scenes:
             protocol_refs = iter([protocols[0], protocols[1], protocols[2], protocols[3]])
             row = []
@@ -229,7 +222,7 @@ def _file_list(record: MetadataRecord, sources: list[ImageSource]) -> list[list[
              "Description"]]
     for source in sources:
         rows.append([
-            os.path.basename(source.path.rstrip("/\\")), source.format.name,
+            source.file_name, source.format.name,
             str(len(source.scenes)), _channels_text(source.scenes[0]),
             method.label if method else "", rembi.biosample.organism or "",
             rembi.study_component.description or rembi.study.title or "",

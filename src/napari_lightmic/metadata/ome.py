@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from ome_types import model as ome
@@ -140,12 +139,6 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
     base.creator = "napari-lightmic"
     original = source.original_metadata
     record = source.record
-    if record.privacy.remove_on_export:
-        from .privacy import redact_ome, redact_text, scan
-
-        findings = scan(source.ome, original, source.format.name)
-        base = redact_ome(base, findings)
-        original = redact_text(original, findings) if original else original
     annotations = [a for a in base.structured_annotations or []
                    if getattr(a, "namespace", None) != REMBI_NS]
     if original and not any(getattr(a, "namespace", None) == ORIGINAL_METADATA_NS
@@ -154,7 +147,7 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
             id=f"Annotation:original-{len(annotations)}",
             namespace=ORIGINAL_METADATA_NS,
             description=f"Original {source.format.name} metadata of "
-                        f"{os.path.basename(source.path.rstrip('/'))}",
+                        f"{source.file_name}",
             value=original))
     rembi = rembi_pairs(record)
     if rembi:
@@ -168,9 +161,9 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
 
 
 def export_xml(source: ImageSource, model: ome.OME) -> str:
-    """The OME-XML text of an export. With personal data marked for removal, a last pass
-    takes found values out of every place the model keeps them as XML (XMLAnnotation,
-    MapAnnotation and the like)."""
+    """The OME-XML text of an export. With personal data marked for removal, the values found
+    are taken out of the text wherever they stand: attributes, elements, XML and map
+    annotations, and the vendor metadata embedded (escaped) in a CommentAnnotation."""
     xml = model.to_xml()
     if source.record.privacy.remove_on_export:
         from .privacy import redact_text, scan

@@ -128,13 +128,12 @@ def _method(modes: list[str], fluorescent: bool, dims: str) -> EdamTerm | None:
 
 def _image_data(source: ImageSource) -> ImageData:
     scene = source.scenes[0]
-    sizes = " × ".join(f"{a} {n}" for a, n in scene.sizes.items() if n > 1 or a in "YX")
     physical = ", ".join(f"{a} {v:.4g} {scene.units.get(a, '')}".strip()
                          for a, v in scene.physical_pixel_sizes.items() if v)
     return ImageData(
         image_type="raw" if not source.format.open_format else None,  # as the instrument wrote it
         file_format=source.format.name,
-        dimensions=f"{sizes}, {scene.dtype}" + (
+        dimensions=f"{scene.shape_text}, {scene.dtype}" + (
             f" ({len(source.scenes)} scenes)" if len(source.scenes) > 1 else ""),
         physical_pixel_sizes=physical or None,
         channels=", ".join(scene.channel_names) or None,

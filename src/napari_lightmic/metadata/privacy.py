@@ -165,19 +165,3 @@ def redact_text(text: str, findings: list[Finding]) -> str:
 # A value standing whole: >v<, ="v", ='v', : "v", and the same XML-escaped.
 _WHOLE_VALUE = ("(>\\s*|&gt;\\s*|=\\s*\"|=\\s*'|=&quot;|:\\s*\"|:\\s*&quot;)"
                 "{v}(\\s*<|\\s*&lt;|\"|'|&quot;)")
-
-
-def redact_ome(model: ome.OME, findings: list[Finding]) -> ome.OME:
-    """A copy of `model` without the personal data found in it."""
-    out = model.model_copy(deep=True)
-    for person in out.experimenters:
-        for attr in ("first_name", "middle_name", "last_name", "user_name", "email"):
-            if getattr(person, attr):
-                setattr(person, attr, None)
-    for image in out.images:
-        if image.description:
-            image.description = redact_text(image.description, findings)
-    for annotation in out.structured_annotations or []:
-        if isinstance(getattr(annotation, "value", None), str):
-            annotation.value = redact_text(annotation.value, findings)
-    return out

@@ -50,6 +50,15 @@ def canonical(data: da.Array, axes: str) -> tuple[da.Array, str]:
     return data.transpose([axes.index(a) for a in order]), order
 
 
+def lazy_array(array, chunks) -> da.Array:
+    """A dask array over an array-like that reads what it is indexed with (one call per
+    chunk, no copy, no hashing of the data for a name)."""
+    import numpy as np
+
+    return da.from_array(array, chunks=chunks, asarray=False, fancy=False, name=False,
+                         meta=np.empty((0,) * len(array.shape), dtype=array.dtype))
+
+
 class SerialReads:
     """A lazy array whose chunks are read one at a time, for readers that are not
     thread-safe (nd2): napari and the writers read chunks from several threads."""
@@ -67,7 +76,5 @@ class SerialReads:
             return np.asarray(self.data[key].compute(scheduler="synchronous"))
 
     def to_dask(self) -> da.Array:
-        import numpy as np
 
-        return da.from_array(self, chunks=self.data.chunks, asarray=False, fancy=False,
-                             name=False, meta=np.empty((0,) * self.ndim, dtype=self.dtype))
+        return lazy_array(self, self.data.chunks)

@@ -20,6 +20,7 @@ from .._xml import parse_xml
 from ..colors import complete_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Channel, ImageSource, Mosaic, Scene
+from .axes import lazy_array
 from .handles import LazyHandle
 
 # Axes besides T, C, Z that a CZI can have; kept when larger than one.
@@ -147,8 +148,7 @@ def _as_dask(array: CziSceneArray) -> da.Array:
         (min(CHUNK_XY, n) if a in "YX" else (n if a == "S" else 1))
         for a, n in zip(array.dims, array.shape)
     )
-    return da.from_array(array, chunks=chunks, asarray=False, fancy=False,
-                         meta=np.empty((0,) * array.ndim, dtype=array.dtype), name=False)
+    return lazy_array(array, chunks)
 
 
 def open_czi(path: str, fmt: FileFormat) -> ImageSource:

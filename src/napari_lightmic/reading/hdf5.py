@@ -14,9 +14,10 @@ import dask.array as da
 import numpy as np
 
 from .._xml import parse_xml, refuse_dtd
-from ..colors import complete_colors, parse_color
+from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem, format_for
 from ..model import Channel, ImageSource, Scene
+from .axes import canonical, lazy_array
 from .handles import LazyHandle
 
 FORMAT_BDV = format_for("x.xml")
@@ -58,9 +59,7 @@ def _lazy(handle, name, shape=None, view=None) -> da.Array:
     dtype = np.dtype(view) if view is not None else dset.dtype
     chunks = dset.chunks or tuple(min(n, 512) for n in shape)
     chunks = tuple(min(c, n) for c, n in zip(chunks, shape))
-    return da.from_array(H5Array(handle, name, shape, dtype, view), chunks=chunks,
-                         asarray=False, fancy=False, name=False,
-                         meta=np.empty((0,) * len(shape), dtype=dtype))
+    return lazy_array(H5Array(handle, name, shape, dtype, view), chunks)
 
 
 def check_links(h5file) -> None:
@@ -195,7 +194,7 @@ def _imaris(handle: H5Handle) -> list[Scene]:
                       if len(rgb) >= 3 else None)
         span = _text(attrs["ColorRange"]).split() if "ColorRange" in attrs else []
         limits.append((float(span[0]), float(span[1])) if len(span) == 2 else None)
-    colors = complete_colors(colors, [None] * len(chans))
+    colors = complete_colors(colors)
     channels = [Channel(name=names[i] or f"Channel {i}", color=colors[i],
                         contrast_limits=limits[i]) for i in range(len(chans))]
     return [Scene(index=0, name=file_stem(handle.path),
@@ -221,11 +220,7 @@ def _plain(handle: H5Handle, path: str) -> list[Scene]:
         axes = axes_by_ndim.get(dset.ndim)
         if axes is None:
             continue
-        data = _lazy(handle, name)
-        for axis in "TCZ":
-            if axis not in axes:
-                data, axes = data[None], axis + axes
-        data = data.transpose(["TCZYX".index(a) for a in "TCZYX"])
+        data, dims = canonical(_lazy(handle, name), axes)
         physical: dict[str, float | None] = {"Z": None, "Y": None, "X": None}
         element = dset.attrs.get("element_size_um")
         if element is not None:
@@ -233,10 +228,10 @@ def _plain(handle: H5Handle, path: str) -> list[Scene]:
             for axis, value in zip(reversed("ZYX"), reversed(values)):
                 physical[axis] = value if value > 0 else None
         units = {a: "µm" for a, v in physical.items() if v}
-        n = data.shape[1]
+        n = data.shape[dims.index("C")]
         channels = [Channel(name=f"Channel {i}", color=c)
-                    for i, c in enumerate(complete_colors([None] * n, [None] * n))]
-        scenes.append(Scene(index=len(scenes), name="/" + name, data=data, dims="TCZYX",
+                    for i, c in enumerate(default_colors(n))]
+        scenes.append(Scene(index=len(scenes), name="/" + name, data=data, dims=dims,
                             physical_pixel_sizes=physical, units=units, channels=channels))
     return scenes
 
@@ -342,7 +337,7 @@ def _bdv_scenes(root, handle: H5Handle) -> list[Scene]:
                 limits.append(None)
         n = len(members)
         colors = complete_colors(colors if n == 1 else [
-            None if c == "#FFFFFF" else c for c in colors], [None] * n)
+            None if c == "#FFFFFF" else c for c in colors])
         channels = [Channel(name=names[i], color=colors[i], contrast_limits=limits[i])
                     for i in range(n)]
         label = ", ".join(f"{k} {v}" for k, v in key) or first["name"] or f"Setup {first['id']}"

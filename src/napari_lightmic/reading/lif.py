@@ -15,6 +15,7 @@ import numpy as np
 from ..colors import complete_colors
 from ..formats import FileFormat
 from ..model import Channel, ImageSource, Mosaic, Scene
+from .axes import lazy_array
 from .mosaic import TileMosaic
 
 LUT_COLORS = {
@@ -67,9 +68,7 @@ def _scene(path: str, image, index: int) -> Scene:
         data = TileMosaic(raw, offsets, samples="S" in order).to_dask()
         file_dims = order[1:]
     elif isinstance(raw, np.ndarray):
-        data = da.from_array(MappedArray(raw), chunks=_plane_chunks(file_dims, image.shape),
-                             asarray=False, fancy=False, name=False,
-                             meta=np.empty((0,) * raw.ndim, dtype=raw.dtype))
+        data = lazy_array(MappedArray(raw), _plane_chunks(file_dims, image.shape))
     else:
         data = raw
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dask.array as da
 import numpy as np
 
+from .axes import lazy_array
+
 CHUNK_XY = 2048
 
 
@@ -59,5 +61,4 @@ class TileMosaic:
         yx = self.shape[n_lead:n_lead + 2]
         chunks = (1,) * n_lead + tuple(min(CHUNK_XY, n) for n in yx)
         chunks += (self.shape[-1],) if self.samples else ()
-        return da.from_array(self, chunks=chunks, asarray=False, fancy=False, name=False,
-                             meta=np.empty((0,) * self.ndim, dtype=self.dtype))
+        return lazy_array(self, chunks)

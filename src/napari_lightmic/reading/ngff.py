@@ -113,7 +113,7 @@ def _channels(omero: dict, n: int) -> list[Channel]:
     meta = omero.get("channels") or []
     if len(meta) != n:
         meta = [{}] * n
-    colors = complete_colors([parse_color(m.get("color")) for m in meta], [None] * n)
+    colors = complete_colors([parse_color(m.get("color")) for m in meta])
     out = []
     for i, m in enumerate(meta):
         window = m.get("window") or {}

@@ -25,11 +25,11 @@ def idr_url(image_id: str, template: str | None = None) -> str:
     return (template or IDR_URL_TEMPLATE).format(image_id=image_id)
 
 
-def fs_kwargs(timeout: float | None = None) -> dict:
+def fs_kwargs() -> dict:
     """fsspec HTTP options: a time limit on every request, so a silent server cannot hang us."""
     import aiohttp
 
-    seconds = timeout or HTTP_TIMEOUT
+    seconds = HTTP_TIMEOUT
     return {"client_kwargs": {"timeout": aiohttp.ClientTimeout(total=seconds,
                                                                sock_connect=seconds,
                                                                sock_read=seconds)}}

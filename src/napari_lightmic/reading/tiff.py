@@ -16,10 +16,10 @@ import dask.array as da
 import numpy as np
 
 from .._xml import refuse_dtd
-from ..colors import complete_colors, parse_color
+from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Channel, ImageSource, Scene
-from .axes import canonical
+from .axes import canonical, lazy_array
 
 UNIT_TO_UM = {"µm": 1.0, "um": 1.0, "micron": 1.0, "microns": 1.0, "nm": 1e-3, "mm": 1e3,
               "m": 1e6, "cm": 1e4, "\\u00B5m": 1.0}
@@ -124,7 +124,7 @@ def _check_extent(tif) -> None:
 
 
 
-class _DecodeWorkers:
+class DECODE_WORKERS:  # noqa: N801 - a setting, named as one
     """Threads tifffile may use to decode one page: its default (None) when a viewer asks for a
     plane, 1 while a writer reads many pages in parallel (a pool per page costs more)."""
 
@@ -140,7 +140,6 @@ class _DecodeWorkers:
             cls.value = before
 
 
-DECODE_WORKERS = _DecodeWorkers
 WHOLE_PAGE_SIDE = 4096  # pages up to this size are read whole; larger ones tile by tile
 
 
@@ -163,8 +162,7 @@ def _series_dask(series, level: int = 0) -> da.Array:
     pages = PageArray.of(series, level)
     if pages is not None:
         chunks = tuple(1 for _ in pages.shape[:pages.lead]) + pages.shape[pages.lead:]
-        return da.from_array(pages, chunks=chunks, asarray=False, fancy=False, name=False,
-                             meta=np.empty((0,) * len(pages.shape), dtype=pages.dtype))
+        return lazy_array(pages, chunks)
     store = series.aszarr(level=level)
     return da.from_zarr(zarr.open(store, mode="r"))
 
@@ -354,7 +352,7 @@ def _micromanager(tif):
         pdata, dims = canonical(pdata, paxes)
         n = dict(zip(dims, pdata.shape)).get("C", 1)
         colors = complete_colors([_argb(colors_raw[i]) if i < len(colors_raw) else None
-                                  for i in range(n)], [None] * n)
+                                  for i in range(n)])
         channels = []
         for i in range(n):
             limits = None
@@ -398,7 +396,7 @@ def _imagej(tif):
         limits = [(float(ranges[2 * i]), float(ranges[2 * i + 1])) for i in range(n)]
     elif n == 1 and "min" in meta and "max" in meta and "S" not in dims:
         limits = [(float(meta["min"]), float(meta["max"]))]
-    colors = complete_colors(colors, [None] * n)
+    colors = complete_colors(colors)
     channels = [Channel(name=f"Channel {i}", color=colors[i], contrast_limits=limits[i])
                 for i in range(n)]
     return [_scene(0, "", data, dims, physical, channels)]
@@ -412,7 +410,7 @@ def _plain(tif):
         data, dims = canonical(series_dask(series), series.axes)
         n = dict(zip(dims, data.shape)).get("C", 1)
         channels = [Channel(name=f"Channel {i}", color=c)
-                    for i, c in enumerate(complete_colors([None] * n, [None] * n))]
+                    for i, c in enumerate(default_colors(n))]
         scene = _scene(index, "", data, dims, {"Z": None, "Y": None, "X": None}, channels)
         scene.pyramid = [canonical(series_dask(series, level), series.axes)[0]
                          for level in range(1, len(series.levels))]
@@ -437,8 +435,7 @@ def _lsm(tif):
     raw_colors = list(colors_meta.get("Colors") or [])
     n = dict(zip(dims, data.shape)).get("C", 1)
     colors = complete_colors(
-        [parse_color(raw_colors[i][:3]) if i < len(raw_colors) else None for i in range(n)],
-        [None] * n)
+        [parse_color(raw_colors[i][:3]) if i < len(raw_colors) else None for i in range(n)])
     channels = [Channel(name=names[i] if i < len(names) and names[i] else f"Channel {i}",
                         color=colors[i]) for i in range(n)]
     name = (meta.get("ScanInformation") or {}).get("Name") or ""

@@ -6,14 +6,12 @@ It follows the selected layer; the channel layers of one scene are edited togeth
 
 from __future__ import annotations
 
-import os
-
 from magicgui.widgets import ComboBox, Container, FileEdit, Label, LineEdit, PushButton, TextEdit
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QScrollArea
 
 from .._napari.layer_group import apply_channel, apply_scale, scene_layers, source_of
-from ..metadata.completeness import completeness
+from ..metadata.completeness import completeness, value_at
 from ..metadata.edam import search
 from ..metadata.prefill import acquisition_facts
 from ..metadata.privacy import scan
@@ -141,7 +139,7 @@ class MetadataPanel(Container):
             self._fill()
         finally:
             self._updating = False
-        name = _name(source.path)
+        name = source.file_name
         self.status.value = source.sidecar_problem or (
             f"{name}: scene {scene.index} {scene.name!r}"
             + (" — edits loaded from the sidecar" if source.edits else ""))
@@ -149,21 +147,20 @@ class MetadataPanel(Container):
     def _fill(self) -> None:
         source, scene, record = self.source, self.scene, self.record
         fmt = source.format
-        size = _file_size(source.path)
+        size = _human_size(source.disk_bytes)
         self.file_info.value = (
-            f"{_name(source.path)}<br>{fmt.name}"
+            f"{source.file_name}<br>{fmt.name}"
             + (f" ({fmt.vendor})" if fmt.vendor else "") + f", {size}<br>"
             + ("open format" if fmt.open_format else "proprietary format") + ", "
             + ("lossy" if fmt.lossy else "lossless") + f"; read with {source.reader}")
         self.advice.value = fmt.advice or ""
         self.advice.visible = bool(fmt.advice)
-        shape = " × ".join(f"{a} {n}" for a, n in zip(scene.dims, scene.shape))
-        self.image_info.value = f"{shape}, {scene.dtype}"
+        self.image_info.value = f"{scene.shape_text}, {scene.dtype}"
         self._fill_image()
         self._fill_channels()
         self.acquisition.value = _acquisition_text(source, scene)
         for key, widget in self.rembi_fields.items():
-            widget.value = _text(_value(record, key))
+            widget.value = _text(value_at(record, key))
         self.licence.value = record.rembi.study.licence if record.rembi.study.licence in \
             LICENCES else ""
         method = record.rembi.image_acquisition.imaging_method
@@ -334,25 +331,8 @@ def _row(label: str, widgets: list) -> Container:
     return row
 
 
-def _name(path: str) -> str:
-    return os.path.basename(path.rstrip("/\\"))
-
-
-def _value(record, key):
-    node = record
-    for part in key.split("."):
-        node = getattr(node, part, None)
-    return node
-
-
-def _file_size(path: str) -> str:
-    try:
-        if os.path.isdir(path):
-            size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path)
-                       for f in fs)
-        else:
-            size = os.path.getsize(path)
-    except OSError:
+def _human_size(size: int | None) -> str:
+    if size is None:
         return "remote"
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
         if size < 1000 or unit == "TB":

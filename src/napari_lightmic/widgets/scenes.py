@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from qtpy.QtCore import QSize, Qt
+from qtpy.QtCore import QSize
 from qtpy.QtGui import QIcon, QImage, QPixmap
 from qtpy.QtWidgets import (
     QAbstractItemView,
@@ -23,7 +23,7 @@ from ..reading.thumbnail import THUMB_SIDE, thumbnail
 
 
 def describe(scene) -> str:
-    shape = " × ".join(f"{a}{n}" for a, n in zip(scene.dims, scene.shape) if n > 1 or a in "YX")
+    shape = scene.shape_text
     sizes = [f"{scene.physical_pixel_sizes[a]:.3g} {scene.units.get(a, '')}".strip()
              for a in ("X",) if scene.physical_pixel_sizes.get(a)]
     pixel = f"pixel {sizes[0]}" if sizes else "pixel size unknown"
@@ -86,7 +86,6 @@ class ScenePicker(QWidget):
         self.scene_list.clear()
         for scene in self.source.scenes:
             item = QListWidgetItem(describe(scene))
-            item.setData(Qt.ItemDataRole.UserRole, scene.index)
             self.scene_list.addItem(item)
         self._start_thumbnails()
 

@@ -87,8 +87,7 @@ def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
                 # the smaller levels to temporary files beside it, written after (plain
                 # files rather than memory maps, so they do not count as the process's memory).
                 rows = band_rows(image, len(shapes))
-                lower = [LevelFile(Path(f"{tmp}.level{level}"), shape, image.data.dtype,
-                                   rows if rows < _plane_shape(image)[0] else None)
+                lower = [LevelFile(Path(f"{tmp}.level{level}"), shape, image.data.dtype, rows)
                          for level, shape in enumerate(shapes) if level]
                 try:
                     for level, (height, width) in enumerate(shapes):
@@ -97,7 +96,7 @@ def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
                                  {"subfiletype": 1})
                         if level == 0 and k == 0:
                             extra["description"] = xml.encode("utf-8")  # OME-XML is UTF-8
-                        bands = (_bands_and_levels(image, lower, advance) if level == 0
+                        bands = (_bands_and_levels(image, rows, lower, advance) if level == 0
                                  else _stored(lower[level - 1], advance))
                         tiles = _tiles(bands, tile)
                         if compression in ENCODERS and np.issubdtype(image.data.dtype,
@@ -136,11 +135,11 @@ def band_rows(image: Image5D, n_levels: int = 1) -> int:
     return min(height, max(rows, -(-chunk_rows // align) * align))
 
 
-def _bands_and_levels(image: Image5D, lower: list, advance) -> Iterator[np.ndarray]:
+def _bands_and_levels(image: Image5D, rows: int, lower: list,
+                      advance) -> Iterator[np.ndarray]:
     """Every plane in the OME order XYZCT (Z fastest, then C, then T), a band of rows at a
     time; the smaller levels are stored on the way."""
     height = _plane_shape(image)[0]
-    rows = band_rows(image, len(lower) + 1)
     for index in np.ndindex(*image.data.shape[:-2]):
         for y in range(0, height, rows):
             band = np.asarray(image.data[index + (slice(y, y + rows),)])
@@ -156,9 +155,8 @@ class LevelFile:
     """Planes of one pyramid level, appended to a temporary file and read back in order, a
     band of at most `rows` rows at a time."""
 
-    def __init__(self, path: Path, shape, dtype, rows: int | None = None):
-        self.path, self.shape, self.dtype = path, tuple(shape), np.dtype(dtype)
-        self.rows = rows or self.shape[0]
+    def __init__(self, path: Path, shape, dtype, rows: int):
+        self.path, self.shape, self.dtype, self.rows = path, tuple(shape), np.dtype(dtype), rows
         self.handle = open(path, "w+b")
 
     def append(self, plane: np.ndarray) -> None:
@@ -189,7 +187,11 @@ def _stored(level_file: LevelFile, advance) -> Iterator[np.ndarray]:
 
 
 def _encoded(tiles: Iterator[np.ndarray], encode) -> Iterator[bytes]:
-    """`encode(tile)` for every tile, in order, a few tiles per worker in flight."""
+    """`encode(tile)` for every tile, in order, a few tiles per worker in flight.
+
+    tifffile can do this itself (maxworkers, buffersize, compressionargs level 1), but it
+    compresses a batch, then waits for the whole batch before reading on: the 2 GB benchmark
+    takes 26 s that way against 16.5 s here."""
     with ThreadPoolExecutor(WORKERS) as pool:
         pending: deque = deque()
         for tile in tiles:

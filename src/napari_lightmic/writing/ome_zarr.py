@@ -76,7 +76,7 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
         if labels:
             _write_labels(groups[0], images[0], labels, version, compression, levels, advance)
         rembi, xml = metadata.result()
-        attributes = {**({"rembi": rembi, "schema": REMBI_SCHEMA} if _filled(rembi) else {}),
+        attributes = {**({"rembi": rembi, "schema": REMBI_SCHEMA} if rembi else {}),
                       **(attributes or {})}
         if attributes:
             for group in groups:
@@ -86,21 +86,16 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
 
 
 def _metadata(source: ImageSource, scenes: list[Scene], images: list) -> tuple[dict, str]:
-    from ..metadata.ome import export_xml, ome_for_export
+    """The REMBI record ({} when nothing is filled) and the OME-XML."""
+    from ..metadata.ome import export_xml, ome_for_export, rembi_pairs
 
-    rembi = source.record.rembi.model_dump(mode="json", exclude_none=True)
+    record = source.record
+    rembi = record.rembi.model_dump(mode="json", exclude_none=True) if rembi_pairs(record) \
+        else {}
     return rembi, export_xml(source, ome_for_export(source, scenes, images))
 
 
 REMBI_SCHEMA = "https://napari-lightmic.github.io/schema/metadata-record/1.json#/$defs/Rembi"
-
-
-def _filled(value) -> bool:
-    if isinstance(value, dict):
-        return any(_filled(v) for v in value.values())
-    if isinstance(value, list):
-        return bool(value)
-    return value not in (None, "")
 
 
 def _bytes_of_pyramid(image: Image5D, levels: int | None) -> int:
@@ -212,11 +207,13 @@ def _write_multiscale(group, data5: da.Array, image: Image5D, version, compressi
     whole_planes = all(n <= 2 * c for a, n, c in zip(image.dims, shapes[0], chunks) if a in plane)
     in_memory = len(arrays) if whole_planes else min(len(arrays), 2)
 
-    def lower_levels(region, block):
+    def lower_levels(region, block) -> int:
+        written = 0
         for level in range(1, in_memory):
             region, block = _halved(region, image.dims), halve_yx(block, image.dims, nearest)
             arrays[level][region] = block
-            advance(block.nbytes)
+            written += block.nbytes
+        return written
 
     with DECODE_WORKERS.single():  # blocks are read in parallel already
         copy_blocks(read, arrays[0], image.dims, advance,
@@ -271,7 +268,8 @@ def copy_blocks(read, array, dims: str, advance, after=None) -> None:
     """Fill `array` block by block from `read(region)`, a few blocks in flight at a time.
 
     Blocks are chunk-aligned, so no two threads write the same chunk; reading, compressing
-    and writing overlap across threads while memory stays a few blocks.
+    and writing overlap across threads while memory stays a few blocks. `after(region,
+    block)` returns the bytes it wrote; progress is counted on the calling thread only.
     """
     regions = _blocks(array.shape, dims, array.chunks)
     workers = 2 * (os.cpu_count() or 2)  # reads and writes wait on the disk: oversubscribe
@@ -279,9 +277,7 @@ def copy_blocks(read, array, dims: str, advance, after=None) -> None:
     def one(region):
         block = read(region)
         array[region] = block
-        if after is not None:
-            after(region, block)
-        return block.nbytes
+        return block.nbytes + (after(region, block) if after is not None else 0)
 
     with ThreadPoolExecutor(workers) as pool:
         pending = set()
