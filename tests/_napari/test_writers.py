@@ -83,3 +83,16 @@ def test_ome_tiff_writer(make_napari_viewer, tmp_path):
     scene = open_image(target).scenes[0]
     assert scene.channel_names == ["LED555", "LED470"]
     assert scene.physical_pixel_sizes["X"] == pytest.approx(0.0905767, rel=1e-5)
+
+
+def test_layers_of_five_dimensions_without_axis_names_are_refused_with_a_reason():
+    import numpy as np
+
+    from napari_lightmic._napari.layer_source import source_from_layers
+    from napari_lightmic.errors import LightmicReadError
+
+    data = np.zeros((2, 2, 2, 8, 8), np.uint8)
+    with pytest.raises(LightmicReadError, match="5 dimensions"):
+        source_from_layers([(data, {"name": "x"}, "image")])
+    source, _ = source_from_layers([(data[0], {"name": "x", "axis_labels": "TZYX"}, "image")])
+    assert source.scenes[0].dims == "TCZYX" and source.scenes[0].shape == (2, 1, 2, 8, 8)

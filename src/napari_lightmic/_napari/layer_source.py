@@ -9,6 +9,7 @@ from ..colors import hex_color
 from ..errors import LightmicReadError
 from ..formats import format_for
 from ..model import Channel, ImageSource, Scene
+from ..reading.axes import canonical
 
 UNIT_NAMES = {"micrometer": "µm", "nanometer": "nm", "millimeter": "mm", "meter": "m",
               "second": "s", "millisecond": "ms"}
@@ -18,7 +19,10 @@ def _axes(axis_labels, ndim: int) -> str:
     labels = [str(a).upper() for a in (axis_labels or [])]
     if len(labels) == ndim and all(len(a) == 1 and a in "TZYX" for a in labels):
         return "".join(labels)
-    return "TZYX"[-ndim:] if ndim <= 4 else "".join(f"Q{i}" for i in range(ndim))
+    if ndim > 4:
+        raise LightmicReadError("layers", f"a layer of {ndim} dimensions has no T, Z, Y, X "
+                                          "axis labels to save it by")
+    return "TZYX"[-ndim:]
 
 
 def channel_name(layer_name: str, metadata: dict) -> str:
@@ -62,12 +66,7 @@ def source_from_layers(layer_data: list[tuple]) -> tuple[ImageSource, dict[str, 
     axes = _axes(first.get("axis_labels"), ndim)
     planes = [da.asarray(_level0(d)) for d, _ in images]
     data = da.stack(planes, axis=0)  # C first
-    dims = "C" + axes + ("S" if rgb else "")
-    for axis in "TZ":
-        if axis not in dims:
-            data, dims = data[None], axis + dims
-    order = "".join(a for a in "TCZYXS" if a in dims)
-    data = data.transpose([dims.index(a) for a in order])
+    data, order = canonical(data, "C" + axes + ("S" if rgb else ""))
     scale = list(first.get("scale") or [1.0] * ndim)
     units = [str(u) for u in (first.get("units") or ["pixel"] * ndim)]
     physical, unit_of = {"Z": None, "Y": None, "X": None}, {}
