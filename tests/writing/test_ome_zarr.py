@@ -159,3 +159,24 @@ def test_ome_tiff_bands_keep_deep_pyramid_levels_exact(tmp_path, monkeypatch):
     np.testing.assert_array_equal(levels[0], data[0])
     for above, below in zip(levels, levels[1:]):
         np.testing.assert_array_equal(below, halve_yx(above, "YX"))
+
+
+def test_ngff_04_chunk_keys_are_nested(cells, tmp_path):
+    """NGFF 0.2-0.4 require "/" chunk keys; with "." a zarr-2 client that does not honour
+    .zarray's separator (ome-zarr < 0.11) reads every chunk as missing: all zeros."""
+    source, data = cells
+    out = write_ome_zarr(source, source.scenes, tmp_path / "v04.ome.zarr", version="0.4")
+    zarrays = sorted(out.rglob(".zarray"))
+    assert len(zarrays) == 3
+    for path in zarrays:
+        assert json.loads(path.read_text())["dimension_separator"] == "/", path
+    assert (out / "0" / "0" / "0" / "0" / "0" / "0").is_file()
+    # Read the chunk as a "/"-assuming zarr-2 client does: by its nested key, decoded alone.
+    import numcodecs
+
+    meta = json.loads((out / "0" / ".zarray").read_text())
+    raw = (out / "0" / "0" / "0" / "0" / "0" / "0").read_bytes()
+    chunk = np.frombuffer(numcodecs.get_codec(meta["compressor"]).decode(raw),
+                          dtype=meta["dtype"]).reshape(meta["chunks"])
+    np.testing.assert_array_equal(chunk[0, 0, 0], data[0, 0, :meta["chunks"][3],
+                                                        :meta["chunks"][4]])

@@ -184,6 +184,10 @@ def _write_multiscale(group, data5: da.Array, image: Image5D, version, compressi
     for level, shape in enumerate(shapes):
         level_chunks = tuple(min(c, n) for c, n in zip(chunks, shape))
         options = dict(_codecs(compression, fmt, data5.dtype))
+        if fmt == 2:
+            # NGFF 0.2-0.4 require "/" chunk keys: zarr-2 clients that do not honour
+            # .zarray's separator (ome-zarr < 0.11) would read every chunk as missing
+            options["chunk_key_encoding"] = {"name": "v2", "separator": "/"}
         if fmt == 3:
             options["dimension_names"] = [a.lower() for a in image.dims]
             if shard:
