@@ -104,3 +104,42 @@ def test_metadata_refuses_bad_values_with_reason(vendor_copy, capsys):
 def test_metadata_privacy_listing(capsys):
     assert main(["metadata", str(real_file("lsm/test.lsm")), "--privacy"]) == 0
     assert "name: 'Jefferis'" in capsys.readouterr().out
+
+
+def lightmic(*args) -> subprocess.CompletedProcess:
+    """The installed `lightmic` command, as a user runs it."""
+    import shutil
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("lightmic")
+    command = [str(exe)] if exe.exists() else [shutil.which("lightmic") or "lightmic"]
+    return subprocess.run([*command, *map(str, args)], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_convert_writes_every_scene_by_default_and_says_so(tmp_path):
+    from napari_lightmic import open_image
+
+    czi = real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi")
+    done = lightmic("convert", czi, tmp_path / "all.ome.zarr")
+    assert done.returncode == 0, done.stderr
+    assert "3 scenes (TR1, P1, TR2)" in done.stderr
+    assert [s.name for s in open_image(tmp_path / "all.ome.zarr").scenes] == ["TR1", "P1", "TR2"]
+    done = lightmic("convert", czi, tmp_path / "all.ome.tif")
+    assert done.returncode == 0 and "3 scenes" in done.stderr
+    assert len(open_image(tmp_path / "all.ome.tif").scenes) == 3
+
+
+@pytest.mark.parametrize("scene", ["1", "P1"])
+def test_convert_one_scene_by_index_or_name(tmp_path, scene):
+    from napari_lightmic import open_image
+
+    czi = real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi")
+    done = lightmic("convert", czi, tmp_path / "one.ome.zarr", "--scene", scene)
+    assert done.returncode == 0, done.stderr
+    assert "1 scene (P1)" in done.stderr
+    back = open_image(tmp_path / "one.ome.zarr")
+    assert len(back.scenes) == 1 and back.scenes[0].shape == open_image(czi).scenes[1].shape
+    bad = lightmic("convert", czi, tmp_path / "bad.ome.zarr", "--scene", "nope")
+    assert bad.returncode == 2 and "no scene named 'nope'" in bad.stderr
+    assert not (tmp_path / "bad.ome.zarr").exists()

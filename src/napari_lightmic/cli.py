@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     convert = sub.add_parser("convert", help="write a file as OME-Zarr or OME-TIFF, losslessly")
     convert.add_argument("input")
     convert.add_argument("output", help="*.ome.zarr or *.ome.tif(f): the format follows")
-    convert.add_argument("--scene", default="0", help="scene index or name, or 'all'")
+    convert.add_argument("--scene", default="all",
+                         help="one scene, by index or name (default: every scene)")
     convert.add_argument("--ngff-version", choices=["0.4", "0.5"], default="0.5")
     convert.add_argument("--compression", help="zstd (OME-Zarr default), lz4, zlib (OME-TIFF "
                          "default), lzw, none")
@@ -131,13 +132,21 @@ def _convert(args) -> int:
     progress = TerminalProgress(f"writing {args.output}")
     start = time.perf_counter()
     try:
-        out = convert(args.input, args.output, scene, ngff_version=args.ngff_version,
-                      compression=args.compression, pyramid_levels=args.pyramid_levels,
-                      overwrite=args.overwrite, shard=args.shard, progress=progress)
+        out, scenes = convert(args.input, args.output, scene, ngff_version=args.ngff_version,
+                              compression=args.compression, pyramid_levels=args.pyramid_levels,
+                              overwrite=args.overwrite, shard=args.shard, progress=progress,
+                              return_scenes=True)
     finally:
         progress.close()
-    print(f"lightmic: wrote {out} in {time.perf_counter() - start:.1f} s")
+    print(f"lightmic: wrote {out}: {_scenes_text(scenes)} in "
+          f"{time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 0
+
+
+def _scenes_text(names: list[str]) -> str:
+    """'1 scene (TR1)', '3 scenes (TR1, P1, TR2)'; long lists are cut."""
+    shown = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
+    return f"{len(names)} scene{'s' if len(names) != 1 else ''} ({shown})"
 
 
 def _validate(args) -> int:

@@ -47,14 +47,21 @@ def write(source: ImageSource, target, scene: int | str = 0, *, ngff_version: st
         raise WriteError(target, str(exc)) from exc
 
 
-def convert(path, target, scene: int | str = 0, **options) -> Path:
+def convert(path, target, scene: int | str = "all", *, return_scenes: bool = False,
+            **options):
+    """Write every scene of a file (as bfconvert and bioformats2raw do), or the one named.
+
+    With `return_scenes`, returns (path written, names of the scenes written).
+    """
     from ..reading import open_image
 
     source = open_image(path)
     try:
-        return write(source, target, scene, **options)
+        names = [s.name or str(s.index) for s in (source.scenes if scene == "all" else [source.scene(scene)])]
+        out = write(source, target, scene, **options)
     finally:
         source.close()
+    return (out, names) if return_scenes else out
 
 
 def validate(path) -> list[str]:
