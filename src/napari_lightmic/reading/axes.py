@@ -59,6 +59,24 @@ def lazy_array(array, chunks) -> da.Array:
                          meta=np.empty((0,) * len(array.shape), dtype=array.dtype))
 
 
+def compute(data, scheduler: str | None = None):
+    """The values of a dask array (or an array-like), computed without dask's global
+    callbacks.
+
+    napari registers a `dask.cache.Cache` as a global callback while it slices; a compute on
+    another thread (thumbnails, contrast, writers, chunk reads nested in napari's own
+    compute) would share that cache's bookkeeping (`KeyError` in `_posttask`) and swap
+    dask's global callback set under napari. Every compute of this package goes through
+    here. `scheduler` as in `dask.compute` ("synchronous" where the caller is already
+    parallel).
+    """
+    import numpy as np
+
+    if not isinstance(data, da.Array):
+        return np.asarray(data)
+    return np.asarray(data.compute(scheduler=scheduler, callbacks=()))
+
+
 class SerialReads:
     """A lazy array whose chunks are read one at a time, for readers that are not
     thread-safe (nd2): napari and the writers read chunks from several threads."""
@@ -70,10 +88,8 @@ class SerialReads:
         self.shape, self.dtype, self.ndim = data.shape, data.dtype, data.ndim
 
     def __getitem__(self, key):
-        import numpy as np
-
         with self.lock:
-            return np.asarray(self.data[key].compute(scheduler="synchronous"))
+            return compute(self.data[key], "synchronous")
 
     def to_dask(self) -> da.Array:
 

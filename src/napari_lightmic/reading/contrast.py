@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..model import Scene
-from .axes import plane_index
+from .axes import compute, plane_index
 
 MAX_SIDE = 512  # pixels per side read at most for the estimate
 
@@ -21,7 +21,7 @@ def representative_plane(scene: Scene, channel: int):
 
 def estimate_contrast(scene: Scene, channel: int) -> tuple[float, float]:
     """0.1 and 99.9 percentiles of a downsampled representative plane of one channel."""
-    plane = np.asarray(representative_plane(scene, channel))
+    plane = compute(representative_plane(scene, channel))
     if plane.dtype.kind == "f":
         plane = plane[np.isfinite(plane)]
     if plane.size == 0:

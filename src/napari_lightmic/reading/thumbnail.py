@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..model import Scene
-from .axes import plane_index
+from .axes import compute, plane_index
 
 THUMB_SIDE = 96
 
@@ -16,7 +16,7 @@ def thumbnail(scene: Scene, side: int = THUMB_SIDE) -> np.ndarray:
     view = data[plane_index(scene.dims, data.shape, None)]  # C, Y, X (, S)
     ys, xs = view.shape[1:3]
     step = max(1, -(-max(ys, xs) // side))
-    planes = np.asarray(view[:, ::step, ::step]).astype(np.float32)
+    planes = compute(view[:, ::step, ::step]).astype(np.float32)
     if scene.rgb:
         rgb = planes[0, ..., :3]
         hi = np.percentile(rgb, 99.5) or 1.0

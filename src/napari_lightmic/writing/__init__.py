@@ -57,7 +57,8 @@ def convert(path, target, scene: int | str = "all", *, return_scenes: bool = Fal
 
     source = open_image(path)
     try:
-        names = [s.name or str(s.index) for s in (source.scenes if scene == "all" else [source.scene(scene)])]
+        chosen = source.scenes if scene == "all" else [source.scene(scene)]
+        names = [s.name or str(s.index) for s in chosen]
         out = write(source, target, scene, **options)
     finally:
         source.close()

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..model import ImageSource, Scene
+from ..reading.axes import compute
 from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes
 
 COMPRESSIONS = {"zlib": "zlib", "zstd": "zstd", "lzw": "lzw", "none": None}
@@ -142,7 +143,7 @@ def _bands_and_levels(image: Image5D, rows: int, lower: list,
     height = _plane_shape(image)[0]
     for index in np.ndindex(*image.data.shape[:-2]):
         for y in range(0, height, rows):
-            band = np.asarray(image.data[index + (slice(y, y + rows),)])
+            band = compute(image.data[index + (slice(y, y + rows),)])
             advance(band.nbytes)
             small = band
             for level_file in lower:

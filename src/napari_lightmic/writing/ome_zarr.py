@@ -17,6 +17,7 @@ import dask.array as da
 import numpy as np
 
 from ..model import ImageSource, Scene
+from ..reading.axes import compute
 from ..reading.contrast import estimate_contrast
 from ..reading.tiff import DECODE_WORKERS
 from .chunks import ChunkWriter
@@ -202,7 +203,7 @@ def _write_multiscale(group, data5: da.Array, image: Image5D, version, compressi
 
     # Readers that are not thread-safe serialise their own reads (reading.axes.SerialReads).
     def read(region):
-        return np.asarray(data5[region].compute(scheduler="synchronous"))
+        return compute(data5[region], "synchronous")
 
     # A block of 2 x 2 chunks halves into exactly one chunk of level 1: made now, from the
     # block in memory, instead of reading level 0 back. Where a block is a whole plane, every
