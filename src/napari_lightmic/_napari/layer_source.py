@@ -10,9 +10,7 @@ from ..errors import LightmicReadError
 from ..formats import format_for
 from ..model import Channel, ImageSource, Scene
 from ..reading.axes import canonical
-
-UNIT_NAMES = {"micrometer": "µm", "nanometer": "nm", "millimeter": "mm", "meter": "m",
-              "second": "s", "millisecond": "ms"}
+from ..units import symbol
 
 
 def _axes(axis_labels, ndim: int) -> str:
@@ -71,7 +69,7 @@ def source_from_layers(layer_data: list[tuple]) -> tuple[ImageSource, dict[str, 
     units = [str(u) for u in (first.get("units") or ["pixel"] * ndim)]
     physical, unit_of = {"Z": None, "Y": None, "X": None}, {}
     for axis, value, unit in zip(axes, scale, units):
-        unit = UNIT_NAMES.get(unit, unit)
+        unit = symbol(unit, unit)
         if unit != "pixel" and value:
             physical[axis] = float(value)
             unit_of[axis] = unit

@@ -73,23 +73,26 @@ def _image(scene: Scene, index: int) -> ome.Image:
         physical_size_x=physical.get("X"),
         physical_size_y=physical.get("Y"),
         physical_size_z=physical.get("Z"),
+        time_increment=physical.get("T") if "T" in scene.units else None,
+        **_units(scene.units, True, physical),
         channels=channels,
         metadata_only=True,
     )
     return ome.Image(id=f"Image:{index}", name=scene.name, pixels=pixels)
 
 
-OME_LENGTH_UNITS = {"µm": "µm", "nm": "nm", "mm": "mm", "m": "m", "Å": "Å", "pixel": "pixel"}
+def _units(units: dict[str, str], has_y: bool, physical: dict | None = None) -> dict:
+    """OME unit fields for the sizes that have a unit OME knows (lengths and T)."""
+    from ..units import is_length, is_time, symbol
 
-
-def _units(units: dict[str, str], has_y: bool) -> dict:
-    """OME unit fields for the sizes that have a unit OME knows."""
     out = {}
     stored_as = {"X": "X", "Y": "Y", "Z": "Z"} if has_y else {"X": "X", "Z": "Y"}
     for axis, field in stored_as.items():
-        unit = OME_LENGTH_UNITS.get(units.get(axis, ""))
-        if unit:
-            out[f"physical_size_{field.lower()}_unit"] = unit
+        unit = units.get(axis)
+        if is_length(unit):
+            out[f"physical_size_{field.lower()}_unit"] = symbol(unit)
+    if is_time(units.get("T")) and (physical is None or physical.get("T")):
+        out["time_increment_unit"] = symbol(units["T"])
     return out
 
 
@@ -128,8 +131,8 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
             physical_size_x=physical.get("X"),
             physical_size_y=physical.get("Y") if "Y" in sizes else physical.get("Z"),
             physical_size_z=physical.get("Z") if "Y" in sizes else None,
-            **_units(image.units, "Y" in sizes),
-            time_increment=physical.get("T"),
+            **_units(image.units, "Y" in sizes, physical),
+            time_increment=physical.get("T") if "T" in image.units else None,
             channels=channels, metadata_only=True,
         )
         fields = original.model_dump(exclude={"id", "pixels", "name"}) if original else {}

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 SCHEMA_VERSION = "1"
 SCHEMA_ID = f"https://napari-lightmic.github.io/schema/metadata-record/{SCHEMA_VERSION}.json"
-LENGTH_UNITS = ("nm", "µm", "mm", "m", "Å", "pixel")
+# the units offered first; any length or time unit of `units.UNITS` is accepted
+LENGTH_UNITS = ("nm", "µm", "mm", "cm", "m", "Å", "pixel")
 TIME_UNITS = ("ms", "s", "min", "h")
 LICENCES = ("CC0 1.0", "CC BY 4.0", "CC BY-SA 4.0", "CC BY-NC 4.0", "CC BY-NC-SA 4.0",
             "CC BY-ND 4.0", "CC BY-NC-ND 4.0")
@@ -124,12 +125,17 @@ class SceneEdit(Section):
     @field_validator("units")
     @classmethod
     def _units(cls, value: dict[str, str]) -> dict[str, str]:
+        from ..units import is_length, is_time, symbol
+
+        out = {}
         for axis, unit in value.items():
-            allowed = TIME_UNITS if axis == "T" else LENGTH_UNITS
-            if unit not in allowed:
-                raise ValueError(f"{unit!r} is not a unit for {axis} (use one of "
-                                 + ", ".join(allowed) + ")")
-        return value
+            fits = is_time(unit) if axis == "T" else is_length(unit)
+            if not fits:
+                common = TIME_UNITS if axis == "T" else LENGTH_UNITS
+                raise ValueError(f"{unit!r} is not a unit for {axis} (e.g. "
+                                 + ", ".join(common) + ")")
+            out[axis] = symbol(unit)
+        return out
 
 
 class Privacy(Section):

@@ -17,13 +17,12 @@ from .._xml import parse_xml, refuse_dtd
 from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem, format_for
 from ..model import Channel, ImageSource, Scene
+from ..units import symbol
 from .axes import canonical, lazy_array
 from .handles import LazyHandle
 
 FORMAT_BDV = format_for("x.xml")
 MIN_IMAGE_SIDE = 8
-UNITS = {"µm": "µm", "um": "µm", "micron": "µm", "microns": "µm", "micrometer": "µm",
-         "nm": "nm", "nanometer": "nm", "mm": "mm", "pixel": "pixel", "px": "pixel"}
 
 
 class H5Handle(LazyHandle):
@@ -183,7 +182,7 @@ def _imaris(handle: H5Handle) -> list[Scene]:
         lo, hi = _float(image, f"ExtMin{i}"), _float(image, f"ExtMax{i}")
         physical[axis] = (hi - lo) / sizes[axis] if lo is not None and hi is not None and hi > lo \
             else None
-    unit = UNITS.get(_text(image["Unit"]).strip(), "µm") if "Unit" in image else "µm"
+    unit = symbol(_text(image["Unit"]), "µm") if "Unit" in image else "µm"
     units = {a: unit for a, v in physical.items() if v}
     names, colors, limits = [], [], []
     for i in range(len(chans)):
@@ -319,7 +318,7 @@ def _bdv_scenes(root, handle: H5Handle) -> list[Scene]:
         voxel = first["voxel"]
         if voxel is not None:
             values = [float(v) for v in (voxel.findtext("size") or "").split()]
-            unit = UNITS.get((voxel.findtext("unit") or "").strip(), voxel.findtext("unit"))
+            unit = symbol(voxel.findtext("unit"), voxel.findtext("unit"))
             for axis, value in zip("XYZ", values):
                 if value > 0:
                     physical[axis] = value

@@ -13,12 +13,9 @@ from .._xml import refuse_dtd
 from ..colors import complete_colors, parse_color
 from ..formats import FileFormat
 from ..model import Channel, ImageSource, Scene
+from ..units import symbol
 from .axes import canonical
 from .remote import fs_kwargs, is_remote
-
-NGFF_UNITS = {"micrometer": "µm", "nanometer": "nm", "millimeter": "mm", "meter": "m",
-              "angstrom": "Å", "second": "s", "millisecond": "ms", "minute": "min",
-              "hour": "h"}
 
 
 def ngff_attrs(group) -> dict:
@@ -72,7 +69,7 @@ def _scene(group, index: int) -> Scene:
         known = value and value > 0 and (unit or value != 1.0)
         physical[axis] = float(value) if known else None
         if known and unit:
-            units[axis] = NGFF_UNITS.get(unit, unit)
+            units[axis] = symbol(unit, str(unit))
     sizes = dict(zip(dims, levels[0].shape))
     if sizes.get("Z", 1) == 1 and not any(a["name"].upper() == "Z" for a in axes):
         physical["Z"] = None

@@ -21,9 +21,6 @@ from ..formats import FileFormat, file_stem
 from ..model import Channel, ImageSource, Scene
 from .axes import canonical, lazy_array
 
-UNIT_TO_UM = {"µm": 1.0, "um": 1.0, "micron": 1.0, "microns": 1.0, "nm": 1e-3, "mm": 1e3,
-              "m": 1e6, "cm": 1e4, "\\u00B5m": 1.0}
-
 
 def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
     import tifffile
@@ -211,14 +208,16 @@ def _plane_shape(key, shape) -> list[int]:
 
 
 def _um(value, unit) -> float | None:
-    if value is None:
+    """A size in micrometres; None when absent, not positive or in an unknown unit."""
+    from ..units import convert
+
+    size, name = _size(value, unit, "µm")
+    if size is None:
         return None
-    factor = UNIT_TO_UM.get(str(unit or "µm").strip(), None)
     try:
-        out = float(value) * factor if factor is not None else None
-    except (TypeError, ValueError):
+        return convert(size, name, "µm")
+    except ValueError:
         return None
-    return out if out and out > 0 else None
 
 
 def _scene(index, name, data, dims, physical, channels, recorded_z: bool = False,
@@ -249,12 +248,14 @@ def _ome(tif):
                                                          "channels": []}
         data, dims = canonical(series_dask(series), series.axes)
         physical, units = {}, {}
-        for axis in "ZYX":
+        for axis in "TZYX":
             value, unit = info["sizes"].get(axis, (None, None))
-            if unit == "pixel":  # a size in pixels stays one
-                physical[axis], units[axis] = (float(value) if value else None), "pixel"
-            else:
-                physical[axis] = _um(value, unit)
+            size, unit = _size(value, unit, "s" if axis == "T" else "µm")
+            if axis == "T" and size is None:
+                continue
+            physical[axis] = size
+            if size is not None:
+                units[axis] = unit
         n = dict(zip(dims, data.shape)).get("C", 1)
         chans = info["channels"] if len(info["channels"]) == n else [{}] * n
         rgbs = [c.get("rgb") for c in chans]
@@ -271,8 +272,46 @@ def _ome(tif):
                          for level in range(1, len(series.levels))]
         if note:
             scene.notes.append(note)
+        if info.get("t_note"):
+            scene.notes.append(info["t_note"])
         scenes.append(scene)
     return scenes, ome
+
+
+def _size(value, unit, default: str) -> tuple[float | None, str | None]:
+    """A recorded size and its unit (the model's symbol); (None, None) when the size is
+    absent, not positive, or in a unit nobody knows."""
+    from ..units import symbol
+
+    name = symbol(unit if unit not in (None, "") else default)
+    try:
+        size = float(value)
+    except (TypeError, ValueError):
+        return None, None
+    if name is None or not size > 0 or size != size or size == float("inf"):
+        return None, None
+    return size, name
+
+
+def _time_step(pixels) -> tuple[float | None, str | None, str | None]:
+    """TimeIncrement, else the step of the planes' DeltaT at the first Z and channel:
+    (size, unit, note on how it was found)."""
+    size_t = pixels.size_t
+    if pixels.time_increment is not None:
+        return pixels.time_increment, getattr(pixels.time_increment_unit, "value", "s"), None
+    times = {}
+    for plane in pixels.planes:
+        if plane.the_z == 0 and plane.the_c == 0 and plane.delta_t is not None:
+            unit = getattr(plane.delta_t_unit, "value", "s")
+            times[plane.the_t] = (plane.delta_t, unit)
+    if size_t < 2 or len(times) != size_t or len({u for _, u in times.values()}) != 1:
+        return None, None, None
+    first, last = times[0][0], times[size_t - 1][0]
+    step = (last - first) / (size_t - 1)
+    if not step > 0:
+        return None, None, None
+    return step, times[0][1], ("The time step is the mean interval of the planes' DeltaT "
+                               "(the file records no TimeIncrement).")
 
 
 def _image_info(image) -> dict:
@@ -282,10 +321,12 @@ def _image_info(image) -> dict:
         unit = getattr(pixels, f"physical_size_{axis.lower()}_unit", None)
         sizes[axis] = (getattr(pixels, f"physical_size_{axis.lower()}"),
                        getattr(unit, "value", unit))
+    step, unit, t_note = _time_step(pixels)
+    sizes["T"] = (step, unit)
     channels = [{"name": c.name, "rgb": c.color.as_rgb_tuple()[:3] if c.color else None,
                  "emission": c.emission_wavelength, "excitation": c.excitation_wavelength,
                  "fluor": c.fluor} for c in pixels.channels]
-    return {"name": image.name, "sizes": sizes, "channels": channels}
+    return {"name": image.name, "sizes": sizes, "channels": channels, "t_note": t_note}
 
 
 def _lenient_image_info(xml: str) -> list[dict]:
@@ -308,6 +349,7 @@ def _lenient_image_info(xml: str) -> list[dict]:
             continue
         sizes = {axis: (number(pixels.get(f"PhysicalSize{axis}")),
                         pixels.get(f"PhysicalSize{axis}Unit", "µm")) for axis in "ZYX"}
+        sizes["T"] = (number(pixels.get("TimeIncrement")), pixels.get("TimeIncrementUnit", "s"))
         channels = []
         for ch in (c for c in pixels if local(c.tag) == "Channel"):
             try:

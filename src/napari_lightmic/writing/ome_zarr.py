@@ -20,11 +20,10 @@ from ..model import ImageSource, Scene
 from ..reading.axes import compute
 from ..reading.contrast import estimate_contrast
 from ..reading.tiff import DECODE_WORKERS
+from ..units import for_ngff
 from .chunks import ChunkWriter
 from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes, plane_axes
 
-NGFF_UNITS = {"µm": "micrometer", "nm": "nanometer", "mm": "millimeter", "m": "meter",
-              "s": "second", "ms": "millisecond", "min": "minute", "h": "hour"}
 AXIS_TYPES = {"T": "time", "C": "channel", "Z": "space", "Y": "space", "X": "space"}
 COMPRESSIONS = ("zstd", "lz4", "zlib", "none")
 CHUNK_BYTES = 2 * 2**20  # about 2 MiB per chunk
@@ -228,19 +227,19 @@ def _write_multiscale(group, data5: da.Array, image: Image5D, version, compressi
         copy_blocks(lambda region, source=source: halve_yx(
             source[_doubled(region, source.shape, image.dims)], image.dims, nearest),
             arrays[level], image.dims, advance)
-    scale0 = [image.physical.get(a) or 1.0 for a in image.dims]
+    scale0, axes = [], []
+    for a in image.dims:
+        axis = {"name": a.lower(), "type": AXIS_TYPES[a]}
+        size, unit = for_ngff(image.physical.get(a) or 1.0, image.units.get(a))
+        if unit and image.physical.get(a):
+            axis["unit"] = unit
+        scale0.append(size)
+        axes.append(axis)
     datasets = []
     for level in range(len(shapes)):
         factors = [2.0**level if a in plane_axes(image.dims) else 1.0 for a in image.dims]
         datasets.append({"path": str(level), "coordinateTransformations": [
             {"type": "scale", "scale": [s * f for s, f in zip(scale0, factors)]}]})
-    axes = []
-    for a in image.dims:
-        axis = {"name": a.lower(), "type": AXIS_TYPES[a]}
-        unit = NGFF_UNITS.get(image.units.get(a, ""))
-        if unit and image.physical.get(a):
-            axis["unit"] = unit
-        axes.append(axis)
     method = "nearest" if nearest else "2x2 mean"
     multiscale = {"name": image.name, "axes": axes, "datasets": datasets,
                   "type": method, "metadata": {"method": f"napari_lightmic {method}"}}
