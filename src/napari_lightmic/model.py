@@ -21,12 +21,20 @@ if TYPE_CHECKING:
 
 @dataclass
 class Channel:
-    name: str
+    name: str  # the file's name, else a default ('Channel 0') shown to the user
     color: str  # '#RRGGBB'
     contrast_limits: tuple[float, float] | None = None  # from the file's display settings
     excitation_nm: float | None = None
     emission_nm: float | None = None
     fluor: str | None = None
+    # False when the file records no name and `name` is a default: exports then write no
+    # OME Name, so a reader can tell a recorded name from a made-up one
+    named: bool = True
+
+    def rename(self, name: str) -> None:
+        """A name given by the user: recorded from now on."""
+        if name != self.name:
+            self.name, self.named = name, True
 
 
 @dataclass

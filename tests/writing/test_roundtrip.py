@@ -64,3 +64,36 @@ def test_roundtrip(relpath, target, tmp_path):
         with tifffile.TiffFile(out) as tif:
             assert tif.is_ome
             np.testing.assert_array_equal(tif.series[0].asarray().reshape(first.shape), first)
+
+
+@pytest.mark.parametrize("relpath", ["tiff/CH1_16bit.tif", "tiff/CH3_Fluorescence_8bit.tif"])
+@pytest.mark.parametrize("target", ["out.ome.zarr", "out.ome.tif"])
+def test_no_invented_channel_names(relpath, target, tmp_path):
+    """A file that records no channel names gets none in the OME-XML of its copies (the
+    layers and the `omero` labels still show 'Channel 0')."""
+    from ome_types import from_xml
+
+    source = open_image(real_file(relpath))
+    assert not any(c.named for c in source.scenes[0].channels)
+    out = write(source, tmp_path / target)
+    xml = (tifffile.TiffFile(out).ome_metadata if target.endswith(".tif")
+           else (out / "OME" / "METADATA.ome.xml").read_text())
+    channels = from_xml(xml).images[0].pixels.channels
+    assert channels and all(c.name is None for c in channels)
+    back = open_image(out).scenes[0]
+    assert back.channel_names == source.scenes[0].channel_names  # 'Channel 0', ...
+
+
+def test_recorded_and_renamed_channel_names_are_written(tmp_path):
+    from ome_types import from_xml
+
+    source = open_image(real_file("tiff/CH3_Fluorescence_8bit.tif"))
+    source.scenes[0].channels[1].rename("GFP")
+    out = write(source, tmp_path / "renamed.ome.tif")
+    names = [c.name for c in from_xml(tifffile.TiffFile(out).ome_metadata).images[0]
+             .pixels.channels]
+    assert names == [None, "GFP", None]
+    czi = open_image(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"))
+    out = write(czi, tmp_path / "czi.ome.tif")
+    assert [c.name for c in from_xml(tifffile.TiffFile(out).ome_metadata).images[0]
+            .pixels.channels] == czi.scenes[0].channel_names

@@ -36,7 +36,7 @@ def source_of_selection(viewer) -> tuple[ImageSource, int | str]:
             if m.get("path") == meta["path"] and m.get("scene_index") == scene.index \
                     and "channel_index" in m and m["channel_index"] < len(scene.channels):
                 channel = scene.channels[m["channel_index"]]
-                channel.name = channel_name(other.name, m)
+                channel.rename(channel_name(other.name, m))
                 channel.contrast_limits = tuple(float(v) for v in other.contrast_limits)
                 channel.color = colormap_color(other.colormap)
         return source, scene.index

@@ -47,7 +47,7 @@ def _image(scene: Scene, index: int) -> ome.Image:
     channels = [
         ome.Channel(
             id=f"Channel:{index}:{c}",
-            name=ch.name,
+            name=ch.name if ch.named else None,
             color=ome.Color(ch.color),
             emission_wavelength=ch.emission_nm,
             excitation_wavelength=ch.excitation_nm,
@@ -117,7 +117,8 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
                           excitation_wavelength=ch.excitation_nm
                           or fields.get("excitation_wavelength"),
                           fluor=ch.fluor or fields.get("fluor"))
-            channels.append(ome.Channel(id=f"Channel:{index}:{c}", name=ch.name,
+            channels.append(ome.Channel(id=f"Channel:{index}:{c}",
+                                        name=ch.name if ch.named else None,
                                         color=ome.Color(ch.color), samples_per_pixel=1,
                                         **fields))
         physical = image.physical

@@ -138,7 +138,10 @@ def apply_edits(source: ImageSource, edits: dict) -> None:
             if 0 <= c < len(scene.channels):
                 channel = scene.channels[c]
                 for name, value in change.model_dump(exclude_none=True).items():
-                    setattr(channel, name, value.upper() if name == "color" else value)
+                    if name == "name":
+                        channel.rename(value)
+                    else:
+                        setattr(channel, name, value.upper() if name == "color" else value)
 
 
 def _merge(base: dict, over: dict) -> dict:

@@ -85,12 +85,13 @@ def _scene(image, index: int, scene_id: str, ome, path: str) -> Scene:
             excitations[i] = c.excitation_wavelength
             fluors[i] = c.fluor
     if len(names) != n_channels or not all(names):
-        names = [f"Channel {i}" for i in range(n_channels)]
+        names = [f"Channel:{i}" for i in range(n_channels)]
+    named = [not n.startswith("Channel:") for n in names]
     names = [_clean_placeholder(n, i) for i, n in enumerate(names)]
     colors = complete_colors(colors, emissions)
     channels = [
         Channel(name=names[i], color=colors[i], excitation_nm=excitations[i],
-                emission_nm=emissions[i], fluor=fluors[i])
+                emission_nm=emissions[i], fluor=fluors[i], named=named[i])
         for i in range(n_channels)
     ]
     name = ome_image.name if ome_image is not None and ome_image.name else None

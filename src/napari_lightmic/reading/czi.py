@@ -248,14 +248,15 @@ def _channels(xml, n: int) -> list[Channel]:
             disp = display[i]
         name = (dim.get("Name") if dim is not None else None) or (
             disp.get("Name") if disp is not None else None)
-        names.append(name or f"Channel {i}")
+        names.append(name or None)
         colors.append(parse_color(disp.findtext("Color")) if disp is not None else None)
         emissions.append(_float(dim, "EmissionWavelength"))
         excitations.append(_float(dim, "ExcitationWavelength"))
         fluors.append(dim.findtext("Fluor") if dim is not None else None)
     colors = complete_colors(colors, emissions)
-    return [Channel(name=names[i], color=colors[i], emission_nm=emissions[i],
-                    excitation_nm=excitations[i], fluor=fluors[i] or None) for i in range(n)]
+    return [Channel(name=names[i] or f"Channel {i}", color=colors[i], emission_nm=emissions[i],
+                    excitation_nm=excitations[i], fluor=fluors[i] or None,
+                    named=bool(names[i])) for i in range(n)]
 
 
 def _float(el, tag) -> float | None:

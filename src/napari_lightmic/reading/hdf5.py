@@ -187,7 +187,7 @@ def _imaris(handle: H5Handle) -> list[Scene]:
     names, colors, limits = [], [], []
     for i in range(len(chans)):
         attrs = info[f"Channel {i}"].attrs if f"Channel {i}" in info else {}
-        names.append(_text(attrs["Name"]).strip() if "Name" in attrs else f"Channel {i}")
+        names.append(_text(attrs["Name"]).strip() if "Name" in attrs else "")
         rgb = _text(attrs["Color"]).split() if "Color" in attrs else []
         colors.append(parse_color(tuple(round(float(v) * 255) for v in rgb[:3]))
                       if len(rgb) >= 3 else None)
@@ -195,7 +195,8 @@ def _imaris(handle: H5Handle) -> list[Scene]:
         limits.append((float(span[0]), float(span[1])) if len(span) == 2 else None)
     colors = complete_colors(colors)
     channels = [Channel(name=names[i] or f"Channel {i}", color=colors[i],
-                        contrast_limits=limits[i]) for i in range(len(chans))]
+                        contrast_limits=limits[i], named=bool(names[i]))
+                for i in range(len(chans))]
     return [Scene(index=0, name=file_stem(handle.path),
                   data=arrays[0], dims="TCZYX", physical_pixel_sizes=physical, units=units,
                   channels=channels, pyramid=arrays[1:])]
@@ -228,7 +229,7 @@ def _plain(handle: H5Handle, path: str) -> list[Scene]:
                 physical[axis] = value if value > 0 else None
         units = {a: "µm" for a, v in physical.items() if v}
         n = data.shape[dims.index("C")]
-        channels = [Channel(name=f"Channel {i}", color=c)
+        channels = [Channel(name=f"Channel {i}", color=c, named=False)
                     for i, c in enumerate(default_colors(n))]
         scenes.append(Scene(index=len(scenes), name="/" + name, data=data, dims=dims,
                             physical_pixel_sizes=physical, units=units, channels=channels))

@@ -187,7 +187,7 @@ def _channels(image, n: int) -> list[Channel]:
     detectors = [d for d in el.iterfind(".//ATLConfocalSettingDefinition//Detector")
                  if d.get("IsActive") == "1"]
     bands = {b.get("Channel"): b for b in el.iterfind(".//ATLConfocalSettingDefinition//MultiBand")}
-    names, colors, emissions = [], [], []
+    names, named, colors, emissions = [], [], [], []
     for i in range(n):
         name, emission = None, None
         if len(detectors) == n:
@@ -202,7 +202,9 @@ def _channels(image, n: int) -> list[Channel]:
             name = name or det.get("Name")
         lut = luts[i] if i < len(luts) else ""
         names.append(name or (f"Channel {i} ({lut})" if lut else f"Channel {i}"))
+        named.append(bool(name))
         colors.append(LUT_COLORS.get(lut.lower()))
         emissions.append(emission)
     colors = complete_colors(colors, emissions)
-    return [Channel(name=names[i], color=colors[i], emission_nm=emissions[i]) for i in range(n)]
+    return [Channel(name=names[i], color=colors[i], emission_nm=emissions[i], named=named[i])
+            for i in range(n)]

@@ -118,7 +118,7 @@ def _channels(omero: dict, n: int) -> list[Channel]:
         if "start" in window and "end" in window and window["end"] > window["start"]:
             limits = (float(window["start"]), float(window["end"]))
         out.append(Channel(name=m.get("label") or f"Channel {i}", color=colors[i],
-                           contrast_limits=limits))
+                           contrast_limits=limits, named=bool(m.get("label"))))
     return out
 
 

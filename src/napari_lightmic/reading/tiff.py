@@ -263,7 +263,8 @@ def _ome(tif):
         colors = [None if all_white or rgb is None else parse_color(rgb) for rgb in rgbs]
         emissions = [c.get("emission") for c in chans]
         colors = complete_colors(colors, emissions)
-        channels = [Channel(name=c.get("name") or f"Channel {i}", color=colors[i],
+        channels = [Channel(name=c.get("name") or f"Channel {i}", named=bool(c.get("name")),
+                            color=colors[i],
                             emission_nm=emissions[i], excitation_nm=c.get("excitation"),
                             fluor=c.get("fluor")) for i, c in enumerate(chans)]
         scene = _scene(index, info["name"] or series.name or "", data, dims, physical, channels,
@@ -401,7 +402,8 @@ def _micromanager(tif):
             if i < len(display) and isinstance(display[i], dict) and "Max" in display[i]:
                 limits = (float(display[i].get("Min", 0)), float(display[i]["Max"]))
             channels.append(Channel(name=names[i] if i < len(names) else f"Channel {i}",
-                                    color=colors[i], contrast_limits=limits))
+                                    color=colors[i], contrast_limits=limits,
+                                    named=i < len(names)))
         info = position_list[p] if p < len(position_list) else {}
         scene = _scene(p, info.get("Label") or (f"Pos{p}" if positions > 1 else ""), pdata, dims,
                        dict(physical), channels)
@@ -439,8 +441,8 @@ def _imagej(tif):
     elif n == 1 and "min" in meta and "max" in meta and "S" not in dims:
         limits = [(float(meta["min"]), float(meta["max"]))]
     colors = complete_colors(colors)
-    channels = [Channel(name=f"Channel {i}", color=colors[i], contrast_limits=limits[i])
-                for i in range(n)]
+    channels = [Channel(name=f"Channel {i}", color=colors[i], contrast_limits=limits[i],
+                        named=False) for i in range(n)]
     return [_scene(0, "", data, dims, physical, channels)]
 
 
@@ -451,7 +453,7 @@ def _plain(tif):
             continue
         data, dims = canonical(series_dask(series), series.axes)
         n = dict(zip(dims, data.shape)).get("C", 1)
-        channels = [Channel(name=f"Channel {i}", color=c)
+        channels = [Channel(name=f"Channel {i}", color=c, named=False)
                     for i, c in enumerate(default_colors(n))]
         scene = _scene(index, "", data, dims, {"Z": None, "Y": None, "X": None}, channels)
         scene.pyramid = [canonical(series_dask(series, level), series.axes)[0]
@@ -479,6 +481,7 @@ def _lsm(tif):
     colors = complete_colors(
         [parse_color(raw_colors[i][:3]) if i < len(raw_colors) else None for i in range(n)])
     channels = [Channel(name=names[i] if i < len(names) and names[i] else f"Channel {i}",
-                        color=colors[i]) for i in range(n)]
+                        color=colors[i], named=bool(i < len(names) and names[i]))
+                for i in range(n)]
     name = (meta.get("ScanInformation") or {}).get("Name") or ""
     return [_scene(0, "" if name == "Temp" else name, data, dims, physical, channels)]
