@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--overwrite", action="store_true", help="replace an existing output")
     check = sub.add_parser("validate", help="check an OME-Zarr or OME-TIFF against its spec")
     check.add_argument("path")
+    check.add_argument("--strict", action="store_true",
+                       help="OME-Zarr: also what NGFF says a file SHOULD carry (its strict "
+                       "schemas: versions, names, a label's colours)")
     meta = sub.add_parser("metadata", help="show, edit and export a file's metadata record "
                           "(edits are kept in PATH.lightmic.json; the file is never written)")
     meta.add_argument("path")
@@ -152,7 +155,7 @@ def _scenes_text(names: list[str]) -> str:
 def _validate(args) -> int:
     from .writing import validate
 
-    problems = validate(args.path)
+    problems = validate(args.path, strict=args.strict)
     for problem in problems:
         print(f"{args.path}: {problem}")
     if not problems:

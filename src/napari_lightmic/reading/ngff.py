@@ -39,27 +39,51 @@ def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
         raise ValueError("HCS plates are not supported yet; open one well's field instead")
     else:
         raise ValueError("no OME-Zarr image here (no 'multiscales' or bioformats2raw layout)")
-    scenes = [_scene(group, index) for index, group in enumerate(groups)]
+    scenes = [_scene_of(group, index) for index, group in enumerate(groups)]
     # OME/METADATA.ome.xml, where there is one; ImageSource.ome falls back when it is absent.
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="zarr",
                        ome_factory=_ome_factory(path))
 
 
+def _scene_of(group, index: int) -> Scene:
+    """One image group as a scene; metadata too malformed to place the arrays is refused
+    with what is wrong (the reader is lenient otherwise: `lightmic validate` judges)."""
+    multiscales = ngff_attrs(group).get("multiscales")
+    if not isinstance(multiscales, list) or not multiscales:
+        raise ValueError("'multiscales' is empty: the metadata describes no image")
+    multiscale = multiscales[0]
+    datasets = multiscale.get("datasets") if isinstance(multiscale, dict) else None
+    if not isinstance(datasets, list) or not datasets:
+        raise ValueError("multiscales[0] has no 'datasets': the metadata names no array")
+    try:
+        return _scene(group, index)
+    except KeyError as exc:
+        raise ValueError(f"the multiscales metadata lacks {exc.args[0]!r}") from exc
+    except (IndexError, TypeError, AttributeError) as exc:
+        raise ValueError(f"the multiscales metadata is malformed ({exc})") from exc
+
+
 def _scene(group, index: int) -> Scene:
     attrs = ngff_attrs(group)
     multiscale = attrs["multiscales"][0]
-    axes = [a if isinstance(a, dict) else {"name": a} for a in multiscale.get("axes", [])]
-    names = "".join(a["name"].upper() for a in axes) or "TCZYX"[-group[
-        multiscale["datasets"][0]["path"]].ndim:]
+    axes = [a if isinstance(a, dict) else {"name": a} for a in multiscale.get("axes") or []]
+    first = _array(group, multiscale["datasets"][0]["path"])
+    if not axes and not 2 <= first.ndim <= 5:
+        raise ValueError(f"no axes in the metadata, and {first.ndim} dimensions are not "
+                         "2 to 5 (T, C, Z, Y, X)")
+    names = axis_letters(axes) if axes else "TCZYX"[5 - first.ndim:]
     levels = []
     for dataset in multiscale["datasets"]:
-        data, dims = canonical(da.from_zarr(group[dataset["path"]]), names)
+        array = _array(group, dataset["path"])
+        if array.ndim != len(names):
+            raise ValueError(f"the array {dataset['path']!r} has {array.ndim} dimensions but "
+                             f"the multiscales metadata {len(names)} axes")
+        data, dims = canonical(da.from_zarr(array), names)
         levels.append(data)
     scale = _scale(multiscale["datasets"][0], len(names))
     physical: dict[str, float | None] = {"Z": None, "Y": None, "X": None}
     units: dict[str, str] = {}
-    for axis, value in zip(names, scale):
-        meta = next(a for a in axes if a["name"].upper() == axis) if axes else {}
+    for axis, value, meta in zip(names, scale, axes or [{}] * len(names)):
         if meta.get("type") == "channel" or axis == "C":
             continue
         if axis == "T" and not meta.get("unit"):
@@ -71,13 +95,66 @@ def _scene(group, index: int) -> Scene:
         if known and unit:
             units[axis] = symbol(unit, str(unit))
     sizes = dict(zip(dims, levels[0].shape))
-    if sizes.get("Z", 1) == 1 and not any(a["name"].upper() == "Z" for a in axes):
+    if sizes.get("Z", 1) == 1 and "Z" not in names:
         physical["Z"] = None
     channels = _channels(attrs.get("omero") or {}, sizes.get("C", 1))
     name = multiscale.get("name") or (group.basename if group.basename else "")
     return Scene(index=index, name=name or f"Image {index}", data=levels[0], dims=dims,
                  physical_pixel_sizes=physical, units={k: v for k, v in units.items() if v},
                  channels=channels, pyramid=levels[1:], labels=_labels(group))
+
+
+def _array(group, path: str):
+    import zarr
+
+    try:
+        node = group[path]
+    except KeyError:
+        raise ValueError(f"no array at {path!r}, which the multiscales metadata names") from None
+    if not isinstance(node, zarr.Array):
+        raise ValueError(f"{path!r} is a group, but the multiscales metadata names an array")
+    return node
+
+
+# Letters an NGFF axis of another name never takes: the canonical axes, and I and Q, which
+# canonical() reads as a Z stack.
+_RESERVED = set("TCZYXSIQ")
+
+
+def axis_letters(axes: list[dict]) -> str:
+    """One letter per NGFF axis: t, c, z, y, x by name; other names by type (time T,
+    channel C, space the free ones of Z, Y, X, last first); custom or untyped axes
+    (an "angle") by their first letter when free, else another free letter."""
+    letters: list[str | None] = []
+    for axis in axes:
+        name = str(axis.get("name", "")).lower()
+        letters.append(name.upper() if name in ("t", "c", "z", "y", "x") else None)
+    used = {x for x in letters if x}
+    for i, axis in enumerate(axes):
+        kind = {"time": "T", "channel": "C"}.get(axis.get("type"))
+        if letters[i] is None and kind and kind not in used:
+            letters[i] = kind
+            used.add(kind)
+    space = [i for i, axis in enumerate(axes) if letters[i] is None
+             and axis.get("type") == "space"]
+    free = [x for x in "ZYX" if x not in used]
+    for i, letter in zip(reversed(space), reversed(free)):
+        letters[i] = letter
+        used.add(letter)
+    pool = [chr(c) for c in range(ord("A"), ord("Z") + 1) if chr(c) not in _RESERVED]
+    for i, axis in enumerate(axes):
+        if letters[i] is None:
+            initial = str(axis.get("name", "")).upper()[:1]
+            letter = (initial if initial in pool and initial not in used
+                      else next((x for x in pool if x not in used), None))
+            if letter is None:
+                raise ValueError("more axes than this reader can name")
+            letters[i] = letter
+            used.add(letter)
+    if len(used) != len(letters):
+        names = [str(axis.get("name")) for axis in axes]
+        raise ValueError(f"the axes {names} name one axis twice")
+    return "".join(letters)
 
 
 def _labels(group) -> dict[str, da.Array]:
@@ -90,11 +167,11 @@ def _labels(group) -> dict[str, da.Array]:
         try:
             label = labels_group[name]
             multiscale = ngff_attrs(label)["multiscales"][0]
-            axes = "".join(a["name"].upper() if isinstance(a, dict) else a.upper()
-                           for a in multiscale["axes"])
+            axes = axis_letters([a if isinstance(a, dict) else {"name": a}
+                                 for a in multiscale["axes"]])
             out[name] = canonical(da.from_zarr(label[multiscale["datasets"][0]["path"]]),
                                   axes)[0]
-        except (KeyError, IndexError, TypeError):
+        except (KeyError, IndexError, TypeError, ValueError):
             continue  # a broken label image is skipped; the image itself still opens
     return out
 
@@ -107,19 +184,25 @@ def _scale(dataset: dict, ndim: int) -> list[float]:
 
 
 def _channels(omero: dict, n: int) -> list[Channel]:
-    meta = omero.get("channels") or []
+    meta = omero.get("channels") if isinstance(omero, dict) else None
+    meta = [m if isinstance(m, dict) else {} for m in meta] if isinstance(meta, list) else []
     if len(meta) != n:
         meta = [{}] * n
     colors = complete_colors([parse_color(m.get("color")) for m in meta])
     out = []
     for i, m in enumerate(meta):
-        window = m.get("window") or {}
+        window = m.get("window") if isinstance(m.get("window"), dict) else {}
+        start, end = window.get("start"), window.get("end")
         limits = None
-        if "start" in window and "end" in window and window["end"] > window["start"]:
-            limits = (float(window["start"]), float(window["end"]))
+        if _number(start) and _number(end) and end > start:
+            limits = (float(start), float(end))
         out.append(Channel(name=m.get("label") or f"Channel {i}", color=colors[i],
                            contrast_limits=limits, named=bool(m.get("label"))))
     return out
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _ome_factory(path: str):

@@ -7,6 +7,7 @@ from pathlib import Path
 from ..errors import LightmicReadError
 from ..model import ImageSource
 from .common import WriteError
+from .validate import validate
 
 TARGETS = {".ome.zarr": "OME-Zarr", ".zarr": "OME-Zarr", ".ome.tif": "OME-TIFF",
            ".ome.tiff": "OME-TIFF"}
@@ -63,64 +64,6 @@ def convert(path, target, scene: int | str = "all", *, return_scenes: bool = Fal
     finally:
         source.close()
     return (out, names) if return_scenes else out
-
-
-def validate(path) -> list[str]:
-    """Problems that make a file break its specification; an empty list means valid."""
-    path = Path(path)
-    if not path.exists():
-        return [f"{path}: no such file or folder"]
-    kind = target_format(path)
-    return _validate_zarr(path) if kind == "OME-Zarr" else _validate_tiff(path)
-
-
-def _validate_zarr(path: Path) -> list[str]:
-    import zarr
-    from ome_zarr_models import open_ome_zarr
-
-    from ..reading.ngff import ngff_attrs
-
-    try:
-        root = zarr.open_group(str(path), mode="r")
-    except Exception as exc:
-        return [f"not a Zarr group: {exc}"]
-    attrs = ngff_attrs(root)
-    groups = {"": root}
-    if "bioformats2raw.layout" in attrs:
-        groups = {key: root[key] for key in root.group_keys() if key.isdigit()}
-        if not groups:
-            return ["bioformats2raw layout without any image group"]
-    problems = []
-    for key, group in groups.items():
-        try:
-            open_ome_zarr(group)
-        except Exception as exc:
-            where = f"image {key}: " if key else ""
-            problems.append(where + _first_lines(exc))
-    return problems
-
-
-def _validate_tiff(path: Path) -> list[str]:
-    import ome_types
-    import tifffile
-
-    try:
-        with tifffile.TiffFile(path) as tif:
-            xml = tif.ome_metadata
-    except Exception as exc:
-        return [f"not a readable TIFF: {exc}"]
-    if not xml:
-        return ["no OME-XML in the first page's ImageDescription"]
-    try:
-        ome_types.validate_xml(xml)
-    except Exception as exc:
-        return [_first_lines(exc)]
-    return []
-
-
-def _first_lines(exc: Exception, n: int = 6) -> str:
-    lines = [line for line in str(exc).splitlines() if line.strip()]
-    return " / ".join(lines[:n])
 
 
 __all__ = ["convert", "validate", "write", "WriteError", "LightmicReadError", "target_format"]
