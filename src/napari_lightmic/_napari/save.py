@@ -6,12 +6,16 @@ import os
 import queue
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import LightmicReadError
 from ..formats import file_stem
 from ..model import ImageSource
 from ..reading.remote import is_remote
 from ..writing import WriteError, write
+
+if TYPE_CHECKING:  # napari resolves the name itself when it injects the viewer
+    import napari
 
 
 def source_of_selection(viewer) -> tuple[ImageSource, int | str]:
@@ -66,8 +70,12 @@ def default_target(source: ImageSource) -> str:
     return os.path.join(folder, f"{name}.ome.zarr")
 
 
-def save_as_ome_zarr(viewer, path: str | None = None, confirm=None):
-    """Ask where (unless `path`), confirm replacing, then write with a progress bar."""
+def save_as_ome_zarr(viewer: napari.viewer.Viewer, path: str | None = None, confirm=None):
+    """Ask where (unless `path`), confirm replacing, then write with a progress bar.
+
+    Run from the menu, napari passes the current viewer: it injects arguments by their
+    annotation, which it resolves (as a string, without importing napari here) in its own
+    namespace, where `napari` names the package."""
     from napari.utils.notifications import show_error
 
     try:
