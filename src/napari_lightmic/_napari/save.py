@@ -6,12 +6,16 @@ import os
 import queue
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import LightmicReadError
 from ..formats import file_stem
 from ..model import ImageSource
 from ..reading.remote import is_remote
 from ..writing import WriteError, write
+
+if TYPE_CHECKING:  # napari resolves the name itself when it injects the viewer
+    import napari
 
 
 def source_of_selection(viewer) -> tuple[ImageSource, int | str]:
@@ -66,8 +70,12 @@ def default_target(source: ImageSource) -> str:
     return os.path.join(folder, f"{name}.ome.zarr")
 
 
-def save_as_ome_zarr(viewer, path: str | None = None, confirm=None):
-    """Ask where (unless `path`), confirm replacing, then write with a progress bar."""
+def save_as_ome_zarr(viewer: napari.viewer.Viewer, path: str | None = None, confirm=None):
+    """Ask where (unless `path`), confirm replacing, then write with a progress bar.
+
+    Run from the menu, napari passes the current viewer: it injects arguments by their
+    annotation, which it resolves (as a string, without importing napari here) in its own
+    namespace, where `napari` names the package."""
     from napari.utils.notifications import show_error
 
     try:
@@ -103,7 +111,9 @@ def _confirm_replace(path) -> bool:
 
 
 def start_write(source: ImageSource, scene, path, overwrite: bool):
-    """Write in a thread; the main thread only moves napari's progress bar."""
+    """Write in a thread; the main thread only moves napari's progress bar. A failed write
+    is an error notification naming the target and the cause, never an exception in Qt's
+    event loop (which napari would show with a traceback, or which ends the process)."""
     from napari.qt.threading import thread_worker
     from napari.utils import progress
     from napari.utils.notifications import show_error, show_info
@@ -127,29 +137,30 @@ def start_write(source: ImageSource, scene, path, overwrite: bool):
                 yield updates.get(timeout=0.1)
             except queue.Empty:
                 continue
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["path"]
+        # returned, not raised: napari reports an exception raised in a worker itself,
+        # with its traceback
+        return outcome
 
     bar = progress(total=100, desc=f"Saving {Path(path).name}")
 
     def moved(update):
         done, total = update
-        bar.n = int(100 * done / total) if total else 0
-        bar.refresh()
-
-    def finished_ok(out):
-        bar.close()
-        show_info(f"Saved {out}")
+        value = int(100 * done / total) if total else 0
+        if value > bar.n:
+            bar.update(value - bar.n)  # update() is what moves napari's Qt progress bar
 
     def failed(err):
         bar.close()
         text = str(err) if isinstance(err, (WriteError, LightmicReadError)) else f"{path}: {err}"
         show_error(text)
 
-    worker = run()
-    worker.yielded.connect(moved)
-    worker.returned.connect(finished_ok)
-    worker.errored.connect(failed)
-    worker.start()
-    return worker
+    def finished(outcome):
+        if "error" in outcome:
+            failed(outcome["error"])
+            return
+        bar.close()
+        show_info(f"Saved {outcome['path']}")
+
+    # Connected as the worker is made (and then started): an "errored" handler given later
+    # would leave superqt's default one, which raises the error again in the event loop.
+    return run(_connect={"yielded": moved, "returned": finished, "errored": failed})
