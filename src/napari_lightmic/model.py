@@ -125,6 +125,12 @@ class ImageSource:
             handle.close()
         self.handles.clear()
 
+    def __enter__(self) -> ImageSource:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     @property
     def file_name(self) -> str:
         """The file or folder name, with its extension ('a.ome.zarr')."""

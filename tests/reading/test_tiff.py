@@ -155,18 +155,48 @@ def test_planes_read_from_many_threads_are_right(tmp_path):
 
 
 def test_micromanager_dataset_converts_the_same_every_time(micromanager_dataset, tmp_path):
-    """Its pages live in four files that tifffile opens and closes as it reads: parallel
-    writers must not race them ('seek of closed file')."""
+    """Its pages live in four files, all held open while the source is: parallel writers
+    read them at once."""
     import zarr
 
     from napari_lightmic.writing import write
 
-    source = open_image(micromanager_dataset / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif")
-    expected = [np.asarray(scene.data) for scene in source.scenes]
+    path = micromanager_dataset / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif"
+    with open_image(path) as source:
+        expected = [np.asarray(scene.data) for scene in source.scenes]
     for run in range(3):
-        out = write(open_image(micromanager_dataset
-                               / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif"),
-                    tmp_path / f"run{run}.ome.zarr", scene="all")
+        with open_image(path) as source:
+            out = write(source, tmp_path / f"run{run}.ome.zarr", scene="all")
         for i, data in enumerate(expected):
             back = np.asarray(zarr.open_group(str(out), mode="r")[f"{i}/0"][:])
             assert back.size == data.size and np.array_equal(back.ravel(), data.ravel())
+
+
+@pytest.mark.filterwarnings("error::UserWarning", "error::ResourceWarning")
+def test_micromanager_files_stay_open_with_the_source_and_close_with_it(micromanager_dataset,
+                                                                        tmp_path):
+    """tifffile closes a dataset's other files once parsed and would reopen one per page
+    ('reading array from closed file'); the source holds them open and closes them all."""
+    import subprocess
+    import sys
+
+    from napari_lightmic.writing import write
+
+    path = micromanager_dataset / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif"
+    source = open_image(path)
+    handles = list(source.handles)
+    assert len({h.filehandle.path for h in handles}) == 4
+    assert not any(h.filehandle.closed for h in handles)
+    for scene in source.scenes:
+        assert np.asarray(scene.data).any()
+    write(source, tmp_path / "all.ome.zarr", scene="all")
+    source.close()
+    assert all(h.filehandle.closed for h in handles)
+    # the command, with every warning an error and unclosed files reported
+    done = subprocess.run([sys.executable, "-X", "dev", "-W", "error::UserWarning",
+                           "-W", "error::ResourceWarning", "-m", "napari_lightmic",
+                           "convert", str(path), str(tmp_path / "cli.ome.zarr")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "4 scenes" in done.stderr
+    assert "Warning" not in done.stderr and "closed file" not in done.stderr, done.stderr

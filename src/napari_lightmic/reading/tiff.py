@@ -45,7 +45,7 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
         else:
             scenes, ome = _plain(tif), None
         _check_extent(tif)
-        _lock_reads(tif)
+        siblings = _hold_files(tif)
     except Exception:
         tif.close()
         raise
@@ -54,7 +54,8 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
         if not scene.name:
             scene.name = stem if len(scenes) == 1 else f"{stem} #{scene.index + 1}"
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="tifffile",
-                       ome_factory=(lambda: ome) if ome is not None else None, handles=[tif],
+                       ome_factory=(lambda: ome) if ome is not None else None,
+                       handles=[tif, *siblings],
                        original_metadata=_vendor_text(tif))
 
 
@@ -94,16 +95,33 @@ def _logged_errors():
         logger.removeHandler(handler)
 
 
-def _lock_reads(tif) -> None:
-    """Let threads read at once: tifffile's file handles seek then read, so they need a lock
-    (every file of a multi-file dataset has its own)."""
-    handles = {id(tif.filehandle): tif.filehandle}
+def _hold_files(tif) -> list:
+    """Keep every file of the dataset open for the source's life, each behind a lock.
+
+    tifffile closes the other files of a multi-file dataset (Micro-Manager, OME-TIFF sets)
+    once parsed and reopens one for each page it reads ("reading array from closed file");
+    here they are opened again, once, and closed with the source. Their handles seek then
+    read, so threads take each file's lock.
+    """
+    files = {id(tif): tif}
     for series in tif.series:
-        for page in (series.pages[0], series.pages[-1]):
-            if page is not None:
-                handles[id(page.parent.filehandle)] = page.parent.filehandle
-    for handle in handles.values():
-        handle.set_lock(True)
+        for level in series.levels:
+            for page in level.pages:
+                if page is not None:
+                    files.setdefault(id(page.parent), page.parent)
+    siblings = []
+    try:
+        for item in files.values():
+            if item.filehandle.closed:
+                item.filehandle.open()
+            item.filehandle.set_lock(True)
+            if item is not tif:
+                siblings.append(item)
+    except OSError as exc:
+        for item in siblings:
+            item.close()
+        raise ValueError(f"a file of the dataset cannot be opened: {exc}") from exc
+    return siblings
 
 
 def _check_extent(tif) -> None:
@@ -142,18 +160,7 @@ WHOLE_PAGE_SIDE = 4096  # pages up to this size are read whole; larger ones tile
 
 def series_dask(series, level: int = 0) -> da.Array:
     """A lazy array of one series level: a chunk per page where pages are of moderate size
-    (read by tifffile directly, the fastest way), else a chunk per stored tile. The pages of
-    a dataset kept in several files are read one at a time: tifffile opens and closes those
-    files as it goes, which threads must not race."""
-    data = _series_dask(series, level)
-    if getattr(series, "is_multifile", False):
-        from .axes import SerialReads
-
-        data = SerialReads(data).to_dask()
-    return data
-
-
-def _series_dask(series, level: int = 0) -> da.Array:
+    (read by tifffile directly, the fastest way), else a chunk per stored tile."""
     import zarr
 
     pages = PageArray.of(series, level)
