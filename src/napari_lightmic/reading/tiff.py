@@ -27,12 +27,23 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
 
     with _logged_errors() as problems:
         tif = tifffile.TiffFile(path, mode="rb")
-        _ = tif.series, tif.is_ome  # tifffile reports damage while parsing these
+        try:
+            _ = tif.series, tif.is_ome  # tifffile reports damage while parsing these
+            unmapped = None
+        except Exception as exc:  # noqa: BLE001 - an OME-XML tifffile cannot map onto pages
+            unmapped = exc
     try:
         if problems:
             raise ValueError(f"truncated: {problems[0]}")
         if tif.is_ome:
             refuse_dtd(tif.pages.first.description, "the OME-XML")
+        if unmapped is not None or (tif.is_ome and problems.absent):
+            if not tif.is_ome:
+                raise unmapped
+            from .ome_tiff_set import open_set
+
+            scenes, ome, files = open_set(tif, path)
+            return _source(path, fmt, tif, scenes, ome, [tif, files])
         kind = tif.series[0].kind if tif.series else ""
         if tif.is_lsm:
             scenes, ome = _lsm(tif), None
@@ -49,13 +60,17 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
     except Exception:
         tif.close()
         raise
+    return _source(path, fmt, tif, scenes, ome, [tif, *siblings])
+
+
+def _source(path: str, fmt: FileFormat, tif, scenes, ome, handles) -> ImageSource:
     stem = file_stem(path)
     for scene in scenes:
         if not scene.name:
             scene.name = stem if len(scenes) == 1 else f"{stem} #{scene.index + 1}"
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="tifffile",
                        ome_factory=(lambda: ome) if ome is not None else None,
-                       handles=[tif, *siblings],
+                       handles=handles,
                        original_metadata=_vendor_text(tif))
 
 
@@ -78,13 +93,20 @@ def _vendor_text(tif) -> str | None:
 @contextlib.contextmanager
 def _logged_errors():
     """Errors tifffile logs instead of raising: invalid page offsets of a cut file and such."""
-    problems: list[str] = []
+    class Problems(list):
+        absent: list[str]
+
+    problems = Problems()
+    problems.absent = []  # planes of an OME-TIFF set tifffile could not map (zeroed by it)
 
     class Collect(logging.Handler):
         def emit(self, record):
             message = record.getMessage()
             if record.levelno >= logging.ERROR and ("invalid" in message or "corrupt" in message):
                 problems.append(message.split("> ", 1)[-1])
+            elif "OME series" in message and any(
+                    s in message for s in ("failed to read", "is missing", "discontiguous")):
+                problems.absent.append(message.split("> ", 1)[-1])
 
     handler = Collect()
     logger = logging.getLogger("tifffile")
@@ -239,51 +261,62 @@ def _scene(index, name, data, dims, physical, channels, recorded_z: bool = False
 
 def _ome(tif):
     """Scenes from the OME-XML; a document that breaks the schema is read leniently."""
-    import ome_types
-    from pydantic import ValidationError
-
-    try:
-        ome = ome_types.from_xml(tif.ome_metadata)
-        images, note = [_image_info(image) for image in ome.images], None
-    except ValidationError as err:
-        ome, images = None, _lenient_image_info(tif.ome_metadata)
-        note = (f"The OME-XML does not follow the OME schema ({err.error_count()} problem(s)); "
-                "it was read leniently and values it gets wrong are unknown.")
+    ome, images, note = ome_images(tif.ome_metadata)
     scenes = []
     for index, series in enumerate(tif.series):
         info = images[index] if index < len(images) else {"name": None, "sizes": {},
                                                          "channels": []}
         data, dims = canonical(series_dask(series), series.axes)
-        physical, units = {}, {}
-        for axis in "TZYX":
-            value, unit = info["sizes"].get(axis, (None, None))
-            size, unit = _size(value, unit, "s" if axis == "T" else "µm")
-            if axis == "T" and size is None:
-                continue
-            physical[axis] = size
-            if size is not None:
-                units[axis] = unit
-        n = dict(zip(dims, data.shape)).get("C", 1)
-        chans = info["channels"] if len(info["channels"]) == n else [{}] * n
-        rgbs = [c.get("rgb") for c in chans]
-        all_white = n > 1 and all(rgb in (None, (255, 255, 255)) for rgb in rgbs)
-        colors = [None if all_white or rgb is None else parse_color(rgb) for rgb in rgbs]
-        emissions = [c.get("emission") for c in chans]
-        colors = complete_colors(colors, emissions)
-        channels = [Channel(name=c.get("name") or f"Channel {i}", named=bool(c.get("name")),
-                            color=colors[i],
-                            emission_nm=emissions[i], excitation_nm=c.get("excitation"),
-                            fluor=c.get("fluor")) for i, c in enumerate(chans)]
-        scene = _scene(index, info["name"] or series.name or "", data, dims, physical, channels,
-                       recorded_z=True, units=units)
+        scene = ome_scene(index, info, data, dims, series.name)
         scene.pyramid = [canonical(series_dask(series, level), series.axes)[0]
                          for level in range(1, len(series.levels))]
         if note:
             scene.notes.append(note)
-        if info.get("t_note"):
-            scene.notes.append(info["t_note"])
         scenes.append(scene)
     return scenes, ome
+
+
+def ome_images(xml: str) -> tuple:
+    """(the OME model or None, what each Image says, a note when read leniently)."""
+    import ome_types
+    from pydantic import ValidationError
+
+    try:
+        ome = ome_types.from_xml(xml)
+        return ome, [_image_info(image) for image in ome.images], None
+    except ValidationError as err:
+        return None, _lenient_image_info(xml), (
+            f"The OME-XML does not follow the OME schema ({err.error_count()} problem(s)); "
+            "it was read leniently and values it gets wrong are unknown.")
+
+
+def ome_scene(index: int, info: dict, data, dims: str, fallback_name: str = "") -> Scene:
+    """A scene of an OME image: its pixel sizes, time step and channels as `info` says."""
+    physical, units = {}, {}
+    for axis in "TZYX":
+        value, unit = info["sizes"].get(axis, (None, None))
+        size, unit = _size(value, unit, "s" if axis == "T" else "µm")
+        if axis == "T" and size is None:
+            continue
+        physical[axis] = size
+        if size is not None:
+            units[axis] = unit
+    n = dict(zip(dims, data.shape)).get("C", 1)
+    chans = info["channels"] if len(info["channels"]) == n else [{}] * n
+    rgbs = [c.get("rgb") for c in chans]
+    all_white = n > 1 and all(rgb in (None, (255, 255, 255)) for rgb in rgbs)
+    colors = [None if all_white or rgb is None else parse_color(rgb) for rgb in rgbs]
+    emissions = [c.get("emission") for c in chans]
+    colors = complete_colors(colors, emissions)
+    channels = [Channel(name=c.get("name") or f"Channel {i}", named=bool(c.get("name")),
+                        color=colors[i], emission_nm=emissions[i],
+                        excitation_nm=c.get("excitation"), fluor=c.get("fluor"))
+                for i, c in enumerate(chans)]
+    scene = _scene(index, info["name"] or fallback_name or "", data, dims, physical, channels,
+                   recorded_z=True, units=units)
+    if info.get("t_note"):
+        scene.notes.append(info["t_note"])
+    return scene
 
 
 def _size(value, unit, default: str) -> tuple[float | None, str | None]:

@@ -1,0 +1,225 @@
+"""OME-TIFF sets read by the OME-TIFF specification's TiffData rules, where tifffile gives up.
+
+Sets of one file per well, field or channel (LAS X Matrix Screener and others) often leave
+`PlaneCount` out of their TiffData, and a copy of such a set is often incomplete. tifffile
+then refuses the file ("OME series missing NumPlanes or PlaneCount"); Bio-Formats opens it.
+Here each TiffData is read as the specification says: `IFD` defaults to 0 and `FirstZ/C/T`
+to 0; `PlaneCount` defaults to 1 when `IFD` is given, else to every IFD of its file from
+`IFD` on — and, for a file that is absent, to the planes up to the next TiffData, as the
+Pixels need. Planes that no file holds read as zeros, and the scene's notes say which.
+When the XML maps no plane at all, the file's own pages are taken in the Pixels' order.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+
+from .._xml import local, parse_xml
+from ..model import Scene
+from .axes import lazy_array
+
+PIXEL_TYPES = {"int8": "int8", "int16": "int16", "int32": "int32", "uint8": "uint8",
+               "uint16": "uint16", "uint32": "uint32", "float": "float32",
+               "double": "float64", "bit": "uint8"}
+
+
+class PlaneFiles:
+    """The set's files, opened read-only when first read and closed with the source."""
+
+    def __init__(self, folder: str):
+        # every file opened afresh: tifffile's failed parse leaves the first one's pages
+        # half set up
+        self.folder, self.files, self.lock = folder, {}, threading.Lock()
+        self.absent: set[str] = set()
+
+    def file(self, name: str):
+        import tifffile
+
+        with self.lock:
+            if name in self.files:
+                return self.files[name]
+            if name in self.absent:
+                return None
+            path = os.path.join(self.folder, os.path.basename(name))
+            try:
+                handle = tifffile.TiffFile(path, mode="rb")
+                handle.filehandle.set_lock(True)
+            except (OSError, ValueError):
+                self.absent.add(name)
+                return None
+            self.files[name] = handle
+            return handle
+
+    def close(self) -> None:
+        with self.lock:
+            for handle in self.files.values():
+                handle.close()
+            self.files.clear()
+
+
+class PlaneArray:
+    """T, C, Z, Y, X over (file, IFD) per plane; planes no file holds are zeros."""
+
+    def __init__(self, files: PlaneFiles, where: dict, shape, dtype):
+        self.files, self.where = files, where
+        self.shape, self.dtype, self.ndim = tuple(shape), np.dtype(dtype), 5
+
+    def __getitem__(self, key):
+        key = key if isinstance(key, tuple) else (key,)
+        key = key + (slice(None),) * (5 - len(key))
+        ranges = [range(*k.indices(n)) for k, n in zip(key[:3], self.shape[:3])]
+        plane_key = key[3:]
+        ys, xs = (len(range(*k.indices(n))) for k, n in zip(plane_key, self.shape[3:]))
+        out = np.zeros([len(r) for r in ranges] + [ys, xs], dtype=self.dtype)
+        for idx in np.ndindex(*out.shape[:3]):
+            t, c, z = (r[i] for r, i in zip(ranges, idx))
+            found = self.where.get((t, c, z))
+            handle = self.files.file(found[0]) if found else None
+            if handle is None or found[1] >= len(handle.pages):
+                continue
+            plane = handle.pages[found[1]].asarray()
+            if plane.shape[-2:] != self.shape[3:]:
+                raise ValueError(f"{found[0]} IFD {found[1]}: a plane of {plane.shape}, not "
+                                 f"{self.shape[3:]} as the OME-XML says")
+            out[idx] = plane.reshape(self.shape[3:])[plane_key]
+        return out
+
+
+def open_set(tif, path: str) -> tuple[list[Scene], object, PlaneFiles]:
+    """The scenes of an OME-TIFF whose OME-XML tifffile could not map onto pages."""
+    from .tiff import ome_images, ome_scene
+
+    xml = tif.pages.first.description
+    ome, infos, lenient_note = ome_images(xml)
+    files = PlaneFiles(os.path.dirname(os.path.abspath(path)))
+    scenes = []
+    for index, pixels in enumerate(_pixels_elements(parse_xml(xml))):
+        shape, order = _shape(pixels)
+        where, assumed = _plane_map(pixels, order, shape, tif, files)
+        notes = list(assumed)
+        if not where:
+            where = _own_pages(tif, order, shape)
+            notes.append("The OME-XML maps no plane onto a file: this file's pages were taken "
+                         "in the order of the Pixels.")
+        data = lazy_array(PlaneArray(files, where, shape, _dtype(pixels)),
+                          (1, 1, 1, shape[3], shape[4]))
+        info = infos[index] if index < len(infos) else {"name": None, "sizes": {},
+                                                       "channels": []}
+        scene = ome_scene(index, info, data, "TCZYX")
+        missing = _missing(where, shape, files)
+        if missing:
+            notes.append(missing)
+        scene.notes.extend(([lenient_note] if lenient_note else []) + notes)
+        scenes.append(scene)
+    if not scenes:
+        raise ValueError("the OME-XML describes no image")
+    return scenes, ome, files
+
+
+def _pixels_elements(root) -> list:
+    out = []
+    for image in (e for e in root if local(e.tag) == "Image"):
+        pixels = next((p for p in image if local(p.tag) == "Pixels"), None)
+        if pixels is not None:
+            out.append(pixels)
+    return out
+
+
+def _int(element, name: str, default: int | None) -> int | None:
+    try:
+        return int(element.get(name)) if element.get(name) is not None else default
+    except ValueError:
+        return default
+
+
+def _shape(pixels) -> tuple[tuple[int, ...], str]:
+    sizes = {a: max(1, _int(pixels, f"Size{a}", 1)) for a in "XYZCT"}
+    order = pixels.get("DimensionOrder") or "XYZCT"
+    if sorted(order) != sorted("XYZCT") or not order.startswith("XY"):
+        raise ValueError(f"DimensionOrder {order!r} is not one of OME's")
+    spp = max(1, max((_int(c, "SamplesPerPixel", 1) for c in pixels
+                      if local(c.tag) == "Channel"), default=1))
+    if spp > 1:
+        raise ValueError("an OME-TIFF set of RGB planes (SamplesPerPixel > 1) is not read yet")
+    return (sizes["T"], sizes["C"], sizes["Z"], sizes["Y"], sizes["X"]), order[2:]
+
+
+def _dtype(pixels) -> str:
+    kind = pixels.get("Type") or ""
+    if kind not in PIXEL_TYPES:
+        raise ValueError(f"pixel type {kind!r} is not one of OME's")
+    return PIXEL_TYPES[kind]
+
+
+def _coords(linear: int, order: str, shape) -> tuple[int, int, int] | None:
+    """(t, c, z) of the plane at `linear` in the Pixels' order (first letter fastest)."""
+    sizes = {"T": shape[0], "C": shape[1], "Z": shape[2]}
+    out = {}
+    for axis in order:
+        linear, out[axis] = divmod(linear, sizes[axis])
+    return None if linear else (out["T"], out["C"], out["Z"])
+
+
+def _linear(first: dict, order: str, shape) -> int:
+    sizes = {"T": shape[0], "C": shape[1], "Z": shape[2]}
+    linear, step = 0, 1
+    for axis in order:
+        linear += min(first[axis], sizes[axis] - 1) * step
+        step *= sizes[axis]
+    return linear
+
+
+def _plane_map(pixels, order: str, shape, tif, files: PlaneFiles) -> tuple[dict, list[str]]:
+    """(t, c, z) -> (file name, IFD) by the TiffData rules, and what was assumed."""
+    total = shape[0] * shape[1] * shape[2]
+    entries = []
+    for td in (e for e in pixels if local(e.tag) == "TiffData"):
+        first = {a: max(0, _int(td, f"First{a}", 0)) for a in "TCZ"}
+        uuid = next((u for u in td if local(u.tag) == "UUID"), None)
+        name = (uuid.get("FileName") if uuid is not None else None) or tif.filename
+        count = _int(td, "PlaneCount", _int(td, "NumPlanes", None))
+        entries.append((_linear(first, order, shape), name, max(0, _int(td, "IFD", 0)),
+                        count, td.get("IFD") is not None))
+    entries.sort(key=lambda e: e[0])
+    where: dict = {}
+    assumed = set()
+    for i, (start, name, ifd, count, ifd_given) in enumerate(entries):
+        if count is None:
+            if ifd_given:
+                count = 1
+            else:
+                handle = files.file(name)
+                nxt = entries[i + 1][0] if i + 1 < len(entries) else total
+                if handle is not None:
+                    count = max(0, len(handle.pages) - ifd)
+                else:
+                    count = max(1, nxt - start)
+                    assumed.add("TiffData without PlaneCount in files that are absent were "
+                                "taken to cover the planes up to the next TiffData.")
+        for k in range(min(count, total - start)):
+            coords = _coords(start + k, order, shape)
+            if coords is not None:
+                where[coords] = (name, ifd + k)
+    return where, sorted(assumed)
+
+
+def _own_pages(tif, order: str, shape) -> dict:
+    total = shape[0] * shape[1] * shape[2]
+    return {_coords(k, order, shape): (tif.filename, k)
+            for k in range(min(total, len(tif.pages)))}
+
+
+def _missing(where: dict, shape, files: PlaneFiles) -> str | None:
+    """What the scene lacks: planes no TiffData maps, planes in files that are absent."""
+    total = shape[0] * shape[1] * shape[2]
+    absent = sorted({name for name, _ in where.values() if files.file(name) is None})
+    lost = sum(1 for name, _ in where.values() if name in absent) + (total - len(where))
+    if not lost:
+        return None
+    names = ", ".join(os.path.basename(n) for n in absent[:5]) + (
+        ", …" if len(absent) > 5 else "")
+    return (f"{lost} of {total} planes are not in the files at hand and show as zeros"
+            + (f" (absent: {names})" if absent else "") + ".")
