@@ -141,8 +141,11 @@ def _convert(args) -> int:
                               return_scenes=True)
     finally:
         progress.close()
-    print(f"lightmic: wrote {out}: {_scenes_text(scenes)} in "
+    print(f"lightmic: wrote {out}: {_scenes_text([name for name, _ in scenes])} in "
           f"{time.perf_counter() - start:.1f} s", file=sys.stderr)
+    for name, notes in scenes:
+        for note in notes:
+            print(f"lightmic: {name}: {note}", file=sys.stderr)
     return 0
 
 

@@ -74,29 +74,30 @@ def _image(scene: Scene, index: int) -> ome.Image:
         physical_size_y=physical.get("Y"),
         physical_size_z=physical.get("Z"),
         time_increment=physical.get("T") if "T" in scene.units else None,
-        **_units(scene.units, True, physical),
+        **_units(scene.units, physical),
         channels=channels,
         metadata_only=True,
     )
     return ome.Image(id=f"Image:{index}", name=scene.name, pixels=pixels)
 
 
-def _units(units: dict[str, str], has_y: bool, physical: dict | None = None) -> dict:
+def _units(units: dict[str, str], physical: dict | None = None) -> dict:
     """OME unit fields for the sizes that have a unit OME knows (lengths and T)."""
     from ..units import is_length, is_time, symbol
 
     out = {}
-    stored_as = {"X": "X", "Y": "Y", "Z": "Z"} if has_y else {"X": "X", "Z": "Y"}
-    for axis, field in stored_as.items():
+    for axis in "XYZ":
         unit = units.get(axis)
         if is_length(unit):
-            out[f"physical_size_{field.lower()}_unit"] = symbol(unit)
+            out[f"physical_size_{axis.lower()}_unit"] = symbol(unit)
     if is_time(units.get("T")) and (physical is None or physical.get("T")):
         out["time_increment_unit"] = symbol(units["T"])
     return out
 
 
 ORIGINAL_METADATA_NS = "https://github.com/napari-lightmic/original-metadata"
+# what the writer did to fit an image into the open format (one comment each, on the image)
+NOTES_NS = "https://napari-lightmic.github.io/schema/notes/1"
 
 
 def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> ome.OME:
@@ -126,13 +127,11 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
             id=f"Pixels:{index}", dimension_order="XYZCT",
             type=PIXEL_TYPES.get(str(image.data.dtype), "uint16"),
             size_x=sizes.get("X", 1),
-            size_y=sizes.get("Y", sizes.get("Z", 1)) if "Y" in sizes else sizes.get("Z", 1),
-            size_z=sizes.get("Z", 1) if "Y" in sizes else 1,
+            size_y=sizes.get("Y", 1), size_z=sizes.get("Z", 1),
             size_c=sizes.get("C", 1), size_t=sizes.get("T", 1),
             physical_size_x=physical.get("X"),
-            physical_size_y=physical.get("Y") if "Y" in sizes else physical.get("Z"),
-            physical_size_z=physical.get("Z") if "Y" in sizes else None,
-            **_units(image.units, "Y" in sizes, physical),
+            physical_size_y=physical.get("Y"), physical_size_z=physical.get("Z"),
+            **_units(image.units, physical),
             time_increment=physical.get("T") if "T" in image.units else None,
             channels=channels, metadata_only=True,
         )
@@ -140,11 +139,21 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
         out_images.append(ome.Image(id=f"Image:{index}", name=scene.name, pixels=pixels,
                                     **fields))
     base.images = out_images
+    notes = []
+    for index, (image, meta) in enumerate(zip(images, out_images)):
+        for k, text in enumerate(image.notes):
+            note = ome.CommentAnnotation(id=f"Annotation:notes-{index}-{k}", namespace=NOTES_NS,
+                                         value=text)
+            notes.append(note)
+            meta.annotation_refs.append(ome.AnnotationRef(id=note.id))
     base.creator = "napari-lightmic"
     original = source.original_metadata
     record = source.record
     annotations = [a for a in base.structured_annotations or []
-                   if getattr(a, "namespace", None) != REMBI_NS]
+                   if getattr(a, "namespace", None) not in (REMBI_NS, NOTES_NS)]
+    kept = {a.id for a in annotations} | {n.id for n in notes}
+    for meta in out_images:
+        meta.annotation_refs = [r for r in meta.annotation_refs if r.id in kept]
     if original and not any(getattr(a, "namespace", None) == ORIGINAL_METADATA_NS
                             for a in annotations):
         annotations.append(ome.CommentAnnotation(
@@ -160,7 +169,7 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
             description="REMBI metadata record (napari-lightmic schema "
                         f"{record.lightmic_metadata})",
             value=ome.Map(ms=[ome.Map.M(k=k, value=v) for k, v in rembi])))
-    base.structured_annotations = annotations
+    base.structured_annotations = annotations + notes
     return base
 
 

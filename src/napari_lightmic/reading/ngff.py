@@ -99,9 +99,12 @@ def _scene(group, index: int) -> Scene:
         physical["Z"] = None
     channels = _channels(attrs.get("omero") or {}, sizes.get("C", 1))
     name = multiscale.get("name") or (group.basename if group.basename else "")
+    own = dict(group.attrs).get("lightmic")
+    notes = own.get("notes") if isinstance(own, dict) else None
     return Scene(index=index, name=name or f"Image {index}", data=levels[0], dims=dims,
                  physical_pixel_sizes=physical, units={k: v for k, v in units.items() if v},
-                 channels=channels, pyramid=levels[1:], labels=_labels(group))
+                 channels=channels, pyramid=levels[1:], labels=_labels(group),
+                 notes=[str(n) for n in notes] if isinstance(notes, list) else [])
 
 
 def _array(group, path: str):

@@ -283,7 +283,9 @@ def ome_images(xml: str) -> tuple:
 
     try:
         ome = ome_types.from_xml(xml)
-        return ome, [_image_info(image) for image in ome.images], None
+        annotations = {a.id: a for a in ome.structured_annotations
+                       if isinstance(a, ome_types.model.CommentAnnotation)}
+        return ome, [_image_info(image, annotations) for image in ome.images], None
     except ValidationError as err:
         return None, _lenient_image_info(xml), (
             f"The OME-XML does not follow the OME schema ({err.error_count()} problem(s)); "
@@ -316,6 +318,7 @@ def ome_scene(index: int, info: dict, data, dims: str, fallback_name: str = "") 
                    recorded_z=True, units=units)
     if info.get("t_note"):
         scene.notes.append(info["t_note"])
+    scene.notes.extend(info.get("notes") or [])
     return scene
 
 
@@ -355,7 +358,10 @@ def _time_step(pixels) -> tuple[float | None, str | None, str | None]:
                                "(the file records no TimeIncrement).")
 
 
-def _image_info(image) -> dict:
+def _image_info(image, annotations: dict | None = None) -> dict:
+    """What one OME Image says: name, sizes, time step, channels, this plugin's notes."""
+    from ..metadata.ome import NOTES_NS
+
     pixels = image.pixels
     sizes = {}
     for axis in "ZYX":
@@ -364,10 +370,13 @@ def _image_info(image) -> dict:
                        getattr(unit, "value", unit))
     step, unit, t_note = _time_step(pixels)
     sizes["T"] = (step, unit)
+    notes = [a.value for a in (annotations or {}).values()
+             if a.namespace == NOTES_NS and a.id in {r.id for r in image.annotation_refs}]
     channels = [{"name": c.name, "rgb": c.color.as_rgb_tuple()[:3] if c.color else None,
                  "emission": c.emission_wavelength, "excitation": c.excitation_wavelength,
                  "fluor": c.fluor} for c in pixels.channels]
-    return {"name": image.name, "sizes": sizes, "channels": channels, "t_note": t_note}
+    return {"name": image.name, "sizes": sizes, "channels": channels, "t_note": t_note,
+            "notes": notes}
 
 
 def _lenient_image_info(xml: str) -> list[dict]:

@@ -52,18 +52,20 @@ def convert(path, target, scene: int | str = "all", *, return_scenes: bool = Fal
             **options):
     """Write every scene of a file (as bfconvert and bioformats2raw do), or the one named.
 
-    With `return_scenes`, returns (path written, names of the scenes written).
+    With `return_scenes`, returns (path written, [(scene name, what the writer did to fit
+    it into the format), ...]).
     """
     from ..reading import open_image
+    from .common import as_5d
 
     source = open_image(path)
     try:
         chosen = source.scenes if scene == "all" else [source.scene(scene)]
-        names = [s.name or str(s.index) for s in chosen]
+        written = [(s.name or str(s.index), as_5d(s).notes) for s in chosen]
         out = write(source, target, scene, **options)
     finally:
         source.close()
-    return (out, names) if return_scenes else out
+    return (out, written) if return_scenes else out
 
 
 __all__ = ["convert", "validate", "write", "WriteError", "LightmicReadError", "target_format"]

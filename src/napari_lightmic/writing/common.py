@@ -28,10 +28,10 @@ class WriteError(Exception):
 
 @dataclass
 class Image5D:
-    """A scene as the open formats hold it: T, C, Z, Y, X (XZ scans keep their Z, X)."""
+    """A scene as the open formats hold it: T, C, (Z,) Y, X; planes are always Y by X."""
 
     data: da.Array
-    dims: str  # 'TCZYX', or 'TCZX' for an XZ scan
+    dims: str  # 'TCZYX', or 'TCYX' for an XZ scan (its Z stored as Y)
     physical: dict[str, float | None]
     units: dict[str, str]
     channels: list[Channel]
@@ -39,8 +39,14 @@ class Image5D:
     notes: list[str]
 
 
+XZ_NOTE = ("An XZ scan: its planes are Z by X, and OME and NGFF planes are Y by X, so the "
+           "scan's Z is stored as Y (with the Z step as its size){stepped}, as Bio-Formats "
+           "reads the source.")
+
+
 def as_5d(scene: Scene) -> Image5D:
-    """Fold further axes (Airyscan phase, lambda) into T and RGB samples into channels."""
+    """Fold further axes (Airyscan phase, lambda) into T and RGB samples into channels; an
+    XZ scan's plane (Z by X) becomes a Y by X plane, its stepped Y (if any) the Z."""
     data, dims = scene.data, scene.dims
     notes: list[str] = []
     channels = list(scene.channels)
@@ -66,16 +72,23 @@ def as_5d(scene: Scene) -> Image5D:
         data = data.reshape((int(np.prod(data.shape[:folded])),) + data.shape[folded:])
         dims = "".join(["T"] + order[folded:])
         notes.append(f"Axes {''.join(extras)} folded into T (T runs fastest within them).")
+    origin = {a: a for a in dims}  # axis written -> axis of the scene
+    if displayed_axes(dims) == "ZX":
+        swap = {"Z": "Y", "Y": "Z"}
+        origin = {swap.get(a, a): a for a in dims}
+        dims = "".join(swap.get(a, a) for a in dims)
+        notes.append(XZ_NOTE.format(stepped=" and its Y steps as Z" if "Z" in dims else ""))
     canonical = "".join(a for a in "TCZYX" if a in dims)
-    if dims != canonical:  # e.g. a LIF XZ scan stepped in Y: written Z, Y, X like any stack
+    if dims != canonical:
         data = data.transpose([dims.index(a) for a in canonical])
         dims = canonical
     if not data.dtype.isnative:  # e.g. '>u2' from bioformats2raw: written in native order
         data = data.astype(data.dtype.newbyteorder("="))
-    physical = {a: scene.physical_pixel_sizes.get(a) for a in dims if a != "C"}
+    physical = {a: scene.physical_pixel_sizes.get(origin.get(a, a)) for a in dims if a != "C"}
     if extras:
         physical["T"] = None  # the folded T is no longer a time step
-    units = {a: u for a, u in scene.units.items() if a in physical and physical.get(a)}
+    units = {a: scene.units[origin.get(a, a)] for a in physical
+             if physical.get(a) and origin.get(a, a) in scene.units}
     return Image5D(data=data, dims=dims, physical=physical, units=units, channels=channels,
                    name=scene.name, notes=notes)
 

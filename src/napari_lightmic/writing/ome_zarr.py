@@ -78,9 +78,11 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
         rembi, xml = metadata.result()
         attributes = {**({"rembi": rembi, "schema": REMBI_SCHEMA} if rembi else {}),
                       **(attributes or {})}
-        if attributes:
-            for group in groups:
-                group.attrs["lightmic"] = attributes
+        for group, image in zip(groups, images):
+            # what the writer did to fit the open format, for readers and people alike
+            own = {**attributes, **({"notes": image.notes} if image.notes else {})}
+            if own:
+                group.attrs["lightmic"] = own
         _write_ome_xml(root, tmp, version, xml, len(images))
     return Path(target)
 
