@@ -137,8 +137,9 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
             channels=channels, metadata_only=True,
         )
         fields = original.model_dump(exclude={"id", "pixels", "name"}) if original else {}
-        out_images.append(ome.Image(id=f"Image:{index}", name=scene.name, pixels=pixels,
-                                    **fields))
+        out_images.append(ome.Image(id=_image_id(base, original, index, out_images),
+                                    name=scene.name, pixels=pixels, **fields))
+    _drop_image_refs(base, {image.id for image in out_images})
     base.images = out_images
     base.creator = "napari-lightmic"
     original = source.original_metadata
@@ -162,6 +163,32 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
             value=ome.Map(ms=[ome.Map.M(k=k, value=v) for k, v in rembi])))
     base.structured_annotations = annotations
     return base
+
+
+def _image_id(base: ome.OME, original, index: int, written: list) -> str:
+    """The source image's ID, so that what refers to it (Datasets, Folders, Plates' wells)
+    still does; else one no image of the source has."""
+    taken = {image.id for image in written}
+    if original is not None and original.id not in taken:
+        return original.id
+    known = taken | {image.id for image in base.images}
+    new, k = f"Image:{index}", 0
+    while new in known:
+        k += 1
+        new = f"Image:{index}.{k}"
+    return new
+
+
+def _drop_image_refs(base: ome.OME, written: set[str]) -> None:
+    """References to images that were not written (another scene of the file) are removed:
+    a Dataset, Folder or WellSample of the export never points at a missing image."""
+    for group in (*base.datasets, *base.folders):
+        group.image_refs = [ref for ref in group.image_refs if ref.id in written]
+    for plate in base.plates:
+        for well in plate.wells:
+            for sample in well.well_samples:
+                if sample.image_ref is not None and sample.image_ref.id not in written:
+                    sample.image_ref = None
 
 
 def export_xml(source: ImageSource, model: ome.OME) -> str:
