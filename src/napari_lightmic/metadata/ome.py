@@ -136,6 +136,8 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
             time_increment=physical.get("T") if "T" in image.units else None,
             channels=channels, metadata_only=True,
         )
+        if original is not None:
+            pixels.planes = _planes(original.pixels, pixels)
         fields = original.model_dump(exclude={"id", "pixels", "name"}) if original else {}
         out_images.append(ome.Image(id=_image_id(base, original, index, out_images),
                                     name=scene.name, pixels=pixels, **fields))
@@ -163,6 +165,14 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
             value=ome.Map(ms=[ome.Map.M(k=k, value=v) for k, v in rembi])))
     base.structured_annotations = annotations
     return base
+
+
+def _planes(old: ome.Pixels, new: ome.Pixels) -> list:
+    """The source's Plane records (time, exposure, stage position of each plane) where the
+    written image has the source's Z, C and T sizes, so each record still names its plane."""
+    if (old.size_z, old.size_c, old.size_t) != (new.size_z, new.size_c, new.size_t):
+        return []
+    return [plane.model_copy(deep=True) for plane in old.planes]
 
 
 def _image_id(base: ome.OME, original, index: int, written: list) -> str:
