@@ -135,9 +135,12 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
             time_increment=physical.get("T") if "T" in image.units else None,
             channels=channels, metadata_only=True,
         )
+        if original is not None:
+            pixels.planes = _planes(original.pixels, pixels)
         fields = original.model_dump(exclude={"id", "pixels", "name"}) if original else {}
-        out_images.append(ome.Image(id=f"Image:{index}", name=scene.name, pixels=pixels,
-                                    **fields))
+        out_images.append(ome.Image(id=_image_id(base, original, index, out_images),
+                                    name=scene.name, pixels=pixels, **fields))
+    _drop_image_refs(base, {image.id for image in out_images})
     base.images = out_images
     notes = []
     for index, (image, meta) in enumerate(zip(images, out_images)):
@@ -171,6 +174,40 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
             value=ome.Map(ms=[ome.Map.M(k=k, value=v) for k, v in rembi])))
     base.structured_annotations = annotations + notes
     return base
+
+
+def _planes(old: ome.Pixels, new: ome.Pixels) -> list:
+    """The source's Plane records (time, exposure, stage position of each plane) where the
+    written image has the source's Z, C and T sizes, so each record still names its plane."""
+    if (old.size_z, old.size_c, old.size_t) != (new.size_z, new.size_c, new.size_t):
+        return []
+    return [plane.model_copy(deep=True) for plane in old.planes]
+
+
+def _image_id(base: ome.OME, original, index: int, written: list) -> str:
+    """The source image's ID, so that what refers to it (Datasets, Folders, Plates' wells)
+    still does; else one no image of the source has."""
+    taken = {image.id for image in written}
+    if original is not None and original.id not in taken:
+        return original.id
+    known = taken | {image.id for image in base.images}
+    new, k = f"Image:{index}", 0
+    while new in known:
+        k += 1
+        new = f"Image:{index}.{k}"
+    return new
+
+
+def _drop_image_refs(base: ome.OME, written: set[str]) -> None:
+    """References to images that were not written (another scene of the file) are removed:
+    a Dataset, Folder or WellSample of the export never points at a missing image."""
+    for group in (*base.datasets, *base.folders):
+        group.image_refs = [ref for ref in group.image_refs if ref.id in written]
+    for plate in base.plates:
+        for well in plate.wells:
+            for sample in well.well_samples:
+                if sample.image_ref is not None and sample.image_ref.id not in written:
+                    sample.image_ref = None
 
 
 def export_xml(source: ImageSource, model: ome.OME) -> str:

@@ -495,6 +495,11 @@ def _imagej(tif):
     return [_scene(0, "", data, dims, physical, channels)]
 
 
+OME_WITHOUT_PAGES = ("No image of the OME-XML is stored in this file's pages (BinData or "
+                     "MetadataOnly images, no TiffData, or XML that does not parse): the pages "
+                     "are read as a plain TIFF, without the OME metadata.")
+
+
 def _plain(tif):
     scenes = []
     for index, series in enumerate(tif.series):
@@ -505,6 +510,8 @@ def _plain(tif):
         channels = [Channel(name=f"Channel {i}", color=c, named=False)
                     for i, c in enumerate(default_colors(n))]
         scene = _scene(index, "", data, dims, {"Z": None, "Y": None, "X": None}, channels)
+        if tif.is_ome:
+            scene.notes.append(OME_WITHOUT_PAGES)
         scene.pyramid = [canonical(series_dask(series, level), series.axes)[0]
                          for level in range(1, len(series.levels))]
         scenes.append(scene)
