@@ -68,6 +68,13 @@ def _scene(image, index: int, scene_id: str, ome, path: str) -> Scene:
     units = {k: "µm" for k, v in physical.items() if v is not None}
 
     ome_image = ome.images[index] if ome is not None and index < len(ome.images) else None
+    t_note = None
+    if ome_image is not None and sizes.get("T", 1) == ome_image.pixels.size_t > 1:
+        from .tiff import time_step
+
+        step, unit, t_note = time_step(ome_image.pixels)
+        if step:
+            physical["T"], units["T"] = float(step), unit
     n_channels = sizes.get("C", 1)
     names = [str(n) for n in (image.channel_names or [])]
     colors: list[str | None] = [None] * n_channels
@@ -99,7 +106,7 @@ def _scene(image, index: int, scene_id: str, ome, path: str) -> Scene:
         stem = file_stem(path)
         name = stem if len(image.scenes) == 1 else f"{stem} #{index + 1}"
     return Scene(index=index, name=name, data=data, dims=dims, physical_pixel_sizes=physical,
-                 units=units, channels=channels)
+                 units=units, channels=channels, notes=[t_note] if t_note else [])
 
 
 def _clean_placeholder(name: str, i: int) -> str:

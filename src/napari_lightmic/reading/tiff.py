@@ -337,7 +337,7 @@ def _size(value, unit, default: str) -> tuple[float | None, str | None]:
     return size, name
 
 
-def _time_step(pixels) -> tuple[float | None, str | None, str | None]:
+def time_step(pixels) -> tuple[float | None, str | None, str | None]:
     """TimeIncrement, else the step of the planes' DeltaT at the first Z and channel:
     (size, unit, note on how it was found)."""
     size_t = pixels.size_t
@@ -368,7 +368,7 @@ def _image_info(image, annotations: dict | None = None) -> dict:
         unit = getattr(pixels, f"physical_size_{axis.lower()}_unit", None)
         sizes[axis] = (getattr(pixels, f"physical_size_{axis.lower()}"),
                        getattr(unit, "value", unit))
-    step, unit, t_note = _time_step(pixels)
+    step, unit, t_note = time_step(pixels)
     sizes["T"] = (step, unit)
     notes = [a.value for a in (annotations or {}).values()
              if a.namespace == NOTES_NS and a.id in {r.id for r in image.annotation_refs}]
