@@ -62,6 +62,13 @@ class Scene:
     pyramid: list[da.Array] = field(default_factory=list)
     # Label images (segmentations) belonging to this scene, by name; same axes, C of size one.
     labels: dict[str, da.Array] = field(default_factory=dict)
+    # Which Image of the source's OME this scene is, where that is not `index` (an OME-TIFF
+    # whose OME-XML also lists images without pixels)
+    ome_index: int | None = None
+
+    @property
+    def ome_image(self) -> int:
+        return self.index if self.ome_index is None else self.ome_index
 
     @property
     def shape(self) -> tuple[int, ...]:

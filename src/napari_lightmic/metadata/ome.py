@@ -106,7 +106,7 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
     base = source.ome.model_copy(deep=True)
     out_images = []
     for index, (scene, image) in enumerate(zip(scenes, images)):
-        original = base.images[scene.index] if scene.index < len(base.images) else None
+        original = base.images[scene.ome_image] if scene.ome_image < len(base.images) else None
         sizes = dict(zip(image.dims, image.data.shape))
         channels = []
         for c, ch in enumerate(image.channels):

@@ -262,12 +262,16 @@ def _scene(index, name, data, dims, physical, channels, recorded_z: bool = False
 def _ome(tif):
     """Scenes from the OME-XML; a document that breaks the schema is read leniently."""
     ome, images, note = ome_images(tif.ome_metadata)
+    # tifffile makes a series of each Image that stores pixels (has TiffData), in order
+    stored = [k for k, info in enumerate(images) if info.get("stored", True)]
     scenes = []
     for index, series in enumerate(tif.series):
-        info = images[index] if index < len(images) else {"name": None, "sizes": {},
-                                                         "channels": []}
+        k = stored[index] if index < len(stored) else index
+        info = images[k] if k < len(images) else {"name": None, "sizes": {}, "channels": []}
         data, dims = canonical(series_dask(series), series.axes)
         scene = ome_scene(index, info, data, dims, series.name)
+        if k != index:
+            scene.ome_index = k
         scene.pyramid = [canonical(series_dask(series, level), series.axes)[0]
                          for level in range(1, len(series.levels))]
         if note:
@@ -376,7 +380,7 @@ def _image_info(image, annotations: dict | None = None) -> dict:
                  "emission": c.emission_wavelength, "excitation": c.excitation_wavelength,
                  "fluor": c.fluor} for c in pixels.channels]
     return {"name": image.name, "sizes": sizes, "channels": channels, "t_note": t_note,
-            "notes": notes}
+            "notes": notes, "stored": bool(pixels.tiff_data_blocks)}
 
 
 def _lenient_image_info(xml: str) -> list[dict]:
@@ -411,7 +415,8 @@ def _lenient_image_info(xml: str) -> list[dict]:
                              "emission": number(ch.get("EmissionWavelength")),
                              "excitation": number(ch.get("ExcitationWavelength")),
                              "fluor": ch.get("Fluor")})
-        images.append({"name": image.get("Name"), "sizes": sizes, "channels": channels})
+        images.append({"name": image.get("Name"), "sizes": sizes, "channels": channels,
+                       "stored": any(local(e.tag) == "TiffData" for e in pixels)})
     return images
 
 

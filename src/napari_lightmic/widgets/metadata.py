@@ -343,7 +343,7 @@ def _human_size(size: int | None) -> str:
 
 def _acquisition_text(source, scene) -> str:
     ome = source.ome
-    facts = acquisition_facts(ome, ome.images[scene.index]
+    facts = acquisition_facts(ome, ome.images[scene.ome_image]
                               if scene.index < len(ome.images) else None)
     lines = [f"Instrument: {facts.instrument}" if facts.instrument else None,
              *(f"Objective: {text}" for text in facts.objectives[:2]),
