@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from .errors import LightmicReadError
+from .errors import LightmicError
 
 EXIT_BAD_INPUT = 2
 
@@ -64,9 +64,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .metadata.sidecar import SidecarError
-    from .writing import WriteError
-
     try:
         if args.command == "info":
             return _info(args)
@@ -78,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             return _view(args)
         if args.command == "metadata":
             return _metadata(args)
-    except (LightmicReadError, WriteError, SidecarError) as err:
+    except LightmicError as err:
         print(f"lightmic: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -1,19 +1,35 @@
-"""The one exception type the core raises for input it cannot read."""
+"""The errors the core raises: one base naming the path and the cause, one class per job.
+
+``str(err)`` is one line fit for a notification or a command-line message; the command line
+catches `LightmicError` as one and exits with status 2.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 
-class LightmicReadError(Exception):
-    """A file could not be opened: names the file and the cause.
-
-    Raised for missing, empty, truncated, mis-named or non-image files, and for
-    scenes or channels that do not exist. ``str(err)`` is one line fit for a
-    notification or a command-line message.
-    """
+class LightmicError(Exception):
+    """Something this plugin could not do with a path: names the path and the cause."""
 
     def __init__(self, path: str | Path, cause: str):
         self.path = str(path)
         self.cause = cause
         super().__init__(f"{self.path}: {cause}")
+
+
+class LightmicReadError(LightmicError):
+    """A file could not be opened: missing, empty, truncated, mis-named or non-image files,
+    and scenes or channels that do not exist."""
+
+
+class WriteError(LightmicError):
+    """A write that could not be done (a bad target, an existing output, a refused option)."""
+
+
+class SidecarError(LightmicError, ValueError):
+    """A sidecar of edits that is not valid, or cannot be written."""
+
+    @property
+    def problem(self) -> str:
+        return self.cause

@@ -8,11 +8,11 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import LightmicReadError
+from ..errors import LightmicError, LightmicReadError
 from ..formats import file_stem
 from ..model import ImageSource
 from ..reading.remote import is_remote
-from ..writing import WriteError, write
+from ..writing import write
 
 if TYPE_CHECKING:  # napari resolves the name itself when it injects the viewer
     import napari
@@ -151,7 +151,7 @@ def start_write(source: ImageSource, scene, path, overwrite: bool):
 
     def failed(err):
         bar.close()
-        text = str(err) if isinstance(err, (WriteError, LightmicReadError)) else f"{path}: {err}"
+        text = str(err) if isinstance(err, LightmicError) else f"{path}: {err}"
         show_error(text)
 
     def finished(outcome):

@@ -15,18 +15,13 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from ..errors import SidecarError
 from .record import SCHEMA_ID, SCHEMA_VERSION, MetadataRecord, explain
 
 if TYPE_CHECKING:
     from ..model import ImageSource
 
 SUFFIX = ".lightmic.json"
-
-
-class SidecarError(ValueError):
-    def __init__(self, path, problem: str):
-        self.path, self.problem = str(path), problem
-        super().__init__(f"{path}: {problem}")
 
 
 def sidecar_path(source_path: str | os.PathLike) -> Path | None:

@@ -12,18 +12,11 @@ from pathlib import Path
 import dask.array as da
 import numpy as np
 
+from ..errors import WriteError
 from ..model import Channel, Scene
 from ..reading.axes import displayed_axes
 
 SMALLEST_LEVEL = 256  # pyramids go down to about this many pixels per side
-
-
-class WriteError(Exception):
-    """A write that could not be done: names the target and the cause."""
-
-    def __init__(self, path, cause: str):
-        self.path, self.cause = str(path), cause
-        super().__init__(f"{self.path}: {cause}")
 
 
 @dataclass
