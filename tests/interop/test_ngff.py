@@ -10,8 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import (FILES, MULTI_SCENE, NAMELESS, ZARR_VARIANTS, case, expected_images,
-                       ngff_images, zarr_attrs)
+from .conftest import (
+    FILES,
+    MULTI_SCENE,
+    NAMELESS,
+    ZARR_VARIANTS,
+    case,
+    expected_images,
+    ngff_images,
+    zarr_attrs,
+)
 from .expect import AXIS_TYPES, halve
 
 pytestmark = pytest.mark.interop
@@ -52,7 +60,7 @@ def test_ome_zarr_py(key, variant, converted, written):
             assert scale == pytest.approx(exp.scale(level), rel=1e-9), f"scale of level {level}"
         if key not in NAMELESS:  # see test_no_invented_channel_names
             assert meta["channel_names"] == exp.channel_names
-        colours = ["#%02X%02X%02X" % tuple(round(v * 255) for v in cmap[-1])
+        colours = ["#" + "".join(f"{round(v * 255):02X}" for v in cmap[-1])
                    for cmap in meta["colormap"]]
         assert colours == exp.channel_colors
         np.testing.assert_array_equal(np.asarray(node.data[0]), exp.pixels)

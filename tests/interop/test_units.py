@@ -27,6 +27,7 @@ NO_TIME_UNIT = ("OME-XML TimeIncrement is written without TimeIncrementUnit, so 
 ANGSTROM_OME_TIFF = ("the plugin's OME-TIFF reader drops PhysicalSize in Å (reading/tiff.py "
                      "UNIT_TO_UM has no Å): the size becomes unknown")
 UNITS = ["nm-ms", "mm-min", "Å-h", "m-s"]
+IDS = {"Å-h": "angstrom-h"}  # ASCII test ids
 
 
 def _mark(reason: str | None):
@@ -62,7 +63,7 @@ def unit_outputs(tmp_path_factory, testdata):
 
 
 @pytest.mark.parametrize("case", [
-    pytest.param(c, marks=_mark(
+    pytest.param(c, id=IDS.get(c, c), marks=_mark(
         "issue 9 defect 9: units other than µm are lost in OME-Zarr output (Å: the axis has "
         "no unit, its scale reads as 905.7 of nothing)" if "Å" in c else None)) for c in UNITS])
 def test_ngff_axis_units(case, unit_outputs):
@@ -80,7 +81,7 @@ def test_ngff_axis_units(case, unit_outputs):
 
 @pytest.mark.parametrize("fmt", ["tif", "zarr"])
 @pytest.mark.parametrize("case", [
-    pytest.param(c, marks=_mark(None if c.endswith("-s") else NO_TIME_UNIT.format(
+    pytest.param(c, id=IDS.get(c, c), marks=_mark(None if c.endswith("-s") else NO_TIME_UNIT.format(
         c.split("-")[1]))) for c in UNITS])
 def test_ome_xml_units(case, fmt, unit_outputs):
     units, outs = unit_outputs(case)
@@ -98,7 +99,8 @@ def test_ome_xml_units(case, fmt, unit_outputs):
 
 
 @pytest.mark.parametrize("case", [
-    pytest.param(c, marks=_mark(ANGSTROM_OME_TIFF if "Å" in c else None)) for c in UNITS])
+    pytest.param(c, id=IDS.get(c, c), marks=_mark(ANGSTROM_OME_TIFF if "Å" in c else None))
+    for c in UNITS])
 def test_ome_tiff_read_back_lengths(case, unit_outputs):
     """The plugin's OME-TIFF reader gives sizes in µm; the lengths must survive."""
     from napari_lightmic.reading import open_image

@@ -12,10 +12,10 @@ bioformats2raw layout), what ome-zarr's Reader and plain zarr 2 see of it:
 """
 
 import hashlib
-from importlib.metadata import version
 import json
 import os
 import sys
+from importlib.metadata import version
 
 import numpy as np
 import zarr
