@@ -29,3 +29,15 @@ def image_info(java: str, jar: Path, path: Path) -> dict:
         found = re.search(r"Resolutions = (\d+)", block)
         resolutions.append(int(found.group(1)) if found else 1)
     return {"series_count": count, "resolutions": resolutions, "ome_xml": xml.strip()}
+
+
+def convert(java: str, jar: Path, path: Path, target: Path) -> None:
+    """Bio-Formats' bfconvert: its decoding of every plane of every series (full resolution,
+    -noflat), written uncompressed to a new OME-TIFF that tifffile can read."""
+    cmd = [java, "-Xmx1g", "-Djava.awt.headless=true", "-cp", str(jar),
+           "loci.formats.tools.ImageConverter", "-noflat", "-novalid", "-no-upgrade",
+           "-overwrite", str(path), str(target)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0 or not target.exists():
+        raise AssertionError(f"{' '.join(cmd)} exited {done.returncode}:\n"
+                             f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
