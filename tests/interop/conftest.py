@@ -125,12 +125,19 @@ class Outputs:
         return cmd, subprocess.run(cmd, capture_output=True, text=True, timeout=900,
                                    env=os.environ.copy())
 
-    def get(self, source: Path, key: str, variant: str) -> Path:
+    def _submit(self, source: Path, key: str) -> None:
+        if (key, "tiff") not in self.futures:
+            for name, (_, options) in VARIANTS.items():  # all of this file's outputs
+                self.futures[(key, name)] = self.pool.submit(
+                    self._convert, source, self.target(key, name), options)
+
+    def get(self, source: Path, key: str, variant: str, following=()) -> Path:
+        """The output, converted now if need be; `following` ((source, key) pairs: the next
+        files tests will ask for) are queued behind it so the two workers never idle."""
         with self.lock:
-            if (key, variant) not in self.futures:
-                for name, (_, options) in VARIANTS.items():  # all of this file's outputs
-                    self.futures[(key, name)] = self.pool.submit(
-                        self._convert, source, self.target(key, name), options)
+            self._submit(source, key)
+            for later in following:
+                self._submit(*later)
         cmd, done = self.futures[(key, variant)].result()
         if done.returncode != 0:
             pytest.fail(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr}")
@@ -159,7 +166,14 @@ def _sources():
 def converted(request, outputs):
     """converted(key, variant) -> the output path, made once per session."""
     def get(key: str, variant: str) -> Path:
-        return outputs.get(source_path(request, key), key, variant)
+        following = []
+        if key in FILES:  # tests go through FILES in order: queue the next two
+            for later in FILES[FILES.index(key) + 1:FILES.index(key) + 3]:
+                try:
+                    following.append((source_path(request, later), later))
+                except pytest.skip.Exception:
+                    pass
+        return outputs.get(source_path(request, key), key, variant, following)
     return get
 
 

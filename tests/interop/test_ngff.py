@@ -58,8 +58,13 @@ def test_ome_zarr_py(key, variant, converted, written):
         assert len(scales) == len(exp.level_shapes)
         for level, scale in enumerate(scales):
             assert scale == pytest.approx(exp.scale(level), rel=1e-9), f"scale of level {level}"
+        assert meta["name"] == exp.scene.name
         if key not in NAMELESS:  # see test_no_invented_channel_names
             assert meta["channel_names"] == exp.channel_names
+        # The file's own display settings are kept as omero windows.
+        for channel, window in zip(exp.scene.channels, meta["contrast_limits"] or []):
+            if channel.contrast_limits is not None and not exp.scene.rgb:
+                assert window == pytest.approx(list(channel.contrast_limits)), channel.name
         colours = ["#" + "".join(f"{round(v * 255):02X}" for v in cmap[-1])
                    for cmap in meta["colormap"]]
         assert colours == exp.channel_colors
