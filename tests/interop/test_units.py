@@ -22,10 +22,12 @@ pytestmark = pytest.mark.interop
 SOURCE = "czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"  # T3 Z5 C2
 SIZES = {"X": 905.7, "Y": 905.7, "Z": 320.0, "T": 250.0}
 TO_UM = {"nm": 1e-3, "µm": 1.0, "mm": 1e3, "m": 1e6, "Å": 1e-4}
-NO_TIME_UNIT = ("OME-XML TimeIncrement is written without TimeIncrementUnit, so a T step "
-                "in {} reads as that many seconds (metadata/ome.py sets time_increment only)")
-ANGSTROM_OME_TIFF = ("the plugin's OME-TIFF reader drops PhysicalSize in Å (reading/tiff.py "
-                     "UNIT_TO_UM has no Å): the size becomes unknown")
+NO_TIME_UNIT = ("interop finding A (not in issue 9): OME-XML TimeIncrement is written "
+                "without TimeIncrementUnit, so a T step in {} reads as that many seconds "
+                "(metadata/ome.py sets time_increment only)")
+ANGSTROM_OME_TIFF = ("interop finding B (not in issue 9): the plugin's OME-TIFF reader drops "
+                     "PhysicalSize in Å (reading/tiff.py UNIT_TO_UM has no Å): the size "
+                     "becomes unknown")
 UNITS = ["nm-ms", "mm-min", "Å-h", "m-s"]
 IDS = {"Å-h": "angstrom-h"}  # ASCII test ids
 
