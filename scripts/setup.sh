@@ -9,6 +9,8 @@ VENV="${LIGHTMIC_VENV:-$ROOT/.venv}"
 DEB_PACKAGES=(xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
   libxcb-xinerama0 libxcb-xkb1 libxcb-randr0 libxcb-shape0 libxcb-cursor0 libxkbcommon-x11-0
   libegl1 libgl1 libglib2.0-0 libdbus-1-3 libfontconfig1)
+# Java for Bio-Formats, which the interop tests run on OME-TIFF outputs (tests/interop).
+command -v java >/dev/null || DEB_PACKAGES+=(openjdk-17-jre-headless)
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
