@@ -69,32 +69,10 @@ VARIANTS = {
 }
 ZARR_VARIANTS = ["0.5", "0.4", "shard", "all"]
 
-# Known defects (issue 9), fixed on main one by one: strict xfails flip to failures then.
-DEFECT = {
-    1: "issue 9 defect 1: NGFF 0.4 output writes dimension_separator '.' in .zarray (NGFF "
-       "0.4 needs '/'), so zarr-2 clients (ome-zarr<0.11) read all zeros",
-    3: "issue 9 defect 3: lightmic convert of a multi-scene file without --scene writes only "
-       "scene 0",
-    4: "issue 9 defect 4: OME-TIFF TimeIncrement is not read back (T size lost in OME-TIFF "
-       "round trips)",
-    5: "issue 9 defect 5: LIF XZ scan: OME-Zarr arrays are t,c,z,x while "
-       "OME/METADATA.ome.xml says SizeY=128, SizeZ=1",
-    7: "issue 9 defect 7: a file recording no channel names gets invented names 'Channel N' "
-       "in exports",
-    9: "issue 9 defect 9: units other than µm are lost in OME-Zarr output (Å: no axis unit)",
-}
-
-
-def xfail(number: int, extra: str = "") -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=DEFECT[number] + extra)
-
-
-def case(*values, defect: int | None = None, reason: str | None = None):
-    """A parametrized case, marked as a known defect when it is one."""
+def case(*values, reason: str | None = None):
+    """A parametrized case, marked as a known limit (strict xfail) when `reason` says one."""
     marks = []
-    if defect is not None:
-        marks.append(xfail(defect))
-    elif reason is not None:
+    if reason is not None:
         marks.append(pytest.mark.xfail(strict=True, reason=reason))
     return pytest.param(*values, marks=marks, id="-".join(str(v) for v in values))
 

@@ -22,18 +22,8 @@ pytestmark = pytest.mark.interop
 SOURCE = "czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"  # T3 Z5 C2
 SIZES = {"X": 905.7, "Y": 905.7, "Z": 320.0, "T": 250.0}
 TO_UM = {"nm": 1e-3, "µm": 1.0, "mm": 1e3, "m": 1e6, "Å": 1e-4}
-NO_TIME_UNIT = ("interop finding A (not in issue 9): OME-XML TimeIncrement is written "
-                "without TimeIncrementUnit, so a T step in {} reads as that many seconds "
-                "(metadata/ome.py sets time_increment only)")
-ANGSTROM_OME_TIFF = ("interop finding B (not in issue 9): the plugin's OME-TIFF reader drops "
-                     "PhysicalSize in Å (reading/tiff.py UNIT_TO_UM has no Å): the size "
-                     "becomes unknown")
 UNITS = ["nm-ms", "mm-min", "Å-h", "m-s"]
 IDS = {"Å-h": "angstrom-h"}  # ASCII test ids
-
-
-def _mark(reason: str | None):
-    return [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +55,7 @@ def unit_outputs(tmp_path_factory, testdata):
 
 
 @pytest.mark.parametrize("case", [
-    pytest.param(c, id=IDS.get(c, c), marks=_mark(
-        "issue 9 defect 9: units other than µm are lost in OME-Zarr output (Å: the axis has "
-        "no unit, its scale reads as 905.7 of nothing)" if "Å" in c else None)) for c in UNITS])
+    pytest.param(c, id=IDS.get(c, c)) for c in UNITS])
 def test_ngff_axis_units(case, unit_outputs):
     from ome_zarr.io import parse_url
     from ome_zarr.reader import Reader
@@ -83,8 +71,7 @@ def test_ngff_axis_units(case, unit_outputs):
 
 @pytest.mark.parametrize("fmt", ["tif", "zarr"])
 @pytest.mark.parametrize("case", [
-    pytest.param(c, id=IDS.get(c, c), marks=_mark(None if c.endswith("-s") else NO_TIME_UNIT.format(
-        c.split("-")[1]))) for c in UNITS])
+    pytest.param(c, id=IDS.get(c, c)) for c in UNITS])
 def test_ome_xml_units(case, fmt, unit_outputs):
     units, outs = unit_outputs(case)
     if fmt == "tif":
@@ -101,8 +88,7 @@ def test_ome_xml_units(case, fmt, unit_outputs):
 
 
 @pytest.mark.parametrize("case", [
-    pytest.param(c, id=IDS.get(c, c), marks=_mark(ANGSTROM_OME_TIFF if "Å" in c else None))
-    for c in UNITS])
+    pytest.param(c, id=IDS.get(c, c)) for c in UNITS])
 def test_ome_tiff_read_back_lengths(case, unit_outputs):
     """The plugin's OME-TIFF reader gives sizes in µm; the lengths must survive."""
     from napari_lightmic.reading import open_image

@@ -67,7 +67,7 @@ def test_zarr2_plain(key, converted, written, zarr2_python):
     _check(key, converted, written, zarr2_python, "zarr")
 
 
-@pytest.mark.parametrize("key", [case(key, defect=1) for key in FILES])
+@pytest.mark.parametrize("key", [case(key) for key in FILES])
 def test_zarr2_ome_zarr(key, converted, written, zarr2_python):
     """ome-zarr<0.11's Reader (an FSStore with '/' keys, as NGFF 0.4 prescribes)."""
     _check(key, converted, written, zarr2_python, "ome_zarr")
