@@ -89,3 +89,34 @@ def test_napari_cache_and_our_threads_together():
         for t in threads:
             t.join(timeout=120)
         assert not errors, errors[:2]
+
+
+def test_the_decoding_setting_is_each_writers_own(source, tmp_path, monkeypatch):
+    """A writer decodes pages on one thread each (its blocks run in parallel); napari's
+    threads and other writers keep tifffile's default."""
+    import tifffile
+
+    from napari_lightmic.reading.tiff import DECODE_WORKERS, single_threaded_decoding
+
+    seen = {}
+    thread = threading.Thread(target=lambda: seen.setdefault("other", DECODE_WORKERS.get()))
+    with single_threaded_decoding():
+        thread.start()
+        thread.join()
+        assert DECODE_WORKERS.get() == 1
+    assert seen["other"] is None and DECODE_WORKERS.get() is None
+
+    used = []
+    original = tifffile.TiffPage.asarray
+
+    def spy(self, *args, **kwargs):
+        used.append(kwargs.get("maxworkers"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(tifffile.TiffPage, "asarray", spy)
+    write(source, tmp_path / "o.ome.zarr")
+    # every plane copied in the writer's pool threads; a contrast estimate per channel aside
+    assert used.count(1) >= 15 and used.count(None) <= 3
+    used.clear()
+    thumbnail(source.scenes[0])
+    assert used and set(used) == {None}

@@ -10,6 +10,7 @@ is one stored page or tile.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 
 import dask.array as da
@@ -161,20 +162,21 @@ def _check_extent(tif) -> None:
 
 
 
-class DECODE_WORKERS:  # noqa: N801 - a setting, named as one
-    """Threads tifffile may use to decode one page: its default (None) when a viewer asks for a
-    plane, 1 while a writer reads many pages in parallel (a pool per page costs more)."""
+# Threads tifffile may use to decode one page: its default (None) when a viewer asks for a
+# plane, 1 while a writer reads many pages in parallel (a pool per page costs more). A context
+# variable: one writer's setting is its own threads', not napari's or another writer's.
+DECODE_WORKERS: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "decode_workers", default=None)
 
-    value: int | None = None
 
-    @classmethod
-    @contextlib.contextmanager
-    def single(cls):
-        before, cls.value = cls.value, 1
-        try:
-            yield
-        finally:
-            cls.value = before
+@contextlib.contextmanager
+def single_threaded_decoding():
+    """Decode each page on one thread, in this context (and contexts copied from it)."""
+    token = DECODE_WORKERS.set(1)
+    try:
+        yield
+    finally:
+        DECODE_WORKERS.reset(token)
 
 
 WHOLE_PAGE_SIDE = 4096  # pages up to this size are read whole; larger ones tile by tile
@@ -225,7 +227,7 @@ class PageArray:
             flat = int(np.ravel_multi_index([r[i] for r, i in zip(ranges, idx)],
                                             self.shape[:self.lead])) if self.lead else 0
             page = self.pages[flat]
-            out[idx] = page.asarray(maxworkers=DECODE_WORKERS.value).reshape(
+            out[idx] = page.asarray(maxworkers=DECODE_WORKERS.get()).reshape(
                 self.shape[self.lead:])[plane]
         return out
 

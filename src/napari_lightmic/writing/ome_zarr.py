@@ -7,6 +7,7 @@ bounded by a few chunks whatever the image size. Channel labels, colours and win
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import os
 from collections.abc import Callable
@@ -19,7 +20,7 @@ import numpy as np
 from ..model import ImageSource, Scene
 from ..reading.axes import compute
 from ..reading.contrast import estimate_contrast
-from ..reading.tiff import DECODE_WORKERS
+from ..reading.tiff import single_threaded_decoding
 from ..units import for_ngff
 from .chunks import ChunkWriter
 from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes, plane_axes
@@ -221,7 +222,7 @@ def _write_multiscale(group, data5: da.Array, image: Image5D, version, compressi
             written += block.nbytes
         return written
 
-    with DECODE_WORKERS.single():  # blocks are read in parallel already
+    with single_threaded_decoding():  # blocks are read in parallel already
         copy_blocks(read, arrays[0], image.dims, advance,
                     after=lower_levels if len(arrays) > 1 else None)
     for level in range(in_memory, len(arrays)):  # each further level from the one above it
@@ -292,7 +293,8 @@ def copy_blocks(read, array, dims: str, advance, after=None) -> None:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     advance(future.result())
-            pending.add(pool.submit(one, region))
+            # each block in a copy of this context: the decoding setting goes with it
+            pending.add(pool.submit(contextvars.copy_context().run, one, region))
         for future in pending:
             advance(future.result())
 
