@@ -67,3 +67,16 @@ def test_idr_ids_map_to_the_configured_url(zarr_server, tmp_path, monkeypatch):
         open_image("idr:abc")
     with pytest.raises(LightmicReadError, match="4321"):
         open_image("idr:4321")
+
+
+@pytest.mark.parametrize(("path", "remote"), [
+    ("https://example.org/a.zarr", True), ("http://127.0.0.1:8000/a.zarr", True),
+    ("s3://bucket/a.zarr", True), ("gs://bucket/a.zarr", True), ("idr:6001240", True),
+    ("/data/a.ome.zarr", False), ("C:\\data\\a.czi", False), ("file:///data/a.zarr", False),
+    ("relative/a.czi", False)])
+def test_one_definition_of_remote(path, remote):
+    from napari_lightmic.metadata.sidecar import sidecar_path
+    from napari_lightmic.reading.remote import is_remote
+
+    assert is_remote(path) is remote
+    assert (sidecar_path(path) is None) is remote  # no sidecar beside a remote source

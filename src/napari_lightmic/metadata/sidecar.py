@@ -26,10 +26,11 @@ SUFFIX = ".lightmic.json"
 
 def sidecar_path(source_path: str | os.PathLike) -> Path | None:
     """Where the sidecar of a local source lives; None for remote sources."""
-    text = str(source_path)
-    if "://" in text or text.startswith("idr:"):
+    from ..reading.remote import is_remote
+
+    if is_remote(source_path):
         return None
-    return Path(text.rstrip("/\\") + SUFFIX)
+    return Path(str(source_path).rstrip("/\\") + SUFFIX)
 
 
 def read_edits(source_path) -> dict:

@@ -15,7 +15,7 @@ from ..formats import FileFormat
 from ..model import Channel, ImageSource, Scene
 from ..units import symbol
 from .axes import canonical
-from .remote import fs_kwargs, is_remote
+from .remote import fs_kwargs, is_http
 
 
 def ngff_attrs(group) -> dict:
@@ -27,7 +27,7 @@ def ngff_attrs(group) -> dict:
 def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
     import zarr
 
-    options = {"storage_options": fs_kwargs()} if is_remote(path) else {}
+    options = {"storage_options": fs_kwargs()} if is_http(path) else {}
     root = zarr.open_group(path, mode="r", **options)
     attrs = ngff_attrs(root)
     if "multiscales" in attrs:
@@ -216,7 +216,7 @@ def _ome_factory(path: str):
         import ome_types
 
         url = path.rstrip("/") + "/OME/METADATA.ome.xml"
-        with fsspec.open(url, "rb", **(fs_kwargs() if is_remote(path) else {})) as fh:
+        with fsspec.open(url, "rb", **(fs_kwargs() if is_http(path) else {})) as fh:
             text = fh.read().decode("utf-8")
         refuse_dtd(text, "OME/METADATA.ome.xml")
         return ome_types.from_xml(text)

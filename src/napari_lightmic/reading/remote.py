@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-REMOTE_PREFIXES = ("http://", "https://")
+HTTP_PREFIXES = ("http://", "https://")
 # Seconds before a silent server counts as failed (each request, and the whole request).
 HTTP_TIMEOUT = float(os.environ.get("LIGHTMIC_HTTP_TIMEOUT", "30"))
 # Where the IDR publishes an image as OME-Zarr; {image_id} is replaced. A setting, since
@@ -15,7 +15,14 @@ IDR_URL_TEMPLATE = os.environ.get(
 
 
 def is_remote(path) -> bool:
-    return str(path).startswith(REMOTE_PREFIXES)
+    """Not a local path: a URL of any scheme but file (http, https, s3, gs, ...) or an IDR
+    image id. The one definition the reader, the sidecar and Save as use."""
+    text = str(path)
+    return text.startswith("idr:") or ("://" in text and not text.lower().startswith("file://"))
+
+
+def is_http(path) -> bool:
+    return str(path).lower().startswith(HTTP_PREFIXES)
 
 
 def idr_url(image_id: str, template: str | None = None) -> str:
