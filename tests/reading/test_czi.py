@@ -115,10 +115,10 @@ def test_channel_colours_come_from_the_file():
 
 
 def test_large_mosaics_get_downsampled_levels(mosaic_czi, monkeypatch):
-    from napari_lightmic.reading import czi as czi_reader
+    from napari_lightmic import pyramid
 
-    monkeypatch.setattr(czi_reader, "PYRAMID_ABOVE", 100)
-    monkeypatch.setattr(czi_reader, "PYRAMID_SMALLEST", 30)
+    monkeypatch.setattr(pyramid, "COMPOSED_ABOVE", 100)
+    monkeypatch.setattr(pyramid, "COMPOSED_SMALLEST", 30)
     scene = open_image(mosaic_czi).scenes[0]
     assert [level.shape[-2:] for level in scene.levels] == [(120, 120), (60, 60), (30, 30)]
     half = np.asarray(scene.pyramid[0][1, 1, 2])

@@ -128,10 +128,10 @@ def test_samples_that_are_not_rgb_become_channels(tmp_path, name):
 
 
 def test_large_planes_without_a_pyramid_get_lazy_levels(tmp_path, monkeypatch):
-    from napari_lightmic.reading import levels
+    from napari_lightmic import pyramid
 
-    monkeypatch.setattr(levels, "PYRAMID_ABOVE", 256)
-    monkeypatch.setattr(levels, "PYRAMID_SMALLEST", 64)
+    monkeypatch.setattr(pyramid, "SHOWN_ABOVE", 256)
+    monkeypatch.setattr(pyramid, "SHOWN_SMALLEST", 64)
     data = np.arange(2 * 512 * 512, dtype=np.uint16).reshape(2, 512, 512)
     path = write_ome_tiff(tmp_path / "flat.ome.tif", data, axes="CYX")
     scene = open_image(path).scenes[0]
@@ -172,7 +172,9 @@ def test_micromanager_dataset_converts_the_same_every_time(micromanager_dataset,
             assert back.size == data.size and np.array_equal(back.ravel(), data.ravel())
 
 
-@pytest.mark.filterwarnings("error::UserWarning", "error::ResourceWarning")
+# tifffile's warning is the error; files other tests leave to the garbage collector are not
+# (the command below checks for unclosed files at exit)
+@pytest.mark.filterwarnings("error:.*reading array from closed file:UserWarning")
 def test_micromanager_files_stay_open_with_the_source_and_close_with_it(micromanager_dataset,
                                                                         tmp_path):
     """tifffile closes a dataset's other files once parsed and would reopen one per page

@@ -20,14 +20,13 @@ from .._xml import parse_xml
 from ..colors import complete_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Channel, ImageSource, Mosaic, Scene
+from ..pyramid import shown_factors
 from .axes import lazy_array
 from .handles import LazyHandle
 
 # Axes besides T, C, Z that a CZI can have; kept when larger than one.
 EXTRA_AXES = ("H", "R", "I", "V", "B")
 CHUNK_XY = 2048
-PYRAMID_ABOVE = 4096  # planes larger than this (px, either side) get downsampled levels
-PYRAMID_SMALLEST = 512  # down to about this size
 _DTYPES = {
     "Gray8": (np.uint8, 1), "Gray16": (np.uint16, 1), "Gray32Float": (np.float32, 1),
     "Bgr24": (np.uint8, 3), "Bgr48": (np.uint16, 3), "Bgr96Float": (np.float32, 3),
@@ -132,17 +131,6 @@ def _fit(tile: np.ndarray, height: int, width: int) -> np.ndarray:
     return out
 
 
-def pyramid_factors(height: int, width: int) -> list[int]:
-    """Downsampling factors for planes too large to show smoothly at full resolution."""
-    factors, f = [], 2
-    if max(height, width) < PYRAMID_ABOVE:
-        return factors
-    while max(height, width) // f >= PYRAMID_SMALLEST:
-        factors.append(f)
-        f *= 2
-    return factors
-
-
 def _as_dask(array: CziSceneArray) -> da.Array:
     chunks = tuple(
         (min(CHUNK_XY, n) if a in "YX" else (n if a == "S" else 1))
@@ -194,7 +182,7 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
                                           pixel_types, starts, factor))
 
         data = level(1)
-        pyramid = [level(f) for f in pyramid_factors(rect.h, rect.w)]
+        pyramid = [level(f) for f in shown_factors(rect.h, rect.w, composed=True)]
         n_tiles = tiles.get(scene_id, tiles.get(None, 1))
         scene_name = names.get(scene_id) or (
             f"Scene #{i + 1}" if len(rects) > 1 else file_stem(path))

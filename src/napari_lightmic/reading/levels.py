@@ -7,23 +7,19 @@ napari shows the level that fits the screen, so very large planes stay displayab
 from __future__ import annotations
 
 from ..model import Scene
-
-PYRAMID_ABOVE = 8192  # planes larger than this (px, either side) get strided levels
-PYRAMID_SMALLEST = 1024  # down to about this size
+from ..pyramid import shown_factors
 
 
 def add_strided_levels(scene: Scene) -> None:
     if scene.pyramid or "Y" not in scene.dims or "X" not in scene.dims:
         return
     y, x = scene.dims.index("Y"), scene.dims.index("X")
-    height, width = scene.shape[y], scene.shape[x]
-    if max(height, width) < PYRAMID_ABOVE:
+    factors = shown_factors(scene.shape[y], scene.shape[x])
+    if not factors:
         return
-    factor = 2
-    while max(height, width) // factor >= PYRAMID_SMALLEST:
+    for factor in factors:
         index = [slice(None)] * len(scene.dims)
         index[y] = index[x] = slice(None, None, factor)
         scene.pyramid.append(scene.data[tuple(index)])
-        factor *= 2
     scene.notes.append(f"No pyramid in the file: {len(scene.pyramid)} strided levels added "
                        "for display.")

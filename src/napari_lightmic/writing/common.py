@@ -14,9 +14,8 @@ import numpy as np
 
 from ..errors import WriteError
 from ..model import Channel, Scene
+from ..pyramid import written_shapes
 from ..reading.axes import displayed_axes
-
-SMALLEST_LEVEL = 256  # pyramids go down to about this many pixels per side
 
 
 @dataclass
@@ -90,20 +89,9 @@ plane_axes = displayed_axes  # the writers halve the same two axes a view shows
 
 
 def level_shapes(shape: tuple[int, ...], dims: str, levels: int | None) -> list[tuple[int, ...]]:
-    """Shapes of a 2x pyramid in the plane's axes, down to about SMALLEST_LEVEL (or `levels`
-    levels)."""
-    spatial = [i for i, a in enumerate(dims) if a in plane_axes(dims)]
-    shapes = [tuple(shape)]
-    while True:
-        last = shapes[-1]
-        if levels is not None and len(shapes) >= levels:
-            break
-        if levels is None and max(last[i] for i in spatial) <= SMALLEST_LEVEL:
-            break
-        if min(last[i] for i in spatial) < 2:
-            break
-        shapes.append(tuple((n + 1) // 2 if i in spatial else n for i, n in enumerate(last)))
-    return shapes
+    """Shapes of the written pyramid in the plane's axes (the policy: `pyramid.py`)."""
+    return written_shapes(shape, [i for i, a in enumerate(dims) if a in plane_axes(dims)],
+                          levels)
 
 
 def halve_yx(block: np.ndarray, dims: str, nearest: bool = False) -> np.ndarray:
