@@ -1,9 +1,9 @@
 """What an output should hold, from this plugin's own read of the source.
 
 A scene is written as `writing.common.as_5d` maps it (README, "Saving"): T, C, Z, Y, X, with
-further axes (Airyscan phase, lambda) folded into T, RGB samples as channels, and an XZ scan
-kept as T, C, Z, X in OME-Zarr and stored with Z as the plane's Y in OME-TIFF. The pyramid
-is the writer's own: 2x2 means of the plane's two axes down to about 256 px.
+further axes (Airyscan phase, lambda) folded into T, RGB samples as channels, and an XZ scan's
+Z stored as Y (tests/writing/test_xz_scans.py checks that against Bio-Formats). The pyramid
+is the writer's own: 2x2 means of Y and X down to about 256 px.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class Expected:
     """One written image."""
 
     scene: Scene
-    dims: str  # 'TCZYX', or 'TCZX' for an XZ scan
+    dims: str  # 'TCZYX', or 'TCYX'
     shape: tuple[int, ...]
     dtype: np.dtype
     physical: dict[str, float | None]
@@ -45,13 +45,7 @@ class Expected:
     def pixels(self) -> np.ndarray:
         return np.asarray(self._data)
 
-    @property
-    def xz(self) -> bool:
-        return "Y" not in self.dims
-
-    @property
-    def plane(self) -> tuple[str, str]:
-        return ("Z", "X") if self.xz else ("Y", "X")
+    plane = ("Y", "X")
 
     @cached_property
     def level_shapes(self) -> list[tuple[int, ...]]:
@@ -74,20 +68,17 @@ class Expected:
         unit = self.units.get(axis)
         return NGFF_UNITS.get(unit) if unit and unit != "pixel" else None
 
-    # OME-XML (OME-TIFF, OME-Zarr's METADATA.ome.xml): an XZ scan keeps Z as the plane's Y.
     def ome_sizes(self) -> dict[str, int]:
+        """OME-XML (OME-TIFF, OME-Zarr's METADATA.ome.xml) sizes: the arrays'."""
         sizes = dict(zip(self.dims, self.shape))
-        if self.xz:
-            sizes["Y"], sizes["Z"] = sizes.pop("Z"), 1
         return {a: sizes.get(a, 1) for a in "XYZCT"}
 
     def ome_physical(self) -> dict[str, tuple[float | None, str | None]]:
         """OME PhysicalSize{X,Y,Z} and their units."""
-        stored = {"X": "X", "Y": "Z", "Z": None} if self.xz else {"X": "X", "Y": "Y", "Z": "Z"}
         out = {}
-        for field, axis in stored.items():
-            value = self.physical.get(axis) if axis else None
-            out[field] = (value, self.units.get(axis) if value else None)
+        for axis in "XYZ":
+            value = self.physical.get(axis)
+            out[axis] = (value, self.units.get(axis) if value else None)
         return out
 
     @property
