@@ -121,3 +121,95 @@ def test_a_set_that_describes_no_image_is_refused(tmp_path):
         tifffile.imwrite(tmp_path / "y.ome.tif", np.zeros((48, 64), np.uint16),
                          description=xml.replace('"uint16"', '"uint17"'), metadata=None)
         open_image(tmp_path / "y.ome.tif")
+
+
+NS = 'xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06"'
+
+
+def image(name, tiffdata, size_z=1, size_c=1, metadata_only=False):
+    body = "<MetadataOnly/>" if metadata_only else tiffdata
+    channels = "".join(f'<Channel ID="Channel:{name}:{c}" SamplesPerPixel="1"/>'
+                       for c in range(size_c))
+    return (f'<Image ID="Image:{name}" Name="{name}"><Pixels ID="Pixels:{name}" '
+            f'DimensionOrder="XYZCT" Type="uint16" SizeX="8" SizeY="8" SizeZ="{size_z}" '
+            f'SizeC="{size_c}" SizeT="1">{channels}{body}</Pixels></Image>')
+
+
+def write_file(path, xml, values):
+    """A file of 8 x 8 planes of the given values, the first page carrying `xml`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tifffile.TiffWriter(path) as tif:
+        for k, value in enumerate(values):
+            tif.write(np.full((8, 8), value, np.uint16),
+                      description=xml if k == 0 else None, metadata=None)
+
+
+def test_set_planes_read_from_many_threads_are_right(tmp_path):
+    """The writers read planes in parallel: each must come from its own IFD."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    td = ('<TiffData FirstZ="0" IFD="0" PlaneCount="60"><UUID FileName="a.ome.tif">'
+          'urn:uuid:a</UUID></TiffData><TiffData FirstZ="60"><UUID FileName="gone.ome.tif">'
+          'urn:uuid:b</UUID></TiffData>')
+    xml = f'<?xml version="1.0"?><OME {NS} UUID="urn:uuid:a">{image("x", td, 120)}</OME>'
+    write_file(tmp_path / "a.ome.tif", xml, range(1, 61))
+    scene = open_image(tmp_path / "a.ome.tif").scenes[0]
+    assert any("60 of 120" in n for n in scene.notes), scene.notes
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda z: int(np.asarray(scene.data[0, 0, z])[0, 0]),
+                            list(range(60)) * 6))
+    assert got == [z + 1 for z in range(60)] * 6
+
+
+def test_set_images_without_pixels_make_no_scene(tmp_path):
+    td = ('<TiffData IFD="0" PlaneCount="1"><UUID FileName="a.ome.tif">urn:uuid:a</UUID>'
+          '</TiffData><TiffData FirstC="1" IFD="0" PlaneCount="1"><UUID FileName="b.ome.tif">'
+          'urn:uuid:b</UUID></TiffData>')
+    xml = (f'<?xml version="1.0"?><OME {NS} UUID="urn:uuid:a">'
+           f'{image("overview", "", metadata_only=True)}{image("x", td, size_c=2)}</OME>')
+    write_file(tmp_path / "a.ome.tif", xml, [5])
+    source = open_image(tmp_path / "a.ome.tif")  # b is absent: the set reader
+    assert [s.name for s in source.scenes] == ["x"]
+    assert source.scenes[0].ome_index == 1
+    assert np.asarray(source.scenes[0].data[0, :, 0, 0, 0]).tolist() == [5, 0]
+
+
+def test_set_file_found_by_its_uuid_and_in_subfolders_only_inside(tmp_path):
+    """A renamed file is still the one its UUID names; FileNames may name subfolders but
+    never leave the set's folder."""
+    td = ('<TiffData FirstC="0" IFD="0" PlaneCount="1"><UUID FileName="orig.ome.tif">'
+          'urn:uuid:a</UUID></TiffData>'
+          '<TiffData FirstC="1" IFD="0" PlaneCount="1"><UUID FileName="sub/c1.ome.tif">'
+          'urn:uuid:b</UUID></TiffData>'
+          '<TiffData FirstC="2" IFD="0" PlaneCount="1"><UUID FileName="../out.ome.tif">'
+          'urn:uuid:c</UUID></TiffData>'
+          '<TiffData FirstC="3" IFD="0" PlaneCount="1"><UUID FileName="gone.ome.tif">'
+          'urn:uuid:d</UUID></TiffData>')
+    xml = f'<?xml version="1.0"?><OME {NS} UUID="urn:uuid:a">{image("x", td, size_c=4)}</OME>'
+    folder = tmp_path / "set"
+    write_file(folder / "renamed.ome.tif", xml, [7])
+    write_file(folder / "sub" / "c1.ome.tif", "plain", [22])
+    write_file(folder / "c1.ome.tif", "plain", [999])  # same name, other folder
+    write_file(tmp_path / "out.ome.tif", "plain", [333])  # outside the set
+    scene = open_image(folder / "renamed.ome.tif").scenes[0]
+    assert np.asarray(scene.data[0, :, 0, 0, 0]).tolist() == [7, 22, 0, 0]
+    assert any("outside the set's folder" in n for n in scene.notes)
+
+
+def test_set_tiffdata_outside_the_image_and_ifds_beyond_the_file(tmp_path):
+    td = ('<TiffData FirstZ="0" IFD="0" PlaneCount="1"><UUID FileName="a.ome.tif">urn:uuid:a'
+          '</UUID></TiffData><TiffData FirstZ="1" IFD="1" PlaneCount="1"><UUID FileName='
+          '"a.ome.tif">urn:uuid:a</UUID></TiffData><TiffData FirstZ="5" IFD="0" PlaneCount="1">'
+          '<UUID FileName="a.ome.tif">urn:uuid:a</UUID></TiffData><TiffData FirstZ="2" IFD="7" '
+          'PlaneCount="1"><UUID FileName="a.ome.tif">urn:uuid:a</UUID></TiffData>'
+          '<TiffData FirstC="1"><UUID FileName="gone.ome.tif">urn:uuid:b</UUID></TiffData>')
+    xml = f'<?xml version="1.0"?><OME {NS} UUID="urn:uuid:a">{image("x", td, 3, 2)}</OME>'
+    write_file(tmp_path / "a.ome.tif", xml, [10, 20])
+    source = open_image(tmp_path / "a.ome.tif")
+    scene = source.scenes[0]
+    assert np.asarray(scene.data[0, 0, :, 0, 0]).tolist() == [10, 20, 0]  # FirstZ=5 left out
+    assert any("outside the image" in n for n in scene.notes)
+    assert any("4 of 6 planes" in n for n in scene.notes), scene.notes  # IFD 7, and C1
+    source.close()
+    with pytest.raises(ValueError, match="closed"):
+        np.asarray(scene.data[0, 0, 0])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 
 import numpy as np
 
@@ -27,41 +28,82 @@ PIXEL_TYPES = {"int8": "int8", "int16": "int16", "int32": "int32", "uint8": "uin
 
 
 class PlaneFiles:
-    """The set's files, opened read-only when first read and closed with the source."""
+    """The set's files, opened read-only as planes are read, at most `MAX_OPEN` at a time
+    (a set can hold thousands of files), closed with the source.
 
-    def __init__(self, folder: str):
+    tifffile parses a page by seeking its file: each plane is read whole under one lock.
+    """
+
+    MAX_OPEN = 32
+
+    def __init__(self, folder: str, root_uuid: str | None, opened_name: str):
         # every file opened afresh: tifffile's failed parse leaves the first one's pages
         # half set up
-        self.folder, self.files, self.lock = folder, {}, threading.Lock()
-        self.absent: set[str] = set()
+        self.folder = os.path.realpath(folder)
+        self.root_uuid, self.opened_name = root_uuid, opened_name
+        self.files: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+        self.closed = False
 
-    def file(self, name: str):
+    def path_of(self, name: str | None, uuid: str | None) -> str | None:
+        """The file a TiffData names: the opened file for its own UUID (or no UUID), else
+        its FileName inside the set's folder (subfolders allowed, never outside)."""
+        if not name or (uuid and uuid == self.root_uuid):
+            return os.path.join(self.folder, self.opened_name)
+        path = os.path.realpath(os.path.join(self.folder, name.replace("\\", "/")))
+        if os.path.commonpath([path, self.folder]) != self.folder:
+            return None  # a FileName that leaves the folder is not followed
+        return path
+
+    def exists(self, path: str | None) -> bool:
+        return path is not None and os.path.isfile(path)
+
+    def read(self, path: str, ifd: int) -> np.ndarray | None:
+        """The plane at IFD `ifd` of a file; None when the file or the IFD is absent."""
         import tifffile
 
         with self.lock:
-            if name in self.files:
-                return self.files[name]
-            if name in self.absent:
+            if self.closed:
+                raise ValueError(f"{path}: the source was closed")
+            handle = self.files.get(path)
+            if handle is None:
+                if not self.exists(path):
+                    return None
+                try:
+                    handle = tifffile.TiffFile(path, mode="rb")
+                except (OSError, ValueError):
+                    return None
+                self.files[path] = handle
+                while len(self.files) > self.MAX_OPEN:
+                    self.files.popitem(last=False)[1].close()
+            self.files.move_to_end(path)
+            if ifd >= len(handle.pages):
                 return None
-            path = os.path.join(self.folder, os.path.basename(name))
-            try:
-                handle = tifffile.TiffFile(path, mode="rb")
-                handle.filehandle.set_lock(True)
-            except (OSError, ValueError):
-                self.absent.add(name)
-                return None
-            self.files[name] = handle
-            return handle
+            return handle.pages[ifd].asarray()
+
+    def page_count(self, path: str) -> int | None:
+        with self.lock:
+            handle = self.files.get(path)
+            if handle is not None:
+                return len(handle.pages)
+        import tifffile
+
+        try:
+            with tifffile.TiffFile(path, mode="rb") as handle:
+                return len(handle.pages)
+        except (OSError, ValueError):
+            return None
 
     def close(self) -> None:
         with self.lock:
+            self.closed = True
             for handle in self.files.values():
                 handle.close()
             self.files.clear()
 
 
 class PlaneArray:
-    """T, C, Z, Y, X over (file, IFD) per plane; planes no file holds are zeros."""
+    """T, C, Z, Y, X over (file path, IFD) per plane; planes no file holds are zeros."""
 
     def __init__(self, files: PlaneFiles, where: dict, shape, dtype):
         self.files, self.where = files, where
@@ -77,10 +119,9 @@ class PlaneArray:
         for idx in np.ndindex(*out.shape[:3]):
             t, c, z = (r[i] for r, i in zip(ranges, idx))
             found = self.where.get((t, c, z))
-            handle = self.files.file(found[0]) if found else None
-            if handle is None or found[1] >= len(handle.pages):
+            plane = self.files.read(*found) if found else None
+            if plane is None:
                 continue
-            plane = handle.pages[found[1]].asarray()
             if plane.shape[-2:] != self.shape[3:]:
                 raise ValueError(f"{found[0]} IFD {found[1]}: a plane of {plane.shape}, not "
                                  f"{self.shape[3:]} as the OME-XML says")
@@ -89,33 +130,35 @@ class PlaneArray:
 
 
 def open_set(tif, path: str) -> tuple[list[Scene], object, PlaneFiles]:
-    """The scenes of an OME-TIFF whose OME-XML tifffile could not map onto pages."""
+    """The scenes of an OME-TIFF whose OME-XML tifffile could not map onto pages: one per
+    Image that stores pixels (has TiffData), as tifffile and Bio-Formats count them."""
     from .tiff import ome_images, ome_scene
 
     xml = tif.pages.first.description
     ome, infos, lenient_note = ome_images(xml)
-    files = PlaneFiles(os.path.dirname(os.path.abspath(path)))
+    root = parse_xml(xml)
+    files = PlaneFiles(os.path.dirname(os.path.abspath(path)), root.get("UUID"),
+                       os.path.basename(path))
     scenes = []
-    for index, pixels in enumerate(_pixels_elements(parse_xml(xml))):
+    for k, pixels in enumerate(_pixels_elements(root)):
+        if not any(local(e.tag) == "TiffData" for e in pixels):
+            continue  # metadata only: no scene, as in the tifffile path
         shape, order = _shape(pixels)
-        where, assumed = _plane_map(pixels, order, shape, tif, files)
+        where, assumed = _plane_map(pixels, order, shape, files)
         notes = list(assumed)
-        if not where:
-            where = _own_pages(tif, order, shape)
-            notes.append("The OME-XML maps no plane onto a file: this file's pages were taken "
-                         "in the order of the Pixels.")
         data = lazy_array(PlaneArray(files, where, shape, _dtype(pixels)),
                           (1, 1, 1, shape[3], shape[4]))
-        info = infos[index] if index < len(infos) else {"name": None, "sizes": {},
-                                                       "channels": []}
-        scene = ome_scene(index, info, data, "TCZYX")
+        info = infos[k] if k < len(infos) else {"name": None, "sizes": {}, "channels": []}
+        scene = ome_scene(len(scenes), info, data, "TCZYX")
+        if k != scene.index:
+            scene.ome_index = k
         missing = _missing(where, shape, files)
         if missing:
             notes.append(missing)
         scene.notes.extend(([lenient_note] if lenient_note else []) + notes)
         scenes.append(scene)
     if not scenes:
-        raise ValueError("the OME-XML describes no image")
+        raise ValueError("the OME-XML describes no image stored in TIFF pages")
     return scenes, ome, files
 
 
@@ -163,60 +206,68 @@ def _coords(linear: int, order: str, shape) -> tuple[int, int, int] | None:
     return None if linear else (out["T"], out["C"], out["Z"])
 
 
-def _linear(first: dict, order: str, shape) -> int:
+def _linear(first: dict, order: str, shape) -> int | None:
+    """The linear plane index of FirstT/C/Z; None when one lies outside the Pixels."""
     sizes = {"T": shape[0], "C": shape[1], "Z": shape[2]}
     linear, step = 0, 1
     for axis in order:
-        linear += min(first[axis], sizes[axis] - 1) * step
+        if first[axis] >= sizes[axis]:
+            return None
+        linear += first[axis] * step
         step *= sizes[axis]
     return linear
 
 
-def _plane_map(pixels, order: str, shape, tif, files: PlaneFiles) -> tuple[dict, list[str]]:
-    """(t, c, z) -> (file name, IFD) by the TiffData rules, and what was assumed."""
+def _plane_map(pixels, order: str, shape, files: PlaneFiles) -> tuple[dict, list[str]]:
+    """(t, c, z) -> (file path, IFD) by the TiffData rules, and what was assumed."""
     total = shape[0] * shape[1] * shape[2]
-    entries = []
+    entries, assumed = [], set()
     for td in (e for e in pixels if local(e.tag) == "TiffData"):
         first = {a: max(0, _int(td, f"First{a}", 0)) for a in "TCZ"}
+        start = _linear(first, order, shape)
+        if start is None:
+            assumed.add("TiffData whose FirstZ, FirstC or FirstT lie outside the image were "
+                        "left out.")
+            continue
         uuid = next((u for u in td if local(u.tag) == "UUID"), None)
-        name = (uuid.get("FileName") if uuid is not None else None) or tif.filename
+        path = files.path_of(uuid.get("FileName") if uuid is not None else None,
+                             (uuid.text or "").strip() if uuid is not None else None)
+        if path is None:
+            assumed.add("TiffData naming files outside the set's folder were not followed.")
+            continue
         count = _int(td, "PlaneCount", _int(td, "NumPlanes", None))
-        entries.append((_linear(first, order, shape), name, max(0, _int(td, "IFD", 0)),
-                        count, td.get("IFD") is not None))
+        entries.append((start, path, max(0, _int(td, "IFD", 0)), count,
+                        td.get("IFD") is not None))
     entries.sort(key=lambda e: e[0])
     where: dict = {}
-    assumed = set()
-    for i, (start, name, ifd, count, ifd_given) in enumerate(entries):
+    for i, (start, path, ifd, count, ifd_given) in enumerate(entries):
         if count is None:
+            pages = None if ifd_given else files.page_count(path)
             if ifd_given:
                 count = 1
+            elif pages is not None:
+                count = max(0, pages - ifd)
             else:
-                handle = files.file(name)
                 nxt = entries[i + 1][0] if i + 1 < len(entries) else total
-                if handle is not None:
-                    count = max(0, len(handle.pages) - ifd)
-                else:
-                    count = max(1, nxt - start)
-                    assumed.add("TiffData without PlaneCount in files that are absent were "
-                                "taken to cover the planes up to the next TiffData.")
+                count = max(1, nxt - start)
+                assumed.add("TiffData without PlaneCount in files that are absent were "
+                            "taken to cover the planes up to the next TiffData.")
         for k in range(min(count, total - start)):
             coords = _coords(start + k, order, shape)
             if coords is not None:
-                where[coords] = (name, ifd + k)
+                where[coords] = (path, ifd + k)
     return where, sorted(assumed)
 
 
-def _own_pages(tif, order: str, shape) -> dict:
-    total = shape[0] * shape[1] * shape[2]
-    return {_coords(k, order, shape): (tif.filename, k)
-            for k in range(min(total, len(tif.pages)))}
-
-
 def _missing(where: dict, shape, files: PlaneFiles) -> str | None:
-    """What the scene lacks: planes no TiffData maps, planes in files that are absent."""
+    """What the scene lacks: planes no TiffData maps, planes in files that are absent, and
+    planes at IFDs beyond the end of their file."""
     total = shape[0] * shape[1] * shape[2]
-    absent = sorted({name for name, _ in where.values() if files.file(name) is None})
-    lost = sum(1 for name, _ in where.values() if name in absent) + (total - len(where))
+    paths = {path for path, _ in where.values()}
+    pages = {path: files.page_count(path) if files.exists(path) else None for path in paths}
+    absent = sorted(path for path, n in pages.items() if n is None)
+    lost = (total - len(where)) + sum(1 for path, ifd in where.values()
+                                      if pages[path] is None or ifd >= pages[path])
     if not lost:
         return None
     names = ", ".join(os.path.basename(n) for n in absent[:5]) + (
