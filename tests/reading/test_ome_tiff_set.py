@@ -213,3 +213,38 @@ def test_set_tiffdata_outside_the_image_and_ifds_beyond_the_file(tmp_path):
     source.close()
     with pytest.raises(ValueError, match="closed"):
         np.asarray(scene.data[0, 0, 0])
+
+
+def test_what_tifffile_logs_counts_for_the_file_being_opened_only(tmp_path):
+    """Another thread's tifffile errors do not make a good file 'truncated'; an application
+    that silenced tifffile's logger still learns of absent files."""
+    import logging
+    import threading
+
+    good = tmp_path / "good.ome.tif"
+    tifffile.imwrite(good, np.ones((2, 8, 8), np.uint16), ome=True)
+    stop = threading.Event()
+
+    def noisy():
+        while not stop.is_set():
+            logging.getLogger("tifffile").error("<TiffFile 'x'> invalid page offset")
+
+    thread = threading.Thread(target=noisy)
+    thread.start()
+    try:
+        for _ in range(20):
+            assert open_image(good).scenes[0].shape[-2:] == (8, 8)
+    finally:
+        stop.set()
+        thread.join()
+
+    write_set(tmp_path)
+    (tmp_path / name(1)).unlink()
+    logger = logging.getLogger("tifffile")
+    before = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        scene = open_image(tmp_path / name(0)).scenes[0]
+    finally:
+        logger.setLevel(before)
+    assert any("1 of 2 planes" in n for n in scene.notes), scene.notes

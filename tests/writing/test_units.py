@@ -104,3 +104,21 @@ def test_bigdataviewer_in_centimetres_converts_with_its_unit(tmp_path):
     # and the OME-XML beside the pixels says the same
     xml = (out / "OME" / "METADATA.ome.xml").read_text()
     assert 'PhysicalSizeXUnit="cm"' in xml and 'PhysicalSizeZUnit="cm"' in xml
+
+
+@pytest.mark.parametrize(("times", "first_t", "step"), [
+    ([0.0, 1.0, 10.0], 0, None),  # irregular: a pause is no time step
+    ([0.0, 2.0, 4.0], 1, None),  # TheT from 1 breaks OME's rule: no step, and no error
+    ([0.0, 2.0, 4.1], 0, 2.05),
+])
+def test_time_step_from_deltat_only_when_regular(tmp_path, times, first_t, step):
+    path = tmp_path / "dt.ome.tif"
+    tifffile.imwrite(path, np.zeros((3, 8, 8), np.uint8), ome=True, metadata={
+        "axes": "TYX", "Plane": {"DeltaT": times, "DeltaTUnit": ["s"] * 3}})
+    if first_t:
+        xml = tifffile.TiffFile(path).ome_metadata
+        for t in (2, 1, 0):
+            xml = xml.replace(f'TheT="{t}"', f'TheT="{t + first_t}"')
+        tifffile.imwrite(path, np.zeros((3, 8, 8), np.uint8), description=xml, metadata=None)
+    scene = open_image(path).scenes[0]
+    assert scene.physical_pixel_sizes.get("T") == (None if step is None else pytest.approx(step))

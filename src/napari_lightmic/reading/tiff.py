@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import threading
 
 import dask.array as da
 import numpy as np
@@ -100,8 +101,12 @@ def _logged_errors():
     problems = Problems()
     problems.absent = []  # planes of an OME-TIFF set tifffile could not map (zeroed by it)
 
+    me = threading.get_ident()
+
     class Collect(logging.Handler):
         def emit(self, record):
+            if record.thread != me:  # another file, opened on another thread
+                return
             message = record.getMessage()
             if record.levelno >= logging.ERROR and ("invalid" in message or "corrupt" in message):
                 problems.append(message.split("> ", 1)[-1])
@@ -109,13 +114,19 @@ def _logged_errors():
                     s in message for s in ("failed to read", "is missing", "discontiguous")):
                 problems.absent.append(message.split("> ", 1)[-1])
 
-    handler = Collect()
+    handler = Collect(level=logging.WARNING)
     logger = logging.getLogger("tifffile")
     logger.addHandler(handler)
+    quiet = logger.level > logging.WARNING  # an application may have silenced tifffile
+    if quiet:
+        before = logger.level
+        logger.setLevel(logging.WARNING)
     try:
         yield problems
     finally:
         logger.removeHandler(handler)
+        if quiet:
+            logger.setLevel(before)
 
 
 def _hold_files(tif) -> list:
@@ -343,9 +354,13 @@ def _size(value, unit, default: str) -> tuple[float | None, str | None]:
     return size, name
 
 
+IRREGULAR = 0.1  # intervals further than this from their mean make no time step
+
+
 def time_step(pixels) -> tuple[float | None, str | None, str | None]:
-    """TimeIncrement, else the step of the planes' DeltaT at the first Z and channel:
-    (size, unit, note on how it was found)."""
+    """TimeIncrement, else the interval of the planes' DeltaT at the first Z and channel
+    when every time point has one and the intervals are regular: (size, unit, note on how
+    it was found). Irregular intervals (a timelapse with pauses) make no step."""
     size_t = pixels.size_t
     if pixels.time_increment is not None:
         return pixels.time_increment, getattr(pixels.time_increment_unit, "value", "s"), None
@@ -354,11 +369,13 @@ def time_step(pixels) -> tuple[float | None, str | None, str | None]:
         if plane.the_z == 0 and plane.the_c == 0 and plane.delta_t is not None:
             unit = getattr(plane.delta_t_unit, "value", "s")
             times[plane.the_t] = (plane.delta_t, unit)
-    if size_t < 2 or len(times) != size_t or len({u for _, u in times.values()}) != 1:
+    if (size_t < 2 or set(times) != set(range(size_t))
+            or len({u for _, u in times.values()}) != 1):
         return None, None, None
-    first, last = times[0][0], times[size_t - 1][0]
-    step = (last - first) / (size_t - 1)
-    if not step > 0:
+    values = [times[t][0] for t in range(size_t)]
+    intervals = [b - a for a, b in zip(values, values[1:])]
+    step = (values[-1] - values[0]) / (size_t - 1)
+    if not step > 0 or any(abs(i - step) > IRREGULAR * step for i in intervals):
         return None, None, None
     return step, times[0][1], ("The time step is the mean interval of the planes' DeltaT "
                                "(the file records no TimeIncrement).")
