@@ -202,3 +202,22 @@ def test_micromanager_files_stay_open_with_the_source_and_close_with_it(microman
     assert done.returncode == 0, done.stderr
     assert "4 scenes" in done.stderr
     assert "Warning" not in done.stderr and "closed file" not in done.stderr, done.stderr
+
+
+def test_datasets_of_many_files_are_not_all_held_open(micromanager_dataset, monkeypatch):
+    """Past MAX_HELD files (plates of one file per well) the files are reopened page by
+    page, one page at a time, so no limit of open files is reached."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from napari_lightmic.reading import tiff
+
+    path = micromanager_dataset / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif"
+    with open_image(path) as source:
+        expected = [np.asarray(scene.data) for scene in source.scenes]
+    monkeypatch.setattr(tiff, "MAX_HELD", 2)
+    with open_image(path) as source:
+        assert len(source.handles) == 1
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(lambda s: np.asarray(s.data), source.scenes * 2))
+    for a, b in zip(got, expected * 2):
+        np.testing.assert_array_equal(a, b)

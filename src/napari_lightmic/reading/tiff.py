@@ -46,6 +46,7 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
 
             scenes, ome, files = open_set(tif, path)
             return _source(path, fmt, tif, scenes, ome, [tif, files])
+        siblings = _hold_files(tif)
         kind = tif.series[0].kind if tif.series else ""
         if tif.is_lsm:
             scenes, ome = _lsm(tif), None
@@ -58,9 +59,9 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
         else:
             scenes, ome = _plain(tif), None
         _check_extent(tif)
-        siblings = _hold_files(tif)
     except Exception:
-        tif.close()
+        for item in (tif, *locals().get("siblings", [])):
+            item.close()
         raise
     return _source(path, fmt, tif, scenes, ome, [tif, *siblings])
 
@@ -129,13 +130,18 @@ def _logged_errors():
             logger.setLevel(before)
 
 
+MAX_HELD = 64  # a dataset of more files is read as tifffile does, one page at a time
+
+
 def _hold_files(tif) -> list:
     """Keep every file of the dataset open for the source's life, each behind a lock.
 
     tifffile closes the other files of a multi-file dataset (Micro-Manager, OME-TIFF sets)
     once parsed and reopens one for each page it reads ("reading array from closed file");
     here they are opened again, once, and closed with the source. Their handles seek then
-    read, so threads take each file's lock.
+    read, so threads take each file's lock. Datasets of more than MAX_HELD files (plates of
+    one file per well) are left to tifffile's reopening, their pages read one at a time
+    (`series_dask`), so that no system's limit of open files is reached.
     """
     files = {id(tif): tif}
     for series in tif.series:
@@ -143,6 +149,10 @@ def _hold_files(tif) -> list:
             for page in level.pages:
                 if page is not None:
                     files.setdefault(id(page.parent), page.parent)
+    tif.lightmic_held = len(files) <= MAX_HELD
+    if not tif.lightmic_held:
+        tif.filehandle.set_lock(True)
+        return []
     siblings = []
     try:
         for item in files.values():
@@ -195,7 +205,19 @@ WHOLE_PAGE_SIDE = 4096  # pages up to this size are read whole; larger ones tile
 
 def series_dask(series, level: int = 0) -> da.Array:
     """A lazy array of one series level: a chunk per page where pages are of moderate size
-    (read by tifffile directly, the fastest way), else a chunk per stored tile."""
+    (read by tifffile directly, the fastest way), else a chunk per stored tile. Pages of a
+    dataset whose files are not held open (`_hold_files`) are read one at a time: tifffile
+    reopens and closes those files as it goes, which threads must not race."""
+    data = _series_dask(series, level)
+    if getattr(series, "is_multifile", False) and not getattr(series.parent,
+                                                               "lightmic_held", True):
+        from .axes import SerialReads
+
+        data = SerialReads(data).to_dask()
+    return data
+
+
+def _series_dask(series, level: int = 0) -> da.Array:
     import zarr
 
     pages = PageArray.of(series, level)
