@@ -177,3 +177,20 @@ def test_float_image_with_nan_opens(make_napari_viewer, tmp_path):
     layers = make_napari_viewer().open(path, plugin=PLUGIN)
     low, high = layers[0].contrast_limits
     assert np.isfinite([low, high]).all() and 0 <= low < high <= 1
+
+
+def test_layers_of_files_in_other_units_overlay(make_napari_viewer, tmp_path):
+    """An OME-TIFF recorded in nm and one in µm show in one unit, at the same size."""
+    import tifffile
+
+    viewer = make_napari_viewer()
+    for name, unit, size in (("nm.ome.tif", "nm", 65.0), ("um.ome.tif", "µm", 0.065)):
+        tifffile.imwrite(tmp_path / name, np.zeros((2, 16, 16), np.uint16), ome=True,
+                         metadata={"axes": "ZYX", "PhysicalSizeX": size,
+                                   "PhysicalSizeXUnit": unit, "PhysicalSizeY": size,
+                                   "PhysicalSizeYUnit": unit, "PhysicalSizeZ": 0.3})
+        viewer.open(tmp_path / name, plugin=PLUGIN)
+    a, b = viewer.layers
+    assert list(a.scale) == pytest.approx([0.3, 0.065, 0.065])
+    assert list(b.scale) == pytest.approx([0.3, 0.065, 0.065])
+    assert [str(u) for u in a.units] == [str(u) for u in b.units] == ["micrometer"] * 3

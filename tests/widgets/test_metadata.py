@@ -64,13 +64,14 @@ def test_image_edit_updates_scale_and_units_of_every_channel(make_napari_viewer)
     x_row = [row for row in panel.image_section if row.label == "X size"][0]
     x_row[0].value = "0.2"
     x_row[1].value = "nm"
-    for layer in viewer.layers:
-        assert layer.scale[-1] == pytest.approx(0.2)
-        assert str(layer.units[-1]) == "nanometer"
+    for layer in viewer.layers:  # layers show every length in µm, so files overlay
+        assert layer.scale[-1] == pytest.approx(0.0002)
+        assert str(layer.units[-1]) == "micrometer"
     assert panel.source.scenes[0].physical_pixel_sizes["X"] == 0.2
+    assert panel.source.scenes[0].units["X"] == "nm"
     x_row[0].value = "-1"
     assert "Not applied" in panel.status.value and "greater than 0" in panel.status.value
-    assert viewer.layers[0].scale[-1] == pytest.approx(0.2)
+    assert viewer.layers[0].scale[-1] == pytest.approx(0.0002)
 
 
 def test_channel_edit_renames_and_recolours_the_layer(make_napari_viewer):

@@ -9,11 +9,39 @@ from ..reading.contrast import estimate_contrast
 PIXEL = "pixel"
 
 
+SHOWN_UNITS = {"length": "µm", "time": "s"}  # layers of every file overlay in these
+
+
 def scale_and_units(scene: Scene, axes) -> tuple[list[float], list[str]]:
-    """Layer scale and units for these axes: the physical size, or 1 pixel where unknown."""
-    sizes = [scene.physical_pixel_sizes.get(a) for a in axes]
-    return ([size or 1.0 for size in sizes],
-            [scene.units.get(a, PIXEL) if size else PIXEL for a, size in zip(axes, sizes)])
+    """Layer scale and units for these axes: the physical size in µm (lengths) or s (time),
+    whatever unit the file records, so layers of different files overlay; 1 pixel where the
+    size is unknown."""
+    scale, units = [], []
+    for axis in axes:
+        size = scene.physical_pixel_sizes.get(axis)
+        shown = _shown(size, scene.units.get(axis)) if size else None
+        scale.append(shown[0] if shown else 1.0)
+        units.append(shown[1] if shown else PIXEL)
+    return scale, units
+
+
+def _translation(scene: Scene, axis: str) -> float:
+    """The stage position of an axis in the layers' unit (0 where not recorded)."""
+    position = scene.stage_position.get(axis)
+    shown = _shown(position, scene.units.get(axis)) if position else None
+    return shown[0] if shown else 0.0
+
+
+def _shown(value: float, unit: str | None) -> tuple[float, str] | None:
+    """A size in the unit layers use; None for pixels and unknown units."""
+    from ..units import convert
+    from ..units import unit as unit_of
+
+    found = unit_of(unit or "µm")
+    if found is None or found.symbol == PIXEL:
+        return None
+    target = SHOWN_UNITS[found.kind]
+    return convert(value, found.symbol, target), target
 
 
 def layer_name(channel: Channel, scene: Scene, multi_scene: bool) -> str:
@@ -56,7 +84,7 @@ def scene_layer_data(source: ImageSource, scene: Scene) -> list[tuple]:
         "metadata": metadata,
     }
     if scene.stage_position and all(scene.physical_pixel_sizes.get(a) for a in "YX"):
-        kwargs["translate"] = [scene.stage_position.get(a, 0.0) if multi_scene else 0.0
+        kwargs["translate"] = [_translation(scene, a) if multi_scene else 0.0
                                for a in non_channel]
     rgb = scene.rgb
     if rgb:

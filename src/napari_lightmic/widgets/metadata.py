@@ -181,8 +181,10 @@ class MetadataPanel(Container):
             value = LineEdit(value=f"{size:g}" if size else "",
                              tooltip=f"{axis} pixel size; empty: unknown (the layers use pixels)")
             units = TIME_UNITS if axis == "T" else LENGTH_UNITS
-            unit = ComboBox(choices=units, value=scene.units.get(axis)
-                            if scene.units.get(axis) in units else units[1])
+            recorded = scene.units.get(axis)
+            if recorded and recorded not in units:  # the file's own unit is always offered
+                units = (recorded, *units)
+            unit = ComboBox(choices=units, value=recorded or units[1])
             unit.native.setMaximumWidth(80)
             value.changed.connect(lambda text, axis=axis: self.edit(
                 f"scenes.{scene.index}.physical_pixel_sizes.{axis}", text))
