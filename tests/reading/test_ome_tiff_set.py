@@ -92,9 +92,12 @@ def test_set_converts_and_reads_the_same(tmp_path):
     (tmp_path / name(0)).unlink()
     source = open_image(tmp_path / name(1))
     out = write(source, tmp_path / "out.ome.zarr")
-    back = np.asarray(open_image(out).scenes[0].data)
+    copy = open_image(out).scenes[0]
+    back = np.asarray(copy.data)
     np.testing.assert_array_equal(back[0, 1], data[1])
     assert not back[0, 0].any()
+    # the copy says its zeros are missing planes, not measurements
+    assert any("2 of 4 planes" in n for n in copy.notes), copy.notes
 
 
 def test_a_plane_of_the_wrong_size_is_an_error_naming_the_file(tmp_path):

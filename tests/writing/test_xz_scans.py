@@ -56,3 +56,12 @@ def test_xz_scans_are_written_as_bio_formats_reads_them(tmp_path, target):
     xzt = source.scene("xzt")  # T C Z X
     np.testing.assert_array_equal(np.asarray(back.scenes[0].data[5, 0, 0]),
                                   np.asarray(xzt.data[5, 0]))
+
+
+def test_notes_survive_a_copy_of_a_copy(tmp_path):
+    source = open_image(real_file(LIF))
+    first = open_image(write(source, tmp_path / "a.ome.zarr", "xzy"))
+    second = open_image(write(first, tmp_path / "b.ome.tif"))
+    third = open_image(write(second, tmp_path / "c.ome.zarr"))
+    for copy in (first, second, third):
+        assert sum("XZ scan" in n for n in copy.scenes[0].notes) == 1, copy.scenes[0].notes

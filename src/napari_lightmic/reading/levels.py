@@ -9,6 +9,8 @@ from __future__ import annotations
 from ..model import Scene
 from ..pyramid import shown_factors
 
+STRIDED_NOTE = "No pyramid in the file"  # about the display only: not carried into copies
+
 
 def add_strided_levels(scene: Scene) -> None:
     if scene.pyramid or "Y" not in scene.dims or "X" not in scene.dims:
@@ -21,5 +23,5 @@ def add_strided_levels(scene: Scene) -> None:
         index = [slice(None)] * len(scene.dims)
         index[y] = index[x] = slice(None, None, factor)
         scene.pyramid.append(scene.data[tuple(index)])
-    scene.notes.append(f"No pyramid in the file: {len(scene.pyramid)} strided levels added "
+    scene.notes.append(f"{STRIDED_NOTE}: {len(scene.pyramid)} strided levels added "
                        "for display.")

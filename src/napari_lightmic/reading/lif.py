@@ -26,6 +26,8 @@ LUT_COLORS = {
 AXIS_UNITS = {"X": (1e6, "µm"), "Y": (1e6, "µm"), "Z": (1e6, "µm"), "T": (1.0, "s"),
               "λ": (1e9, "nm"), "Λ": (1e9, "nm")}
 
+XZ_SCAN_NOTE = "XZ scan: the vertical axis of each plane is Z."  # of the source only
+
 
 def open_lif(path: str, fmt: FileFormat) -> ImageSource:
     import liffile
@@ -102,7 +104,7 @@ def _scene(path: str, image, index: int) -> Scene:
     scene = Scene(index=index, name=image.name, data=data, dims=dims,
                   physical_pixel_sizes=physical, units=units, channels=channels)
     if "Z" in dims and ("Y" not in dims or dims.index("Z") > dims.index("Y")):
-        scene.notes.append("XZ scan: the vertical axis of each plane is Z.")
+        scene.notes.append(XZ_SCAN_NOTE)
     for axis, kind in (("λ", "emission"), ("Λ", "excitation")):
         if axis in dims:
             scene.notes.append(f"Lambda sweep: {axis} is the {kind} wavelength axis.")

@@ -81,6 +81,14 @@ def as_5d(scene: Scene) -> Image5D:
         physical["T"] = None  # the folded T is no longer a time step
     units = {a: scene.units[origin.get(a, a)] for a in physical
              if physical.get(a) and origin.get(a, a) in scene.units}
+    # what the reader found (planes missing, a time step derived, ...) stays said in copies
+    from ..reading.levels import STRIDED_NOTE
+    from ..reading.lif import XZ_SCAN_NOTE
+
+    # not carried: the display's levels, and the source's XZ layout once written as Y by X
+    dropped = (STRIDED_NOTE, XZ_SCAN_NOTE)
+    kept = [n for n in scene.notes if not n.startswith(dropped)]
+    notes = list(dict.fromkeys(kept + notes))
     return Image5D(data=data, dims=dims, physical=physical, units=units, channels=channels,
                    name=scene.name, notes=notes)
 
