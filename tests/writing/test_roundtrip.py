@@ -78,6 +78,7 @@ def test_no_invented_channel_names(relpath, target, tmp_path):
     assert channels and all(c.name is None for c in channels)
     back = open_image(out).scenes[0]
     assert back.channel_names == source.scenes[0].channel_names  # 'Channel 0', ...
+    assert not any(c.named for c in back.channels)  # and a copy of the copy invents none
 
 
 def test_recorded_and_renamed_channel_names_are_written(tmp_path):

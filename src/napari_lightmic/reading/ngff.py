@@ -101,6 +101,10 @@ def _scene(group, index: int) -> Scene:
     name = multiscale.get("name") or (group.basename if group.basename else "")
     own = dict(group.attrs).get("lightmic")
     notes = own.get("notes") if isinstance(own, dict) else None
+    unnamed = own.get("unnamed_channels") if isinstance(own, dict) else None
+    for i in unnamed if isinstance(unnamed, list) else []:
+        if isinstance(i, int) and 0 <= i < len(channels):
+            channels[i].named = False
     return Scene(index=index, name=name or f"Image {index}", data=levels[0], dims=dims,
                  physical_pixel_sizes=physical, units={k: v for k, v in units.items() if v},
                  channels=channels, pyramid=levels[1:], labels=_labels(group),

@@ -82,6 +82,10 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
         for group, image in zip(groups, images):
             # what the writer did to fit the open format, for readers and people alike
             own = {**attributes, **({"notes": image.notes} if image.notes else {})}
+            if not all(c.named for c in image.channels):
+                # the omero labels of unnamed channels are display defaults, not names
+                own["unnamed_channels"] = [i for i, c in enumerate(image.channels)
+                                           if not c.named]
             if own:
                 group.attrs["lightmic"] = own
         _write_ome_xml(root, tmp, version, xml, len(images))
