@@ -96,3 +96,17 @@ def test_layers_of_five_dimensions_without_axis_names_are_refused_with_a_reason(
         source_from_layers([(data, {"name": "x"}, "image")])
     source, _ = source_from_layers([(data[0], {"name": "x", "axis_labels": "TZYX"}, "image")])
     assert source.scenes[0].dims == "TCZYX" and source.scenes[0].shape == (2, 1, 2, 8, 8)
+
+
+def test_writer_invents_no_channel_names_and_keeps_renamed_ones(make_napari_viewer, tmp_path):
+    import tifffile
+    from ome_types import from_xml
+
+    viewer = make_napari_viewer()
+    layers = viewer.open(real_file("tiff/CH3_Fluorescence_8bit.tif"), plugin=PLUGIN)
+    layers[1].name = "GFP"
+    target = tmp_path / "layers.ome.tif"
+    viewer.layers.save(str(target), plugin=PLUGIN)
+    names = [c.name for c in from_xml(tifffile.TiffFile(target).ome_metadata).images[0]
+             .pixels.channels]
+    assert names == [None, "GFP", None]

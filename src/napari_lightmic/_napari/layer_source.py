@@ -30,6 +30,17 @@ def channel_name(layer_name: str, metadata: dict) -> str:
     return layer_name.removesuffix(f" [{scene}]") if scene else layer_name
 
 
+def _named(name: str, meta: dict, live_scene) -> bool:
+    """Whether a layer's channel name is a recorded one: the file's (when it named the
+    channel) or the user's (a layer renamed); not the default a file without names got."""
+    index = (meta.get("metadata") or {}).get("channel_index")
+    if live_scene is None or not isinstance(index, int) or \
+            not 0 <= index < len(live_scene.channels):
+        return True
+    channel = live_scene.channels[index]
+    return channel.named or name != channel.name
+
+
 def colormap_color(colormap) -> str:
     """'#RRGGBB' of the brightest colour of a napari colormap (object or its dict)."""
     colors = (colormap.get("colors") if isinstance(colormap, dict)
@@ -73,17 +84,20 @@ def source_from_layers(layer_data: list[tuple]) -> tuple[ImageSource, dict[str, 
         if unit != "pixel" and value:
             physical[axis] = float(value)
             unit_of[axis] = unit
+    origin = first.get("metadata") or {}
+    live = origin.get("source")
+    index = origin.get("scene_index", 0)
+    live_scene = (live.scenes[index] if isinstance(live, ImageSource)
+                  and isinstance(index, int) and 0 <= index < len(live.scenes) else None)
     channels = []
     for _, meta in images:
         color = colormap_color(meta.get("colormap"))
         limits = meta.get("contrast_limits")
-        channels.append(Channel(name=channel_name(meta.get("name")
-                                                  or f"Channel {len(channels)}",
-                                                  meta.get("metadata") or {}),
-                                color=color,
+        name = channel_name(meta.get("name") or f"Channel {len(channels)}",
+                            meta.get("metadata") or {})
+        channels.append(Channel(name=name, color=color, named=_named(name, meta, live_scene),
                                 contrast_limits=tuple(float(v) for v in limits) if limits
                                 else None))
-    origin = first.get("metadata") or {}
     path = origin.get("path") or "napari layers"
     fmt = format_for(path) or format_for("layers.ome.zarr")
     scene = Scene(index=0, name=origin.get("scene_name") or first.get("name") or "image",
@@ -92,11 +106,10 @@ def source_from_layers(layer_data: list[tuple]) -> tuple[ImageSource, dict[str, 
     source = ImageSource(path=path, format=fmt, scenes=[scene], reader="napari layers")
     if origin.get("ome") is not None:
         base = origin["ome"].model_copy(deep=True)
-        index = origin.get("scene_index", 0)
-        if index < len(base.images):
-            base.images = [base.images[index]]
+        k = live_scene.ome_image if live_scene is not None else index
+        if isinstance(k, int) and 0 <= k < len(base.images):
+            base.images = [base.images[k]]
         source._ome = base
-    live = origin.get("source")
     if isinstance(live, ImageSource):  # the metadata panel's REMBI record and privacy choice
         source.edits = {k: v for k, v in live.edits.items() if k in ("rembi", "privacy")}
         source.original_metadata = live.original_metadata
