@@ -88,6 +88,7 @@ def test_napari_cache_and_our_threads_together():
             t.start()
         for t in threads:
             t.join(timeout=120)
+        assert not any(t.is_alive() for t in threads), "a compute hung"
         assert not errors, errors[:2]
 
 

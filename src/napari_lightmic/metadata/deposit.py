@@ -171,7 +171,9 @@ def _total_tb(sources) -> float:
 
 
 def _channels_text(scene) -> str:
-    return ";".join(f"{ch.name}:{ch.fluor}" if ch.fluor else ch.name for ch in scene.channels)
+    """'DAPI:Hoechst;GFP', the channels the file or the user named (none are made up)."""
+    return ";".join(f"{ch.name}:{ch.fluor}" if ch.fluor else ch.name
+                    for ch in scene.channels if ch.named)
 
 
 def _assay_rows(record: MetadataRecord, sources: list[ImageSource]) -> list[list[str]]:
