@@ -69,12 +69,16 @@ VARIANTS = {
 }
 ZARR_VARIANTS = ["0.5", "0.4", "shard", "all"]
 
+
 def case(*values, reason: str | None = None):
     """A parametrized case, marked as a known limit (strict xfail) when `reason` says one."""
     marks = []
     if reason is not None:
         marks.append(pytest.mark.xfail(strict=True, reason=reason))
     return pytest.param(*values, marks=marks, id="-".join(str(v) for v in values))
+
+
+ALL_CASES = [case(key, variant) for key in FILES for variant in ZARR_VARIANTS]
 
 
 def source_path(request, key: str) -> Path:

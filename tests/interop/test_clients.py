@@ -13,19 +13,15 @@ import numpy as np
 import pytest
 
 from .conftest import (
-    FILES,
+    ALL_CASES,
     MULTI_SCENE,
     NAMELESS,
     ZARR_VARIANTS,
-    case,
     expected_images,
     ngff_images,
 )
 
 pytestmark = pytest.mark.interop
-
-ALL_CASES = [case(key, variant) for key in FILES for variant in ZARR_VARIANTS]
-
 
 def _version(dist: str) -> str:
     try:

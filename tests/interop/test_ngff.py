@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from .conftest import (
+    ALL_CASES,
     FILES,
     MULTI_SCENE,
     NAMELESS,
@@ -23,9 +24,6 @@ from .conftest import (
 from .expect import AXIS_TYPES, halve
 
 pytestmark = pytest.mark.interop
-
-ALL_CASES = [case(key, variant) for key in FILES for variant in ZARR_VARIANTS]
-
 
 def _ome_zarr_nodes(path: Path):
     from ome_zarr.io import parse_url

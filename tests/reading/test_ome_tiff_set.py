@@ -109,7 +109,7 @@ def test_a_plane_of_the_wrong_size_is_an_error_naming_the_file(tmp_path):
         np.asarray(scene.data[0, 0, 0])
 
 
-def test_a_set_that_describes_no_image_is_refused(tmp_path):
+def test_a_set_of_absent_files_opens_as_missing_planes_and_a_bad_type_is_refused(tmp_path):
     xml = ('<?xml version="1.0"?><OME xmlns="http://www.openmicroscopy.org/Schemas/OME/'
            '2016-06"><Image ID="Image:0"><Pixels ID="Pixels:0" DimensionOrder="XYZCT" '
            'Type="uint16" SizeX="64" SizeY="48" SizeZ="1" SizeC="2" SizeT="1">'

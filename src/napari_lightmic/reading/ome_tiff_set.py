@@ -22,10 +22,6 @@ from .._xml import local, parse_xml
 from ..model import Scene
 from .axes import lazy_array
 
-PIXEL_TYPES = {"int8": "int8", "int16": "int16", "int32": "int32", "uint8": "uint8",
-               "uint16": "uint16", "uint32": "uint32", "float": "float32",
-               "double": "float64", "bit": "uint8"}
-
 
 class PlaneFiles:
     """The set's files, opened read-only as planes are read, at most `MAX_OPEN` at a time
@@ -191,10 +187,13 @@ def _shape(pixels) -> tuple[tuple[int, ...], str]:
 
 
 def _dtype(pixels) -> str:
+    from ..metadata.ome import PIXEL_TYPES  # numpy -> OME, the writers' table
+
+    numpy_of = {ome: numpy for numpy, ome in PIXEL_TYPES.items()} | {"bit": "uint8"}
     kind = pixels.get("Type") or ""
-    if kind not in PIXEL_TYPES:
+    if kind not in numpy_of:
         raise ValueError(f"pixel type {kind!r} is not one of OME's")
-    return PIXEL_TYPES[kind]
+    return numpy_of[kind]
 
 
 def _coords(linear: int, order: str, shape) -> tuple[int, int, int] | None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import math
 import threading
+from types import SimpleNamespace
 
 import dask.array as da
 import numpy as np
@@ -35,8 +37,8 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
         except Exception as exc:  # noqa: BLE001 - an OME-XML tifffile cannot map onto pages
             unmapped = exc
     try:
-        if problems:
-            raise ValueError(f"truncated: {problems[0]}")
+        if problems.damage:
+            raise ValueError(f"truncated: {problems.damage[0]}")
         if tif.is_ome:
             refuse_dtd(tif.pages.first.description, "the OME-XML")
         if unmapped is not None or (tif.is_ome and problems.absent):
@@ -96,11 +98,8 @@ def _vendor_text(tif) -> str | None:
 @contextlib.contextmanager
 def _logged_errors():
     """Errors tifffile logs instead of raising: invalid page offsets of a cut file and such."""
-    class Problems(list):
-        absent: list[str]
-
-    problems = Problems()
-    problems.absent = []  # planes of an OME-TIFF set tifffile could not map (zeroed by it)
+    problems = SimpleNamespace(damage=[],  # a cut or corrupt file
+                               absent=[])  # planes of an OME-TIFF set tifffile zeroed
 
     me = threading.get_ident()
 
@@ -110,7 +109,7 @@ def _logged_errors():
                 return
             message = record.getMessage()
             if record.levelno >= logging.ERROR and ("invalid" in message or "corrupt" in message):
-                problems.append(message.split("> ", 1)[-1])
+                problems.damage.append(message.split("> ", 1)[-1])
             elif "OME series" in message and any(
                     s in message for s in ("failed to read", "is missing", "discontiguous")):
                 problems.absent.append(message.split("> ", 1)[-1])
@@ -371,7 +370,7 @@ def _size(value, unit, default: str) -> tuple[float | None, str | None]:
         size = float(value)
     except (TypeError, ValueError):
         return None, None
-    if name is None or not size > 0 or size != size or size == float("inf"):
+    if name is None or not size > 0 or not math.isfinite(size):
         return None, None
     return size, name
 
