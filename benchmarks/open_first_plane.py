@@ -85,7 +85,7 @@ import napari.utils.colormaps, tifffile
 from pylibCZIrw import czi as pyczi
 from napari_lightmic import open_image
 from napari_lightmic._napari.layers import scene_layer_data
-from napari_lightmic.reading.axes import plane_index
+from napari_lightmic.scene.axes import plane_index
 import bioio_czi, bioio_ome_tiff
 if method == "lightmic warm":  # a first, different file has been opened in this session
     from napari_lightmic.synthetic import cells, write_ome_tiff

@@ -15,8 +15,8 @@ from dask.cache import Cache
 from dask.callbacks import Callback
 
 from napari_lightmic import open_image
-from napari_lightmic.reading.contrast import estimate_contrast
-from napari_lightmic.reading.thumbnail import thumbnail
+from napari_lightmic.scene.contrast import estimate_contrast
+from napari_lightmic.scene.thumbnail import thumbnail
 from napari_lightmic.synthetic import write_ome_tiff
 from napari_lightmic.writing import write
 from tests.conftest import real_file

@@ -54,7 +54,7 @@ def test_open_selected_and_all_at_stage_positions(make_napari_viewer, qtbot):
 
 def test_thumbnail_is_a_colour_composite():
     from napari_lightmic import open_image
-    from napari_lightmic.reading.thumbnail import thumbnail
+    from napari_lightmic.scene.thumbnail import thumbnail
 
     scene = open_image(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi")).scenes[0]
     thumb = thumbnail(scene)

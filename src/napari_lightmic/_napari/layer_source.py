@@ -9,7 +9,7 @@ from ..colors import hex_color
 from ..errors import LightmicReadError
 from ..formats import format_for
 from ..model import Channel, ImageSource, Scene
-from ..reading.axes import canonical
+from ..scene.axes import canonical
 from ..units import symbol
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..model import Channel, ImageSource, Scene
-from ..reading.axes import displayed_axes
-from ..reading.contrast import estimate_contrast
+from ..scene.axes import displayed_axes
+from ..scene.contrast import estimate_contrast
 
 PIXEL = "pixel"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..errors import LightmicReadError
 from ..formats import FileFormat, format_for, is_zarr_group
 from ..model import ImageSource
-from .levels import add_strided_levels
+from ..scene.levels import add_strided_levels
 from .remote import idr_url, is_remote
 
 # Leading bytes of each file format, to catch mis-named files before a reader does.

@@ -12,7 +12,7 @@ import warnings
 from ..colors import complete_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Channel, ImageSource, Scene
-from .axes import SerialReads, canonical
+from ..scene.axes import SerialReads, canonical
 
 # The bioio plugin that reads each format; pinned so the generic fallbacks never guess.
 READERS = {

@@ -21,7 +21,7 @@ from ..colors import complete_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Channel, ImageSource, Mosaic, Scene
 from ..pyramid import shown_factors
-from .axes import lazy_array
+from ..scene.axes import lazy_array
 from .handles import LazyHandle
 
 # Axes besides T, C, Z that a CZI can have; kept when larger than one.

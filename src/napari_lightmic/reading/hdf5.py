@@ -17,8 +17,8 @@ from .._xml import parse_xml, refuse_dtd
 from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem, format_for
 from ..model import Channel, ImageSource, Scene
+from ..scene.axes import canonical, lazy_array
 from ..units import symbol
-from .axes import canonical, lazy_array
 from .handles import LazyHandle
 
 FORMAT_BDV = format_for("x.xml")

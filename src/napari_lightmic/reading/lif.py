@@ -15,7 +15,7 @@ import numpy as np
 from ..colors import complete_colors
 from ..formats import FileFormat
 from ..model import Channel, ImageSource, Mosaic, Scene
-from .axes import lazy_array
+from ..scene.axes import lazy_array
 from .mosaic import TileMosaic
 
 LUT_COLORS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dask.array as da
 import numpy as np
 
-from .axes import lazy_array
+from ..scene.axes import lazy_array
 
 CHUNK_XY = 2048
 

@@ -13,8 +13,8 @@ from .._xml import refuse_dtd
 from ..colors import complete_colors, parse_color
 from ..formats import FileFormat
 from ..model import Channel, ImageSource, Scene
+from ..scene.axes import canonical
 from ..units import symbol
-from .axes import canonical
 from .remote import fs_kwargs, is_http
 
 

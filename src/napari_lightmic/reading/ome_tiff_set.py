@@ -20,7 +20,7 @@ import numpy as np
 
 from .._xml import local, parse_xml
 from ..model import Scene
-from .axes import lazy_array
+from ..scene.axes import lazy_array
 
 
 class PlaneFiles:

@@ -23,7 +23,7 @@ from .._xml import refuse_dtd
 from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Channel, ImageSource, Scene
-from .axes import canonical, lazy_array
+from ..scene.axes import canonical, lazy_array
 
 
 def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
@@ -210,7 +210,7 @@ def series_dask(series, level: int = 0) -> da.Array:
     data = _series_dask(series, level)
     if getattr(series, "is_multifile", False) and not getattr(series.parent,
                                                                "lightmic_held", True):
-        from .axes import SerialReads
+        from ..scene.axes import SerialReads
 
         data = SerialReads(data).to_dask()
     return data

@@ -19,7 +19,7 @@ from qtpy.QtWidgets import (
 
 from .._napari.reader import shared_source
 from ..errors import LightmicReadError
-from ..reading.thumbnail import THUMB_SIDE, thumbnail
+from ..scene.thumbnail import THUMB_SIDE, thumbnail
 
 
 def describe(scene) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import WriteError
 from ..model import Channel, Scene
 from ..pyramid import written_shapes
-from ..reading.axes import displayed_axes
+from ..scene.axes import displayed_axes
 
 
 @dataclass
@@ -82,8 +82,8 @@ def as_5d(scene: Scene) -> Image5D:
     units = {a: scene.units[origin.get(a, a)] for a in physical
              if physical.get(a) and origin.get(a, a) in scene.units}
     # what the reader found (planes missing, a time step derived, ...) stays said in copies
-    from ..reading.levels import STRIDED_NOTE
     from ..reading.lif import XZ_SCAN_NOTE
+    from ..scene.levels import STRIDED_NOTE
 
     # not carried: the display's levels, and the source's XZ layout once written as Y by X
     dropped = (STRIDED_NOTE, XZ_SCAN_NOTE)

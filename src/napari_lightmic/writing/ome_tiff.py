@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..model import ImageSource, Scene
-from ..reading.axes import compute
+from ..scene.axes import compute
 from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes
 
 COMPRESSIONS = {"zlib": "zlib", "zstd": "zstd", "lzw": "lzw", "none": None}

@@ -18,9 +18,9 @@ import dask.array as da
 import numpy as np
 
 from ..model import ImageSource, Scene
-from ..reading.axes import compute
-from ..reading.contrast import estimate_contrast
 from ..reading.tiff import single_threaded_decoding
+from ..scene.axes import compute
+from ..scene.contrast import estimate_contrast
 from ..units import for_ngff
 from .chunks import ChunkWriter
 from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes, plane_axes
@@ -207,7 +207,7 @@ def _write_multiscale(group, data5: da.Array, image: Image5D, version, compressi
                                    config={"write_empty_chunks": True}, **options)
         arrays.append(ChunkWriter(array) if ChunkWriter.usable(array) else array)
 
-    # Readers that are not thread-safe serialise their own reads (reading.axes.SerialReads).
+    # Readers that are not thread-safe serialise their own reads (scene.axes.SerialReads).
     def read(region):
         return compute(data5[region], "synchronous")
 

@@ -1,0 +1,2 @@
+"""What readers, writers and the napari adapters do with a scene: its axes, a plane's
+contrast, a thumbnail, the levels shown (strided where the file has no pyramid)."""
