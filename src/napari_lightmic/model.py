@@ -11,12 +11,24 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import dask.array as da
     from ome_types import OME
+    from ome_types.model import Experimenter, Instrument
 
     from .formats import FileFormat
     from .metadata.record import MetadataRecord
 
+
+@dataclass(frozen=True)
+class Acquisition:
+    """How an image was acquired, as the vendor's metadata says (OME objects)."""
+
+    instrument: Instrument | None = None
+    acquisition_date: datetime | None = None
+    experimenters: tuple[Experimenter, ...] = ()
+    acquisition_mode: str | None = None  # an OME Channel AcquisitionMode value
 
 
 @dataclass
@@ -119,6 +131,8 @@ class ImageSource:
     ome_factory: Callable[[], OME] | None = field(default=None, repr=False)
     handles: list = field(default_factory=list, repr=False)  # open files the lazy data reads
     original_metadata: str | None = field(default=None, repr=False)  # the vendor's own text
+    # How the image was acquired, from the vendor's own metadata (parsed when first asked)
+    acquisition_factory: Callable[[], Acquisition] | None = field(default=None, repr=False)
     _ome: OME | None = field(default=None, repr=False)
     # The user's edits from the sidecar, and why the sidecar could not be used if it could not.
     edits: dict = field(default_factory=dict, repr=False)
