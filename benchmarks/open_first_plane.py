@@ -83,22 +83,22 @@ method, path = sys.argv[1], sys.argv[2]
 from bioio import BioImage
 import napari.utils.colormaps, tifffile
 from pylibCZIrw import czi as pyczi
-from napari_lightmic import open_image
 from napari_lightmic._napari.layers import scene_layer_data
+from napari_lightmic.session import Session
 from napari_lightmic.scene.axes import plane_index
 import bioio_czi, bioio_ome_tiff
 if method == "lightmic warm":  # a first, different file has been opened in this session
     from napari_lightmic.synthetic import cells, write_ome_tiff
     import tempfile, os
     first = write_ome_tiff(os.path.join(tempfile.mkdtemp(), "first.ome.tif"), cells((4, 64, 64)))
-    source = open_image(first)
-    scene_layer_data(source, source.scenes[0])
+    session = Session.open(first)
+    scene_layer_data(session, session.effective_scene(0))
     method = "lightmic"
 start = time.perf_counter()
 if method == "lightmic":
-    source = open_image(path)
-    scene = source.scenes[0]
-    scene_layer_data(source, scene)  # what the napari reader builds, contrast included
+    session = Session.open(path)
+    scene = session.effective_scene(0)
+    scene_layer_data(session, scene)  # what the napari reader builds, contrast included
     np.asarray(scene.data[plane_index(scene.dims, scene.shape, 0)])
 elif method == "bioio lazy":
     im = BioImage(path)

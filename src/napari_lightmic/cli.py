@@ -163,14 +163,23 @@ def _validate(args) -> int:
     return 1 if problems else 0
 
 
+def _open_session(path: str):
+    """The file with the user's edits, saying on stderr what was laid over it."""
+    from .session import Session
+
+    session = Session.open(path)
+    if session.sidecar_problem:
+        print(f"lightmic: warning: {session.sidecar_problem}", file=sys.stderr)
+    elif session.loaded_edits:
+        print(f"lightmic: edits from {session.sidecar_path} applied", file=sys.stderr)
+    return session
+
+
 def _info(args) -> int:
     from .describe import describe_source, format_text
-    from .reading import open_image
 
-    source = open_image(args.path)
-    if source.sidecar_problem:
-        print(f"lightmic: warning: {source.sidecar_problem}", file=sys.stderr)
-    info = describe_source(source, args.scene)
+    with _open_session(args.path) as session:
+        info = describe_source(session.effective_source(), args.scene)
     if args.json:
         print(json.dumps(info, indent=1, ensure_ascii=False))
     else:
@@ -179,16 +188,13 @@ def _info(args) -> int:
 
 
 def _metadata(args) -> int:
-    from .metadata.completeness import completeness
-    from .metadata.privacy import scan
-    from .metadata.record import set_path
-    from .metadata.sidecar import write_edits
-    from .reading import open_image
+    with _open_session(args.path) as session:
+        return _metadata_job(args, session)
 
-    source = open_image(args.path)
-    if source.sidecar_problem:
-        print(f"lightmic: warning: {source.sidecar_problem}", file=sys.stderr)
-    record = source.record
+
+def _metadata_job(args, session) -> int:
+    from .metadata.completeness import completeness
+
     if args.set:
         for item in args.set:
             key, sep, value = item.partition("=")
@@ -196,17 +202,15 @@ def _metadata(args) -> int:
                 print(f"lightmic: --set {item!r}: give KEY=VALUE", file=sys.stderr)
                 return EXIT_BAD_INPUT
             try:
-                record = set_path(record, key.strip(), value)
+                session.edit(key.strip(), value)
             except (ValueError, IndexError, KeyError) as exc:
                 print(f"lightmic: --set {item!r}: {exc}", file=sys.stderr)
                 return EXIT_BAD_INPUT
-        saved = write_edits(source.path, source.file_record, record)
-        print(f"saved {saved}", file=sys.stderr)
+        print(f"saved {session.save()}", file=sys.stderr)
     if args.export_idr:
-        from .metadata.deposit import export_idr
-
-        for path in export_idr([source], args.export_idr, record):
+        for path in session.export_idr(args.export_idr):
             print(f"wrote {path}", file=sys.stderr)
+    record = session.record
     if args.json:
         print(json.dumps(record.model_dump(mode="json"), indent=1, ensure_ascii=False))
     elif args.show or not (args.set or args.export_idr or args.privacy):
@@ -214,7 +218,7 @@ def _metadata(args) -> int:
         done = completeness(record)
         print(f"\n{done}" + (": missing " + ", ".join(done.missing) if done.missing else ""))
     if args.privacy:
-        findings = scan(source.ome, source.original_metadata, source.format.name)
+        findings = session.privacy_findings
         for finding in findings:
             print(f"personal data? {finding}")
         if not findings:

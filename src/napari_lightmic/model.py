@@ -1,14 +1,16 @@
-"""What an opened file is: its scenes, their axes, physical sizes and channels.
+"""What an opened file says: its scenes, their axes, physical sizes and channels.
 
-Readers fill these records; the CLI, the napari adapters and the writers only read them.
+Readers build these records once; they are frozen. What the user changes lives in a
+`Session` (session.py), which derives edited views with `dataclasses.replace`.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -18,7 +20,6 @@ if TYPE_CHECKING:
     from ome_types.model import Experimenter, Instrument
 
     from .formats import FileFormat
-    from .metadata.record import MetadataRecord
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,10 @@ class Acquisition:
     acquisition_mode: str | None = None  # an OME Channel AcquisitionMode value
 
 
-@dataclass
+@dataclass(frozen=True)
 class Channel:
+    """One channel of a scene, as the file records it."""
+
     name: str  # the file's name, else a default ('Channel 0') shown to the user
     color: str  # '#RRGGBB'
     contrast_limits: tuple[float, float] | None = None  # from the file's display settings
@@ -43,22 +46,27 @@ class Channel:
     # OME Name, so a reader can tell a recorded name from a made-up one
     named: bool = True
 
-    def rename(self, name: str) -> None:
-        """A name given by the user: recorded from now on."""
-        if name != self.name:
-            self.name, self.named = name, True
+    def renamed(self, name: str) -> Channel:
+        """This channel with a name given by the user (recorded from now on)."""
+        return self if name == self.name else replace(self, name=name, named=True)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Mosaic:
+    """How the tiles of a mosaic scene were placed."""
+
     tiles: int
     stitched: bool = True
     placement: str = "stage position"  # how tiles were placed
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Scene:
-    """One image of a file (a CZI scene, a LIF image, an ND2 position, an OME series)."""
+    """One image of a file (a CZI scene, a LIF image, an ND2 position, an OME series).
+
+    Frozen: an edited scene is another `Scene` (`dataclasses.replace`). Lists given for
+    `channels`, `notes` and `pyramid` are kept as tuples.
+    """
 
     index: int
     name: str
@@ -66,32 +74,44 @@ class Scene:
     dims: str  # e.g. 'TCZYX'; extra axes keep their own letters (H phase, λ/Λ lambda, S samples)
     physical_pixel_sizes: dict[str, float | None]  # per axis, in `units`; None = unknown
     units: dict[str, str]  # per axis with a known size
-    channels: list[Channel]
+    channels: tuple[Channel, ...]
     mosaic: Mosaic | None = None
     stage_position: dict[str, float] | None = None  # top-left corner, in `units`
-    notes: list[str] = field(default_factory=list)  # what the reader did that the user should know
+    notes: tuple[str, ...] = ()  # what the reader did that the user should know
     # Lower resolutions of `data` (same axes, Y and X smaller), largest first; empty if none.
-    pyramid: list[da.Array] = field(default_factory=list)
+    pyramid: tuple[da.Array, ...] = ()
     # Label images (segmentations) belonging to this scene, by name; same axes, C of size one.
     labels: dict[str, da.Array] = field(default_factory=dict)
     # Which Image of the source's OME this scene is, where that is not `index` (an OME-TIFF
     # whose OME-XML also lists images without pixels)
     ome_index: int | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("channels", "notes", "pyramid"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
+        for name in ("physical_pixel_sizes", "units"):  # never shared with the reader's
+            object.__setattr__(self, name, dict(getattr(self, name)))
+
     @property
     def ome_image(self) -> int:
+        """Which Image of the source's OME this scene is."""
         return self.index if self.ome_index is None else self.ome_index
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The full-resolution shape, one size per letter of `dims`."""
         return tuple(int(n) for n in self.data.shape)
 
     @property
     def dtype(self) -> str:
+        """The pixel type's name ('uint16')."""
         return str(self.data.dtype)
 
     @property
     def sizes(self) -> dict[str, int]:
+        """Each axis letter with its size."""
         return dict(zip(self.dims, self.shape))
 
     @property
@@ -101,17 +121,21 @@ class Scene:
 
     @property
     def rgb(self) -> bool:
+        """Whether the last axis holds RGB(A) samples."""
         return self.dims.endswith("S") and self.sizes["S"] in (3, 4)
 
     @property
     def channel_names(self) -> list[str]:
+        """The channels' names, in order."""
         return [c.name for c in self.channels]
 
     @property
     def channel_colors(self) -> list[str]:
+        """The channels' colours ('#RRGGBB'), in order."""
         return [c.color for c in self.channels]
 
     def size(self, axis: str) -> int:
+        """The size of an axis (1 for an axis the scene does not have)."""
         return self.sizes.get(axis, 1)
 
     @property
@@ -120,28 +144,32 @@ class Scene:
         return [self.data, *self.pyramid]
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class ImageSource:
-    """An opened file: where it is, what format it is, and its scenes."""
+    """An opened file: where it is, what format it is, and its scenes, as the file says.
+
+    A context manager: leaving it closes the open files the lazy data reads.
+    """
 
     path: str
     format: FileFormat
-    scenes: list[Scene]
+    scenes: tuple[Scene, ...]
     reader: str  # which library read the pixels
-    ome_factory: Callable[[], OME] | None = field(default=None, repr=False)
-    handles: list = field(default_factory=list, repr=False)  # open files the lazy data reads
+    # The file's own OME-XML as a model (None where it has none)
+    ome_factory: Callable[[], OME | None] | None = field(default=None, repr=False)
+    handles: list[Any] = field(default_factory=list, repr=False)  # open files the data reads
     original_metadata: str | None = field(default=None, repr=False)  # the vendor's own text
     # How the image was acquired, from the vendor's own metadata (parsed when first asked)
     acquisition_factory: Callable[[], Acquisition] | None = field(default=None, repr=False)
-    _ome: OME | None = field(default=None, repr=False)
-    # The user's edits from the sidecar, and why the sidecar could not be used if it could not.
-    edits: dict = field(default_factory=dict, repr=False)
-    sidecar_problem: str | None = None
-    # each scene's pixel sizes, units and channels as the file gives them (set by apply_edits)
-    file_values: dict = field(default_factory=dict, repr=False)
-    _file_record: MetadataRecord | None = field(default=None, repr=False)
+    # What was read, described as OME, for files without (readable) OME-XML
+    describe_ome: Callable[[ImageSource], OME] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.scenes, tuple):
+            object.__setattr__(self, "scenes", tuple(self.scenes))
 
     def close(self) -> None:
+        """Close the open files behind the lazy data."""
         for handle in self.handles:
             handle.close()
         self.handles.clear()
@@ -149,7 +177,7 @@ class ImageSource:
     def __enter__(self) -> ImageSource:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     @property
@@ -168,38 +196,29 @@ class ImageSource:
         except OSError:
             return None
 
-    @property
+    @cached_property
     def ome(self) -> OME:
-        """The file's metadata as an OME model (the file's own OME-XML where it has one)."""
-        if self._ome is None:
-            from .metadata.ome import ome_from_source
-
+        """The file's metadata as an OME model: its own OME-XML where it has one that can be
+        read, else what was read described as OME."""
+        own = None
+        if self.ome_factory is not None:
             try:
-                self._ome = self.ome_factory() if self.ome_factory else None
-            except Exception:  # unreadable OME-XML: describe what was read instead
-                self._ome = None
-            if self._ome is None:
-                self._ome = ome_from_source(self)
-        return self._ome
+                own = self.ome_factory()
+            except Exception:  # noqa: BLE001 unreadable OME-XML: describe what was read
+                own = None
+        if own is not None:
+            return own
+        if self.describe_ome is None:
+            raise LookupError(f"{self.path}: no OME-XML and no description of it")
+        return self.describe_ome(self)
 
-    @property
-    def file_record(self) -> MetadataRecord:
-        """The metadata record as the file alone describes it."""
-        if self._file_record is None:
-            from .metadata.prefill import record_from_source
-
-            self._file_record = record_from_source(self)
-        return self._file_record
-
-    @property
-    def record(self) -> MetadataRecord:
-        """The metadata record: the file's, with the user's edits laid over it."""
-        from .metadata.sidecar import merged
-
-        return merged(self.file_record, self.edits)
+    @cached_property
+    def acquisition(self) -> Acquisition:
+        """How the image was acquired, as far as the vendor metadata says."""
+        return self.acquisition_factory() if self.acquisition_factory else Acquisition()
 
     def scene(self, key: int | str) -> Scene:
-        """A scene by index or by name."""
+        """A scene by index or by name; LightmicReadError when there is none."""
         from .errors import LightmicReadError
 
         if isinstance(key, str) and not key.lstrip("-").isdigit():

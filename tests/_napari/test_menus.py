@@ -183,7 +183,7 @@ def sample_viewer(make_napari_viewer, **kwargs):
 
 def sample_data(viewer) -> np.ndarray:
     """C, Z, Y, X pixels of the sample, from its file."""
-    path = viewer.layers[0].metadata["path"]
+    path = viewer.layers[0].metadata["lightmic"].session.path
     return np.asarray(open_image(path).scenes[0].data).reshape(3, 16, 256, 256)
 
 
@@ -241,7 +241,7 @@ def test_save_as_ome_zarr_from_the_file_menu(how, make_napari_viewer, qtbot, tmp
     [(kind, (caption, default, _))] = dialogs.asked  # asked where, at once
     assert kind == "save" and "OME-Zarr" in caption
     # proposed: the source's name as .ome.zarr, beside it
-    source = Path(viewer.layers[0].metadata["path"])
+    source = Path(viewer.layers[0].metadata["lightmic"].session.path)
     assert Path(default) == source.with_name("napari-lightmic-sample-cells.ome.zarr")
     qtbot.waitUntil(lambda: any(m.startswith("Saved") for m in messages(notifications)),
                     timeout=TIMEOUT)
@@ -332,7 +332,7 @@ def test_metadata_panel_from_the_layers_menu(make_napari_viewer, qtbot, notifica
     dock = viewer.window._wrapped_dock_widgets[name]
     qtbot.waitUntil(dock.isVisible, timeout=5000)  # napari shows a new dock a moment later
     # it follows the selected layer
-    assert widget.panel.source is viewer.layers["GFP"].metadata["source"]
+    assert widget.panel.session is viewer.layers["GFP"].metadata["lightmic"].session
     # the menu item toggles the dock
     click(viewer.window.layers_menu, METADATA, "napari/layers/metadata")
     qtbot.waitUntil(lambda: not dock.isVisible(), timeout=5000)
@@ -385,7 +385,8 @@ def test_reader_opens_through_viewer_open(make_napari_viewer, tmp_path, notifica
     viewer = make_napari_viewer()
     layers = viewer.open(path, plugin=PLUGIN)
     assert [layer.name for layer in layers] == CELLS
-    assert layers[0].metadata["reader"] and layers[0].scale[-1] == pytest.approx(0.2)
+    assert layers[0].metadata["lightmic"].session.source.reader
+    assert layers[0].scale[-1] == pytest.approx(0.2)
     no_exceptions(notifications)
 
 
@@ -401,7 +402,7 @@ def test_reader_opens_a_drop_on_the_canvas(make_napari_viewer, notifications):
                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
     viewer.window._qt_viewer.dropEvent(event)
     assert [layer.name for layer in viewer.layers] == ["LED555", "LED470"]
-    assert viewer.layers[0].metadata["format"] == "CZI"
+    assert viewer.layers[0].metadata["lightmic"].session.source.format.name == "CZI"
     no_exceptions(notifications)
 
 

@@ -29,9 +29,10 @@ def test_multichannel_czi_layers(make_napari_viewer):
         np.testing.assert_allclose(layer.scale, [1, 0.32, 0.0905767, 0.0905767], rtol=1e-4)
         assert [str(u) for u in layer.units] == ["pixel", "micrometer", "micrometer", "micrometer"]
         assert layer.blending == "additive"
-        assert layer.metadata["format"] == "CZI"
-        assert layer.metadata["ome"].images[0].pixels.size_c == 2
-        assert layer.metadata["path"].endswith("CellDivision_T3_Z5_CH2_X240_Y170.czi")
+        ref = layer.metadata["lightmic"]
+        assert ref.session.source.format.name == "CZI"
+        assert ref.session.source.ome.images[0].pixels.size_c == 2
+        assert ref.session.path.endswith("CellDivision_T3_Z5_CH2_X240_Y170.czi")
 
 
 def test_scene_count_is_announced_and_any_scene_opens(make_napari_viewer, notifications):
@@ -43,7 +44,7 @@ def test_scene_count_is_announced_and_any_scene_opens(make_napari_viewer, notifi
     more = view(path, scene="TR2", viewer=viewer)
     assert [layer.name for layer in more] == ["DAPI [TR2]", "EGFP [TR2]"]
     assert more[0].data.shape[-2:] == (237, 352)
-    assert more[0].metadata["scene_index"] == 2
+    assert more[0].metadata["lightmic"].scene == 2
 
 
 def test_lif_xz_scan_shows_z_vertically(make_napari_viewer):

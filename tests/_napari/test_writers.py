@@ -94,7 +94,7 @@ def test_layers_of_five_dimensions_without_axis_names_are_refused_with_a_reason(
     data = np.zeros((2, 2, 2, 8, 8), np.uint8)
     with pytest.raises(LightmicReadError, match="5 dimensions"):
         source_from_layers([(data, {"name": "x"}, "image")])
-    source, _ = source_from_layers([(data[0], {"name": "x", "axis_labels": "TZYX"}, "image")])
+    source, _, _ = source_from_layers([(data[0], {"name": "x", "axis_labels": "TZYX"}, "image")])
     assert source.scenes[0].dims == "TCZYX" and source.scenes[0].shape == (2, 1, 2, 8, 8)
 
 

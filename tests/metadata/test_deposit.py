@@ -7,6 +7,7 @@ import pytest
 from napari_lightmic import open_image
 from napari_lightmic.metadata.deposit import export_idr, templates
 from napari_lightmic.metadata.record import set_path
+from napari_lightmic.session import Session
 from tests.conftest import TESTDATA, real_file
 
 IDR_TEMPLATES = TESTDATA.parent / "idr-templates"
@@ -33,7 +34,7 @@ def test_shipped_layout_matches_the_idr_templates():
 
 def test_idr_export_of_a_czi(tmp_path):
     source = open_image(real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi"))
-    record = source.record
+    record = Session(source).record
     for key, value in [("rembi.study.title", "Nuclei in culture"),
                        ("rembi.study.authors", "Ada Lovelace; Alan Turing"),
                        ("rembi.study.licence", "CC BY 4.0"),

@@ -5,8 +5,7 @@ import zarr
 
 from napari_lightmic import open_image
 from napari_lightmic.metadata.privacy import scan
-from napari_lightmic.metadata.record import set_path
-from napari_lightmic.metadata.sidecar import write_edits
+from napari_lightmic.session import Session
 from napari_lightmic.writing import write
 from tests.conftest import real_file
 
@@ -18,15 +17,19 @@ def _found(source):
 
 def _marked(path):
     """The file opened again after marking its personal data for removal (in its sidecar)."""
-    source = open_image(path)
-    write_edits(path, source.file_record,
-                set_path(source.record, "privacy.remove_on_export", "yes"))
-    return open_image(path)
+    session = Session.open(path)
+    session.edit("privacy.remove_on_export", "yes")
+    session.save()
+    return Session.open(path)
 
 
 def _exported_xml(source, target):
-    """The OME-XML of `source` written to `target` (OME-TIFF or OME-Zarr)."""
-    out = write(source, target)
+    """The OME-XML of `source` (a file, or a session with its edits) written to `target`
+    (OME-TIFF or OME-Zarr)."""
+    if isinstance(source, Session):
+        out = write(source.effective_source(), target, record=source.record)
+    else:
+        out = write(source, target)
     if str(target).endswith(".zarr"):
         return (out / "OME" / "METADATA.ome.xml").read_text()
     return tifffile.TiffFile(out).pages[0].description

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from napari_lightmic import open_image
-from napari_lightmic.metadata.record import set_path
-from napari_lightmic.metadata.sidecar import SidecarError, sidecar_path, write_edits
+from napari_lightmic.metadata.sidecar import SidecarError, sidecar_path
+from napari_lightmic.session import Session
 
 
 def _digest(path):
@@ -18,19 +18,22 @@ def _digest(path):
 def test_edits_round_trip_through_the_sidecar(vendor_copy):
     path = vendor_copy("czi/DAPI_GFP.czi")
     before = _digest(path)
-    source = open_image(path)
-    record = set_path(source.record, "rembi.study.title", "Nuclei and GFP")
-    record = set_path(record, "scenes.0.channels.1.name", "EGFP")
-    record = set_path(record, "scenes.0.channels.1.color", "#00ff00")
-    record = set_path(record, "scenes.0.physical_pixel_sizes.X", "0.25")
-    record = set_path(record, "scenes.0.physical_pixel_sizes.Y", "0.25")
-    saved = write_edits(source.path, source.file_record, record)
+    session = Session.open(path)
+    session.edit("rembi.study.title", "Nuclei and GFP")
+    session.edit("scenes.0.channels.1.name", "EGFP")
+    session.edit("scenes.0.channels.1.color", "#00ff00")
+    session.edit("scenes.0.physical_pixel_sizes.X", "0.25")
+    record = session.edit("scenes.0.physical_pixel_sizes.Y", "0.25")
+    assert session.source.scenes[0].channel_names == ["DAPI", "GFP"]  # the file, unchanged
+    saved = session.save()
     assert saved == sidecar_path(path) and saved.name == "DAPI_GFP.czi.lightmic.json"
     stored = json.loads(saved.read_text())
     assert stored["lightmic_metadata"] == "1"
     assert stored["rembi"] == {"study": {"title": "Nuclei and GFP"}}  # only what changed
-    again = open_image(path)
-    scene = again.scenes[0]
+    assert open_image(path).scenes[0].channel_names == ["DAPI", "GFP"]  # what the file says
+    again = Session.open(path)
+    assert again.loaded_edits
+    scene = again.effective_scene(0)
     assert scene.channel_names == ["DAPI", "EGFP"] and scene.channels[1].color == "#00FF00"
     assert scene.physical_pixel_sizes["X"] == 0.25
     assert again.record.rembi.study.title == "Nuclei and GFP"
@@ -41,11 +44,11 @@ def test_edits_round_trip_through_the_sidecar(vendor_copy):
 
 def test_clearing_a_prefilled_field_is_kept(vendor_copy):
     path = vendor_copy("nd2/example-zstack.nd2")
-    source = open_image(path)
-    assert source.record.rembi.image_acquisition.objective
-    record = set_path(source.record, "rembi.image_acquisition.objective", "")
-    write_edits(source.path, source.file_record, record)
-    assert open_image(path).record.rembi.image_acquisition.objective is None
+    session = Session.open(path)
+    assert session.record.rembi.image_acquisition.objective
+    session.edit("rembi.image_acquisition.objective", "")
+    session.save()
+    assert Session.open(path).record.rembi.image_acquisition.objective is None
 
 
 @pytest.mark.parametrize("content,reason", [
@@ -58,12 +61,12 @@ def test_malformed_sidecar_is_reported_and_never_overwritten(vendor_copy, conten
     path = vendor_copy("czi/DAPI_GFP.czi")
     bad = sidecar_path(path)
     bad.write_text(content)
-    source = open_image(path)  # the image still opens
-    assert reason in source.sidecar_problem and str(bad) in source.sidecar_problem
-    assert source.scenes[0].channel_names == ["DAPI", "GFP"]
-    record = set_path(source.record, "rembi.study.title", "x")
+    session = Session.open(path)  # the image still opens
+    assert reason in session.sidecar_problem and str(bad) in session.sidecar_problem
+    assert session.effective_scene(0).channel_names == ["DAPI", "GFP"]
+    session.edit("rembi.study.title", "x")
     with pytest.raises(SidecarError, match="left untouched"):
-        write_edits(source.path, source.file_record, record)
+        session.save()
     assert bad.read_text() == content
 
 
@@ -75,6 +78,6 @@ def test_malformed_sidecar_is_reported_and_never_overwritten(vendor_copy, conten
 def test_hostile_sidecar_is_reported_and_the_image_opens(vendor_copy, content):
     path = vendor_copy("lsm/test.lsm")
     sidecar_path(path).write_text(content)
-    source = open_image(path)
-    assert source.sidecar_problem and str(sidecar_path(path)) in source.sidecar_problem
-    assert source.scenes[0].sizes["Y"] == source.scenes[0].sizes["X"] == 512
+    session = Session.open(path)
+    assert session.sidecar_problem and str(sidecar_path(path)) in session.sidecar_problem
+    assert session.source.scenes[0].sizes["Y"] == session.source.scenes[0].sizes["X"] == 512

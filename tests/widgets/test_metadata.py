@@ -67,8 +67,8 @@ def test_image_edit_updates_scale_and_units_of_every_channel(make_napari_viewer)
     for layer in viewer.layers:  # layers show every length in µm, so files overlay
         assert layer.scale[-1] == pytest.approx(0.0002)
         assert str(layer.units[-1]) == "micrometer"
-    assert panel.source.scenes[0].physical_pixel_sizes["X"] == 0.2
-    assert panel.source.scenes[0].units["X"] == "nm"
+    assert panel.scene.physical_pixel_sizes["X"] == 0.2
+    assert panel.scene.units["X"] == "nm"
     x_row[0].value = "-1"
     assert "Not applied" in panel.status.value and "greater than 0" in panel.status.value
     assert viewer.layers[0].scale[-1] == pytest.approx(0.0002)
@@ -80,7 +80,7 @@ def test_channel_edit_renames_and_recolours_the_layer(make_napari_viewer):
     fields = panel.channel_fields[1]
     fields["name"].value = "Tubulin"
     fields["color"].value = "#ff00ff"
-    layer = [lyr for lyr in viewer.layers if lyr.metadata.get("channel_index") == 1][0]
+    layer = [lyr for lyr in viewer.layers if lyr.metadata["lightmic"].channel == 1][0]
     assert layer.name == "Tubulin"
     assert layer.colormap.colors[-1][:3] == pytest.approx([1.0, 0.0, 1.0])
     fields["color"].value = "magenta"
@@ -116,8 +116,7 @@ def test_completeness_follows_rembi_edits(make_napari_viewer):
 
 
 def test_privacy_findings_and_removal_from_exports(make_napari_viewer, vendor_copy, tmp_path):
-    from napari_lightmic import open_image
-    from napari_lightmic.writing import write
+    from napari_lightmic.writing import convert
 
     path = vendor_copy("lsm/test.lsm")
     panel = panel_for(make_napari_viewer(), path)
@@ -125,7 +124,7 @@ def test_privacy_findings_and_removal_from_exports(make_napari_viewer, vendor_co
     panel.remove_personal.changed.emit(True)
     assert panel.record.privacy.remove_on_export and "Marked" in panel.remove_personal.text
     assert panel.save()
-    written = write(open_image(path), tmp_path / "out.ome.tif")
+    written = convert(path, tmp_path / "out.ome.tif")  # as `lightmic convert` does
     assert "Jefferis" not in tifffile.TiffFile(written).pages[0].description
 
 
@@ -223,7 +222,7 @@ def test_scenes_of_one_file_share_one_record(make_napari_viewer, vendor_copy):
     viewer = make_napari_viewer()
     first = view(path, scene=0, viewer=viewer)
     second = view(path, scene=1, viewer=viewer)
-    assert first[0].metadata["source"] is second[0].metadata["source"]
+    assert first[0].metadata["lightmic"].session is second[0].metadata["lightmic"].session
     panel = MetadataPanel(viewer)
     viewer.layers.selection.active = first[0]
     panel.rembi_fields["rembi.study.title"].value = "Wells"
@@ -242,11 +241,11 @@ def test_scenes_of_one_file_share_one_record(make_napari_viewer, vendor_copy):
 def test_clearing_an_edit_restores_the_files_value(make_napari_viewer):
     viewer = make_napari_viewer()
     panel = panel_for(viewer, real_file(CZI))
-    layer = [lyr for lyr in viewer.layers if lyr.metadata.get("channel_index") == 0][0]
+    layer = [lyr for lyr in viewer.layers if lyr.metadata["lightmic"].channel == 0][0]
     panel.channel_fields[0]["name"].value = "GFP"
     assert layer.name == "GFP"
     panel.channel_fields[0]["name"].value = ""
-    assert layer.name == "LED555" and panel.source.scenes[0].channels[0].name == "LED555"
+    assert layer.name == "LED555" and panel.scene.channels[0].name == "LED555"
     x_row = [row for row in panel.image_section if row.label == "X size"][0]
     x_row[0].value = "0.5"
     x_row[0].value = ""
@@ -267,14 +266,14 @@ def test_scene_picker_and_later_scenes_share_the_source(make_napari_viewer, vend
     path = vendor_copy("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi")
     viewer = make_napari_viewer()
     viewer.open(path, plugin=PLUGIN)
-    first = viewer.layers[0].metadata["source"]
+    first = viewer.layers[0].metadata["lightmic"].session
     picker = docked_picker(viewer)
-    assert picker.source is first
+    assert picker.session is first
     panel = MetadataPanel(viewer)
     panel.rembi_fields["rembi.study.title"].value = "Wells"
     assert panel.save()
-    assert picker.open_scenes([1])[0].metadata["source"] is first
-    assert view(path, scene=2, viewer=viewer)[0].metadata["source"] is first
+    assert picker.open_scenes([1])[0].metadata["lightmic"].session is first
+    assert view(path, scene=2, viewer=viewer)[0].metadata["lightmic"].session is first
 
 
 def test_renamed_layer_keeps_its_brackets_when_saved(make_napari_viewer):
@@ -282,9 +281,9 @@ def test_renamed_layer_keeps_its_brackets_when_saved(make_napari_viewer):
 
     viewer = make_napari_viewer()
     viewer.open(real_file(CZI), plugin=PLUGIN)
-    layer = [lyr for lyr in viewer.layers if lyr.metadata.get("channel_index") == 1][0]
+    layer = [lyr for lyr in viewer.layers if lyr.metadata["lightmic"].channel == 1][0]
     layer.name = "GFP [488 nm]"
     viewer.layers.selection.active = layer
-    source, index = source_of_selection(viewer)
+    source, index, _ = source_of_selection(viewer)
     assert source.scenes[index].channels[1].name == "GFP [488 nm]"
-    assert layer.metadata["source"].scenes[0].channels[1].name == "LED470"  # view unchanged
+    assert layer.metadata["lightmic"].effective_scene.channels[1].name == "LED470"  # view unchanged

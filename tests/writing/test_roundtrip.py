@@ -9,6 +9,7 @@ import tifffile
 import zarr
 
 from napari_lightmic import open_image
+from napari_lightmic.session import Session
 from napari_lightmic.writing import validate, write
 from napari_lightmic.writing.common import as_5d
 from tests.conftest import TESTDATA, real_file
@@ -84,9 +85,9 @@ def test_no_invented_channel_names(relpath, target, tmp_path):
 def test_recorded_and_renamed_channel_names_are_written(tmp_path):
     from ome_types import from_xml
 
-    source = open_image(real_file("tiff/CH3_Fluorescence_8bit.tif"))
-    source.scenes[0].channels[1].rename("GFP")
-    out = write(source, tmp_path / "renamed.ome.tif")
+    session = Session(open_image(real_file("tiff/CH3_Fluorescence_8bit.tif")))
+    session.edit("scenes.0.channels.1.name", "GFP")
+    out = write(session.effective_source(), tmp_path / "renamed.ome.tif")
     names = [c.name for c in from_xml(tifffile.TiffFile(out).ome_metadata).images[0]
              .pixels.channels]
     assert names == [None, "GFP", None]

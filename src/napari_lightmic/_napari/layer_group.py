@@ -1,42 +1,74 @@
-"""The layers of one opened scene (one per channel) and how metadata edits reach them."""
+"""The layers of one scene, found through their `LayerRef`, and how a session's edits reach
+them."""
 
 from __future__ import annotations
 
-from ..model import ImageSource, Scene
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from .layer_ref import KEY, LayerRef, ref_of
 from .layers import channel_colormap, layer_name, scale_and_units
 
+if TYPE_CHECKING:
+    from ..model import Scene
+    from ..session import Session
 
-def source_of(layer) -> tuple[ImageSource, Scene] | None:
-    """The opened file and scene behind a layer, if this plugin opened it."""
-    meta = getattr(layer, "metadata", None) or {}
-    source = meta.get("source")
-    if not isinstance(source, ImageSource):
-        return None
-    index = meta.get("scene_index", 0)
-    return (source, source.scenes[index]) if 0 <= index < len(source.scenes) else None
-
-
-def scene_layers(viewer, source: ImageSource, scene: Scene) -> list:
-    """Every image layer of the viewer showing this scene, in channel order."""
+def scene_layers(viewer: Any, session: Session, scene: int) -> list[Any]:
+    """Every image layer of the viewer showing this scene of this session, in channel order."""
     found = []
     for layer in viewer.layers:
-        meta = layer.metadata or {}
-        if meta.get("source") is source and meta.get("scene_index") == scene.index \
+        ref = ref_of(layer)
+        if ref is not None and ref.session is session and ref.scene == scene \
                 and layer._type_string == "image":
-            found.append(layer)
-    return sorted(found, key=lambda lyr: lyr.metadata.get("channel_index", 0))
+            found.append((ref.channel or 0, layer))
+    return [layer for _, layer in sorted(found, key=lambda pair: pair[0])]
 
 
-def apply_scale(layers: list, scene: Scene) -> None:
-    """Set the layers' scale and units from the scene's physical pixel sizes."""
-    for layer in layers:
-        layer.scale, layer.units = scale_and_units(scene, layer.axis_labels)
+_followed: weakref.WeakKeyDictionary[Session, weakref.WeakSet[Any]] = \
+    weakref.WeakKeyDictionary()
 
 
-def apply_channel(layer, scene: Scene, multi_scene: bool, field: str = "name") -> None:
+def follow_session(viewer: Any, session: Session) -> None:
+    """Keep this viewer's layers of `session` in step with its edits (once per viewer)."""
+    viewers = _followed.setdefault(session, weakref.WeakSet())
+    if viewer is None or viewer in viewers:
+        return
+    viewers.add(viewer)
+    viewer_ref = weakref.ref(viewer)
+
+    def edited(key: str) -> None:
+        shown = viewer_ref()
+        if shown is not None:
+            update_layers(shown, session, key)
+
+    session.edited.connect(edited)
+
+
+def update_layers(viewer: Any, session: Session, key: str) -> None:
+    """Apply an edit of a scene's sizes, units or channels to the layers showing it."""
+    parts = key.split(".")
+    if parts[0] != "scenes" or len(parts) < 3 or not parts[1].isdecimal():
+        return
+    index = int(parts[1])
+    if not 0 <= index < len(session.source.scenes):
+        return
+    scene = session.effective_scene(index)
+    layers = scene_layers(viewer, session, index)
+    if parts[2] == "channels" and len(parts) == 5:
+        multi = len(session.source.scenes) > 1
+        for layer in layers:
+            if ref_of(layer).channel == int(parts[3]):  # type: ignore[union-attr]
+                apply_channel(layer, scene, multi, parts[4])
+    else:
+        for layer in layers:
+            layer.scale, layer.units = scale_and_units(scene, layer.axis_labels)
+
+
+def apply_channel(layer: Any, scene: Scene, multi_scene: bool, field: str = "name") -> None:
     """Rename (field 'name') or recolour (field 'color') a channel layer after its channel;
     other fields leave the layer as it is."""
-    index = layer.metadata.get("channel_index", 0)
+    ref = ref_of(layer)
+    index = ref.channel if ref is not None and ref.channel is not None else 0
     if index >= len(scene.channels):
         return
     channel = scene.channels[index]
@@ -44,3 +76,7 @@ def apply_channel(layer, scene: Scene, multi_scene: bool, field: str = "name") -
         layer.name = layer_name(channel, scene, multi_scene)
     if field == "color" and not layer.rgb:
         layer.colormap = channel_colormap(channel)
+
+
+__all__ = ["KEY", "LayerRef", "apply_channel", "follow_session", "ref_of",
+           "scene_layers", "update_layers"]

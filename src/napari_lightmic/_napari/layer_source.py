@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
+from typing import TYPE_CHECKING
+
 import dask.array as da
 import numpy as np
 
@@ -11,6 +14,12 @@ from ..formats import format_for
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import canonical
 from ..units import symbol
+from .layer_ref import KEY, LayerRef
+
+if TYPE_CHECKING:
+    from ome_types import OME
+
+    from ..metadata.record import MetadataRecord
 
 
 def _axes(axis_labels, ndim: int) -> str:
@@ -23,19 +32,22 @@ def _axes(axis_labels, ndim: int) -> str:
     return "TZYX"[-ndim:]
 
 
-def channel_name(layer_name: str, metadata: dict) -> str:
+def channel_name(layer_name: str, scene_name: str | None) -> str:
     """A layer's channel name: its name without the ' [scene]' this plugin adds for files of
     several scenes (other brackets are the user's)."""
-    scene = metadata.get("scene_name") if isinstance(metadata, dict) else None
-    return layer_name.removesuffix(f" [{scene}]") if scene else layer_name
+    return layer_name.removesuffix(f" [{scene_name}]") if scene_name else layer_name
 
 
-def _named(name: str, meta: dict, live_scene) -> bool:
+def _ref(meta: dict) -> LayerRef | None:
+    ref = (meta.get("metadata") or {}).get(KEY)
+    return ref if isinstance(ref, LayerRef) else None
+
+
+def _named(name: str, ref: LayerRef | None, live_scene: Scene | None) -> bool:
     """Whether a layer's channel name is a recorded one: the file's (when it named the
     channel) or the user's (a layer renamed); not the default a file without names got."""
-    index = (meta.get("metadata") or {}).get("channel_index")
-    if live_scene is None or not isinstance(index, int) or \
-            not 0 <= index < len(live_scene.channels):
+    index = ref.channel if ref is not None else None
+    if live_scene is None or index is None or not 0 <= index < len(live_scene.channels):
         return True
     channel = live_scene.channels[index]
     return channel.named or name != channel.name
@@ -55,8 +67,10 @@ def _level0(data):
     return data[0] if isinstance(data, (list, tuple)) else data
 
 
-def source_from_layers(layer_data: list[tuple]) -> tuple[ImageSource, dict[str, da.Array]]:
-    """One scene from image layers of the same shape (each layer one channel), and labels.
+def source_from_layers(layer_data: list[tuple]) -> tuple[
+        ImageSource, dict[str, da.Array], MetadataRecord | None]:
+    """One scene from image layers of the same shape (each layer one channel), its labels, and
+    the metadata record of the file the layers were opened from (None for layers made here).
 
     `layer_data` holds napari's (data, attributes, layer_type) tuples, as npe2 writers get.
     """
@@ -84,33 +98,47 @@ def source_from_layers(layer_data: list[tuple]) -> tuple[ImageSource, dict[str, 
         if unit != "pixel" and value:
             physical[axis] = float(value)
             unit_of[axis] = unit
-    origin = first.get("metadata") or {}
-    live = origin.get("source")
-    index = origin.get("scene_index", 0)
-    live_scene = (live.scenes[index] if isinstance(live, ImageSource)
-                  and isinstance(index, int) and 0 <= index < len(live.scenes) else None)
+    origin = _ref(first)
+    live_scene = origin.effective_scene if origin is not None else None
     channels = []
     for _, meta in images:
         color = colormap_color(meta.get("colormap"))
         limits = meta.get("contrast_limits")
         name = channel_name(meta.get("name") or f"Channel {len(channels)}",
-                            meta.get("metadata") or {})
-        channels.append(Channel(name=name, color=color, named=_named(name, meta, live_scene),
+                            live_scene.name if live_scene is not None else None)
+        channels.append(Channel(name=name, color=color,
+                                named=_named(name, _ref(meta), live_scene),
                                 contrast_limits=tuple(float(v) for v in limits) if limits
                                 else None))
-    path = origin.get("path") or "napari layers"
+    path = origin.session.path if origin is not None else "napari layers"
     fmt = format_for(path) or format_for("layers.ome.zarr")
-    scene = Scene(index=0, name=origin.get("scene_name") or first.get("name") or "image",
+    scene = Scene(index=0, name=live_scene.name if live_scene is not None
+                  else first.get("name") or "image",
                   data=data, dims=order, physical_pixel_sizes=physical, units=unit_of,
                   channels=channels)
-    source = ImageSource(path=path, format=fmt, scenes=[scene], reader="napari layers")
-    if origin.get("ome") is not None:
-        base = origin["ome"].model_copy(deep=True)
-        k = live_scene.ome_image if live_scene is not None else index
-        if isinstance(k, int) and 0 <= k < len(base.images):
-            base.images = [base.images[k]]
-        source._ome = base
-    if isinstance(live, ImageSource):  # the metadata panel's REMBI record and privacy choice
-        source.edits = {k: v for k, v in live.edits.items() if k in ("rembi", "privacy")}
-        source.original_metadata = live.original_metadata
-    return source, {name: da.asarray(_level0(d)) for name, d in labels.items()}
+    record = None
+    ome_factory = None
+    if origin is not None:
+        live = origin.session
+        ome_factory = partial(_one_image, live.source, live_scene.ome_image)
+        # the metadata panel's REMBI record and privacy choice, not its scene edits
+        record = live.record.model_copy(update={"scenes": {}})
+    source = ImageSource(path=path, format=fmt, scenes=[scene], reader="napari layers",
+                         ome_factory=ome_factory,
+                         original_metadata=origin.session.source.original_metadata
+                         if origin is not None else None, describe_ome=_described)
+    return source, {name: da.asarray(_level0(d)) for name, d in labels.items()}, record
+
+
+def _one_image(live: ImageSource, k: int) -> OME:
+    """The opened file's OME, with only the image the layers show."""
+    base = live.ome.model_copy(deep=True)
+    if 0 <= k < len(base.images):
+        base.images = [base.images[k]]
+    return base
+
+
+def _described(source: ImageSource) -> OME:
+    from ..metadata.ome import ome_from_source
+
+    return ome_from_source(source)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import displayed_axes
 from ..scene.contrast import estimate_contrast
+from .layer_ref import KEY, LayerRef
+
+if TYPE_CHECKING:
+    from ..session import Session
 
 PIXEL = "pixel"
 
@@ -57,8 +63,10 @@ def channel_colormap(channel: Channel):
                     display_name=channel.color)
 
 
-def scene_layer_data(source: ImageSource, scene: Scene) -> list[tuple]:
-    """LayerData for one scene: its channels as image layers (RGB data as RGB layers)."""
+def scene_layer_data(session: Session, scene: Scene) -> list[tuple]:
+    """LayerData for one scene (as the session edited it): its channels as image layers (RGB
+    data as RGB layers), each carrying its `LayerRef`."""
+    source = session.source
     levels, dims = _squeeze(scene)
     non_channel = [a for a in dims if a not in ("C", "S")]
     scale, units = scale_and_units(scene, non_channel)
@@ -66,17 +74,7 @@ def scene_layer_data(source: ImageSource, scene: Scene) -> list[tuple]:
     names = [layer_name(ch, scene, multi_scene) for ch in scene.channels]
     contrast = [ch.contrast_limits or estimate_contrast(scene, i)
                 for i, ch in enumerate(scene.channels)]
-    metadata = {
-        "source": source,  # the opened file, for the metadata panel and Save as
-        "path": source.path,
-        "format": source.format.name,
-        "scene_index": scene.index,
-        "scene_name": scene.name,
-        "dims": scene.dims,
-        "ome": source.ome,
-        "notes": list(scene.notes),
-        "reader": source.reader,
-    }
+    metadata = {KEY: LayerRef(session, scene.index)}
     kwargs: dict = {
         "scale": scale,
         "units": units,
@@ -95,7 +93,7 @@ def scene_layer_data(source: ImageSource, scene: Scene) -> list[tuple]:
     n = scene.size("C")
     if n > 1 or not rgb:
         kwargs["channel_axis"] = dims.index("C")
-        kwargs["metadata"] = [{**metadata, "channel_index": i} for i in range(n)]
+        kwargs["metadata"] = [{KEY: LayerRef(session, scene.index, i)} for i in range(n)]
         kwargs["name"] = names
         kwargs["contrast_limits"] = contrast
         if not rgb:
@@ -105,6 +103,7 @@ def scene_layer_data(source: ImageSource, scene: Scene) -> list[tuple]:
         first = (slice(None),) * dims.index("C") + (0,)
         data = [level[first] for level in levels] if len(levels) > 1 else levels[0][first]
         kwargs["name"] = names[0]
+        kwargs["metadata"] = {KEY: LayerRef(session, scene.index, 0)}
         if data.dtype.itemsize > 1:
             kwargs["contrast_limits"] = contrast[0]
     layers = [(data, kwargs, "image")]

@@ -2,67 +2,42 @@
 
 from __future__ import annotations
 
-import os
+from typing import Any
 
 from ..errors import LightmicReadError
-from ..formats import format_for
-from ..model import ImageSource
-from ..reading import open_image
+from ..session import Session, file_version
+from .layer_group import follow_session, ref_of
 from .layers import scene_layer_data, scene_summary
 
 
-def _key(path) -> tuple:
-    """Which file, and which version of it: a file changed on disk is another source."""
-    text = str(path)
-    if "://" in text or text.startswith("idr:"):
-        return (text,)
-    try:
-        info = os.stat(text)
-        stamp = (info.st_mtime_ns, info.st_size)
-    except OSError:
-        stamp = None
-    return (os.path.abspath(text), stamp)
-
-
-def shared_source(path, viewer=None) -> ImageSource:
-    """The file behind `path`: the source that layers in the viewer already show (so that
-    every scene of a file shares one source and one metadata record), else opened afresh
+def shared_session(path: Any, viewer: Any = None) -> Session:
+    """The file behind `path`: the session that layers in the viewer already show (so that
+    every scene of a file shares one session and one metadata record), else opened afresh
     (with the sidecar's edits as saved). A file changed on disk since is opened again."""
-    key = _key(path)
+    version = file_version(str(path))
     if viewer is None:
         import napari
 
         viewer = napari.current_viewer()
     for layer in (viewer.layers if viewer is not None else []):
-        source = (layer.metadata or {}).get("source")
-        if isinstance(source, ImageSource) and getattr(source, "opened_as", None) == key:
-            return source
-    source = open_image(path)
-    source.opened_as = key
-    return source
+        ref = ref_of(layer)
+        if ref is not None and ref.session.file_version == version:
+            return ref.session
+    return Session.open(path)
 
 
-def get_reader(path):
+def get_reader(path: Any) -> Any:
+    """npe2 reader contribution: `read_paths` for the paths this plugin reads, else None."""
+    from ..reading import claims
+
     paths = list(path) if isinstance(path, (list, tuple)) else [path]
-    if not paths or not all(_claims(p) for p in paths):
+    if not paths or not all(claims(p) for p in paths):
         return None
     return read_paths
 
 
-def _claims(path) -> bool:
-    fmt = format_for(path)
-    if fmt is None:
-        return False
-    if fmt.name == "BigDataViewer":  # of all XML files, only BigDataViewer datasets
-        try:
-            with open(path, "rb") as fh:
-                return b"<SpimData" in fh.read(4096)
-        except OSError:
-            return False
-    return True
-
-
-def read_paths(path) -> list[tuple]:
+def read_paths(path: Any) -> list[tuple]:
+    """The first scene of each path, as napari LayerData."""
     paths = list(path) if isinstance(path, (list, tuple)) else [path]
     layers: list[tuple] = []
     for p in paths:
@@ -70,40 +45,40 @@ def read_paths(path) -> list[tuple]:
     return layers or [(None,)]
 
 
-def read_scene(path, scene: int | str = 0, viewer=None) -> list[tuple]:
+def read_scene(path: Any, scene: int | str = 0, viewer: Any = None) -> list[tuple]:
     """Layers of one scene; an unreadable file becomes an error notification, not a dialog."""
+    import napari
     from napari.utils.notifications import show_error, show_info, show_warning
 
+    viewer = viewer or napari.current_viewer()
     try:
-        source = shared_source(path, viewer)
-        chosen = source.scene(scene)
-        layers = scene_layer_data(source, chosen)
+        session = shared_session(path, viewer)
+        chosen = session.effective_scene(scene)
+        layers = scene_layer_data(session, chosen)
     except LightmicReadError as err:
         show_error(str(err))
         return []
-    except Exception as exc:  # lazy reads can fail on truncated files
+    except Exception as exc:  # noqa: BLE001 lazy reads can fail on truncated files
         show_error(str(LightmicReadError(path, f"{type(exc).__name__}: {exc}")))
         return []
+    follow_session(viewer, session)
+    source = session.source
     show_info(scene_summary(source, chosen))
     if source.format.advice:
         show_warning(source.format.advice)
-    if source.sidecar_problem:
-        show_warning(source.sidecar_problem)
+    if session.sidecar_problem:
+        show_warning(session.sidecar_problem)
     if len(source.scenes) > 1:
-        _show_scene_picker(source, viewer)
+        _show_scene_picker(session, viewer)
     return layers
 
 
-def _show_scene_picker(source: ImageSource, viewer=None) -> None:
-    """Dock the scene picker, listing this file's scenes (from the same source), in the
-    viewer."""
-    import napari
-
-    viewer = viewer or napari.current_viewer()
+def _show_scene_picker(session: Session, viewer: Any = None) -> None:
+    """Dock the scene picker, listing this file's scenes (from the same session)."""
     if viewer is None:
         return
     try:
         _, widget = viewer.window.add_plugin_dock_widget("napari-lightmic", "Scenes")
-    except Exception:  # no window (headless use): the notification has said it all
+    except Exception:  # noqa: BLE001 no window (headless use): the notification said it all
         return
-    widget.set_path(source.path, source)
+    widget.set_path(session.path, session)

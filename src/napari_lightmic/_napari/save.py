@@ -5,62 +5,47 @@ from __future__ import annotations
 import os
 import queue
 import threading
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import LightmicError, LightmicReadError
 from ..formats import file_stem
 from ..model import ImageSource
-from ..reading.remote import is_remote
 from ..writing import write
+from .layer_group import ref_of, scene_layers
 
 if TYPE_CHECKING:  # napari resolves the name itself when it injects the viewer
     import napari
 
+    from ..metadata.record import MetadataRecord
 
-def source_of_selection(viewer) -> tuple[ImageSource, int | str]:
-    """The file behind the selected layer, with the layers' current channel names, colours
-    and contrast applied; layers made in napari are saved as they are."""
-    from ..reading import open_image
+
+def source_of_selection(viewer: Any) -> tuple[ImageSource, int, MetadataRecord | None]:
+    """The file behind the selected layer as the user sees it: the session's edits, with the
+    layers' current channel names, colours and contrast; layers made in napari are saved as
+    they are. Also the scene's index and the metadata record to write."""
     from .layer_source import channel_name, colormap_color, source_from_layers
 
     layer = viewer.layers.selection.active or (viewer.layers[-1] if viewer.layers else None)
     if layer is None:
         raise LightmicReadError("viewer", "no layer to save")
-    meta = layer.metadata or {}
-    where = str(meta.get("path", ""))
-    live = meta.get("source")
-    if isinstance(live, ImageSource) or where and (
-            os.path.exists(where) or is_remote(where)):
-        # the opened file, with the metadata panel's edits, else the file opened again
-        source = _detached(live) if isinstance(live, ImageSource) else open_image(meta["path"])
-        scene = source.scenes[meta.get("scene_index", 0)]
-        for other in viewer.layers:
-            m = other.metadata or {}
-            if m.get("path") == meta["path"] and m.get("scene_index") == scene.index \
-                    and "channel_index" in m and m["channel_index"] < len(scene.channels):
-                channel = scene.channels[m["channel_index"]]
-                channel.rename(channel_name(other.name, m))
-                channel.contrast_limits = tuple(float(v) for v in other.contrast_limits)
-                channel.color = colormap_color(other.colormap)
-        return source, scene.index
-    selected = list(viewer.layers.selection) or [layer]
-    source, _ = source_from_layers([lyr.as_layer_data_tuple() for lyr in selected])
-    return source, 0
-
-
-def _detached(source: ImageSource) -> ImageSource:
-    """A copy of an opened source whose scenes and channels can take the layers' current
-    names and colours without changing the source the viewer shows."""
-    import copy
-    import dataclasses
-
-    out = copy.copy(source)
-    out.scenes = [dataclasses.replace(
-        scene, channels=[dataclasses.replace(c) for c in scene.channels],
-        physical_pixel_sizes=dict(scene.physical_pixel_sizes), units=dict(scene.units))
-        for scene in source.scenes]
-    return out
+    ref = ref_of(layer)
+    if ref is None:
+        selected = list(viewer.layers.selection) or [layer]
+        source, _, record = source_from_layers([lyr.as_layer_data_tuple() for lyr in selected])
+        return source, 0, record
+    session = ref.session
+    scene = session.effective_scene(ref.scene)
+    channels = list(scene.channels)
+    for other in scene_layers(viewer, session, scene.index):
+        c = ref_of(other).channel  # type: ignore[union-attr]
+        if c is not None and c < len(channels):
+            channels[c] = replace(channels[c].renamed(channel_name(other.name, scene.name)),
+                                  contrast_limits=tuple(float(v) for v in other.contrast_limits),
+                                  color=colormap_color(other.colormap))
+    shown = replace(scene, channels=channels)
+    return session.effective_source({scene.index: shown}), scene.index, session.record
 
 
 def default_target(source: ImageSource) -> str:
@@ -79,7 +64,7 @@ def save_as_ome_zarr(viewer: napari.viewer.Viewer, path: str | None = None, conf
     from napari.utils.notifications import show_error
 
     try:
-        source, scene = source_of_selection(viewer)
+        source, scene, record = source_of_selection(viewer)
     except LightmicReadError as err:
         show_error(str(err))
         return None
@@ -99,7 +84,7 @@ def save_as_ome_zarr(viewer: napari.viewer.Viewer, path: str | None = None, conf
         if not ask(path):
             return None
         overwrite = True
-    return start_write(source, scene, path, overwrite)
+    return start_write(source, scene, path, overwrite, record)
 
 
 def _confirm_replace(path) -> bool:
@@ -110,7 +95,8 @@ def _confirm_replace(path) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
-def start_write(source: ImageSource, scene, path, overwrite: bool):
+def start_write(source: ImageSource, scene: int, path: str, overwrite: bool,
+                record: MetadataRecord | None = None) -> Any:
     """Write in a thread; the main thread only moves napari's progress bar. A failed write
     is an error notification naming the target and the cause, never an exception in Qt's
     event loop (which napari would show with a traceback, or which ends the process)."""
@@ -126,7 +112,8 @@ def start_write(source: ImageSource, scene, path, overwrite: bool):
         def target():
             try:
                 outcome["path"] = write(source, path, scene, overwrite=overwrite,
-                                        progress=lambda d, t: updates.put((d, t)))
+                                        progress=lambda d, t: updates.put((d, t)),
+                                        record=record)
             except Exception as exc:  # reported on the main thread
                 outcome["error"] = exc
 

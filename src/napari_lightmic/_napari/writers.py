@@ -7,12 +7,12 @@ from .layer_source import source_from_layers
 
 
 def write_ome_zarr(path: str, layer_data: list[tuple]) -> list[str]:
-    source, labels = source_from_layers(layer_data)
-    out = write(source, path, 0, labels=labels, overwrite=True)
+    source, labels, record = source_from_layers(layer_data)
+    out = write(source, path, 0, labels=labels, overwrite=True, record=record)
     return [str(out)]
 
 
 def write_ome_tiff(path: str, layer_data: list[tuple]) -> list[str]:
-    source, _ = source_from_layers(layer_data)
-    out = write(source, path, 0, overwrite=True)
+    source, _, record = source_from_layers(layer_data)
+    out = write(source, path, 0, overwrite=True, record=record)
     return [str(out)]

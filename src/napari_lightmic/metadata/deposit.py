@@ -44,7 +44,10 @@ def export_idr(sources: list[ImageSource], folder: str | os.PathLike,
                record: MetadataRecord | None = None) -> list[Path]:
     """Write idr0000-study.txt, experimentA/idr0000-experimentA-assays.txt and
     file_list.tsv (BioImage Archive) into `folder`; return the files written."""
-    record = record or sources[0].record
+    if record is None:
+        from .prefill import record_from_source
+
+        record = record_from_source(sources[0])
     folder = Path(folder)
     (folder / EXPERIMENT).mkdir(parents=True, exist_ok=True)
     assays_name = f"idr0000-{EXPERIMENT}-assays.txt"

@@ -8,6 +8,7 @@ from ome_types import model as ome
 
 if TYPE_CHECKING:
     from ..model import ImageSource, Scene
+    from .record import MetadataRecord
 
 PIXEL_TYPES = {
     "uint8": "uint8", "uint16": "uint16", "uint32": "uint32", "int8": "int8",
@@ -100,9 +101,11 @@ ORIGINAL_METADATA_NS = "https://github.com/napari-lightmic/original-metadata"
 NOTES_NS = "https://napari-lightmic.github.io/schema/notes/1"
 
 
-def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> ome.OME:
+def ome_for_export(source: ImageSource, scenes: list[Scene], images: list,
+                   record: MetadataRecord | None = None) -> ome.OME:
     """The OME of written images: the source's metadata (instruments, experimenters,
-    annotations, acquisition settings) with Pixels describing what was written."""
+    annotations, acquisition settings) with Pixels describing what was written, and the
+    REMBI record (the file's own when `record` is None)."""
     base = source.ome.model_copy(deep=True)
     out_images = []
     for index, (scene, image) in enumerate(zip(scenes, images)):
@@ -151,7 +154,10 @@ def ome_for_export(source: ImageSource, scenes: list[Scene], images: list) -> om
             meta.annotation_refs.append(ome.AnnotationRef(id=note.id))
     base.creator = "napari-lightmic"
     original = source.original_metadata
-    record = source.record
+    if record is None:
+        from .prefill import record_from_source
+
+        record = record_from_source(source)
     annotations = [a for a in base.structured_annotations or []
                    if getattr(a, "namespace", None) not in (REMBI_NS, NOTES_NS)]
     kept = {a.id for a in annotations} | {n.id for n in notes}
@@ -210,12 +216,12 @@ def _drop_image_refs(base: ome.OME, written: set[str]) -> None:
                     sample.image_ref = None
 
 
-def export_xml(source: ImageSource, model: ome.OME) -> str:
+def export_xml(source: ImageSource, model: ome.OME, remove_personal: bool = False) -> str:
     """The OME-XML text of an export. With personal data marked for removal, the values found
     are taken out of the text wherever they stand: attributes, elements, XML and map
     annotations, and the vendor metadata embedded (escaped) in a CommentAnnotation."""
     xml = model.to_xml()
-    if source.record.privacy.remove_on_export:
+    if remove_personal:
         from .privacy import redact_text, scan
 
         xml = redact_text(xml, scan(source.ome, source.original_metadata, source.format.name))

@@ -11,15 +11,11 @@ import json
 import os
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from ..errors import SidecarError
 from .record import SCHEMA_ID, SCHEMA_VERSION, MetadataRecord, explain
-
-if TYPE_CHECKING:
-    from ..model import ImageSource
 
 SUFFIX = ".lightmic.json"
 
@@ -100,44 +96,6 @@ def write_edits(source_path, base: MetadataRecord, record: MetadataRecord) -> Pa
     finally:
         tmp.unlink(missing_ok=True)
     return path
-
-
-def apply_edits(source: ImageSource, edits: dict) -> None:
-    """Set the scenes' pixel sizes, units and channels to the file's own, with the edits'
-    corrections laid over them (so an edit taken back restores the file's value)."""
-    import copy
-
-    if not source.file_values:  # what the file says, before any edit
-        source.file_values = {
-            scene.index: (dict(scene.physical_pixel_sizes), dict(scene.units),
-                          copy.deepcopy(scene.channels)) for scene in source.scenes}
-    for scene in source.scenes:
-        physical, units, channels = source.file_values[scene.index]
-        scene.physical_pixel_sizes.clear()
-        scene.physical_pixel_sizes.update(physical)
-        scene.units.clear()
-        scene.units.update(units)
-        for channel, original in zip(scene.channels, channels):
-            channel.__dict__.update(copy.deepcopy(original.__dict__))
-    record = MetadataRecord.model_validate({"scenes": edits.get("scenes", {})})
-    for index, edit in record.scenes.items():
-        if not 0 <= index < len(source.scenes):
-            continue
-        scene = source.scenes[index]
-        for axis, size in edit.physical_pixel_sizes.items():
-            if axis in scene.dims:
-                scene.physical_pixel_sizes[axis] = size
-        for axis, unit in edit.units.items():
-            if axis in scene.dims:
-                scene.units[axis] = unit
-        for c, change in edit.channels.items():
-            if 0 <= c < len(scene.channels):
-                channel = scene.channels[c]
-                for name, value in change.model_dump(exclude_none=True).items():
-                    if name == "name":
-                        channel.rename(value)
-                    else:
-                        setattr(channel, name, value.upper() if name == "color" else value)
 
 
 def _merge(base: dict, over: dict) -> dict:

@@ -1,16 +1,23 @@
-"""Open any supported path and describe its scenes: the one entry point of the core."""
+"""Open any supported path and describe its scenes: the one entry point of the core.
+
+`open_image` returns what the file says; the user's edits are a `Session`'s (session.py).
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import LightmicReadError
 from ..formats import FileFormat, format_for, is_zarr_group
 from ..model import ImageSource
-from ..scene.levels import add_strided_levels
+from ..scene.levels import with_strided_levels
 from .remote import idr_url, is_remote
+
+if TYPE_CHECKING:
+    from ome_types import OME
 
 # Leading bytes of each file format, to catch mis-named files before a reader does.
 SIGNATURES = {
@@ -40,10 +47,9 @@ def open_image(path: str | os.PathLike) -> ImageSource:
     fmt = format_for("remote.ome.zarr") if is_remote(path) else _check(path)
     try:
         source = _reader_for(fmt)(path, fmt)
-        for scene in source.scenes:
-            add_strided_levels(scene)
-            # each scene its own channel records: an edit of one scene's channel is its own
-            scene.channels = [dataclasses.replace(channel) for channel in scene.channels]
+        source = dataclasses.replace(
+            source, scenes=tuple(with_strided_levels(scene) for scene in source.scenes),
+            describe_ome=source.describe_ome or _described_ome)
     except LightmicReadError:
         raise
     except MemoryError:
@@ -53,20 +59,28 @@ def open_image(path: str | os.PathLike) -> ImageSource:
         if text.startswith("truncated: "):
             raise LightmicReadError(path, f"the file is truncated ({text[11:]})") from exc
         raise LightmicReadError(path, f"cannot be read as {fmt.name}: {_describe(exc)}") from exc
-    _apply_sidecar(source)
     return source
 
 
-def _apply_sidecar(source: ImageSource) -> None:
-    """Lay the user's saved edits over what was read; a bad sidecar is reported, not used."""
-    from ..metadata.sidecar import SidecarError, apply_edits, read_edits
+def claims(path: str | os.PathLike) -> bool:
+    """Whether a path is one this plugin reads, by its name (and, for XML, its content)."""
+    fmt = format_for(path)
+    if fmt is None:
+        return False
+    if fmt.name == "BigDataViewer":  # of all XML files, only BigDataViewer datasets
+        try:
+            with open(path, "rb") as fh:
+                return b"<SpimData" in fh.read(4096)
+        except OSError:
+            return False
+    return True
 
-    try:
-        source.edits = read_edits(source.path)
-    except SidecarError as exc:
-        source.sidecar_problem = f"{exc}. It was ignored and will not be overwritten."
-        return
-    apply_edits(source, source.edits)
+
+def _described_ome(source: ImageSource) -> OME:
+    """What was read, as OME, for files without (readable) OME-XML."""
+    from ..metadata.ome import ome_from_source
+
+    return ome_from_source(source)
 
 
 def _check(path: str) -> FileFormat:

@@ -189,21 +189,21 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
         px = physical.get("X")
         py = physical.get("Y")
         stage = ({"Y": rect.y * py, "X": rect.x * px} if px and py else None)
-        scene = Scene(
-            index=i, name=scene_name, data=data, dims=dims,
-            physical_pixel_sizes=dict(physical), units=dict(units), channels=channels,
-            mosaic=Mosaic(tiles=n_tiles) if n_tiles > 1 else None,
-            stage_position=stage, pyramid=pyramid,
-        )
+        notes = []
         if "H" in dims:
-            scene.notes.append(
+            notes.append(
                 f"Airyscan phase axis H ({sizes['H']} detector elements) kept as its own axis."
             )
         if n_tiles > 1:
-            scene.notes.append(f"Mosaic of {n_tiles} tiles, stitched at their recorded positions.")
+            notes.append(f"Mosaic of {n_tiles} tiles, stitched at their recorded positions.")
         if physical.get("X") is None:
-            scene.notes.append("The file records no pixel size: scale is in pixels.")
-        scenes.append(scene)
+            notes.append("The file records no pixel size: scale is in pixels.")
+        scenes.append(Scene(
+            index=i, name=scene_name, data=data, dims=dims,
+            physical_pixel_sizes=dict(physical), units=dict(units), channels=channels,
+            mosaic=Mosaic(tiles=n_tiles) if n_tiles > 1 else None,
+            stage_position=stage, pyramid=pyramid, notes=notes,
+        ))
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="pylibCZIrw",
                        handles=[handle], original_metadata=raw_xml)
 

@@ -7,6 +7,8 @@ reads need a time limit, which bioio cannot pass to fsspec.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import dask.array as da
 
 from .._xml import refuse_dtd
@@ -104,7 +106,7 @@ def _scene(group, index: int) -> Scene:
     unnamed = own.get("unnamed_channels") if isinstance(own, dict) else None
     for i in unnamed if isinstance(unnamed, list) else []:
         if isinstance(i, int) and 0 <= i < len(channels):
-            channels[i].named = False
+            channels[i] = replace(channels[i], named=False)
     return Scene(index=index, name=name or f"Image {index}", data=levels[0], dims=dims,
                  physical_pixel_sizes=physical, units={k: v for k, v in units.items() if v},
                  channels=channels, pyramid=levels[1:], labels=_labels(group),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 
 import numpy as np
 
@@ -146,13 +147,12 @@ def open_set(tif, path: str) -> tuple[list[Scene], object, PlaneFiles]:
                           (1, 1, 1, shape[3], shape[4]))
         info = infos[k] if k < len(infos) else {"name": None, "sizes": {}, "channels": []}
         scene = ome_scene(len(scenes), info, data, "TCZYX")
-        if k != scene.index:
-            scene.ome_index = k
         missing = _missing(where, shape, files)
         if missing:
             notes.append(missing)
-        scene.notes.extend(([lenient_note] if lenient_note else []) + notes)
-        scenes.append(scene)
+        scenes.append(replace(scene, ome_index=k if k != scene.index else None,
+                              notes=(*scene.notes, *([lenient_note] if lenient_note else []),
+                                     *notes)))
     if not scenes:
         raise ValueError("the OME-XML describes no image stored in TIFF pages")
     return scenes, ome, files

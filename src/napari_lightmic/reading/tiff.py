@@ -14,6 +14,7 @@ import contextvars
 import logging
 import math
 import threading
+from dataclasses import replace
 from types import SimpleNamespace
 
 import dask.array as da
@@ -70,9 +71,9 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
 
 def _source(path: str, fmt: FileFormat, tif, scenes, ome, handles) -> ImageSource:
     stem = file_stem(path)
-    for scene in scenes:
-        if not scene.name:
-            scene.name = stem if len(scenes) == 1 else f"{stem} #{scene.index + 1}"
+    scenes = [scene if scene.name else replace(
+        scene, name=stem if len(scenes) == 1 else f"{stem} #{scene.index + 1}")
+        for scene in scenes]
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="tifffile",
                        ome_factory=(lambda: ome) if ome is not None else None,
                        handles=handles,
@@ -304,13 +305,11 @@ def _ome(tif):
         info = images[k] if k < len(images) else {"name": None, "sizes": {}, "channels": []}
         data, dims = canonical(series_dask(series), series.axes)
         scene = ome_scene(index, info, data, dims, series.name)
-        if k != index:
-            scene.ome_index = k
-        scene.pyramid = [canonical(series_dask(series, level), series.axes)[0]
-                         for level in range(1, len(series.levels))]
-        if note:
-            scene.notes.append(note)
-        scenes.append(scene)
+        scenes.append(replace(
+            scene, ome_index=k if k != index else None,
+            pyramid=[canonical(series_dask(series, level), series.axes)[0]
+                     for level in range(1, len(series.levels))],
+            notes=(*scene.notes, note) if note else scene.notes))
     return scenes, ome
 
 
@@ -354,10 +353,8 @@ def ome_scene(index: int, info: dict, data, dims: str, fallback_name: str = "") 
                 for i, c in enumerate(chans)]
     scene = _scene(index, info["name"] or fallback_name or "", data, dims, physical, channels,
                    recorded_z=True, units=units)
-    if info.get("t_note"):
-        scene.notes.append(info["t_note"])
-    scene.notes.extend(info.get("notes") or [])
-    return scene
+    notes = [*([info["t_note"]] if info.get("t_note") else []), *(info.get("notes") or [])]
+    return replace(scene, notes=(*scene.notes, *notes)) if notes else scene
 
 
 def _size(value, unit, default: str) -> tuple[float | None, str | None]:
@@ -503,7 +500,7 @@ def _micromanager(tif):
                        dict(physical), channels)
         xy = (info.get("DeviceCoordinatesUm") or {}).get("XY")
         if xy and len(xy) == 2:
-            scene.stage_position = {"Y": float(xy[1]), "X": float(xy[0])}
+            scene = replace(scene, stage_position={"Y": float(xy[1]), "X": float(xy[0])})
         scenes.append(scene)
     ome = None
     return scenes, ome
@@ -555,11 +552,10 @@ def _plain(tif):
         channels = [Channel(name=f"Channel {i}", color=c, named=False)
                     for i, c in enumerate(default_colors(n))]
         scene = _scene(index, "", data, dims, {"Z": None, "Y": None, "X": None}, channels)
-        if tif.is_ome:
-            scene.notes.append(OME_WITHOUT_PAGES)
-        scene.pyramid = [canonical(series_dask(series, level), series.axes)[0]
-                         for level in range(1, len(series.levels))]
-        scenes.append(scene)
+        scenes.append(replace(
+            scene, notes=(*scene.notes, OME_WITHOUT_PAGES) if tif.is_ome else scene.notes,
+            pyramid=[canonical(series_dask(series, level), series.axes)[0]
+                     for level in range(1, len(series.levels))]))
     return scenes
 
 

@@ -6,22 +6,27 @@ napari shows the level that fits the screen, so very large planes stay displayab
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..model import Scene
 from ..pyramid import shown_factors
 
 STRIDED_NOTE = "No pyramid in the file"  # about the display only: not carried into copies
 
 
-def add_strided_levels(scene: Scene) -> None:
+def with_strided_levels(scene: Scene) -> Scene:
+    """The scene with strided views as lower levels, when its planes are large and the file
+    has no pyramid; else the scene itself."""
     if scene.pyramid or "Y" not in scene.dims or "X" not in scene.dims:
-        return
+        return scene
     y, x = scene.dims.index("Y"), scene.dims.index("X")
     factors = shown_factors(scene.shape[y], scene.shape[x])
     if not factors:
-        return
+        return scene
+    pyramid = []
     for factor in factors:
         index = [slice(None)] * len(scene.dims)
         index[y] = index[x] = slice(None, None, factor)
-        scene.pyramid.append(scene.data[tuple(index)])
-    scene.notes.append(f"{STRIDED_NOTE}: {len(scene.pyramid)} strided levels added "
-                       "for display.")
+        pyramid.append(scene.data[tuple(index)])
+    note = f"{STRIDED_NOTE}: {len(pyramid)} strided levels added for display."
+    return replace(scene, pyramid=pyramid, notes=(*scene.notes, note))

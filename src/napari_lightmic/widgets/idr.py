@@ -31,7 +31,7 @@ class OpenFromIDR(Container):
 
         from .._napari.layers import scene_layer_data
         from ..errors import LightmicReadError
-        from ..reading import open_image
+        from ..session import Session
 
         try:
             url = self.target()
@@ -43,15 +43,17 @@ class OpenFromIDR(Container):
 
         @thread_worker
         def load():
-            source = open_image(url)
-            return source, scene_layer_data(source, source.scenes[0])
+            session = Session.open(url)
+            return session, scene_layer_data(session, session.effective_scene(0))
 
         def done(result):
+            from .._napari.layer_group import follow_session
             from .._napari.view import add_layer_data
 
-            source, layer_data = result
+            session, layer_data = result
             add_layer_data(self.viewer, layer_data)
-            self.status.value = f"{len(source.scenes)} scene(s) from {url}"
+            follow_session(self.viewer, session)
+            self.status.value = f"{len(session.source.scenes)} scene(s) from {url}"
 
         def failed(err):
             message = str(err) if isinstance(err, LightmicReadError) else f"{url}: {err}"

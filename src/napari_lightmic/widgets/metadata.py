@@ -10,13 +10,13 @@ from magicgui.widgets import ComboBox, Container, FileEdit, Label, LineEdit, Pus
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QScrollArea
 
-from .._napari.layer_group import apply_channel, apply_scale, scene_layers, source_of
+from .._napari.layer_group import follow_session, ref_of
 from ..metadata.completeness import completeness, value_at
 from ..metadata.edam import search
 from ..metadata.prefill import acquisition_facts
-from ..metadata.privacy import scan
-from ..metadata.record import LENGTH_UNITS, LICENCES, TIME_UNITS, MetadataRecord, set_path
-from ..metadata.sidecar import SidecarError, apply_edits, difference, sidecar_path, write_edits
+from ..metadata.record import LENGTH_UNITS, LICENCES, TIME_UNITS, MetadataRecord
+from ..metadata.sidecar import SidecarError
+from ..session import Session
 
 # REMBI fields shown as text boxes: (dotted key, label, tooltip)
 REMBI_FIELDS = (
@@ -50,12 +50,13 @@ def _text(value) -> str:
 
 
 class MetadataPanel(Container):
+    """Shows the session behind the selected layer and edits it; follows its events."""
+
     def __init__(self, napari_viewer):
         super().__init__(labels=False)
         self.viewer = napari_viewer
-        self.source = None
-        self.scene = None
-        self.record: MetadataRecord | None = None
+        self.session: Session | None = None
+        self.scene_index: int | None = None
         self._updating = False
         self.status = Label(value="Select a layer opened with napari-lightmic.")
         self.status.native.setWordWrap(True)
@@ -121,28 +122,50 @@ class MetadataPanel(Container):
         self.follow(napari_viewer.layers.selection.active)
 
     # -- which file -----------------------------------------------------------------------
+    @property
+    def source(self):
+        """The file shown, as read (None before a layer is selected)."""
+        return self.session.source if self.session is not None else None
+
+    @property
+    def scene(self):
+        """The scene shown, as edited."""
+        if self.session is None or self.scene_index is None:
+            return None
+        return self.session.effective_scene(self.scene_index)
+
+    @property
+    def record(self) -> MetadataRecord | None:
+        """The metadata record shown: the file's with the edits."""
+        return self.session.record if self.session is not None else None
+
     def follow(self, layer) -> None:
         """Show the metadata of the file behind `layer` (nothing changes for other layers)."""
-        found = source_of(layer) if layer is not None else None
-        if found is None:
+        ref = ref_of(layer) if layer is not None else None
+        if ref is None:
             if layer is not None:
                 self.status.value = (f"{layer.name!r} was not opened by napari-lightmic: "
                                      "no file metadata to show.")
             return
-        source, scene = found
-        if source is self.source and scene is self.scene:
+        if ref.session is self.session and ref.scene == self.scene_index:
             return
-        self.source, self.scene = source, scene
-        self.record = source.record
+        if self.session is not None and ref.session is not self.session:
+            self.session.edited.disconnect(self._edited)
+            self.session.saved.disconnect(self._saved)
+        if ref.session is not self.session:
+            ref.session.edited.connect(self._edited)
+            ref.session.saved.connect(self._saved)
+            follow_session(self.viewer, ref.session)
+        self.session, self.scene_index = ref.session, ref.scene
         self._updating = True
         try:
             self._fill()
         finally:
             self._updating = False
-        name = source.file_name
-        self.status.value = source.sidecar_problem or (
-            f"{name}: scene {scene.index} {scene.name!r}"
-            + (" — edits loaded from the sidecar" if source.edits else ""))
+        scene = self.scene
+        self.status.value = self.session.sidecar_problem or (
+            f"{self.session.source.file_name}: scene {scene.index} {scene.name!r}"
+            + (" — edits loaded from the sidecar" if self.session.loaded_edits else ""))
 
     def _fill(self) -> None:
         source, scene, record = self.source, self.scene, self.record
@@ -167,7 +190,7 @@ class MetadataPanel(Container):
         self._set_edam_options([(method.label, method.iri)] if method else [])
         self.edam_choice.value = method.iri if method else None
         self.edam_iri.value = method.iri if method else ""
-        self.findings_list = scan(source.ome, source.original_metadata, fmt.name)
+        self.findings_list = self.session.privacy_findings
         self.findings.value = "\n".join(str(f) for f in self.findings_list) or \
             "No personal data found in the metadata."
         self._show_state()
@@ -204,7 +227,7 @@ class MetadataPanel(Container):
                     ("name", channel.name, None), ("color", channel.color, 72),
                     ("excitation_nm", channel.excitation_nm, 48),
                     ("emission_nm", channel.emission_nm, 48), ("fluor", channel.fluor, None)):
-                text = f"{value:g}" if isinstance(value, float) else (value or "")
+                text = _field_text(value)
                 widget = LineEdit(value=text, tooltip=field.replace("_nm", " wavelength (nm)"))
                 if width:
                     widget.native.setMaximumWidth(width)
@@ -216,32 +239,56 @@ class MetadataPanel(Container):
 
     # -- edits ----------------------------------------------------------------------------
     def edit(self, key: str, value) -> bool:
-        """Set one field; refused values leave the record as it was and say why."""
-        if self._updating or self.record is None:
+        """Set one field through the session; refused values leave the record as it was and
+        say why. The panel and the layers follow the session's `edited` event."""
+        if self._updating or self.session is None:
             return False
         try:
-            record = set_path(self.record, key, value if value is not None else "")
+            self.session.edit(key, value)
         except (ValueError, IndexError, KeyError) as exc:
             self.status.value = f"<span style='color:#e05050'>Not applied: {exc}</span>"
             return False
-        self.record = record
-        self.source.edits = difference(self.source.file_record, record)
-        if key.startswith("scenes."):
-            apply_edits(self.source, self.source.edits)
-            self._update_layers(key)
-        self.status.value = "Edited (not yet saved beside the file)."
-        self._show_state()
         return True
 
-    def _update_layers(self, key: str) -> None:
-        layers = scene_layers(self.viewer, self.source, self.scene)
-        if ".channels." in key:
-            _, _, _, c, field = key.split(".")
-            for layer in layers:
-                if layer.metadata.get("channel_index", 0) == int(c):
-                    apply_channel(layer, self.scene, len(self.source.scenes) > 1, field)
-        else:
-            apply_scale(layers, self.scene)
+    def _edited(self, key: str) -> None:
+        """The session changed (here, or from elsewhere: the console, another dock)."""
+        before, self._updating = self._updating, True
+        try:
+            self._show_value(key)
+        finally:
+            self._updating = before
+        self.status.value = "Edited (not yet saved beside the file)."
+        self._show_state()
+
+    def _show_value(self, key: str) -> None:
+        """Show an edited field's value where the panel shows something else."""
+        if key in self.rembi_fields:
+            _set_text(self.rembi_fields[key], _text(value_at(self.record, key)))
+            return
+        if key == "rembi.study.licence":
+            licence = self.record.rembi.study.licence
+            self.licence.value = licence if licence in LICENCES else ""
+            return
+        parts = key.split(".")
+        if parts[0] != "scenes" or len(parts) < 4 or parts[1] != str(self.scene_index):
+            return
+        scene = self.scene
+        if parts[2] == "channels" and len(parts) == 5 and parts[3].isdecimal():
+            c, field = int(parts[3]), parts[4]
+            if c < len(self.channel_fields) and field in self.channel_fields[c]:
+                _set_text(self.channel_fields[c][field],
+                          _field_text(getattr(scene.channels[c], field)))
+        elif parts[2] in ("physical_pixel_sizes", "units"):
+            for row in self.image_section:
+                if row.label == f"{parts[3]} size":
+                    size = scene.physical_pixel_sizes.get(parts[3])
+                    _set_text(row[0], f"{size:g}" if size else "")
+                    unit = scene.units.get(parts[3])
+                    if unit and unit in row[1].choices and row[1].value != unit:
+                        row[1].value = unit
+
+    def _saved(self, path) -> None:
+        self.status.value = f"Saved beside the file: {path.name}"
 
     def _search_edam(self, text: str) -> None:
         hits = search(text, limit=15, branch="topic") if text else []
@@ -278,28 +325,25 @@ class MetadataPanel(Container):
         self.remove_personal.text = ("Marked: removed from every export (click to keep)"
                                      if remove else "Remove these from every export")
         self.remove_personal.enabled = bool(self.findings_list) or remove
-        target = sidecar_path(self.source.path)
+        target = self.session.sidecar_path
         self.export_button.enabled = True
         self.save_button.enabled = target is not None
         self.save_button.tooltip = str(target) if target else "remote file: nothing to save beside"
 
     # -- keep and deposit -----------------------------------------------------------------
     def save(self) -> str | None:
-        if self.source is None:
+        if self.session is None:
             self.status.value = "Select a layer opened with napari-lightmic first."
             return None
         try:
-            path = write_edits(self.source.path, self.source.file_record, self.record)
+            path = self.session.save()
         except SidecarError as exc:
             self.status.value = f"<span style='color:#e05050'>Not saved: {exc}</span>"
             return None
-        self.status.value = f"Saved beside the file: {path.name}"
         return str(path)
 
     def export_idr(self, folder: str | None = None) -> list[str]:
-        from ..metadata.deposit import export_idr
-
-        if self.source is None:
+        if self.session is None:
             self.status.value = "Select a layer opened with napari-lightmic first."
             return []
         folder = folder or str(self.export_folder.value)
@@ -307,7 +351,7 @@ class MetadataPanel(Container):
             self.status.value = "Choose a folder to export the IDR submission into."
             return []
         try:
-            written = export_idr([self.source], folder, self.record)
+            written = self.session.export_idr(folder)
         except OSError as exc:
             self.status.value = f"<span style='color:#e05050'>Not exported: {exc}</span>"
             return []
@@ -325,6 +369,24 @@ class MetadataDock(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setWidget(self.panel.native)
         self.setMinimumWidth(400)
+
+
+def _field_text(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else (value or "")
+
+
+def _same(shown: str, text: str) -> bool:
+    """Whether a field already shows this value (numbers by value, colours in any case)."""
+    try:
+        return float(shown) == float(text)
+    except ValueError:
+        return shown.strip().lower() == text.strip().lower()
+
+
+def _set_text(widget, text: str) -> None:
+    """Show `text` unless the widget shows it already (typing is not disturbed)."""
+    if not _same(str(widget.value or ""), text):
+        widget.value = text
 
 
 def _row(label: str, widgets: list) -> Container:

@@ -17,7 +17,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from .._napari.reader import shared_source
+from .._napari.reader import shared_session
 from ..errors import LightmicReadError
 from ..scene.thumbnail import THUMB_SIDE, thumbnail
 
@@ -35,7 +35,7 @@ class ScenePicker(QWidget):
     def __init__(self, napari_viewer):
         super().__init__()
         self.viewer = napari_viewer
-        self.source = None
+        self.session = None
         self._worker = None
         self.file_label = QLabel("No file")
         self.file_label.setWordWrap(True)
@@ -71,20 +71,21 @@ class ScenePicker(QWidget):
         if path:
             self.set_path(path)
 
-    def set_path(self, path, source=None) -> None:
+    def set_path(self, path, session=None) -> None:
         """List the scenes of a file (metadata only); thumbnails follow in the background.
-        `source`: the file as already opened for the viewer's layers."""
+        `session`: the file as already opened for the viewer's layers."""
         from napari.utils.notifications import show_error
 
         try:
-            self.source = source if source is not None else shared_source(path, self.viewer)
+            self.session = session if session is not None else shared_session(path, self.viewer)
         except LightmicReadError as err:
             show_error(str(err))
             return
-        self.file_label.setText(f"{self.source.path}\n{len(self.source.scenes)} scene(s), "
-                                f"{self.source.format.name}")
+        source = self.session.source
+        self.file_label.setText(f"{source.path}\n{len(source.scenes)} scene(s), "
+                                f"{source.format.name}")
         self.scene_list.clear()
-        for scene in self.source.scenes:
+        for scene in self.session.scenes:
             item = QListWidgetItem(describe(scene))
             self.scene_list.addItem(item)
         self._start_thumbnails()
@@ -92,7 +93,7 @@ class ScenePicker(QWidget):
     def _start_thumbnails(self):
         from napari.qt.threading import thread_worker
 
-        scenes = list(self.source.scenes)
+        scenes = list(self.session.source.scenes)
 
         @thread_worker
         def make():
@@ -119,11 +120,13 @@ class ScenePicker(QWidget):
         return self._worker is None or not self._worker.is_running
 
     def open_scenes(self, indices) -> list:
+        from .._napari.layer_group import follow_session
         from .._napari.layers import scene_layer_data
         from .._napari.view import add_layer_data
 
         added = []
         for index in indices:
-            scene = self.source.scenes[index]
-            added.extend(add_layer_data(self.viewer, scene_layer_data(self.source, scene)))
+            scene = self.session.effective_scene(index)
+            added.extend(add_layer_data(self.viewer, scene_layer_data(self.session, scene)))
+        follow_session(self.viewer, self.session)
         return added

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import LightmicReadError
 from ..model import ImageSource
 from .common import WriteError
 from .validate import validate
+
+if TYPE_CHECKING:
+    from ..metadata.record import MetadataRecord
 
 TARGETS = {".ome.zarr": "OME-Zarr", ".zarr": "OME-Zarr", ".ome.tif": "OME-TIFF",
            ".ome.tiff": "OME-TIFF"}
@@ -24,7 +28,8 @@ def target_format(path) -> str:
 def write(source: ImageSource, target, scene: int | str = 0, *, ngff_version: str = "0.5",
           compression: str | None = None, pyramid_levels: int | None = None,
           overwrite: bool = False, shard: bool = False, progress=None,
-          attributes: dict | None = None, labels: dict | None = None) -> Path:
+          attributes: dict | None = None, labels: dict | None = None,
+          record: MetadataRecord | None = None) -> Path:
     """Write one scene (an index or name) or every scene ("all") of an opened source."""
     kind = target_format(target)
     scenes = source.scenes if scene == "all" else [source.scene(scene)]
@@ -39,11 +44,12 @@ def write(source: ImageSource, target, scene: int | str = 0, *, ngff_version: st
             return write_ome_zarr(source, scenes, target, version=ngff_version,
                                   compression=compression or "zstd", levels=pyramid_levels,
                                   shard=shard, overwrite=overwrite, progress=progress,
-                                  attributes=attributes, labels=labels)
+                                  attributes=attributes, labels=labels, record=record)
         from .ome_tiff import write_ome_tiff
 
         return write_ome_tiff(source, scenes, target, compression=compression or "zlib",
-                              levels=pyramid_levels, overwrite=overwrite, progress=progress)
+                              levels=pyramid_levels, overwrite=overwrite, progress=progress,
+                              record=record)
     except ValueError as exc:
         raise WriteError(target, str(exc)) from exc
 
@@ -55,16 +61,14 @@ def convert(path, target, scene: int | str = "all", *, return_scenes: bool = Fal
     With `return_scenes`, returns (path written, [(scene name, what the writer did to fit
     it into the format), ...]).
     """
-    from ..reading import open_image
+    from ..session import Session
     from .common import as_5d
 
-    source = open_image(path)
-    try:
+    with Session.open(path) as session:  # with the user's edits, as the viewer shows them
+        source = session.effective_source()
         chosen = source.scenes if scene == "all" else [source.scene(scene)]
         written = [(s.name or str(s.index), as_5d(s).notes) for s in chosen]
-        out = write(source, target, scene, **options)
-    finally:
-        source.close()
+        out = write(source, target, scene, record=session.record, **options)
     return (out, written) if return_scenes else out
 
 

@@ -13,12 +13,16 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..model import ImageSource, Scene
 from ..scene.axes import compute
 from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes
+
+if TYPE_CHECKING:
+    from ..metadata.record import MetadataRecord
 
 COMPRESSIONS = {"zlib": "zlib", "zstd": "zstd", "lzw": "lzw", "none": None}
 TILE = 512
@@ -43,7 +47,8 @@ Progress = Callable[[int, int], None]
 
 def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
                    compression: str = "zlib", levels: int | None = None,
-                   overwrite: bool = False, progress: Progress | None = None) -> Path:
+                   overwrite: bool = False, progress: Progress | None = None,
+                   record: MetadataRecord | None = None) -> Path:
     import tifffile
     from ome_types.model import TiffData
 
@@ -52,14 +57,17 @@ def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
     if compression not in COMPRESSIONS:
         raise ValueError(f"compression {compression!r} is not one of {', '.join(COMPRESSIONS)}")
     images = [as_5d(scene) for scene in scenes]
-    ome = ome_for_export(source, scenes, images)
+    from ..metadata.prefill import record_from_source
+
+    record = record or record_from_source(source)
+    ome = ome_for_export(source, scenes, images, record)
     first_ifd = 0
     for image, meta in zip(images, ome.images):
         n_planes = _plane_count(image)
         meta.pixels.metadata_only = None
         meta.pixels.tiff_data_blocks = [TiffData(ifd=first_ifd, plane_count=n_planes)]
         first_ifd += n_planes
-    xml = export_xml(source, ome)
+    xml = export_xml(source, ome, record.privacy.remove_on_export)
     pyramids = [level_shapes(_plane_shape(img), "YX", levels) for img in images]
     total = sum(_plane_count(img) * sum(int(np.prod(s)) for s in shapes)
                 * img.data.dtype.itemsize for img, shapes in zip(images, pyramids))

@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dask.array as da
 import numpy as np
@@ -25,6 +26,9 @@ from ..units import for_ngff
 from .chunks import ChunkWriter
 from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes, plane_axes
 
+if TYPE_CHECKING:
+    from ..metadata.record import MetadataRecord
+
 AXIS_TYPES = {"T": "time", "C": "channel", "Z": "space", "Y": "space", "X": "space"}
 COMPRESSIONS = ("zstd", "lz4", "zlib", "none")
 CHUNK_BYTES = 2 * 2**20  # about 2 MiB per chunk
@@ -36,7 +40,8 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
                    compression: str = "zstd", levels: int | None = None, shard: bool = False,
                    overwrite: bool = False, progress: Progress | None = None,
                    attributes: dict | None = None,
-                   labels: dict[str, da.Array] | None = None) -> Path:
+                   labels: dict[str, da.Array] | None = None,
+                   record: MetadataRecord | None = None) -> Path:
     """Write scenes of a source as one OME-Zarr (several as the bioformats2raw layout).
 
     `labels` (name -> integer array with the first image's axes but C) become NGFF labels
@@ -54,7 +59,7 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
     # The metadata (the REMBI record, the OME-XML: a second of building on a large vendor
     # file) is made while the pixels are copied.
     metadata_pool = ThreadPoolExecutor(1)
-    metadata = metadata_pool.submit(_metadata, source, scenes, images)
+    metadata = metadata_pool.submit(_metadata, source, scenes, images, record)
     metadata_pool.shutdown(wait=False)
     fmt = 3 if version == "0.5" else 2
     total = sum(_bytes_of_pyramid(img, levels) for img in images)
@@ -92,14 +97,17 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
     return Path(target)
 
 
-def _metadata(source: ImageSource, scenes: list[Scene], images: list) -> tuple[dict, str]:
+def _metadata(source: ImageSource, scenes: list[Scene], images: list,
+              record: MetadataRecord | None) -> tuple[dict, str]:
     """The REMBI record ({} when nothing is filled) and the OME-XML."""
     from ..metadata.ome import export_xml, ome_for_export, rembi_pairs
+    from ..metadata.prefill import record_from_source
 
-    record = source.record
+    record = record or record_from_source(source)
     rembi = record.rembi.model_dump(mode="json", exclude_none=True) if rembi_pairs(record) \
         else {}
-    return rembi, export_xml(source, ome_for_export(source, scenes, images))
+    return rembi, export_xml(source, ome_for_export(source, scenes, images, record),
+                             record.privacy.remove_on_export)
 
 
 REMBI_SCHEMA = "https://napari-lightmic.github.io/schema/metadata-record/1.json#/$defs/Rembi"
