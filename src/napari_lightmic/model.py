@@ -7,7 +7,7 @@ Readers build these records once; they are frozen. What the user changes lives i
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -47,7 +47,7 @@ class Channel:
     named: bool = True
 
     def renamed(self, name: str) -> Channel:
-        """This channel with a name given by the user (recorded from now on)."""
+        """Give the channel a name from the user (recorded from now on)."""
         return self if name == self.name else replace(self, name=name, named=True)
 
 
@@ -74,12 +74,12 @@ class Scene:
     dims: str  # e.g. 'TCZYX'; extra axes keep their own letters (H phase, λ/Λ lambda, S samples)
     physical_pixel_sizes: dict[str, float | None]  # per axis, in `units`; None = unknown
     units: dict[str, str]  # per axis with a known size
-    channels: tuple[Channel, ...]
+    channels: Sequence[Channel]  # kept as a tuple
     mosaic: Mosaic | None = None
     stage_position: dict[str, float] | None = None  # top-left corner, in `units`
-    notes: tuple[str, ...] = ()  # what the reader did that the user should know
+    notes: Sequence[str] = ()  # what the reader did that the user should know (a tuple)
     # Lower resolutions of `data` (same axes, Y and X smaller), largest first; empty if none.
-    pyramid: tuple[da.Array, ...] = ()
+    pyramid: Sequence[da.Array] = ()
     # Label images (segmentations) belonging to this scene, by name; same axes, C of size one.
     labels: dict[str, da.Array] = field(default_factory=dict)
     # Which Image of the source's OME this scene is, where that is not `index` (an OME-TIFF
@@ -87,6 +87,7 @@ class Scene:
     ome_index: int | None = None
 
     def __post_init__(self) -> None:
+        """Keep sequences as tuples and the size maps as the scene's own."""
         for name in ("channels", "notes", "pyramid"):
             value = getattr(self, name)
             if not isinstance(value, tuple):
@@ -153,7 +154,7 @@ class ImageSource:
 
     path: str
     format: FileFormat
-    scenes: tuple[Scene, ...]
+    scenes: Sequence[Scene]  # kept as a tuple
     reader: str  # which library read the pixels
     # The file's own OME-XML as a model (None where it has none)
     ome_factory: Callable[[], OME | None] | None = field(default=None, repr=False)
@@ -165,6 +166,7 @@ class ImageSource:
     describe_ome: Callable[[ImageSource], OME] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        """Keep the scenes as a tuple."""
         if not isinstance(self.scenes, tuple):
             object.__setattr__(self, "scenes", tuple(self.scenes))
 
@@ -175,9 +177,11 @@ class ImageSource:
         self.handles.clear()
 
     def __enter__(self) -> ImageSource:
+        """Use the source in a `with` block."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the source at the end of the `with` block."""
         self.close()
 
     @property
@@ -198,8 +202,11 @@ class ImageSource:
 
     @cached_property
     def ome(self) -> OME:
-        """The file's metadata as an OME model: its own OME-XML where it has one that can be
-        read, else what was read described as OME."""
+        """The file's metadata as an OME model.
+
+        The file's own OME-XML where it has one that can be read, else what was read,
+        described as OME.
+        """
         own = None
         if self.ome_factory is not None:
             try:

@@ -86,9 +86,11 @@ class Session:
         self.source.close()
 
     def __enter__(self) -> Session:
+        """Use the session in a `with` block."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the file at the end of the `with` block."""
         self.close()
 
     # -- what the file says, and the record -----------------------------------------------
@@ -104,8 +106,10 @@ class Session:
 
     @property
     def file_record(self) -> MetadataRecord:
-        """The metadata record as the file describes it (its channels as the user corrected
-        them): what the edits are kept against."""
+        """The metadata record as the file describes it: what the edits are kept against.
+
+        Its channels are described as the user corrected them.
+        """
         if self._file_record is None:
             from .metadata.prefill import record_from_source
 
@@ -169,8 +173,11 @@ class Session:
         return tuple(self.effective_scene(scene.index) for scene in self.source.scenes)
 
     def effective_source(self, scenes: dict[int, Scene] | None = None) -> ImageSource:
-        """The file as the user edited it, for the writers; `scenes` replaces scenes by index
-        (e.g. with the channel names and colours shown in napari)."""
+        """The file as the user edited it, for the writers.
+
+        `scenes` replaces scenes by index (e.g. with the channel names and colours shown in
+        napari).
+        """
         chosen = tuple((scenes or {}).get(s.index, s) for s in self.scenes)
         return replace(self.source, scenes=chosen,
                        ome_factory=partial(getattr, self.source, "ome"))

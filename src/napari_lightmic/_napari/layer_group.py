@@ -1,5 +1,7 @@
-"""The layers of one scene, found through their `LayerRef`, and how a session's edits reach
-them."""
+"""The layers of one scene, and how a session's edits reach them.
+
+Layers are found through their `LayerRef`, by identity.
+"""
 
 from __future__ import annotations
 
@@ -65,8 +67,10 @@ def update_layers(viewer: Any, session: Session, key: str) -> None:
 
 
 def apply_channel(layer: Any, scene: Scene, multi_scene: bool, field: str = "name") -> None:
-    """Rename (field 'name') or recolour (field 'color') a channel layer after its channel;
-    other fields leave the layer as it is."""
+    """Rename (field 'name') or recolour (field 'color') a channel layer after its channel.
+
+    Other fields leave the layer as it is.
+    """
     ref = ref_of(layer)
     index = ref.channel if ref is not None and ref.channel is not None else 0
     if index >= len(scene.channels):
