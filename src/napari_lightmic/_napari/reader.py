@@ -50,16 +50,11 @@ def get_reader(path):
 
 
 def _claims(path) -> bool:
+    """Whether the registry has a reader for the path's extension that claims the path."""
+    from ..reading.contract import reader_for
+
     fmt = format_for(path)
-    if fmt is None:
-        return False
-    if fmt.name == "BigDataViewer":  # of all XML files, only BigDataViewer datasets
-        try:
-            with open(path, "rb") as fh:
-                return b"<SpimData" in fh.read(4096)
-        except OSError:
-            return False
-    return True
+    return fmt is not None and reader_for(fmt).claims(str(path), fmt)
 
 
 def read_paths(path) -> list[tuple]:

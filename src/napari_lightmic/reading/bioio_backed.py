@@ -13,6 +13,7 @@ from ..colors import complete_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import SerialReads, canonical
+from .contract import ReaderBase
 
 # The bioio plugin that reads each format; pinned so the generic fallbacks never guess.
 READERS = {
@@ -115,3 +116,12 @@ def _clean_placeholder(name: str, i: int) -> str:
         return f"Channel {i}"
     return name
 
+
+class _Reader(ReaderBase):
+    library = "bioio"
+
+    def open(self, path: str, fmt: FileFormat) -> ImageSource:
+        return open_bioio(path, fmt)
+
+
+READER = _Reader()

@@ -22,6 +22,7 @@ from ..formats import FileFormat, file_stem
 from ..model import Channel, ImageSource, Mosaic, Scene
 from ..pyramid import shown_factors
 from ..scene.axes import lazy_array
+from .contract import ReaderBase
 from .handles import LazyHandle
 
 # Axes besides T, C, Z that a CZI can have; kept when larger than one.
@@ -291,3 +292,13 @@ def _survey(czi) -> tuple[dict[int | None, int], dict[str, int]]:
         if all(coord.get(a, 0) == v for a, v in starts.items()):
             seen[coord.get("S")] += 1
     return dict(seen), starts
+
+
+class _Reader(ReaderBase):
+    library = "pylibCZIrw"
+
+    def open(self, path: str, fmt: FileFormat) -> ImageSource:
+        return open_czi(path, fmt)
+
+
+READER = _Reader()

@@ -19,6 +19,7 @@ from ..formats import FileFormat, file_stem, format_for
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import canonical, lazy_array
 from ..units import symbol
+from .contract import ReaderBase
 from .handles import LazyHandle
 
 FORMAT_BDV = format_for("x.xml")
@@ -348,3 +349,23 @@ def _bdv_scenes(root, handle: H5Handle) -> list[Scene]:
             scene.notes.append("Pixels stored as int16 by BigDataViewer, restored to uint16.")
         scenes.append(scene)
     return scenes
+
+
+class _Reader(ReaderBase):
+    library = "h5py"
+
+    def claims(self, path: str, fmt: FileFormat) -> bool:
+        """Of all XML files, only BigDataViewer datasets (`<SpimData` in the first 4 KiB)."""
+        if fmt.name != "BigDataViewer":
+            return True
+        try:
+            with open(path, "rb") as fh:
+                return b"<SpimData" in fh.read(4096)
+        except OSError:
+            return False
+
+    def open(self, path: str, fmt: FileFormat) -> ImageSource:
+        return open_hdf5(path, fmt)
+
+
+READER = _Reader()

@@ -16,6 +16,7 @@ from ..colors import complete_colors
 from ..formats import FileFormat
 from ..model import Channel, ImageSource, Mosaic, Scene
 from ..scene.axes import lazy_array
+from .contract import ReaderBase
 from .mosaic import TileMosaic
 
 LUT_COLORS = {
@@ -210,3 +211,13 @@ def _channels(image, n: int) -> list[Channel]:
     colors = complete_colors(colors, emissions)
     return [Channel(name=names[i], color=colors[i], emission_nm=emissions[i], named=named[i])
             for i in range(n)]
+
+
+class _Reader(ReaderBase):
+    library = "liffile"
+
+    def open(self, path: str, fmt: FileFormat) -> ImageSource:
+        return open_lif(path, fmt)
+
+
+READER = _Reader()

@@ -15,6 +15,7 @@ from ..formats import FileFormat
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import canonical
 from ..units import symbol
+from .contract import ReaderBase
 from .remote import fs_kwargs, is_http
 
 
@@ -226,3 +227,13 @@ def _ome_factory(path: str):
         return ome_types.from_xml(text)
 
     return load
+
+
+class _Reader(ReaderBase):
+    library = "zarr"
+
+    def open(self, path: str, fmt: FileFormat) -> ImageSource:
+        return open_ngff(path, fmt)
+
+
+READER = _Reader()

@@ -24,6 +24,7 @@ from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import canonical, lazy_array
+from .contract import ReaderBase
 
 
 def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
@@ -586,3 +587,13 @@ def _lsm(tif):
                 for i in range(n)]
     name = (meta.get("ScanInformation") or {}).get("Name") or ""
     return [_scene(0, "" if name == "Temp" else name, data, dims, physical, channels)]
+
+
+class _Reader(ReaderBase):
+    library = "tifffile"
+
+    def open(self, path: str, fmt: FileFormat) -> ImageSource:
+        return open_tiff(path, fmt)
+
+
+READER = _Reader()
