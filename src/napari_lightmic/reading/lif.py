@@ -8,14 +8,17 @@ sweeps (and swaps their Y/Z scales). Axes keep liffile's names: λ is an emissio
 from __future__ import annotations
 
 import os
+import re
+from xml.etree.ElementTree import Element
 
 import dask.array as da
 import numpy as np
 
 from ..colors import complete_colors
 from ..formats import FileFormat
-from ..model import Channel, ImageSource, Mosaic, Scene
+from ..model import Acquisition, Channel, ImageSource, Mosaic, Scene
 from ..scene.axes import lazy_array
+from .acquisition import immersion, lenient, positive_float
 from .contract import ReaderBase
 from .mosaic import TileMosaic
 
@@ -37,6 +40,7 @@ def open_lif(path: str, fmt: FileFormat) -> ImageSource:
     scenes = []
     try:
         header = lif.xml_header()
+        root = lif.xml_element
         size = os.path.getsize(path)
         for index, image in enumerate(lif.images):
             _check_extent(image, size)
@@ -44,7 +48,8 @@ def open_lif(path: str, fmt: FileFormat) -> ImageSource:
     finally:
         lif.close()
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="liffile",
-                       original_metadata=header)
+                       original_metadata=header,
+                       acquisition_factory=lenient(lambda: lif_acquisition(root)))
 
 
 def _check_extent(image, file_size: int) -> None:
@@ -211,6 +216,45 @@ def _channels(image, n: int) -> list[Channel]:
     colors = complete_colors(colors, emissions)
     return [Channel(name=names[i], color=colors[i], emission_nm=emissions[i], named=named[i])
             for i in range(n)]
+
+
+
+def lif_acquisition(root: Element) -> Acquisition:
+    """Microscope, objective and mode from the first confocal or camera settings of LAS X.
+
+    Parameters
+    ----------
+    root : xml.etree.ElementTree.Element
+        The file's XML header, as liffile parsed it.
+
+    Returns
+    -------
+    Acquisition
+        What the settings record; empty when the file has none.
+    """
+    from ome_types import model as ome
+
+    settings = next(root.iter("ATLConfocalSettingDefinition"), None)
+    if settings is None:
+        settings = next(root.iter("ATLCameraSettingDefinition"), None)
+    if settings is None:
+        return Acquisition()
+    mode = "LaserScanningConfocalMicroscopy" if "Confocal" in settings.tag else None
+    name = (settings.get("ObjectiveName") or "").strip()
+    objective = ome.Objective(
+        id="Objective:0", model=re.sub(r"\s+", " ", name) or None,
+        nominal_magnification=positive_float(settings.get("Magnification")),
+        lens_na=positive_float(settings.get("NumericalAperture")),
+        immersion=immersion(settings.get("Immersion")),
+    )
+    system = next((e.get("SystemTypeName") or "" for e in root.iter("Attachment")
+                   if e.get("SystemTypeName")), "").strip()
+    stand = (settings.get("MicroscopeModel") or "").strip()
+    scope = ome.Microscope(manufacturer="Leica Microsystems",
+                           model=" on ".join(v for v in (system, stand) if v) or None,
+                           serial_number=settings.get("SystemSerialNumber") or None)
+    instrument = ome.Instrument(id="Instrument:0", microscope=scope, objectives=[objective])
+    return Acquisition(instrument=instrument, acquisition_mode=mode)
 
 
 class _Reader(ReaderBase):

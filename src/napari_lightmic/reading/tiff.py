@@ -13,8 +13,10 @@ import contextlib
 import contextvars
 import logging
 import math
+import re
 import threading
 from types import SimpleNamespace
+from typing import Any
 
 import dask.array as da
 import numpy as np
@@ -22,8 +24,9 @@ import numpy as np
 from .._xml import refuse_dtd
 from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem
-from ..model import Channel, ImageSource, Scene
+from ..model import Acquisition, Channel, ImageSource, Scene
 from ..scene.axes import canonical, lazy_array
+from .acquisition import immersion, lenient, positive_float
 from .contract import ReaderBase
 
 
@@ -74,10 +77,14 @@ def _source(path: str, fmt: FileFormat, tif, scenes, ome, handles) -> ImageSourc
     for scene in scenes:
         if not scene.name:
             scene.name = stem if len(scenes) == 1 else f"{stem} #{scene.index + 1}"
+    factory = None
+    if tif.is_lsm:
+        scan = dict((tif.lsm_metadata or {}).get("ScanInformation") or {})
+        factory = lenient(lambda: lsm_acquisition(scan))
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="tifffile",
                        ome_factory=(lambda: ome) if ome is not None else None,
                        handles=handles,
-                       original_metadata=_vendor_text(tif))
+                       original_metadata=_vendor_text(tif), acquisition_factory=factory)
 
 
 def _vendor_text(tif) -> str | None:
@@ -587,6 +594,40 @@ def _lsm(tif):
                 for i in range(n)]
     name = (meta.get("ScanInformation") or {}).get("Name") or ""
     return [_scene(0, "" if name == "Temp" else name, data, dims, physical, channels)]
+
+
+
+def lsm_acquisition(scan: dict[str, Any]) -> Acquisition:
+    """User and objective from an LSM file's ScanInformation (a laser-scanning confocal).
+
+    Parameters
+    ----------
+    scan : dict
+        ``lsm_metadata['ScanInformation']`` as tifffile reads it.
+
+    Returns
+    -------
+    Acquisition
+        Always of mode LaserScanningConfocalMicroscopy; the objective's magnification, NA
+        and immersion are read from its name ('EC Plan-Neofluar 40x/1.30 Oil DIC M27').
+    """
+    from ome_types import model as ome
+
+    user = str(scan.get("User") or "").strip()
+    experimenters = (ome.Experimenter(id="Experimenter:0", user_name=user),) if user else ()
+    name = str(scan.get("Objective") or "").strip()
+    instrument = None
+    if name:
+        match = re.search(r"(\d+(?:\.\d+)?)x/(\d(?:\.\d+)?)\s*(\w+)?", name)
+        objective = ome.Objective(
+            id="Objective:0", model=name,
+            nominal_magnification=positive_float(match.group(1)) if match else None,
+            lens_na=positive_float(match.group(2)) if match else None,
+            immersion=immersion(match.group(3)) if match else None)
+        instrument = ome.Instrument(id="Instrument:0", objectives=[objective],
+                                    microscope=ome.Microscope(manufacturer="Carl Zeiss"))
+    return Acquisition(instrument=instrument, experimenters=experimenters,
+                       acquisition_mode="LaserScanningConfocalMicroscopy")
 
 
 class _Reader(ReaderBase):
