@@ -33,11 +33,9 @@ def open_image(path: str | os.PathLike) -> ImageSource:
             raise LightmicReadError(path, str(exc)) from exc
     fmt = format_for("remote.ome.zarr") if is_remote(path) else _check(path)
     try:
-        source = reader_for(fmt).open(path, fmt)
-        for scene in source.scenes:
-            add_strided_levels(scene)
-            # each scene its own channel records: an edit of one scene's channel is its own
-            scene.channels = [dataclasses.replace(channel) for channel in scene.channels]
+        opened = reader_for(fmt).open(path, fmt)
+        source = dataclasses.replace(
+            opened, scenes=[add_strided_levels(scene) for scene in opened.scenes])
     except LightmicReadError:
         raise
     except MemoryError:

@@ -173,7 +173,7 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
 
     physical = _scaling(xml)
     units = {a: "µm" for a, v in physical.items() if v is not None}
-    channels = _channels(xml, sizes.get("C", 1))
+    n_channels = sizes.get("C", 1)  # each scene its own channel records
     names = _scene_names(xml)
     handle = CziHandle(path)
     scenes = []
@@ -192,21 +192,22 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
         px = physical.get("X")
         py = physical.get("Y")
         stage = ({"Y": rect.y * py, "X": rect.x * px} if px and py else None)
-        scene = Scene(
-            index=i, name=scene_name, data=data, dims=dims,
-            physical_pixel_sizes=dict(physical), units=dict(units), channels=channels,
-            mosaic=Mosaic(tiles=n_tiles) if n_tiles > 1 else None,
-            stage_position=stage, pyramid=pyramid,
-        )
+        notes = []
         if "H" in dims:
-            scene.notes.append(
+            notes.append(
                 f"Airyscan phase axis H ({sizes['H']} detector elements) kept as its own axis."
             )
         if n_tiles > 1:
-            scene.notes.append(f"Mosaic of {n_tiles} tiles, stitched at their recorded positions.")
+            notes.append(f"Mosaic of {n_tiles} tiles, stitched at their recorded positions.")
         if physical.get("X") is None:
-            scene.notes.append("The file records no pixel size: scale is in pixels.")
-        scenes.append(scene)
+            notes.append("The file records no pixel size: scale is in pixels.")
+        scenes.append(Scene(
+            index=i, name=scene_name, data=data, dims=dims,
+            physical_pixel_sizes=dict(physical), units=dict(units),
+            channels=_channels(xml, n_channels),
+            mosaic=Mosaic(tiles=n_tiles) if n_tiles > 1 else None,
+            stage_position=stage, pyramid=pyramid, notes=notes,
+        ))
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="pylibCZIrw",
                        handles=[handle], original_metadata=raw_xml,
                        acquisition_factory=lenient(lambda: czi_acquisition(xml)))

@@ -342,12 +342,12 @@ def _bdv_scenes(root, handle: H5Handle) -> list[Scene]:
         channels = [Channel(name=names[i], color=colors[i], contrast_limits=limits[i])
                     for i in range(n)]
         label = ", ".join(f"{k} {v}" for k, v in key) or first["name"] or f"Setup {first['id']}"
-        scene = Scene(index=index, name=label, data=levels[0], dims="TCZYX",
-                      physical_pixel_sizes=physical, units=units, channels=channels,
-                      pyramid=levels[1:])
-        if any(f[f"t{times[0]:05d}/s{s['id']:02d}/0/cells"].dtype == np.int16 for s in members):
-            scene.notes.append("Pixels stored as int16 by BigDataViewer, restored to uint16.")
-        scenes.append(scene)
+        notes = (["Pixels stored as int16 by BigDataViewer, restored to uint16."]
+                 if any(f[f"t{times[0]:05d}/s{s['id']:02d}/0/cells"].dtype == np.int16
+                        for s in members) else [])
+        scenes.append(Scene(index=index, name=label, data=levels[0], dims="TCZYX",
+                            physical_pixel_sizes=physical, units=units, channels=channels,
+                            pyramid=levels[1:], notes=notes))
     return scenes
 
 

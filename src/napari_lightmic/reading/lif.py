@@ -107,21 +107,24 @@ def _scene(path: str, image, index: int) -> Scene:
         physical.setdefault(axis, None)
 
     channels = _channels(image, dict(zip(dims, data.shape)).get("C", 1))
-    scene = Scene(index=index, name=image.name, data=data, dims=dims,
-                  physical_pixel_sizes=physical, units=units, channels=channels)
+    notes = []
+    mosaic = None
     if "Z" in dims and ("Y" not in dims or dims.index("Z") > dims.index("Y")):
-        scene.notes.append(XZ_SCAN_NOTE)
+        notes.append(XZ_SCAN_NOTE)
     for axis, kind in (("λ", "emission"), ("Λ", "excitation")):
         if axis in dims:
-            scene.notes.append(f"Lambda sweep: {axis} is the {kind} wavelength axis.")
+            notes.append(f"Lambda sweep: {axis} is the {kind} wavelength axis.")
     if offsets is not None:
         how = "stage position" if offsets.placed_by_stage else "tile grid index"
-        scene.mosaic = Mosaic(tiles=len(offsets), placement=how)
-        scene.notes.append(f"Tile scan of {len(offsets)} tiles, stitched by {how}.")
+        mosaic = Mosaic(tiles=len(offsets), placement=how)
+        notes.append(f"Tile scan of {len(offsets)} tiles, stitched by {how}.")
     elif "M" in dims:
-        scene.mosaic = Mosaic(tiles=scene.sizes["M"], stitched=False, placement="tile index")
-        scene.notes.append("Tile scan without tile positions: tiles are on the M axis.")
-    return scene
+        mosaic = Mosaic(tiles=int(data.shape[dims.index("M")]), stitched=False,
+                        placement="tile index")
+        notes.append("Tile scan without tile positions: tiles are on the M axis.")
+    return Scene(index=index, name=image.name, data=data, dims=dims,
+                 physical_pixel_sizes=physical, units=units, channels=channels,
+                 mosaic=mosaic, notes=notes)
 
 
 class TileOffsets(list):

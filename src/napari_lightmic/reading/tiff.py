@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import logging
 import math
 import re
@@ -74,9 +75,9 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
 
 def _source(path: str, fmt: FileFormat, tif, scenes, ome, handles) -> ImageSource:
     stem = file_stem(path)
-    for scene in scenes:
-        if not scene.name:
-            scene.name = stem if len(scenes) == 1 else f"{stem} #{scene.index + 1}"
+    scenes = [scene if scene.name else dataclasses.replace(
+        scene, name=stem if len(scenes) == 1 else f"{stem} #{scene.index + 1}")
+        for scene in scenes]
     factory = None
     if tif.is_lsm:
         scan = dict((tif.lsm_metadata or {}).get("ScanInformation") or {})
@@ -292,13 +293,14 @@ def _um(value, unit) -> float | None:
 
 
 def _scene(index, name, data, dims, physical, channels, recorded_z: bool = False,
-           units: dict | None = None) -> Scene:
+           units: dict | None = None, **more: Any) -> Scene:
+    """A scene; `more` are the Scene's further fields (notes, pyramid, stage_position...)."""
     sizes = dict(zip(dims, data.shape))
     if sizes.get("Z", 1) == 1 and not recorded_z:
         physical["Z"] = None  # a single plane has no Z step, unless the file states one
     units = {a: (units or {}).get(a, "µm") for a, v in physical.items() if v}
     return Scene(index=index, name=name, data=data, dims=dims, physical_pixel_sizes=physical,
-                 units=units, channels=channels)
+                 units=units, channels=channels, **more)
 
 
 def _ome(tif):
@@ -311,14 +313,11 @@ def _ome(tif):
         k = stored[index] if index < len(stored) else index
         info = images[k] if k < len(images) else {"name": None, "sizes": {}, "channels": []}
         data, dims = canonical(series_dask(series), series.axes)
-        scene = ome_scene(index, info, data, dims, series.name)
-        if k != index:
-            scene.ome_index = k
-        scene.pyramid = [canonical(series_dask(series, level), series.axes)[0]
-                         for level in range(1, len(series.levels))]
-        if note:
-            scene.notes.append(note)
-        scenes.append(scene)
+        pyramid = [canonical(series_dask(series, level), series.axes)[0]
+                   for level in range(1, len(series.levels))]
+        scenes.append(ome_scene(index, info, data, dims, series.name,
+                                ome_index=k if k != index else None, pyramid=pyramid,
+                                notes=[note] if note else []))
     return scenes, ome
 
 
@@ -338,8 +337,10 @@ def ome_images(xml: str) -> tuple:
             "it was read leniently and values it gets wrong are unknown.")
 
 
-def ome_scene(index: int, info: dict, data, dims: str, fallback_name: str = "") -> Scene:
-    """A scene of an OME image: its pixel sizes, time step and channels as `info` says."""
+def ome_scene(index: int, info: dict, data, dims: str, fallback_name: str = "",
+              notes: list[str] | None = None, **more: Any) -> Scene:
+    """A scene of an OME image: its pixel sizes, time step and channels as `info` says;
+    `notes` follow the image's own, `more` are the Scene's further fields."""
     physical, units = {}, {}
     for axis in "TZYX":
         value, unit = info["sizes"].get(axis, (None, None))
@@ -360,12 +361,9 @@ def ome_scene(index: int, info: dict, data, dims: str, fallback_name: str = "") 
                         color=colors[i], emission_nm=emissions[i],
                         excitation_nm=c.get("excitation"), fluor=c.get("fluor"))
                 for i, c in enumerate(chans)]
-    scene = _scene(index, info["name"] or fallback_name or "", data, dims, physical, channels,
-                   recorded_z=True, units=units)
-    if info.get("t_note"):
-        scene.notes.append(info["t_note"])
-    scene.notes.extend(info.get("notes") or [])
-    return scene
+    own = ([info["t_note"]] if info.get("t_note") else []) + list(info.get("notes") or [])
+    return _scene(index, info["name"] or fallback_name or "", data, dims, physical, channels,
+                  recorded_z=True, units=units, notes=own + list(notes or []), **more)
 
 
 def _size(value, unit, default: str) -> tuple[float | None, str | None]:
@@ -507,12 +505,10 @@ def _micromanager(tif):
                                     color=colors[i], contrast_limits=limits,
                                     named=i < len(names)))
         info = position_list[p] if p < len(position_list) else {}
-        scene = _scene(p, info.get("Label") or (f"Pos{p}" if positions > 1 else ""), pdata, dims,
-                       dict(physical), channels)
         xy = (info.get("DeviceCoordinatesUm") or {}).get("XY")
-        if xy and len(xy) == 2:
-            scene.stage_position = {"Y": float(xy[1]), "X": float(xy[0])}
-        scenes.append(scene)
+        stage = {"Y": float(xy[1]), "X": float(xy[0])} if xy and len(xy) == 2 else None
+        scenes.append(_scene(p, info.get("Label") or (f"Pos{p}" if positions > 1 else ""),
+                             pdata, dims, dict(physical), channels, stage_position=stage))
     ome = None
     return scenes, ome
 
@@ -562,12 +558,10 @@ def _plain(tif):
         n = dict(zip(dims, data.shape)).get("C", 1)
         channels = [Channel(name=f"Channel {i}", color=c, named=False)
                     for i, c in enumerate(default_colors(n))]
-        scene = _scene(index, "", data, dims, {"Z": None, "Y": None, "X": None}, channels)
-        if tif.is_ome:
-            scene.notes.append(OME_WITHOUT_PAGES)
-        scene.pyramid = [canonical(series_dask(series, level), series.axes)[0]
-                         for level in range(1, len(series.levels))]
-        scenes.append(scene)
+        pyramid = [canonical(series_dask(series, level), series.axes)[0]
+                   for level in range(1, len(series.levels))]
+        scenes.append(_scene(index, "", data, dims, {"Z": None, "Y": None, "X": None}, channels,
+                             notes=[OME_WITHOUT_PAGES] if tif.is_ome else [], pyramid=pyramid))
     return scenes
 
 
