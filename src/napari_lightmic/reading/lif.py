@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from mmap import mmap
 from xml.etree.ElementTree import Element
 
 import dask.array as da
@@ -172,6 +173,18 @@ class MappedArray:
 
     def __getitem__(self, key):
         return np.array(self.mapped[key])
+
+    def __reduce__(self) -> tuple:
+        mapped = self.mapped
+        if isinstance(mapped, np.memmap) and mapped.filename and isinstance(mapped.base, mmap):
+            # the whole map of a file region: pickled as where it is, mapped again on load
+            return _remap, (mapped.filename, mapped.offset, mapped.dtype.str, mapped.shape)
+        return MappedArray, (np.asarray(mapped),)
+
+
+def _remap(filename: str, offset: int, dtype: str, shape: tuple[int, ...]) -> MappedArray:
+    return MappedArray(np.memmap(filename, dtype=np.dtype(dtype), mode="r", offset=offset,
+                                 shape=shape))
 
 
 def _plane_chunks(dims: str, shape) -> tuple[int, ...]:

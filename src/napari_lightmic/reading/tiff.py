@@ -29,6 +29,7 @@ from ..model import Acquisition, Channel, ImageSource, Scene
 from ..scene.axes import canonical, lazy_array
 from .acquisition import immersion, lenient, positive_float
 from .contract import ReaderBase
+from .handles import LazyHandle
 
 
 def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
@@ -239,9 +240,14 @@ def _series_dask(series, level: int = 0) -> da.Array:
 class PageArray:
     """Array-like over a series level whose every page is one plane (Y, X[, S])."""
 
-    def __init__(self, pages, shape, dtype, lead):
+    def __init__(self, pages, shape, dtype, lead, where: tuple[str, int, int]):
         self.pages, self.shape, self.dtype, self.lead = pages, shape, np.dtype(dtype), lead
         self.ndim = len(shape)
+        self.where = where  # (file, series, level): where to find the pages again
+
+    def __reduce__(self) -> tuple:
+        # pages hold their open file: pickled as where they are, found again on load
+        return _reopened, (self.where, self.shape, self.dtype.str, self.lead)
 
     @classmethod
     def of(cls, series, level: int):
@@ -255,7 +261,9 @@ class PageArray:
         pages = list(target.pages)
         if len(pages) != int(np.prod(shape[:lead])) or any(p is None for p in pages):
             return None
-        return cls(pages, shape, target.dtype, lead)
+        tif = series.parent
+        return cls(pages, shape, target.dtype, lead,
+                   (tif.filehandle.path, tif.series.index(series), level))
 
     def __getitem__(self, key):
         key = key if isinstance(key, tuple) else (key,)
@@ -271,6 +279,33 @@ class PageArray:
             out[idx] = page.asarray(maxworkers=DECODE_WORKERS.get()).reshape(
                 self.shape[self.lead:])[plane]
         return out
+
+
+class TiffHandle(LazyHandle):
+    """A TIFF file opened again where an unpickled array first reads it."""
+
+    def _open(self) -> Any:
+        import tifffile
+
+        tif = tifffile.TiffFile(self.path, mode="rb")
+        tif.filehandle.set_lock(True)
+        return tif
+
+
+class _ReopenedPages:
+    """The pages of one series level, from a file opened on first use."""
+
+    def __init__(self, path: str, series: int, level: int):
+        self.handle, self.series, self.level = TiffHandle(path), series, level
+
+    def __getitem__(self, index: int) -> Any:
+        with self.handle.lock:
+            return self.handle.opened.series[self.series].levels[self.level].pages[index]
+
+
+def _reopened(where: tuple[str, int, int], shape: tuple[int, ...], dtype: str,
+              lead: int) -> PageArray:
+    return PageArray(_ReopenedPages(*where), shape, dtype, lead, where)
 
 
 def _plane_shape(key, shape) -> list[int]:
