@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from mmap import mmap
+from typing import Any
 from xml.etree.ElementTree import Element
 
 import dask.array as da
@@ -174,7 +175,7 @@ class MappedArray:
     def __getitem__(self, key):
         return np.array(self.mapped[key])
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         mapped = self.mapped
         if isinstance(mapped, np.memmap) and mapped.filename and isinstance(mapped.base, mmap):
             # the whole map of a file region: pickled as where it is, mapped again on load

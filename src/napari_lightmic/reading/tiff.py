@@ -245,7 +245,7 @@ class PageArray:
         self.ndim = len(shape)
         self.where = where  # (file, series, level): where to find the pages again
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         # pages hold their open file: pickled as where they are, found again on load
         return _reopened, (self.where, self.shape, self.dtype.str, self.lead)
 
@@ -295,7 +295,7 @@ class TiffHandle(LazyHandle):
 class _ReopenedPages:
     """The pages of one series level, from a file opened on first use."""
 
-    def __init__(self, path: str, series: int, level: int):
+    def __init__(self, path: str, series: int, level: int) -> None:
         self.handle, self.series, self.level = TiffHandle(path), series, level
 
     def __getitem__(self, index: int) -> Any:
