@@ -86,3 +86,19 @@ def test_info_says_when_the_sidecar_edits_are_applied(vendor_copy):
     assert edited.returncode == 0
     assert f"edits from {path}.lightmic.json applied" in edited.stderr
     assert json.loads(edited.stdout)["scenes"][0]["channel_names"] == ["LED555", "GFP"]
+
+
+def test_an_edited_source_pickles_for_workers(vendor_copy):
+    import pickle
+
+    import numpy as np
+
+    with Session.open(vendor_copy(CZI)) as session:
+        session.edit("scenes.0.channels.0.name", "Chromosomes")
+        source = session.effective_source()
+        back = pickle.loads(pickle.dumps(source))
+        with back:
+            assert back.scenes[0].channel_names == ["Chromosomes", "LED470"]
+            plane = (0, 0, 2)
+            np.testing.assert_array_equal(back.scenes[0].data[plane].compute(),
+                                          source.scenes[0].data[plane].compute())

@@ -1,4 +1,5 @@
-"""The format registry: what each supported file is, who makes it, and how it keeps data."""
+"""The format registry: what each supported file is, who makes it, how it keeps data, and
+which reader module opens it (imported only when a file of the format is opened)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ class FileFormat:
     lossy: bool
     edam: str | None  # EDAM format term IRI; None where EDAM has no term for it
     directory: bool = False
+    # the module whose READER opens the format (see reading/contract.py)
+    reader: str = "napari_lightmic.reading.bioio_backed"
+    # leading bytes of a file of the format, any of them; empty = not checked
+    magic: tuple[bytes, ...] = ()
 
     @property
     def advice(self) -> str | None:
@@ -34,23 +39,35 @@ class FileFormat:
         return None
 
 
+_R = "napari_lightmic.reading."
+_TIFF = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+_HDF5 = (b"\x89HDF\r\n\x1a\n",)
+
 FORMATS: tuple[FileFormat, ...] = (
-    FileFormat("CZI", "Carl Zeiss", (".czi",), False, False, None),
-    FileFormat("LIF", "Leica", (".lif",), False, False, None),
-    FileFormat("ND2", "Nikon", (".nd2",), False, False, None),
-    FileFormat("LSM", "Carl Zeiss", (".lsm",), False, False, None),
+    FileFormat("CZI", "Carl Zeiss", (".czi",), False, False, None,
+               reader=_R + "czi", magic=(b"ZISRAWFILE",)),
+    FileFormat("LIF", "Leica", (".lif",), False, False, None,
+               reader=_R + "lif", magic=(b"\x70\x00\x00\x00",)),
+    FileFormat("ND2", "Nikon", (".nd2",), False, False, None,
+               reader=_R + "bioio_backed", magic=(b"\xda\xce\xbe\x0a", b"ND2 FILE SIGNATURE")),
+    FileFormat("LSM", "Carl Zeiss", (".lsm",), False, False, None,
+               reader=_R + "tiff", magic=_TIFF),
     FileFormat("OME-TIFF", "OME", (".ome.tif", ".ome.tiff", ".ome.btf"), True, False,
-               EDAM + "format_3727"),
+               EDAM + "format_3727", reader=_R + "tiff", magic=_TIFF),
     FileFormat("OME-Zarr", "OME", (".ome.zarr", ".zarr"), True, False, None,
-               directory=True),
+               directory=True, reader=_R + "ngff"),
     FileFormat("Imaris", "Oxford Instruments (Bitplane)", (".ims",), False, False,
-               EDAM + "format_ims"),
+               EDAM + "format_ims", reader=_R + "hdf5", magic=_HDF5),
     FileFormat("BigDataViewer", "Fiji (BigDataViewer)", (".xml",), True, False,
-               EDAM + "format_3590"),
-    FileFormat("HDF5", "", (".h5", ".hdf5", ".he5"), True, False, EDAM + "format_3590"),
-    FileFormat("TIFF", "", (".tif", ".tiff"), True, False, EDAM + "format_3591"),
-    FileFormat("PNG", "", (".png",), True, False, EDAM + "format_3603"),
-    FileFormat("JPEG", "", (".jpg", ".jpeg"), True, True, EDAM + "format_3579"),
+               EDAM + "format_3590", reader=_R + "hdf5"),
+    FileFormat("HDF5", "", (".h5", ".hdf5", ".he5"), True, False, EDAM + "format_3590",
+               reader=_R + "hdf5", magic=_HDF5),
+    FileFormat("TIFF", "", (".tif", ".tiff"), True, False, EDAM + "format_3591",
+               reader=_R + "tiff", magic=_TIFF),
+    FileFormat("PNG", "", (".png",), True, False, EDAM + "format_3603",
+               reader=_R + "bioio_backed", magic=(b"\x89PNG\r\n\x1a\n",)),
+    FileFormat("JPEG", "", (".jpg", ".jpeg"), True, True, EDAM + "format_3579",
+               reader=_R + "bioio_backed", magic=(b"\xff\xd8\xff",)),
 )
 
 

@@ -186,7 +186,7 @@ def test_micromanager_files_stay_open_with_the_source_and_close_with_it(microman
 
     path = micromanager_dataset / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif"
     source = open_image(path)
-    handles = list(source.handles)
+    handles = [held.file for held in source.handles]
     assert len({h.filehandle.path for h in handles}) == 4
     assert not any(h.filehandle.closed for h in handles)
     for scene in source.scenes:

@@ -17,10 +17,10 @@ PIXEL_TYPES = {
 
 
 def ome_from_source(source: ImageSource) -> ome.OME:
-    from .vendor import acquisition
+    from ..model import Acquisition
 
     images = [_image(scene, i) for i, scene in enumerate(source.scenes)]
-    found = acquisition(source.format.name, source.original_metadata)
+    found = source.acquisition_factory() if source.acquisition_factory else Acquisition()
     modes = {m.value for m in ome.Channel_AcquisitionMode}
     for image in images:
         image.acquisition_date = found.acquisition_date
@@ -37,7 +37,7 @@ def ome_from_source(source: ImageSource) -> ome.OME:
     return ome.OME(
         images=images,
         instruments=[found.instrument] if found.instrument is not None else [],
-        experimenters=found.experimenters,
+        experimenters=list(found.experimenters),
         creator="napari-lightmic",
     )
 

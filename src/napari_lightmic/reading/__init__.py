@@ -11,26 +11,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import LightmicReadError
-from ..formats import FileFormat, format_for, is_zarr_group
+from ..formats import FORMATS, FileFormat, format_for, is_zarr_group
 from ..model import ImageSource
 from ..scene.levels import with_strided_levels
+from .contract import reader_for
 from .remote import idr_url, is_remote
 
 if TYPE_CHECKING:
     from ome_types import OME
 
-# Leading bytes of each file format, to catch mis-named files before a reader does.
-SIGNATURES = {
-    "CZI": (b"ZISRAWFILE",),
-    "LIF": (b"\x70\x00\x00\x00",),
-    "ND2": (b"\xda\xce\xbe\x0a", b"ND2 FILE SIGNATURE"),
-    "TIFF": (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"),
-    "PNG": (b"\x89PNG\r\n\x1a\n",),
-    "JPEG": (b"\xff\xd8\xff",),
-    "HDF5": (b"\x89HDF\r\n\x1a\n",),
+# Leading bytes of each file format, to catch mis-named files before a reader does; a
+# container's own name (TIFF, HDF5) first among formats that share its bytes.
+SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    fmt.name: fmt.magic for fmt in sorted(FORMATS, key=lambda f: f.vendor != "") if fmt.magic
 }
-SIGNATURES["Imaris"] = SIGNATURES["HDF5"]
-SIGNATURES["OME-TIFF"] = SIGNATURES["LSM"] = SIGNATURES["TIFF"]
 
 
 def open_image(path: str | os.PathLike) -> ImageSource:
@@ -46,10 +40,10 @@ def open_image(path: str | os.PathLike) -> ImageSource:
             raise LightmicReadError(path, str(exc)) from exc
     fmt = format_for("remote.ome.zarr") if is_remote(path) else _check(path)
     try:
-        source = _reader_for(fmt)(path, fmt)
+        opened = reader_for(fmt).open(path, fmt)
         source = dataclasses.replace(
-            source, scenes=tuple(with_strided_levels(scene) for scene in source.scenes),
-            describe_ome=source.describe_ome or _described_ome)
+            opened, scenes=tuple(with_strided_levels(scene) for scene in opened.scenes),
+            describe_ome=opened.describe_ome or _described_ome)
     except LightmicReadError:
         raise
     except MemoryError:
@@ -63,17 +57,9 @@ def open_image(path: str | os.PathLike) -> ImageSource:
 
 
 def claims(path: str | os.PathLike) -> bool:
-    """Whether a path is one this plugin reads, by its name (and, for XML, its content)."""
+    """Whether the registry has a reader for the path's extension that claims the path."""
     fmt = format_for(path)
-    if fmt is None:
-        return False
-    if fmt.name == "BigDataViewer":  # of all XML files, only BigDataViewer datasets
-        try:
-            with open(path, "rb") as fh:
-                return b"<SpimData" in fh.read(4096)
-        except OSError:
-            return False
-    return True
+    return fmt is not None and reader_for(fmt).claims(str(path), fmt)
 
 
 def _described_ome(source: ImageSource) -> OME:
@@ -109,32 +95,6 @@ def _check(path: str) -> FileFormat:
         what = f"its content is {found}" if found else f"its content is not a {fmt.name} file"
         raise LightmicReadError(path, f"named as {fmt.name} but {what}")
     return fmt
-
-
-def _reader_for(fmt: FileFormat):
-    if fmt.name == "CZI":
-        from .czi import open_czi
-
-        return open_czi
-    if fmt.name == "LIF":
-        from .lif import open_lif
-
-        return open_lif
-    if fmt.name == "OME-Zarr":
-        from .ngff import open_ngff
-
-        return open_ngff
-    if fmt.name in ("HDF5", "Imaris", "BigDataViewer"):
-        from .hdf5 import open_hdf5
-
-        return open_hdf5
-    if fmt.name in ("OME-TIFF", "TIFF", "LSM"):
-        from .tiff import open_tiff
-
-        return open_tiff
-    from .bioio_backed import open_bioio
-
-    return open_bioio
 
 
 def _describe(exc: Exception) -> str:

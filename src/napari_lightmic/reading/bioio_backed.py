@@ -13,6 +13,8 @@ from ..colors import complete_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import SerialReads, canonical
+from .acquisition import given
+from .contract import ReaderBase
 
 # The bioio plugin that reads each format; pinned so the generic fallbacks never guess.
 READERS = {
@@ -45,7 +47,7 @@ def open_bioio(path: str, fmt: FileFormat) -> ImageSource:
         format=fmt,
         scenes=scenes,
         reader=READERS[fmt.name].replace("_", "-"),
-        ome_factory=(lambda: ome) if ome is not None else None,
+        ome_factory=given(ome) if ome is not None else None,
     )
 
 
@@ -115,3 +117,12 @@ def _clean_placeholder(name: str, i: int) -> str:
         return f"Channel {i}"
     return name
 
+
+class _Reader(ReaderBase):
+    library = "bioio"
+
+    def open(self, path: str, fmt: FileFormat) -> ImageSource:
+        return open_bioio(path, fmt)
+
+
+READER = _Reader()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import struct
 from collections import Counter
+from typing import Any
 
 import dask.array as da
 import numpy as np
@@ -19,9 +20,11 @@ import numpy as np
 from .._xml import parse_xml
 from ..colors import complete_colors, parse_color
 from ..formats import FileFormat, file_stem
-from ..model import Channel, ImageSource, Mosaic, Scene
+from ..model import Acquisition, Channel, ImageSource, Mosaic, Scene
 from ..pyramid import shown_factors
 from ..scene.axes import lazy_array
+from .acquisition import Tree, immersion, lenient, parse_date, positive_float, text_of
+from .contract import ReaderBase
 from .handles import LazyHandle
 
 # Axes besides T, C, Z that a CZI can have; kept when larger than one.
@@ -170,7 +173,7 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
 
     physical = _scaling(xml)
     units = {a: "µm" for a, v in physical.items() if v is not None}
-    channels = _channels(xml, sizes.get("C", 1))
+    n_channels = sizes.get("C", 1)  # each scene its own channel records
     names = _scene_names(xml)
     handle = CziHandle(path)
     scenes = []
@@ -200,12 +203,14 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
             notes.append("The file records no pixel size: scale is in pixels.")
         scenes.append(Scene(
             index=i, name=scene_name, data=data, dims=dims,
-            physical_pixel_sizes=dict(physical), units=dict(units), channels=channels,
+            physical_pixel_sizes=dict(physical), units=dict(units),
+            channels=_channels(xml, n_channels),
             mosaic=Mosaic(tiles=n_tiles) if n_tiles > 1 else None,
             stage_position=stage, pyramid=pyramid, notes=notes,
         ))
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="pylibCZIrw",
-                       handles=[handle], original_metadata=raw_xml)
+                       handles=[handle], original_metadata=raw_xml,
+                       acquisition_factory=lenient(czi_acquisition, Tree(xml, raw_xml)))
 
 
 
@@ -291,3 +296,72 @@ def _survey(czi) -> tuple[dict[int | None, int], dict[str, int]]:
         if all(coord.get(a, 0) == v for a, v in starts.items()):
             seen[coord.get("S")] += 1
     return dict(seen), starts
+
+
+
+def czi_acquisition(root: Any) -> Acquisition:
+    """Instrument, objectives, detectors, date, user and mode from ZEN's metadata XML.
+
+    Parameters
+    ----------
+    root : lxml.etree._Element
+        The parsed metadata document (``ImageDocument``).
+
+    Returns
+    -------
+    Acquisition
+        What the document records; fields it lacks are empty.
+    """
+    from ome_types import model as ome
+
+    info = root.find(".//Metadata/Information")
+    instrument_xml = info.find("Instrument") if info is not None else None
+    date = (parse_date(text_of(info, "Image/AcquisitionDateAndTime"))
+            or parse_date(text_of(info, "Document/CreationDate")))
+    user = text_of(info, "Document/UserName") or text_of(info, "User/DisplayName")
+    experimenters = (ome.Experimenter(id="Experimenter:0", user_name=user),) if user else ()
+    modes = [m.text.strip() for m in root.iterfind(
+        ".//Information/Image/Dimensions/Channels/Channel/AcquisitionMode") if m.text]
+    mode = modes[0] if modes else None
+    if instrument_xml is None or not len(instrument_xml):
+        return Acquisition(acquisition_date=date, experimenters=experimenters,
+                           acquisition_mode=mode)
+    microscope = instrument_xml.find("Microscopes/Microscope")
+    objectives = [
+        ome.Objective(
+            id=f"Objective:{i}",
+            model=obj.get("Name") or text_of(obj, "Manufacturer/Model"),
+            nominal_magnification=positive_float(text_of(obj, "NominalMagnification")),
+            lens_na=positive_float(text_of(obj, "LensNA")),
+            immersion=immersion(text_of(obj, "Immersion")),
+            working_distance=positive_float(text_of(obj, "WorkingDistance")),
+        )
+        for i, obj in enumerate(instrument_xml.iterfind("Objectives/Objective"))
+    ]
+    detectors = [
+        ome.Detector(id=f"Detector:{i}",
+                     model=det.get("Name") or text_of(det, "Manufacturer/Model") or det.get("Id"),
+                     gain=positive_float(text_of(det, "Gain")))
+        for i, det in enumerate(instrument_xml.iterfind("Detectors/Detector"))
+    ]
+    scope = None
+    if microscope is not None:
+        kind = text_of(microscope, "Type")
+        scope = ome.Microscope(model=microscope.get("Name") or text_of(microscope, "System"),
+                               manufacturer="Carl Zeiss",
+                               type=kind if kind in ("Upright", "Inverted", "Dissection",
+                                                     "Electrophysiology") else None)
+    instrument = ome.Instrument(id="Instrument:0", microscope=scope, objectives=objectives,
+                                detectors=detectors)
+    return Acquisition(instrument=instrument, acquisition_date=date,
+                       experimenters=experimenters, acquisition_mode=mode)
+
+
+class _Reader(ReaderBase):
+    library = "pylibCZIrw"
+
+    def open(self, path: str, fmt: FileFormat) -> ImageSource:
+        return open_czi(path, fmt)
+
+
+READER = _Reader()

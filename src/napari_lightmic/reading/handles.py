@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 
 class LazyHandle:
@@ -43,3 +44,23 @@ class LazyHandle:
             self.close()
         except Exception:
             pass
+
+
+class Held:
+    """A file a reader holds open for the source's life, closed with it.
+
+    It pickles as nothing to close: unpickled arrays open their files themselves.
+    """
+
+    def __init__(self, file: Any) -> None:
+        self.file = file
+
+    def close(self) -> None:
+        """Close the file (once)."""
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+    def __reduce__(self) -> tuple[type[Held], tuple[None]]:
+        """Pickle as an empty holder."""
+        return (Held, (None,))

@@ -19,6 +19,7 @@ from ..formats import FileFormat, file_stem, format_for
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import canonical, lazy_array
 from ..units import symbol
+from .contract import ReaderBase
 from .handles import LazyHandle
 
 FORMAT_BDV = format_for("x.xml")
@@ -341,11 +342,30 @@ def _bdv_scenes(root, handle: H5Handle) -> list[Scene]:
         channels = [Channel(name=names[i], color=colors[i], contrast_limits=limits[i])
                     for i in range(n)]
         label = ", ".join(f"{k} {v}" for k, v in key) or first["name"] or f"Setup {first['id']}"
-        signed = any(f[f"t{times[0]:05d}/s{s['id']:02d}/0/cells"].dtype == np.int16
-                     for s in members)
-        scenes.append(Scene(
-            index=index, name=label, data=levels[0], dims="TCZYX",
-            physical_pixel_sizes=physical, units=units, channels=channels, pyramid=levels[1:],
-            notes=["Pixels stored as int16 by BigDataViewer, restored to uint16."] if signed
-            else []))
+        notes = (["Pixels stored as int16 by BigDataViewer, restored to uint16."]
+                 if any(f[f"t{times[0]:05d}/s{s['id']:02d}/0/cells"].dtype == np.int16
+                        for s in members) else [])
+        scenes.append(Scene(index=index, name=label, data=levels[0], dims="TCZYX",
+                            physical_pixel_sizes=physical, units=units, channels=channels,
+                            pyramid=levels[1:], notes=notes))
     return scenes
+
+
+class _Reader(ReaderBase):
+    library = "h5py"
+
+    def claims(self, path: str, fmt: FileFormat) -> bool:
+        """Of all XML files, only BigDataViewer datasets (`<SpimData` in the first 4 KiB)."""
+        if fmt.name != "BigDataViewer":
+            return True
+        try:
+            with open(path, "rb") as fh:
+                return b"<SpimData" in fh.read(4096)
+        except OSError:
+            return False
+
+    def open(self, path: str, fmt: FileFormat) -> ImageSource:
+        return open_hdf5(path, fmt)
+
+
+READER = _Reader()

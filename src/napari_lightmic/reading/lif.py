@@ -8,14 +8,20 @@ sweeps (and swaps their Y/Z scales). Axes keep liffile's names: λ is an emissio
 from __future__ import annotations
 
 import os
+import re
+from mmap import mmap
+from typing import Any
+from xml.etree.ElementTree import Element
 
 import dask.array as da
 import numpy as np
 
 from ..colors import complete_colors
 from ..formats import FileFormat
-from ..model import Channel, ImageSource, Mosaic, Scene
+from ..model import Acquisition, Channel, ImageSource, Mosaic, Scene
 from ..scene.axes import lazy_array
+from .acquisition import immersion, lenient, positive_float
+from .contract import ReaderBase
 from .mosaic import TileMosaic
 
 LUT_COLORS = {
@@ -36,6 +42,7 @@ def open_lif(path: str, fmt: FileFormat) -> ImageSource:
     scenes = []
     try:
         header = lif.xml_header()
+        root = lif.xml_element
         size = os.path.getsize(path)
         for index, image in enumerate(lif.images):
             _check_extent(image, size)
@@ -43,7 +50,8 @@ def open_lif(path: str, fmt: FileFormat) -> ImageSource:
     finally:
         lif.close()
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="liffile",
-                       original_metadata=header)
+                       original_metadata=header,
+                       acquisition_factory=lenient(lif_acquisition, root))
 
 
 def _check_extent(image, file_size: int) -> None:
@@ -101,7 +109,8 @@ def _scene(path: str, image, index: int) -> Scene:
         physical.setdefault(axis, None)
 
     channels = _channels(image, dict(zip(dims, data.shape)).get("C", 1))
-    notes, mosaic = [], None
+    notes = []
+    mosaic = None
     if "Z" in dims and ("Y" not in dims or dims.index("Z") > dims.index("Y")):
         notes.append(XZ_SCAN_NOTE)
     for axis, kind in (("λ", "emission"), ("Λ", "excitation")):
@@ -112,7 +121,7 @@ def _scene(path: str, image, index: int) -> Scene:
         mosaic = Mosaic(tiles=len(offsets), placement=how)
         notes.append(f"Tile scan of {len(offsets)} tiles, stitched by {how}.")
     elif "M" in dims:
-        mosaic = Mosaic(tiles=dict(zip(dims, data.shape))["M"], stitched=False,
+        mosaic = Mosaic(tiles=int(data.shape[dims.index("M")]), stitched=False,
                         placement="tile index")
         notes.append("Tile scan without tile positions: tiles are on the M axis.")
     return Scene(index=index, name=image.name, data=data, dims=dims,
@@ -166,6 +175,18 @@ class MappedArray:
     def __getitem__(self, key):
         return np.array(self.mapped[key])
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        mapped = self.mapped
+        if isinstance(mapped, np.memmap) and mapped.filename and isinstance(mapped.base, mmap):
+            # the whole map of a file region: pickled as where it is, mapped again on load
+            return _remap, (mapped.filename, mapped.offset, mapped.dtype.str, mapped.shape)
+        return MappedArray, (np.asarray(mapped),)
+
+
+def _remap(filename: str, offset: int, dtype: str, shape: tuple[int, ...]) -> MappedArray:
+    return MappedArray(np.memmap(filename, dtype=np.dtype(dtype), mode="r", offset=offset,
+                                 shape=shape))
+
 
 def _plane_chunks(dims: str, shape) -> tuple[int, ...]:
     return tuple(n if a in "YXS" or (a == "Z" and "Y" not in dims) else 1
@@ -212,3 +233,52 @@ def _channels(image, n: int) -> list[Channel]:
     colors = complete_colors(colors, emissions)
     return [Channel(name=names[i], color=colors[i], emission_nm=emissions[i], named=named[i])
             for i in range(n)]
+
+
+
+def lif_acquisition(root: Element) -> Acquisition:
+    """Microscope, objective and mode from the first confocal or camera settings of LAS X.
+
+    Parameters
+    ----------
+    root : xml.etree.ElementTree.Element
+        The file's XML header, as liffile parsed it.
+
+    Returns
+    -------
+    Acquisition
+        What the settings record; empty when the file has none.
+    """
+    from ome_types import model as ome
+
+    settings = next(root.iter("ATLConfocalSettingDefinition"), None)
+    if settings is None:
+        settings = next(root.iter("ATLCameraSettingDefinition"), None)
+    if settings is None:
+        return Acquisition()
+    mode = "LaserScanningConfocalMicroscopy" if "Confocal" in settings.tag else None
+    name = (settings.get("ObjectiveName") or "").strip()
+    objective = ome.Objective(
+        id="Objective:0", model=re.sub(r"\s+", " ", name) or None,
+        nominal_magnification=positive_float(settings.get("Magnification")),
+        lens_na=positive_float(settings.get("NumericalAperture")),
+        immersion=immersion(settings.get("Immersion")),
+    )
+    system = next((e.get("SystemTypeName") or "" for e in root.iter("Attachment")
+                   if e.get("SystemTypeName")), "").strip()
+    stand = (settings.get("MicroscopeModel") or "").strip()
+    scope = ome.Microscope(manufacturer="Leica Microsystems",
+                           model=" on ".join(v for v in (system, stand) if v) or None,
+                           serial_number=settings.get("SystemSerialNumber") or None)
+    instrument = ome.Instrument(id="Instrument:0", microscope=scope, objectives=[objective])
+    return Acquisition(instrument=instrument, acquisition_mode=mode)
+
+
+class _Reader(ReaderBase):
+    library = "liffile"
+
+    def open(self, path: str, fmt: FileFormat) -> ImageSource:
+        return open_lif(path, fmt)
+
+
+READER = _Reader()

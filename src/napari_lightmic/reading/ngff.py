@@ -7,7 +7,10 @@ reads need a time limit, which bioio cannot pass to fsspec.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
+from typing import TYPE_CHECKING
 
 import dask.array as da
 
@@ -17,7 +20,11 @@ from ..formats import FileFormat
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import canonical
 from ..units import symbol
+from .contract import ReaderBase
 from .remote import fs_kwargs, is_http
+
+if TYPE_CHECKING:
+    from ome_types import OME
 
 
 def ngff_attrs(group) -> dict:
@@ -214,17 +221,27 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _ome_factory(path: str):
+def _ome_factory(path: str) -> Callable[[], OME]:
     """The bioformats2raw layout's OME-XML (OME/METADATA.ome.xml), parsed when first asked."""
+    return partial(_load_ome, path)
 
-    def load():
-        import fsspec
-        import ome_types
 
-        url = path.rstrip("/") + "/OME/METADATA.ome.xml"
-        with fsspec.open(url, "rb", **(fs_kwargs() if is_http(path) else {})) as fh:
-            text = fh.read().decode("utf-8")
-        refuse_dtd(text, "OME/METADATA.ome.xml")
-        return ome_types.from_xml(text)
+def _load_ome(path: str) -> OME:
+    import fsspec
+    import ome_types
 
-    return load
+    url = path.rstrip("/") + "/OME/METADATA.ome.xml"
+    with fsspec.open(url, "rb", **(fs_kwargs() if is_http(path) else {})) as fh:
+        text = fh.read().decode("utf-8")
+    refuse_dtd(text, "OME/METADATA.ome.xml")
+    return ome_types.from_xml(text)
+
+
+class _Reader(ReaderBase):
+    library = "zarr"
+
+    def open(self, path: str, fmt: FileFormat) -> ImageSource:
+        return open_ngff(path, fmt)
+
+
+READER = _Reader()

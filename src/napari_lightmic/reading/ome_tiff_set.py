@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from dataclasses import replace
 
 import numpy as np
 
@@ -146,13 +145,13 @@ def open_set(tif, path: str) -> tuple[list[Scene], object, PlaneFiles]:
         data = lazy_array(PlaneArray(files, where, shape, _dtype(pixels)),
                           (1, 1, 1, shape[3], shape[4]))
         info = infos[k] if k < len(infos) else {"name": None, "sizes": {}, "channels": []}
-        scene = ome_scene(len(scenes), info, data, "TCZYX")
         missing = _missing(where, shape, files)
         if missing:
             notes.append(missing)
-        scenes.append(replace(scene, ome_index=k if k != scene.index else None,
-                              notes=(*scene.notes, *([lenient_note] if lenient_note else []),
-                                     *notes)))
+        index = len(scenes)
+        scenes.append(ome_scene(index, info, data, "TCZYX",
+                                ome_index=k if k != index else None,
+                                notes=([lenient_note] if lenient_note else []) + notes))
     if not scenes:
         raise ValueError("the OME-XML describes no image stored in TIFF pages")
     return scenes, ome, files

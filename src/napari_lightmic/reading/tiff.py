@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import logging
 import math
+import re
 import threading
-from dataclasses import replace
 from types import SimpleNamespace
+from typing import Any
 
 import dask.array as da
 import numpy as np
@@ -23,8 +25,11 @@ import numpy as np
 from .._xml import refuse_dtd
 from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem
-from ..model import Channel, ImageSource, Scene
+from ..model import Acquisition, Channel, ImageSource, Scene
 from ..scene.axes import canonical, lazy_array
+from .acquisition import given, immersion, lenient, positive_float
+from .contract import ReaderBase
+from .handles import Held, LazyHandle
 
 
 def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
@@ -71,13 +76,17 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
 
 def _source(path: str, fmt: FileFormat, tif, scenes, ome, handles) -> ImageSource:
     stem = file_stem(path)
-    scenes = [scene if scene.name else replace(
+    scenes = [scene if scene.name else dataclasses.replace(
         scene, name=stem if len(scenes) == 1 else f"{stem} #{scene.index + 1}")
         for scene in scenes]
+    factory = None
+    if tif.is_lsm:
+        scan = dict((tif.lsm_metadata or {}).get("ScanInformation") or {})
+        factory = lenient(lsm_acquisition, scan)
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="tifffile",
-                       ome_factory=(lambda: ome) if ome is not None else None,
-                       handles=handles,
-                       original_metadata=_vendor_text(tif))
+                       ome_factory=given(ome) if ome is not None else None,
+                       handles=[Held(h) for h in handles],
+                       original_metadata=_vendor_text(tif), acquisition_factory=factory)
 
 
 def _vendor_text(tif) -> str | None:
@@ -231,9 +240,14 @@ def _series_dask(series, level: int = 0) -> da.Array:
 class PageArray:
     """Array-like over a series level whose every page is one plane (Y, X[, S])."""
 
-    def __init__(self, pages, shape, dtype, lead):
+    def __init__(self, pages, shape, dtype, lead, where: tuple[str, int, int]):
         self.pages, self.shape, self.dtype, self.lead = pages, shape, np.dtype(dtype), lead
         self.ndim = len(shape)
+        self.where = where  # (file, series, level): where to find the pages again
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pages hold their open file: pickled as where they are, found again on load
+        return _reopened, (self.where, self.shape, self.dtype.str, self.lead)
 
     @classmethod
     def of(cls, series, level: int):
@@ -247,7 +261,9 @@ class PageArray:
         pages = list(target.pages)
         if len(pages) != int(np.prod(shape[:lead])) or any(p is None for p in pages):
             return None
-        return cls(pages, shape, target.dtype, lead)
+        tif = series.parent
+        return cls(pages, shape, target.dtype, lead,
+                   (tif.filehandle.path, tif.series.index(series), level))
 
     def __getitem__(self, key):
         key = key if isinstance(key, tuple) else (key,)
@@ -263,6 +279,33 @@ class PageArray:
             out[idx] = page.asarray(maxworkers=DECODE_WORKERS.get()).reshape(
                 self.shape[self.lead:])[plane]
         return out
+
+
+class TiffHandle(LazyHandle):
+    """A TIFF file opened again where an unpickled array first reads it."""
+
+    def _open(self) -> Any:
+        import tifffile
+
+        tif = tifffile.TiffFile(self.path, mode="rb")
+        tif.filehandle.set_lock(True)
+        return tif
+
+
+class _ReopenedPages:
+    """The pages of one series level, from a file opened on first use."""
+
+    def __init__(self, path: str, series: int, level: int) -> None:
+        self.handle, self.series, self.level = TiffHandle(path), series, level
+
+    def __getitem__(self, index: int) -> Any:
+        with self.handle.lock:
+            return self.handle.opened.series[self.series].levels[self.level].pages[index]
+
+
+def _reopened(where: tuple[str, int, int], shape: tuple[int, ...], dtype: str,
+              lead: int) -> PageArray:
+    return PageArray(_ReopenedPages(*where), shape, dtype, lead, where)
 
 
 def _plane_shape(key, shape) -> list[int]:
@@ -285,13 +328,14 @@ def _um(value, unit) -> float | None:
 
 
 def _scene(index, name, data, dims, physical, channels, recorded_z: bool = False,
-           units: dict | None = None) -> Scene:
+           units: dict | None = None, **more: Any) -> Scene:
+    """A scene; `more` are the Scene's further fields (notes, pyramid, stage_position...)."""
     sizes = dict(zip(dims, data.shape))
     if sizes.get("Z", 1) == 1 and not recorded_z:
         physical["Z"] = None  # a single plane has no Z step, unless the file states one
     units = {a: (units or {}).get(a, "µm") for a, v in physical.items() if v}
     return Scene(index=index, name=name, data=data, dims=dims, physical_pixel_sizes=physical,
-                 units=units, channels=channels)
+                 units=units, channels=channels, **more)
 
 
 def _ome(tif):
@@ -304,12 +348,11 @@ def _ome(tif):
         k = stored[index] if index < len(stored) else index
         info = images[k] if k < len(images) else {"name": None, "sizes": {}, "channels": []}
         data, dims = canonical(series_dask(series), series.axes)
-        scene = ome_scene(index, info, data, dims, series.name)
-        scenes.append(replace(
-            scene, ome_index=k if k != index else None,
-            pyramid=[canonical(series_dask(series, level), series.axes)[0]
-                     for level in range(1, len(series.levels))],
-            notes=(*scene.notes, note) if note else scene.notes))
+        pyramid = [canonical(series_dask(series, level), series.axes)[0]
+                   for level in range(1, len(series.levels))]
+        scenes.append(ome_scene(index, info, data, dims, series.name,
+                                ome_index=k if k != index else None, pyramid=pyramid,
+                                notes=[note] if note else []))
     return scenes, ome
 
 
@@ -329,8 +372,10 @@ def ome_images(xml: str) -> tuple:
             "it was read leniently and values it gets wrong are unknown.")
 
 
-def ome_scene(index: int, info: dict, data, dims: str, fallback_name: str = "") -> Scene:
-    """A scene of an OME image: its pixel sizes, time step and channels as `info` says."""
+def ome_scene(index: int, info: dict, data, dims: str, fallback_name: str = "",
+              notes: list[str] | None = None, **more: Any) -> Scene:
+    """A scene of an OME image: its pixel sizes, time step and channels as `info` says;
+    `notes` follow the image's own, `more` are the Scene's further fields."""
     physical, units = {}, {}
     for axis in "TZYX":
         value, unit = info["sizes"].get(axis, (None, None))
@@ -351,10 +396,9 @@ def ome_scene(index: int, info: dict, data, dims: str, fallback_name: str = "") 
                         color=colors[i], emission_nm=emissions[i],
                         excitation_nm=c.get("excitation"), fluor=c.get("fluor"))
                 for i, c in enumerate(chans)]
-    scene = _scene(index, info["name"] or fallback_name or "", data, dims, physical, channels,
-                   recorded_z=True, units=units)
-    notes = [*([info["t_note"]] if info.get("t_note") else []), *(info.get("notes") or [])]
-    return replace(scene, notes=(*scene.notes, *notes)) if notes else scene
+    own = ([info["t_note"]] if info.get("t_note") else []) + list(info.get("notes") or [])
+    return _scene(index, info["name"] or fallback_name or "", data, dims, physical, channels,
+                  recorded_z=True, units=units, notes=own + list(notes or []), **more)
 
 
 def _size(value, unit, default: str) -> tuple[float | None, str | None]:
@@ -496,12 +540,10 @@ def _micromanager(tif):
                                     color=colors[i], contrast_limits=limits,
                                     named=i < len(names)))
         info = position_list[p] if p < len(position_list) else {}
-        scene = _scene(p, info.get("Label") or (f"Pos{p}" if positions > 1 else ""), pdata, dims,
-                       dict(physical), channels)
         xy = (info.get("DeviceCoordinatesUm") or {}).get("XY")
-        if xy and len(xy) == 2:
-            scene = replace(scene, stage_position={"Y": float(xy[1]), "X": float(xy[0])})
-        scenes.append(scene)
+        stage = {"Y": float(xy[1]), "X": float(xy[0])} if xy and len(xy) == 2 else None
+        scenes.append(_scene(p, info.get("Label") or (f"Pos{p}" if positions > 1 else ""),
+                             pdata, dims, dict(physical), channels, stage_position=stage))
     ome = None
     return scenes, ome
 
@@ -551,11 +593,10 @@ def _plain(tif):
         n = dict(zip(dims, data.shape)).get("C", 1)
         channels = [Channel(name=f"Channel {i}", color=c, named=False)
                     for i, c in enumerate(default_colors(n))]
-        scene = _scene(index, "", data, dims, {"Z": None, "Y": None, "X": None}, channels)
-        scenes.append(replace(
-            scene, notes=(*scene.notes, OME_WITHOUT_PAGES) if tif.is_ome else scene.notes,
-            pyramid=[canonical(series_dask(series, level), series.axes)[0]
-                     for level in range(1, len(series.levels))]))
+        pyramid = [canonical(series_dask(series, level), series.axes)[0]
+                   for level in range(1, len(series.levels))]
+        scenes.append(_scene(index, "", data, dims, {"Z": None, "Y": None, "X": None}, channels,
+                             notes=[OME_WITHOUT_PAGES] if tif.is_ome else [], pyramid=pyramid))
     return scenes
 
 
@@ -582,3 +623,47 @@ def _lsm(tif):
                 for i in range(n)]
     name = (meta.get("ScanInformation") or {}).get("Name") or ""
     return [_scene(0, "" if name == "Temp" else name, data, dims, physical, channels)]
+
+
+
+def lsm_acquisition(scan: dict[str, Any]) -> Acquisition:
+    """User and objective from an LSM file's ScanInformation (a laser-scanning confocal).
+
+    Parameters
+    ----------
+    scan : dict
+        ``lsm_metadata['ScanInformation']`` as tifffile reads it.
+
+    Returns
+    -------
+    Acquisition
+        Always of mode LaserScanningConfocalMicroscopy; the objective's magnification, NA
+        and immersion are read from its name ('EC Plan-Neofluar 40x/1.30 Oil DIC M27').
+    """
+    from ome_types import model as ome
+
+    user = str(scan.get("User") or "").strip()
+    experimenters = (ome.Experimenter(id="Experimenter:0", user_name=user),) if user else ()
+    name = str(scan.get("Objective") or "").strip()
+    instrument = None
+    if name:
+        match = re.search(r"(\d+(?:\.\d+)?)x/(\d(?:\.\d+)?)\s*(\w+)?", name)
+        objective = ome.Objective(
+            id="Objective:0", model=name,
+            nominal_magnification=positive_float(match.group(1)) if match else None,
+            lens_na=positive_float(match.group(2)) if match else None,
+            immersion=immersion(match.group(3)) if match else None)
+        instrument = ome.Instrument(id="Instrument:0", objectives=[objective],
+                                    microscope=ome.Microscope(manufacturer="Carl Zeiss"))
+    return Acquisition(instrument=instrument, experimenters=experimenters,
+                       acquisition_mode="LaserScanningConfocalMicroscopy")
+
+
+class _Reader(ReaderBase):
+    library = "tifffile"
+
+    def open(self, path: str, fmt: FileFormat) -> ImageSource:
+        return open_tiff(path, fmt)
+
+
+READER = _Reader()

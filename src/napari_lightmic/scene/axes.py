@@ -91,6 +91,12 @@ class SerialReads:
         with self.lock:
             return compute(self.data[key], "synchronous")
 
+    def __getstate__(self) -> dict[str, da.Array]:
+        return {"data": self.data}  # a lock does not pickle: the copy gets its own
+
+    def __setstate__(self, state: dict[str, da.Array]) -> None:
+        self.__init__(state["data"])
+
     def to_dask(self) -> da.Array:
 
         return lazy_array(self, self.data.chunks)

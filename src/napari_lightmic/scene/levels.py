@@ -6,7 +6,7 @@ napari shows the level that fits the screen, so very large planes stay displayab
 
 from __future__ import annotations
 
-from dataclasses import replace
+import dataclasses
 
 from ..model import Scene
 from ..pyramid import shown_factors
@@ -15,8 +15,19 @@ STRIDED_NOTE = "No pyramid in the file"  # about the display only: not carried i
 
 
 def with_strided_levels(scene: Scene) -> Scene:
-    """The scene with strided views as lower levels, when its planes are large and the file
-    has no pyramid; else the scene itself."""
+    """The scene with strided display levels where its large planes have no pyramid.
+
+    Parameters
+    ----------
+    scene : Scene
+        A scene as a reader built it.
+
+    Returns
+    -------
+    Scene
+        `scene` itself when it has a pyramid or its planes are small, else a copy with the
+        strided levels and a note saying so.
+    """
     if scene.pyramid or "Y" not in scene.dims or "X" not in scene.dims:
         return scene
     y, x = scene.dims.index("Y"), scene.dims.index("X")
@@ -29,4 +40,4 @@ def with_strided_levels(scene: Scene) -> Scene:
         index[y] = index[x] = slice(None, None, factor)
         pyramid.append(scene.data[tuple(index)])
     note = f"{STRIDED_NOTE}: {len(pyramid)} strided levels added for display."
-    return replace(scene, pyramid=pyramid, notes=(*scene.notes, note))
+    return dataclasses.replace(scene, pyramid=pyramid, notes=[*scene.notes, note])

@@ -1,10 +1,13 @@
 """Acquisition metadata as a user reads it off the instrument: objective, instrument,
 wavelengths and channel names from real vendor files."""
 
+import dataclasses
+
 import pytest
 
 from napari_lightmic import open_image
 from napari_lightmic.metadata.prefill import record_from_source
+from napari_lightmic.model import Acquisition
 from tests.conftest import real_file
 
 
@@ -67,3 +70,47 @@ def test_exported_ome_keeps_the_instrument(tmp_path):
     written = open_image(out).ome
     assert written.instruments[0].objectives[0].model == "Plan-Apochromat 50x/1.2"
     assert written.images[0].instrument_ref is not None
+
+
+def test_acquisition_is_built_only_when_asked_for():
+    calls = []
+    source = open_image(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"))
+    factory = source.acquisition_factory
+    source = dataclasses.replace(source, acquisition_factory=lambda: calls.append(1) or factory())
+    assert not calls
+    assert source.ome.instruments and calls == [1]
+
+
+def test_lsm_scan_information_gives_objective_and_user():
+    from napari_lightmic.reading.tiff import lsm_acquisition
+
+    found = lsm_acquisition({"Objective": "Plan-Apochromat 10x/0.45 W", "User": " ann "})
+    objective = found.instrument.objectives[0]
+    assert (objective.nominal_magnification, objective.lens_na, objective.immersion.value) \
+        == (10, 0.45, "Water")
+    assert found.experimenters[0].user_name == "ann"
+    assert lsm_acquisition({}).instrument is None
+
+
+def test_czi_metadata_without_instrument_gives_date_and_user_only():
+    from napari_lightmic._xml import parse_xml
+    from napari_lightmic.reading.czi import czi_acquisition
+
+    root = parse_xml(b"<ImageDocument><Metadata><Information><Document>"
+                     b"<UserName>bob</UserName><CreationDate>2020-01-02T03:04:05.1234567Z"
+                     b"</CreationDate></Document></Information></Metadata></ImageDocument>")
+    found = czi_acquisition(root)
+    assert found.instrument is None and found.experimenters[0].user_name == "bob"
+    assert found.acquisition_date.isoformat() == "2020-01-02T03:04:05.123456+00:00"
+    assert czi_acquisition(parse_xml(b"<ImageDocument/>")) == Acquisition()
+
+
+def test_values_ome_refuses_give_an_empty_acquisition():
+    from ome_types import model as ome
+
+    from napari_lightmic.reading.acquisition import lenient
+
+    def build():
+        return Acquisition(instrument=ome.Instrument(objectives=[ome.Objective(immersion="Honey")]))
+
+    assert lenient(build)() == Acquisition()
