@@ -72,7 +72,7 @@ def _scene(image, index: int, scene_id: str, ome, path: str) -> Scene:
     ome_image = ome.images[index] if ome is not None and index < len(ome.images) else None
     t_note = None
     if ome_image is not None and sizes.get("T", 1) == ome_image.pixels.size_t > 1:
-        from .tiff import time_step
+        from .ome_xml import time_step
 
         step, unit, t_note = time_step(ome_image.pixels)
         if step:

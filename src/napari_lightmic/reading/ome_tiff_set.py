@@ -128,7 +128,7 @@ class PlaneArray:
 def open_set(tif, path: str) -> tuple[list[Scene], object, PlaneFiles]:
     """The scenes of an OME-TIFF whose OME-XML tifffile could not map onto pages: one per
     Image that stores pixels (has TiffData), as tifffile and Bio-Formats count them."""
-    from .tiff import ome_images, ome_scene
+    from .ome_xml import ome_images, ome_scene
 
     xml = tif.pages.first.description
     ome, infos, lenient_note = ome_images(xml)
