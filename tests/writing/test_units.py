@@ -16,7 +16,7 @@ import tifffile
 
 from napari_lightmic import open_image
 from napari_lightmic.units import UNITS, convert, unit
-from napari_lightmic.writing import write
+from napari_lightmic.writing import WriteOptions, write
 from tests.conftest import real_file
 
 LENGTHS = sorted(u.symbol for u in UNITS.values() if u.kind == "length" and u.symbol != "pixel")
@@ -43,7 +43,8 @@ def test_every_unit_survives_both_formats(tmp_path, length, time):
     assert scene.physical_pixel_sizes == pytest.approx({"T": 1.5, "Z": 2.0, "Y": 0.5, "X": 0.5})
     assert scene.units == {"T": time, "Z": length, "Y": length, "X": length}
     for target in ("out.ome.tif", "out5.ome.zarr", "out4.ome.zarr"):
-        out = write(source, tmp_path / target, ngff_version="0.4" if "4" in target else "0.5")
+        out = write(source, tmp_path / target, 0,
+                    WriteOptions(ngff_version="0.4" if "4" in target else "0.5"))
         back = open_image(out).scenes[0]
         for axis, size in (("T", 1.5), ("Z", 2.0), ("Y", 0.5), ("X", 0.5)):
             want = scene.units[axis]

@@ -118,6 +118,10 @@ def start_write(source: ImageSource, scene, path, overwrite: bool):
     from napari.utils import progress
     from napari.utils.notifications import show_error, show_info
 
+    from ..writing import WriteOptions
+
+    options = WriteOptions(overwrite=overwrite)
+
     @thread_worker
     def run():
         updates: queue.Queue = queue.Queue()
@@ -125,7 +129,7 @@ def start_write(source: ImageSource, scene, path, overwrite: bool):
 
         def target():
             try:
-                outcome["path"] = write(source, path, scene, overwrite=overwrite,
+                outcome["path"] = write(source, path, scene, options,
                                         progress=lambda d, t: updates.put((d, t)))
             except Exception as exc:  # reported on the main thread
                 outcome["error"] = exc

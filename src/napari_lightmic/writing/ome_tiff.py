@@ -19,7 +19,9 @@ import numpy as np
 from ..model import ImageSource, Scene
 from ..scene.axes import compute
 from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes
+from .options import WriteOptions
 
+# tifffile's names of the compressions this writer accepts (`options.COMPRESSIONS`)
 COMPRESSIONS = {"zlib": "zlib", "zstd": "zstd", "lzw": "lzw", "none": None}
 TILE = 512
 BATCH_BYTES = 64 * 2**20  # raw tiles compressed at once
@@ -41,16 +43,20 @@ ENCODERS = {"zlib": _deflate_with_predictor}
 Progress = Callable[[int, int], None]
 
 
-def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
-                   compression: str = "zlib", levels: int | None = None,
-                   overwrite: bool = False, progress: Progress | None = None) -> Path:
+def write_ome_tiff(source: ImageSource, scenes: list[Scene], target: str | os.PathLike[str],
+                   options: WriteOptions = WriteOptions(), *,
+                   progress: Progress | None = None) -> Path:
+    """Write scenes of a source as one OME-TIFF, one image (with its SubIFD pyramid) each.
+
+    Raises ValueError for a compression OME-TIFF does not take.
+    """
     import tifffile
     from ome_types.model import TiffData
 
     from ..metadata.ome import export_xml, ome_for_export
 
-    if compression not in COMPRESSIONS:
-        raise ValueError(f"compression {compression!r} is not one of {', '.join(COMPRESSIONS)}")
+    compression = options.compression_for("OME-TIFF")
+    levels = options.pyramid_levels
     images = [as_5d(scene) for scene in scenes]
     ome = ome_for_export(source, scenes, images)
     first_ifd = 0
@@ -71,16 +77,16 @@ def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
         if progress:
             progress(done[0], total)
 
-    options = {"compression": COMPRESSIONS[compression], "photometric": "minisblack",
+    tiff_options = {"compression": COMPRESSIONS[compression], "photometric": "minisblack",
                "metadata": None, "software": "napari-lightmic",
                # Tiles are compressed in parallel, a bounded batch at a time (tifffile's
                # default batch holds about 1 GB for a 2 GB file).
                "maxworkers": os.cpu_count() or 1, "buffersize": BATCH_BYTES}
     if compression in ("zlib", "lzw"):
-        options["predictor"] = True
+        tiff_options["predictor"] = True
     if compression == "zlib":
-        options["compressionargs"] = {"level": 3}  # as small as the default, twice as fast
-    with atomic_target(target, overwrite) as tmp:
+        tiff_options["compressionargs"] = {"level": 3}  # as small as the default, twice as fast
+    with atomic_target(target, options.overwrite) as tmp:
         with tifffile.TiffWriter(tmp, bigtiff=bigtiff) as tif:
             for k, (image, shapes) in enumerate(zip(images, pyramids)):
                 n = _plane_count(image)
@@ -104,7 +110,7 @@ def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
                                                                      np.integer):
                             tiles = _encoded(tiles, ENCODERS[compression])
                         tif.write(tiles, shape=(n, height, width),
-                                  dtype=image.data.dtype, tile=tile, **extra, **options)
+                                  dtype=image.data.dtype, tile=tile, **extra, **tiff_options)
                 finally:
                     for level_file in lower:
                         level_file.remove()

@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import Any
 
 import dask.array as da
 import numpy as np
@@ -24,32 +25,29 @@ from ..scene.contrast import estimate_contrast
 from ..units import for_ngff
 from .chunks import ChunkWriter
 from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes, plane_axes
+from .options import WriteOptions
 
 AXIS_TYPES = {"T": "time", "C": "channel", "Z": "space", "Y": "space", "X": "space"}
-COMPRESSIONS = ("zstd", "lz4", "zlib", "none")
 CHUNK_BYTES = 2 * 2**20  # about 2 MiB per chunk
 
 Progress = Callable[[int, int], None]  # (bytes written, bytes in all)
 
 
-def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version: str = "0.5",
-                   compression: str = "zstd", levels: int | None = None, shard: bool = False,
-                   overwrite: bool = False, progress: Progress | None = None,
-                   attributes: dict | None = None,
-                   labels: dict[str, da.Array] | None = None) -> Path:
+def write_ome_zarr(source: ImageSource, scenes: list[Scene], target: str | os.PathLike[str],
+                   options: WriteOptions = WriteOptions(), *,
+                   progress: Progress | None = None, attributes: dict[str, Any] | None = None,
+                   labels: dict[str, Any] | None = None) -> Path:
     """Write scenes of a source as one OME-Zarr (several as the bioformats2raw layout).
 
     `labels` (name -> integer array with the first image's axes but C) become NGFF labels
-    of the first image.
+    of the first image. Raises ValueError for a compression OME-Zarr does not take, or
+    labels that do not fit the image.
     """
     import zarr
 
-    if version not in ("0.4", "0.5"):
-        raise ValueError(f"NGFF version {version} is not written (0.4 or 0.5)")
-    if compression not in COMPRESSIONS:
-        raise ValueError(f"compression {compression!r} is not one of {', '.join(COMPRESSIONS)}")
-    if shard and version == "0.4":
-        raise ValueError("sharding needs NGFF 0.5 (zarr v3)")
+    version = options.ngff_version
+    compression = options.compression_for("OME-Zarr")
+    levels, shard = options.pyramid_levels, options.shard
     images = [as_5d(scene) for scene in scenes]
     # The metadata (the REMBI record, the OME-XML: a second of building on a large vendor
     # file) is made while the pixels are copied.
@@ -65,7 +63,7 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
         if progress:
             progress(done[0], total)
 
-    with atomic_target(target, overwrite) as tmp:
+    with atomic_target(target, options.overwrite) as tmp:
         root = zarr.open_group(str(tmp), mode="w", zarr_format=fmt)
         if len(images) == 1:
             groups = [root]
