@@ -16,11 +16,11 @@ def plane_index(dims: str, shape, channel: int | None) -> tuple:
     """Index of a representative plane: first time point, middle Z, first of every other
     axis; one channel, or all of them when `channel` is None."""
     shown = set(displayed_axes(dims)) | {"S"}
-    index = []
+    index: list[slice | int] = []
     for axis, n in zip(dims, shape):
         if axis in shown or (axis == "C" and channel is None):
             index.append(slice(None))
-        elif axis == "C":
+        elif axis == "C" and channel is not None:
             index.append(channel)
         elif axis == "Z":
             index.append(n // 2)

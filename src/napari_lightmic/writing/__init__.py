@@ -8,9 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import LightmicReadError
+from ..errors import LightmicReadError, WriteError
 from ..model import ImageSource
-from .common import WriteError
 from .options import Converted, WriteOptions
 from .validate import validate
 
