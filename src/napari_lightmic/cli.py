@@ -247,7 +247,8 @@ def _view(args) -> int:
         view(args.path, args.scene, viewer=viewer)
     else:
         viewer.open_sample("napari-lightmic", "cells")
-    viewer.scale_bar.visible = True
+    canvas = getattr(viewer, "canvas", None)  # napari 0.9 keeps the scale bar on the canvas
+    (canvas.overlays.scale_bar if canvas is not None else viewer.scale_bar).visible = True
     if args.screenshot:
         from qtpy.QtWidgets import QApplication
 

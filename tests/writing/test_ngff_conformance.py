@@ -63,11 +63,13 @@ CASES = list(_cases())
 
 
 def _params(cases):
+    params = []
     for case in cases:
         marks = ()
         if case[0] in SUITE_ERRORS:
             marks = pytest.mark.xfail(strict=True, reason=SUITE_ERRORS[case[0]])
-        yield pytest.param(*case[1:], id=case[0], marks=marks)
+        params.append(pytest.param(*case[1:], id=case[0], marks=marks))
+    return params
 
 
 def metadata_store(folder: Path, version: str, attributes: dict) -> Path:

@@ -117,9 +117,11 @@ def test_time_step_from_deltat_only_when_regular(tmp_path, times, first_t, step)
     tifffile.imwrite(path, np.zeros((3, 8, 8), np.uint8), ome=True, metadata={
         "axes": "TYX", "Plane": {"DeltaT": times, "DeltaTUnit": ["s"] * 3}})
     if first_t:
-        xml = tifffile.TiffFile(path).ome_metadata
+        with tifffile.TiffFile(path) as tif:
+            xml = tif.ome_metadata
         for t in (2, 1, 0):
             xml = xml.replace(f'TheT="{t}"', f'TheT="{t + first_t}"')
-        tifffile.imwrite(path, np.zeros((3, 8, 8), np.uint8), description=xml, metadata=None)
+        tifffile.imwrite(path, np.zeros((3, 8, 8), np.uint8), description=xml, metadata=None,
+                         photometric="minisblack")
     scene = open_image(path).scenes[0]
     assert scene.physical_pixel_sizes.get("T") == (None if step is None else pytest.approx(step))
