@@ -143,3 +143,17 @@ def test_convert_one_scene_by_index_or_name(tmp_path, scene):
     bad = lightmic("convert", czi, tmp_path / "bad.ome.zarr", "--scene", "nope")
     assert bad.returncode == 2 and "no scene named 'nope'" in bad.stderr
     assert not (tmp_path / "bad.ome.zarr").exists()
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--ngff-version", "0.4", "--shard"], "sharding needs NGFF 0.5"),
+    (["--pyramid-levels", "0"], "pyramid levels must be at least 1"),
+    (["--compression", "lz4"], "compression 'lz4' is not one of"),
+])
+def test_convert_refuses_bad_options_naming_the_output(tmp_path, capsys, options, message):
+    czi = real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi")
+    out = tmp_path / "out.ome.tif"
+    assert main(["convert", str(czi), str(out), *options]) == 2
+    err = capsys.readouterr().err
+    assert f"lightmic: {out}: {message}" in err
+    assert not out.exists()

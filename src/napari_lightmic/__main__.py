@@ -1,3 +1,5 @@
+"""`python -m napari_lightmic`: the `lightmic` command line."""
+
 import sys
 
 from .cli import main

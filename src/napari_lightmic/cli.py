@@ -122,25 +122,26 @@ def _keep_freed_memory() -> None:
 
 
 def _convert(args) -> int:
-    import time
+    from .errors import WriteError
+    from .writing import WriteOptions, convert
 
-    from .writing import convert
-
+    try:
+        options = WriteOptions(ngff_version=args.ngff_version, compression=args.compression,
+                               pyramid_levels=args.pyramid_levels, shard=args.shard,
+                               overwrite=args.overwrite)
+    except ValueError as exc:
+        raise WriteError(args.output, str(exc)) from exc
     _keep_freed_memory()
 
     scene = "all" if args.scene == "all" else _scene_arg(args.scene)
     progress = TerminalProgress(f"writing {args.output}")
-    start = time.perf_counter()
     try:
-        out, scenes = convert(args.input, args.output, scene, ngff_version=args.ngff_version,
-                              compression=args.compression, pyramid_levels=args.pyramid_levels,
-                              overwrite=args.overwrite, shard=args.shard, progress=progress,
-                              return_scenes=True)
+        done = convert(args.input, args.output, scene, options, progress=progress)
     finally:
         progress.close()
-    print(f"lightmic: wrote {out}: {_scenes_text([name for name, _ in scenes])} in "
-          f"{time.perf_counter() - start:.1f} s", file=sys.stderr)
-    for name, notes in scenes:
+    print(f"lightmic: wrote {done.path}: {_scenes_text([name for name, _ in done.scenes])} in "
+          f"{done.seconds:.1f} s", file=sys.stderr)
+    for name, notes in done.scenes:
         for note in notes:
             print(f"lightmic: {name}: {note}", file=sys.stderr)
     return 0
@@ -250,7 +251,8 @@ def _view(args) -> int:
         view(args.path, args.scene, viewer=viewer)
     else:
         viewer.open_sample("napari-lightmic", "cells")
-    viewer.scale_bar.visible = True
+    canvas = getattr(viewer, "canvas", None)  # napari 0.9 keeps the scale bar on the canvas
+    (canvas.overlays.scale_bar if canvas is not None else viewer.scale_bar).visible = True
     if args.screenshot:
         from qtpy.QtWidgets import QApplication
 

@@ -63,6 +63,7 @@ def wavelength_to_color(nm: float | None) -> str | None:
 
 
 def default_colors(n: int) -> list[str]:
+    """Colours for `n` channels: gray for one, green and magenta for two, then a cycle."""
     if n == 1:
         return [GRAY]
     seq = TWO_CHANNELS if n == 2 else MANY_CHANNELS

@@ -8,6 +8,7 @@ SIZE_AXES = ("T", "Z", "Y", "X")
 
 
 def describe_source(source: ImageSource, scene: int | str | None = None) -> dict:
+    """The file's format, reader and scenes (every one, or the one named), as JSON data."""
     scenes = source.scenes if scene is None else [source.scene(scene)]
     fmt = source.format
     return {
@@ -25,6 +26,7 @@ def describe_source(source: ImageSource, scene: int | str | None = None) -> dict
 
 
 def describe_scene(scene: Scene) -> dict:
+    """A scene's axes, shape, levels, pixel sizes, channels and notes, as JSON data."""
     physical = {a: scene.physical_pixel_sizes.get(a) for a in SIZE_AXES}
     # Further axes with a physical step (a lambda sweep in nm) are listed too.
     physical.update({a: v for a, v in scene.physical_pixel_sizes.items() if a not in physical})
@@ -47,6 +49,7 @@ def describe_scene(scene: Scene) -> dict:
 
 
 def format_text(info: dict) -> str:
+    """The description as text for a terminal, as `lightmic info` prints it."""
     lines = [f"{info['path']}", f"  format: {info['format']}"
              + (f" ({info['vendor']})" if info["vendor"] else "")
              + f", {'open' if info['open_format'] else 'proprietary'}"

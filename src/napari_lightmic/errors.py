@@ -6,21 +6,24 @@ catches `LightmicError` as one and exits with status 2.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 
 class LightmicError(Exception):
     """Something this plugin could not do with a path: names the path and the cause."""
 
-    def __init__(self, path: str | Path, cause: str):
+    def __init__(self, path: str | os.PathLike[str], cause: str) -> None:
         self.path = str(path)
         self.cause = cause
         super().__init__(f"{self.path}: {cause}")
 
 
 class LightmicReadError(LightmicError):
-    """A file could not be opened: missing, empty, truncated, mis-named or non-image files,
-    and scenes or channels that do not exist."""
+    """A file could not be opened.
+
+    Missing, empty, truncated, mis-named or non-image files, and scenes or channels that do
+    not exist.
+    """
 
 
 class WriteError(LightmicError):
@@ -32,4 +35,5 @@ class SidecarError(LightmicError, ValueError):
 
     @property
     def problem(self) -> str:
+        """What is wrong with the sidecar (the cause)."""
         return self.cause

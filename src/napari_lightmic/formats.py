@@ -1,5 +1,8 @@
-"""The format registry: what each supported file is, who makes it, how it keeps data, and
-which reader module opens it (imported only when a file of the format is opened)."""
+"""The format registry: what each supported file is, who makes it, how it keeps data.
+
+Each row also names the reader module that opens it (imported only when a file of the
+format is opened).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ EDAM = "http://edamontology.org/"
 
 @dataclass(frozen=True)
 class FileFormat:
+    """A file format: its name, maker, extensions, and whether it keeps data well."""
+
     name: str
     vendor: str
     extensions: tuple[str, ...]
@@ -94,9 +99,11 @@ def file_stem(path: str | Path) -> str:
 
 
 def napari_patterns() -> list[str]:
+    """Give the file name patterns napari's reader contribution lists."""
     return sorted({f"*{ext}" for fmt in FORMATS for ext in fmt.extensions})
 
 
 def is_zarr_group(path: str | Path) -> bool:
+    """Tell whether a path is a zarr group folder (v3 or v2)."""
     p = Path(path)
     return p.is_dir() and any((p / name).exists() for name in ("zarr.json", ".zgroup", ".zattrs"))

@@ -26,7 +26,8 @@ def shown_factors(height: int, width: int, composed: bool = False) -> list[int]:
     """Downsampling factors (2, 4, ...) of the levels shown for a plane without its own."""
     above, smallest = ((COMPOSED_ABOVE, COMPOSED_SMALLEST) if composed
                        else (SHOWN_ABOVE, SHOWN_SMALLEST))
-    factors, f = [], 2
+    factors: list[int] = []
+    f = 2
     if max(height, width) < above:
         return factors
     while max(height, width) // f >= smallest:
@@ -37,8 +38,11 @@ def shown_factors(height: int, width: int, composed: bool = False) -> list[int]:
 
 def written_shapes(shape: tuple[int, ...], plane: list[int],
                    levels: int | None = None) -> list[tuple[int, ...]]:
-    """Shapes of a written 2x pyramid (`plane`: the indices of Y and X), down to about
-    WRITTEN_SMALLEST, or `levels` levels in all; odd sizes round up."""
+    """Shapes of a written 2x pyramid; odd sizes round up.
+
+    Halves the axes at `plane` (the indices of Y and X) down to about WRITTEN_SMALLEST, or
+    to `levels` levels in all.
+    """
     shapes = [tuple(shape)]
     while True:
         last = shapes[-1]

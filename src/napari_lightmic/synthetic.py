@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,8 @@ DEFAULT_CHANNELS = (("DAPI", "#0000FF", 461.0), ("GFP", "#00FF00", 510.0),
                     ("mCherry", "#FF00FF", 610.0))
 
 
-def cells(shape_zyx=(16, 256, 256), n_cells=24, seed=0) -> np.ndarray:
+def cells(shape_zyx: tuple[int, int, int] = (16, 256, 256), n_cells: int = 24,
+          seed: int = 0) -> np.ndarray:
     """CZYX uint16: nuclei, cytoplasm and spots of blob-shaped cells."""
     rng = np.random.default_rng(seed)
     z, y, x = np.ogrid[: shape_zyx[0], : shape_zyx[1], : shape_zyx[2]]
@@ -38,7 +40,8 @@ def _ome_color(hex_color: str) -> int:
 
 
 def write_ome_tiff(path: str | Path, data: np.ndarray, axes: str = "CZYX",
-                   physical=(0.5, 0.2, 0.2), channels=DEFAULT_CHANNELS,
+                   physical: Sequence[float] = (0.5, 0.2, 0.2),
+                   channels: Iterable[tuple[str, str, float]] = DEFAULT_CHANNELS,
                    tile: tuple[int, int] | None = None) -> Path:
     """An OME-TIFF with channel names, colours, emission wavelengths and pixel sizes."""
     import tifffile

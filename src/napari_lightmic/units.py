@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Unit:
+    """A unit of length or time, named as OME and NGFF name it."""
+
     symbol: str  # OME's symbol, used in the model
     ngff: str | None  # NGFF's name; None where NGFF has none
     kind: str  # "length" or "time"
@@ -66,54 +68,68 @@ _ALIASES = {
 }
 
 
-def unit(text) -> Unit | None:
-    """The unit a file's text names: an OME symbol, an NGFF/UDUNITS name, or a common
-    spelling ('um', 'micron', 'sec'); None when it names no known unit."""
+def unit(text: object) -> Unit | None:
+    """Name the unit a file's text names, or None when it names no known unit.
+
+    The text may be an OME symbol, an NGFF/UDUNITS name, a common spelling ('um',
+    'micron', 'sec') or an enum of them (ome-types' units: their `value`).
+    """
     if text is None:
         return None
-    text = str(getattr(text, "value", text)).strip()
-    if text in UNITS:
-        return UNITS[text]
-    lowered = text.lower()
+    name = str(getattr(text, "value", text)).strip()
+    if name in UNITS:
+        return UNITS[name]
+    lowered = name.lower()
     if lowered in _BY_NGFF:
         return _BY_NGFF[lowered]
-    alias = _ALIASES.get(text) or _ALIASES.get(lowered)
+    alias = _ALIASES.get(name) or _ALIASES.get(lowered)
     return UNITS[alias] if alias else None
 
 
-def symbol(text, default: str | None = None) -> str | None:
-    """The model's name (OME symbol) for a unit text, else `default`."""
+def symbol(text: object, default: str | None = None) -> str | None:
+    """Give the model's name (OME symbol) for a unit text, else `default`."""
     found = unit(text)
     return found.symbol if found else default
 
 
-def ngff_name(text) -> str | None:
-    """NGFF's name of a unit; None for pixels and units NGFF does not name."""
+def ngff_name(text: object) -> str | None:
+    """Give NGFF's name of a unit; None for pixels and units NGFF does not name."""
     found = unit(text)
     return found.ngff if found else None
 
 
-def is_length(text) -> bool:
+def is_length(text: object) -> bool:
+    """Tell whether the text names a unit of length (pixels included)."""
     found = unit(text)
     return found is not None and found.kind == "length"
 
 
-def is_time(text) -> bool:
+def is_time(text: object) -> bool:
+    """Tell whether the text names a unit of time."""
     found = unit(text)
     return found is not None and found.kind == "time"
 
 
-def convert(value: float, source, target) -> float:
-    """A size in another unit of the same kind (not pixels)."""
+def convert(value: float, source: object, target: object) -> float:
+    """Give a size in another unit of the same kind (not pixels).
+
+    Raises
+    ------
+    ValueError
+        Either unit is unknown or pixels, or they are of different kinds.
+    """
     a, b = unit(source), unit(target)
     if a is None or b is None or a.kind != b.kind or PIXEL in (a.symbol, b.symbol):
         raise ValueError(f"cannot convert {source!r} to {target!r}")
     return value * a.factor / b.factor
 
 
-def for_ngff(value: float, text) -> tuple[float, str | None]:
-    """A size as NGFF can state it: in the same unit where NGFF names it, else converted to
-    micrometres or seconds; (value, None) for pixels and unknown units."""
+def for_ngff(value: float, text: object) -> tuple[float, str | None]:
+    """State a size as NGFF can: in its own unit where NGFF names it.
+
+    Other units are converted to micrometres or seconds; pixels and unknown units give
+    (value, None).
+    """
     found = unit(text)
     if found is None or found.symbol == PIXEL:
         return value, None

@@ -112,7 +112,7 @@ def test_screenshot_multichannel_czi_with_scale_bar(make_napari_viewer, tmp_path
     viewer = make_napari_viewer(show=True)
     viewer.window._qt_window.resize(900, 700)
     viewer.open(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"), plugin=PLUGIN)
-    viewer.scale_bar.visible = True
+    viewer.canvas.overlays.scale_bar.visible = True  # napari 0.9's place for it
     viewer.dims.set_current_step(1, 2)
     viewer.reset_view()
     shot = viewer.screenshot(str(tmp_path / "czi.png"), canvas_only=True, flash=False)

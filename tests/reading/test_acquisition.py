@@ -66,7 +66,9 @@ def test_lsm_objective_from_scan_information():
 def test_exported_ome_keeps_the_instrument(tmp_path):
     from napari_lightmic.writing import convert
 
-    out = convert(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"), tmp_path / "a.ome.tif")
+    done = convert(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"), tmp_path / "a.ome.tif")
+    assert len(done.scenes) == 1 and done.seconds > 0
+    out = done.path
     written = open_image(out).ome
     assert written.instruments[0].objectives[0].model == "Plan-Apochromat 50x/1.2"
     assert written.images[0].instrument_ref is not None

@@ -124,7 +124,7 @@ def test_privacy_findings_and_removal_from_exports(make_napari_viewer, vendor_co
     panel.remove_personal.changed.emit(True)
     assert panel.record.privacy.remove_on_export and "Marked" in panel.remove_personal.text
     assert panel.save()
-    written = convert(path, tmp_path / "out.ome.tif")  # as `lightmic convert` does
+    written = convert(path, tmp_path / "out.ome.tif").path  # as `lightmic convert` does
     assert "Jefferis" not in tifffile.TiffFile(written).pages[0].description
 
 

@@ -73,7 +73,7 @@ def test_big_endian_source_is_written_with_its_values(tmp_path, target, ngff):
     import tifffile
 
     from napari_lightmic import open_image
-    from napari_lightmic.writing import write
+    from napari_lightmic.writing import WriteOptions, write
 
     data = (np.arange(300 * 400, dtype=np.uint16).reshape(1, 1, 1, 300, 400) % 4000)
     group = zarr.open_group(str(tmp_path / "be.ome.zarr"), mode="w", zarr_format=2)
@@ -84,7 +84,8 @@ def test_big_endian_source_is_written_with_its_values(tmp_path, target, ngff):
                                                          "space"])],
         "datasets": [{"path": "0", "coordinateTransformations": [
             {"type": "scale", "scale": [1, 1, 1, 1, 1]}]}]}]
-    out = write(open_image(tmp_path / "be.ome.zarr"), tmp_path / target, ngff_version=ngff)
+    out = write(open_image(tmp_path / "be.ome.zarr"), tmp_path / target, 0,
+                WriteOptions(ngff_version=ngff))
     if target.endswith(".zarr"):
         back = zarr.open_group(str(out), mode="r")["0"][:]
     else:

@@ -63,11 +63,13 @@ CASES = list(_cases())
 
 
 def _params(cases):
+    params = []
     for case in cases:
         marks = ()
         if case[0] in SUITE_ERRORS:
             marks = pytest.mark.xfail(strict=True, reason=SUITE_ERRORS[case[0]])
-        yield pytest.param(*case[1:], id=case[0], marks=marks)
+        params.append(pytest.param(*case[1:], id=case[0], marks=marks))
+    return params
 
 
 def metadata_store(folder: Path, version: str, attributes: dict) -> Path:
@@ -277,12 +279,12 @@ def small_source(tmp_path):
 
 @pytest.mark.parametrize("version", ["0.4", "0.5"])
 def test_what_lightmic_writes_with_labels_validates(small_source, tmp_path, version):
-    from napari_lightmic.writing import write
+    from napari_lightmic.writing import WriteOptions, write
 
     labels = np.zeros((3, 64, 80), np.uint16)
     labels[:, 10:20, 10:30] = 5
-    out = write(small_source, tmp_path / "w.ome.zarr", ngff_version=version,
-                labels={"cells": labels}, pyramid_levels=2)
+    out = write(small_source, tmp_path / "w.ome.zarr", 0,
+                WriteOptions(ngff_version=version, pyramid_levels=2), labels={"cells": labels})
     problems = validate(out)
     assert problems == []
     # lightmic's label images carry no colours, which NGFF says they SHOULD

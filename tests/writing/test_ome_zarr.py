@@ -6,6 +6,7 @@ import zarr
 
 from napari_lightmic import open_image
 from napari_lightmic.synthetic import write_ome_tiff
+from napari_lightmic.writing import WriteOptions
 from napari_lightmic.writing.common import WriteError
 from napari_lightmic.writing.ome_zarr import write_ome_zarr
 from tests.conftest import real_file
@@ -21,7 +22,8 @@ def cells(tmp_path):
 @pytest.mark.parametrize("version", ["0.4", "0.5"])
 def test_pixels_sizes_names_colours_survive(cells, tmp_path, version):
     source, data = cells
-    out = write_ome_zarr(source, source.scenes, tmp_path / "cells.ome.zarr", version=version)
+    out = write_ome_zarr(source, source.scenes, tmp_path / "cells.ome.zarr",
+                         WriteOptions(ngff_version=version))
     back = open_image(out).scenes[0]
     assert back.dims == "TCZYX" and back.shape == (1, 3, 5, 600, 700)
     np.testing.assert_array_equal(np.asarray(back.data[0]), data)
@@ -51,8 +53,8 @@ def test_chunks_are_a_few_megabytes_and_zstd(cells, tmp_path):
 
 def test_sharding_and_other_codecs(cells, tmp_path):
     source, data = cells
-    out = write_ome_zarr(source, source.scenes, tmp_path / "s.ome.zarr", shard=True,
-                         compression="zlib")
+    out = write_ome_zarr(source, source.scenes, tmp_path / "s.ome.zarr",
+                         WriteOptions(shard=True, compression="zlib"))
     meta = json.loads((out / "0" / "zarr.json").read_text())
     assert meta["codecs"][0]["name"] == "sharding_indexed"
     np.testing.assert_array_equal(np.asarray(open_image(out).scenes[0].data[0, 2, 4]), data[2, 4])
@@ -79,7 +81,7 @@ def test_existing_target_is_kept_unless_overwrite(cells, tmp_path):
     with pytest.raises(WriteError, match="exists"):
         write_ome_zarr(source, source.scenes, target)
     assert (target / "keep.txt").read_text() == "mine"
-    write_ome_zarr(source, source.scenes, target, overwrite=True)
+    write_ome_zarr(source, source.scenes, target, WriteOptions(overwrite=True))
     assert not (target / "keep.txt").exists() and (target / "0").is_dir()
 
 
@@ -123,11 +125,12 @@ def test_ome_tiff_of_large_planes_is_written_band_by_band(tmp_path, monkeypatch)
     data = np.random.default_rng(3).integers(0, 60000, (2, 4500, 300), dtype=np.uint16)
     path = tmp_path / "tall.ome.tif"  # tiled, taller than a page read whole
     tifffile.imwrite(path, data, tile=(256, 256), ome=True, metadata={"axes": "CYX"})
-    whole = write(open_image(path), tmp_path / "whole.ome.tif", pyramid_levels=3)
+    whole = write(open_image(path), tmp_path / "whole.ome.tif", 0, WriteOptions(pyramid_levels=3))
     monkeypatch.setattr(ome_tiff, "BAND_BYTES", 600 * 300 * 2)  # bands of 512 rows
     image = ome_tiff.as_5d(open_image(path).scenes[0])
     assert ome_tiff.band_rows(image) == 512
-    banded = write(open_image(path), tmp_path / "banded.ome.tif", pyramid_levels=3)
+    banded = write(open_image(path), tmp_path / "banded.ome.tif", 0,
+                WriteOptions(pyramid_levels=3))
     with tifffile.TiffFile(whole) as a, tifffile.TiffFile(banded) as b:
         assert len(a.series[0].levels) == len(b.series[0].levels) == 3
         for la, lb in zip(a.series[0].levels, b.series[0].levels):
@@ -152,7 +155,7 @@ def test_ome_tiff_bands_keep_deep_pyramid_levels_exact(tmp_path, monkeypatch):
     monkeypatch.setattr(tiff_reader, "WHOLE_PAGE_SIDE", 256)  # source chunks of 256 rows
     # 11 levels: bands of 2 ** 10 rows, more than a tile's 512
     assert ome_tiff.band_rows(ome_tiff.as_5d(open_image(path).scenes[0]), 11) == 1024
-    out = write(open_image(path), tmp_path / "out.ome.tif", pyramid_levels=11)
+    out = write(open_image(path), tmp_path / "out.ome.tif", 0, WriteOptions(pyramid_levels=11))
     with tifffile.TiffFile(out) as tif:
         levels = [level.asarray().reshape(level.shape[-2:]) for level in tif.series[0].levels]
     assert len(levels) == 11 and levels[-1].shape == (3, 2)
@@ -165,7 +168,8 @@ def test_ngff_04_chunk_keys_are_nested(cells, tmp_path):
     """NGFF 0.2-0.4 require "/" chunk keys; with "." a zarr-2 client that does not honour
     .zarray's separator (ome-zarr < 0.11) reads every chunk as missing: all zeros."""
     source, data = cells
-    out = write_ome_zarr(source, source.scenes, tmp_path / "v04.ome.zarr", version="0.4")
+    out = write_ome_zarr(source, source.scenes, tmp_path / "v04.ome.zarr",
+                         WriteOptions(ngff_version="0.4"))
     zarrays = sorted(out.rglob(".zarray"))
     assert len(zarrays) == 3
     for path in zarrays:

@@ -16,7 +16,7 @@ import tifffile
 
 from napari_lightmic import open_image
 from napari_lightmic.units import UNITS, convert, unit
-from napari_lightmic.writing import write
+from napari_lightmic.writing import WriteOptions, write
 from tests.conftest import real_file
 
 LENGTHS = sorted(u.symbol for u in UNITS.values() if u.kind == "length" and u.symbol != "pixel")
@@ -43,7 +43,8 @@ def test_every_unit_survives_both_formats(tmp_path, length, time):
     assert scene.physical_pixel_sizes == pytest.approx({"T": 1.5, "Z": 2.0, "Y": 0.5, "X": 0.5})
     assert scene.units == {"T": time, "Z": length, "Y": length, "X": length}
     for target in ("out.ome.tif", "out5.ome.zarr", "out4.ome.zarr"):
-        out = write(source, tmp_path / target, ngff_version="0.4" if "4" in target else "0.5")
+        out = write(source, tmp_path / target, 0,
+                    WriteOptions(ngff_version="0.4" if "4" in target else "0.5"))
         back = open_image(out).scenes[0]
         for axis, size in (("T", 1.5), ("Z", 2.0), ("Y", 0.5), ("X", 0.5)):
             want = scene.units[axis]
@@ -116,9 +117,11 @@ def test_time_step_from_deltat_only_when_regular(tmp_path, times, first_t, step)
     tifffile.imwrite(path, np.zeros((3, 8, 8), np.uint8), ome=True, metadata={
         "axes": "TYX", "Plane": {"DeltaT": times, "DeltaTUnit": ["s"] * 3}})
     if first_t:
-        xml = tifffile.TiffFile(path).ome_metadata
+        with tifffile.TiffFile(path) as tif:
+            xml = tif.ome_metadata
         for t in (2, 1, 0):
             xml = xml.replace(f'TheT="{t}"', f'TheT="{t + first_t}"')
-        tifffile.imwrite(path, np.zeros((3, 8, 8), np.uint8), description=xml, metadata=None)
+        tifffile.imwrite(path, np.zeros((3, 8, 8), np.uint8), description=xml, metadata=None,
+                         photometric="minisblack")
     scene = open_image(path).scenes[0]
     assert scene.physical_pixel_sizes.get("T") == (None if step is None else pytest.approx(step))

@@ -11,7 +11,7 @@ import zarr
 from ome_types import from_xml
 
 from napari_lightmic import open_image
-from napari_lightmic.writing import validate, write
+from napari_lightmic.writing import WriteOptions, validate, write
 from tests.conftest import TESTDATA, real_file
 
 LIF = "lif/testdata_2channel_xz.lif"
@@ -21,7 +21,8 @@ LIF = "lif/testdata_2channel_xz.lif"
 def test_xz_scans_are_written_as_bio_formats_reads_them(tmp_path, target):
     truth = json.loads((TESTDATA / "truth.json").read_text())[LIF]["series"]
     source = open_image(real_file(LIF))
-    out = write(source, tmp_path / target, "all", ngff_version="0.4" if "04" in target else "0.5")
+    out = write(source, tmp_path / target, "all",
+                WriteOptions(ngff_version="0.4" if "04" in target else "0.5"))
     assert validate(out) == []
     back = open_image(out)
     if target.endswith(".zarr"):

@@ -42,7 +42,8 @@ def source_of_selection(viewer: Any) -> tuple[ImageSource, int, MetadataRecord |
         c = ref_of(other).channel  # type: ignore[union-attr]
         if c is not None and c < len(channels):
             channels[c] = replace(channels[c].renamed(channel_name(other.name, scene.name)),
-                                  contrast_limits=tuple(float(v) for v in other.contrast_limits),
+                                  contrast_limits=(float(other.contrast_limits[0]),
+                                                   float(other.contrast_limits[1])),
                                   color=colormap_color(other.colormap))
     shown = replace(scene, channels=channels)
     return session.effective_source({scene.index: shown}), scene.index, session.record
@@ -104,6 +105,10 @@ def start_write(source: ImageSource, scene: int, path: str, overwrite: bool,
     from napari.utils import progress
     from napari.utils.notifications import show_error, show_info
 
+    from ..writing import WriteOptions
+
+    options = WriteOptions(overwrite=overwrite)
+
     @thread_worker
     def run():
         updates: queue.Queue = queue.Queue()
@@ -111,7 +116,7 @@ def start_write(source: ImageSource, scene: int, path: str, overwrite: bool,
 
         def target():
             try:
-                outcome["path"] = write(source, path, scene, overwrite=overwrite,
+                outcome["path"] = write(source, path, scene, options,
                                         progress=lambda d, t: updates.put((d, t)),
                                         record=record)
             except Exception as exc:  # reported on the main thread

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ome_types import model as ome
@@ -101,7 +102,7 @@ ORIGINAL_METADATA_NS = "https://github.com/napari-lightmic/original-metadata"
 NOTES_NS = "https://napari-lightmic.github.io/schema/notes/1"
 
 
-def ome_for_export(source: ImageSource, scenes: list[Scene], images: list,
+def ome_for_export(source: ImageSource, scenes: Sequence[Scene], images: list,
                    record: MetadataRecord | None = None) -> ome.OME:
     """The OME of written images: the source's metadata (instruments, experimenters,
     annotations, acquisition settings) with Pixels describing what was written, and the

@@ -16,11 +16,11 @@ def plane_index(dims: str, shape, channel: int | None) -> tuple:
     """Index of a representative plane: first time point, middle Z, first of every other
     axis; one channel, or all of them when `channel` is None."""
     shown = set(displayed_axes(dims)) | {"S"}
-    index = []
+    index: list[slice | int] = []
     for axis, n in zip(dims, shape):
         if axis in shown or (axis == "C" and channel is None):
             index.append(slice(None))
-        elif axis == "C":
+        elif axis == "C" and channel is not None:
             index.append(channel)
         elif axis == "Z":
             index.append(n // 2)
@@ -82,6 +82,9 @@ class SerialReads:
     thread-safe (nd2): napari and the writers read chunks from several threads."""
 
     def __init__(self, data: da.Array):
+        self._set(data)
+
+    def _set(self, data: da.Array) -> None:
         import threading
 
         self.data, self.lock = data, threading.Lock()
@@ -95,7 +98,7 @@ class SerialReads:
         return {"data": self.data}  # a lock does not pickle: the copy gets its own
 
     def __setstate__(self, state: dict[str, da.Array]) -> None:
-        self.__init__(state["data"])
+        self._set(state["data"])
 
     def to_dask(self) -> da.Array:
 

@@ -2,35 +2,67 @@
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ..errors import LightmicReadError
+from ..errors import LightmicReadError, WriteError
 from ..model import ImageSource
-from .common import WriteError
+from .options import Converted, WriteOptions, target_format
 from .validate import validate
 
 if TYPE_CHECKING:
     from ..metadata.record import MetadataRecord
 
-TARGETS = {".ome.zarr": "OME-Zarr", ".zarr": "OME-Zarr", ".ome.tif": "OME-TIFF",
-           ".ome.tiff": "OME-TIFF"}
+Progress = Callable[[int, int], None]  # (bytes written, bytes in all)
 
 
-def target_format(path) -> str:
-    name = str(path).rstrip("/\\").lower()
-    for ext in sorted(TARGETS, key=len, reverse=True):
-        if name.endswith(ext):
-            return TARGETS[ext]
-    raise WriteError(path, "the output must end in .ome.zarr, .ome.tif or .ome.tiff")
+def write(source: ImageSource, target: str | os.PathLike[str], scene: int | str = 0,
+          options: WriteOptions = WriteOptions(), *,
+          progress: Progress | None = None, attributes: dict[str, Any] | None = None,
+          labels: dict[str, Any] | None = None, record: MetadataRecord | None = None) -> Path:
+    """Write one scene, or every scene, of an opened source as OME-Zarr or OME-TIFF.
 
+    The source is never written; the target appears only once written completely.
 
-def write(source: ImageSource, target, scene: int | str = 0, *, ngff_version: str = "0.5",
-          compression: str | None = None, pyramid_levels: int | None = None,
-          overwrite: bool = False, shard: bool = False, progress=None,
-          attributes: dict | None = None, labels: dict | None = None,
-          record: MetadataRecord | None = None) -> Path:
-    """Write one scene (an index or name) or every scene ("all") of an opened source."""
+    Parameters
+    ----------
+    source : ImageSource
+        An opened image (`napari_lightmic.open_image`).
+    target : str or os.PathLike
+        The output: its ending (.ome.zarr or .zarr, .ome.tif or .ome.tiff) chooses the format.
+    scene : int or str, optional
+        The scene to write, by index or name, or "all" for every scene (OME-Zarr: the
+        bioformats2raw layout; OME-TIFF: one image per scene). The default is the first.
+    options : WriteOptions, optional
+        NGFF version, compression, pyramid levels, sharding, overwriting.
+    progress : callable, optional
+        Called as ``progress(bytes_written, bytes_in_all)`` as the pixels are written.
+    attributes : dict, optional
+        OME-Zarr: further attributes under each image's "lightmic" key.
+    labels : dict, optional
+        OME-Zarr only: name -> integer array with the first image's axes but C, written as
+        NGFF labels of the first image.
+    record : MetadataRecord, optional
+        The metadata record written with the image (REMBI, and whether personal data is
+        removed): a `Session`'s, with the user's edits. The default is the file's own.
+
+    Returns
+    -------
+    Path
+        The target written.
+
+    Raises
+    ------
+    WriteError
+        The target's ending names no format, it is the source itself, it exists and
+        `options.overwrite` is false, its folder does not exist, labels are given for
+        OME-TIFF, the target does not accept the compression, or the labels do not fit.
+    LightmicReadError
+        The scene does not exist.
+    """
     kind = target_format(target)
     scenes = source.scenes if scene == "all" else [source.scene(scene)]
     if labels and kind != "OME-Zarr":
@@ -41,35 +73,38 @@ def write(source: ImageSource, target, scene: int | str = 0, *, ngff_version: st
         if kind == "OME-Zarr":
             from .ome_zarr import write_ome_zarr
 
-            return write_ome_zarr(source, scenes, target, version=ngff_version,
-                                  compression=compression or "zstd", levels=pyramid_levels,
-                                  shard=shard, overwrite=overwrite, progress=progress,
+            return write_ome_zarr(source, scenes, target, options, progress=progress,
                                   attributes=attributes, labels=labels, record=record)
         from .ome_tiff import write_ome_tiff
 
-        return write_ome_tiff(source, scenes, target, compression=compression or "zlib",
-                              levels=pyramid_levels, overwrite=overwrite, progress=progress,
+        return write_ome_tiff(source, scenes, target, options, progress=progress,
                               record=record)
     except ValueError as exc:
         raise WriteError(target, str(exc)) from exc
 
 
-def convert(path, target, scene: int | str = "all", *, return_scenes: bool = False,
-            **options):
+def convert(path: str | os.PathLike[str], target: str | os.PathLike[str],
+            scene: int | str = "all",
+            options: WriteOptions = WriteOptions(),
+            *, progress: Progress | None = None) -> Converted:
     """Write every scene of a file (as bfconvert and bioformats2raw do), or the one named.
 
-    With `return_scenes`, returns (path written, [(scene name, what the writer did to fit
-    it into the format), ...]).
+    Returns what was written: the path, each scene's name with what the writer did to fit
+    it into the format, and the seconds it took. Raises as `write` does, and
+    `LightmicReadError` when the file cannot be opened.
     """
     from ..session import Session
     from .common import as_5d
 
+    start = time.perf_counter()
     with Session.open(path) as session:  # with the user's edits, as the viewer shows them
         source = session.effective_source()
         chosen = source.scenes if scene == "all" else [source.scene(scene)]
-        written = [(s.name or str(s.index), as_5d(s).notes) for s in chosen]
-        out = write(source, target, scene, record=session.record, **options)
-    return (out, written) if return_scenes else out
+        written = tuple((s.name or str(s.index), tuple(as_5d(s).notes)) for s in chosen)
+        out = write(source, target, scene, options, progress=progress,
+                    record=session.record)
+    return Converted(path=out, scenes=written, seconds=time.perf_counter() - start)
 
 
-__all__ = ["convert", "validate", "write", "WriteError", "LightmicReadError", "target_format"]
+__all__ = ["Converted", "LightmicReadError", "WriteError", "WriteOptions", "convert",
+           "target_format", "validate", "write"]

@@ -11,18 +11,27 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import zarr
 
 
 class ChunkWriter:
     """`writer[region] = block` for chunk-aligned regions of one zarr array."""
 
-    def __init__(self, array):
+    def __init__(self, array: zarr.Array[Any]) -> None:
         self.array = array
         self.chunks = tuple(array.chunks)
         self.shape = tuple(array.shape)
-        self.folder = Path(array.store_path.store.root) / array.store_path.path
+        from zarr.storage import LocalStore
+
+        store = array.store_path.store
+        if not isinstance(store, LocalStore):
+            raise TypeError(f"{array} is not in a local store (see `usable`)")
+        self.folder = Path(store.root) / array.store_path.path
         self.key = array.metadata.encode_chunk_key
         self.codec = _numcodecs_codec(array)
         self.fill = array.metadata.fill_value
@@ -34,17 +43,20 @@ class ChunkWriter:
         self._made: set[Path] = set()
 
     @staticmethod
-    def usable(array) -> bool:
+    def usable(array: zarr.Array[Any]) -> bool:
+        """Whether this path can write the array: local, unsharded, with a known codec."""
         from zarr.storage import LocalStore
 
         return (isinstance(array.store_path.store, LocalStore)
                 and getattr(array, "shards", None) is None
                 and _numcodecs_codec(array) is not False)
 
-    def __getitem__(self, region):
-        return self.array[region]
+    def __getitem__(self, region: tuple[slice, ...]) -> np.ndarray[Any, Any]:
+        """Read a region back, through zarr."""
+        return np.asarray(self.array[region])
 
-    def __setitem__(self, region: tuple[slice, ...], block: np.ndarray) -> None:
+    def __setitem__(self, region: tuple[slice, ...], block: np.ndarray[Any, Any]) -> None:
+        """Write a chunk-aligned region, chunk by chunk."""
         starts = [range(r.start, r.stop, c) for r, c in zip(region, self.chunks)]
         for corner in itertools.product(*starts):
             index = tuple(slice(s - r.start, min(s + c, r.stop) - r.start)
@@ -52,7 +64,7 @@ class ChunkWriter:
             coords = tuple(s // c for s, c in zip(corner, self.chunks))
             self._write(coords, block[index])
 
-    def _write(self, coords, part: np.ndarray) -> None:
+    def _write(self, coords: tuple[int, ...], part: np.ndarray[Any, Any]) -> None:
         if part.shape != self.chunks:  # edge chunks are stored whole, padded with the fill
             whole = np.full(self.chunks, self.fill, dtype=part.dtype)
             whole[tuple(slice(0, n) for n in part.shape)] = part
@@ -67,9 +79,11 @@ class ChunkWriter:
             fh.write(encoded)
 
 
-def _numcodecs_codec(array):
-    """The numcodecs codec doing what the array's compressor does; None for no compression;
-    False when this path cannot write the array."""
+def _numcodecs_codec(array: zarr.Array[Any]) -> Any:  # noqa: ANN401 numcodecs is untyped
+    """The numcodecs codec doing what the array's compressor does.
+
+    None for no compression; False when this path cannot write the array.
+    """
     compressors = tuple(array.compressors or ())
     if array.metadata.zarr_format == 3:
         from zarr.codecs import BloscCodec, BytesCodec, GzipCodec

@@ -6,11 +6,14 @@ import contextlib
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dask.array as da
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import WriteError
 from ..model import Channel, Scene
@@ -37,8 +40,10 @@ XZ_NOTE = ("An XZ scan: its planes are Z by X, and OME and NGFF planes are Y by 
 
 
 def as_5d(scene: Scene) -> Image5D:
-    """Fold further axes (Airyscan phase, lambda) into T and RGB samples into channels; an
-    XZ scan's plane (Z by X) becomes a Y by X plane, its stepped Y (if any) the Z."""
+    """Fold further axes (Airyscan phase, lambda) into T and RGB samples into channels.
+
+    An XZ scan's plane (Z by X) becomes a Y by X plane, its stepped Y (if any) the Z.
+    """
     data, dims = scene.data, scene.dims
     notes: list[str] = []
     channels = list(scene.channels)
@@ -46,11 +51,10 @@ def as_5d(scene: Scene) -> Image5D:
         # RGB samples become channels named red, green, blue (each original channel's).
         s, c = dims.index("S"), dims.index("C")
         data = da.moveaxis(data, s, c + 1)
-        order = dims.replace("S", "")
         shape = list(data.shape)
         n_c, n_s = shape[c], shape[c + 1]
         data = data.reshape(shape[:c] + [n_c * n_s] + shape[c + 2:])
-        dims = order
+        dims = dims.replace("S", "")
         names = ("red", "green", "blue", "alpha")
         colors = ("#FF0000", "#00FF00", "#0000FF", "#FFFFFF")
         channels = [Channel(name=f"{ch.name} {names[k]}" if n_c > 1 else names[k].capitalize(),
@@ -123,7 +127,8 @@ def halve_yx(block: np.ndarray, dims: str, nearest: bool = False) -> np.ndarray:
             index[y], index[x] = slice(dy, None, 2), slice(dx, None, 2)
             views.append(block[tuple(index)])
     # float32 holds sums of four 16-bit values exactly; wider types need float64
-    total = views[0].astype(np.float64 if block.dtype.itemsize > 2 else np.float32)
+    total: npt.NDArray[np.floating[Any]] = views[0].astype(
+        np.float64 if block.dtype.itemsize > 2 else np.float32)
     for view in views[1:]:
         total += view
     total *= 0.25
@@ -136,27 +141,27 @@ def halve_yx(block: np.ndarray, dims: str, nearest: bool = False) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def atomic_target(target: str | os.PathLike, overwrite: bool):
+def atomic_target(target: str | os.PathLike[str], overwrite: bool) -> Iterator[Path]:
     """Yield a temporary sibling to write; rename it to `target` only when writing succeeded.
 
     An existing target is replaced only with `overwrite`; an interrupted write leaves nothing
     at the target path (the temporary sibling is removed).
     """
-    target = Path(target)
-    if target.exists() and not overwrite:
-        raise WriteError(target, "exists already (replace it with --overwrite)")
-    if not target.parent.is_dir():
-        raise WriteError(target, f"folder {target.parent} does not exist")
-    tmp = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
+    path = Path(target)
+    if path.exists() and not overwrite:
+        raise WriteError(path, "exists already (replace it with --overwrite)")
+    if not path.parent.is_dir():
+        raise WriteError(path, f"folder {path.parent} does not exist")
+    tmp = path.with_name(f".{path.name}.partial-{uuid.uuid4().hex[:8]}")
     try:
         yield tmp
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-            os.replace(target, old)
-            os.replace(tmp, target)
+        if path.exists():
+            old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
+            os.replace(path, old)
+            os.replace(tmp, path)
             _remove(old)
         else:
-            os.replace(tmp, target)
+            os.replace(tmp, path)
     finally:
         if tmp.exists():
             _remove(tmp)

@@ -1,5 +1,6 @@
-"""OME-TIFF writer: tiled, pyramidal (SubIFDs), lossless, streamed a plane (or, for planes
-larger than BAND_BYTES, a band of tile rows) at a time.
+"""OME-TIFF writer: tiled, pyramidal (SubIFDs), lossless, streamed a plane at a time.
+
+Planes larger than BAND_BYTES are streamed a band of tile rows at a time.
 
 The OME-XML is the source's metadata (instrument, objective, acquisition, annotations, the
 vendor's own metadata) with Pixels describing what is written; each image's planes are
@@ -10,20 +11,23 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..model import ImageSource, Scene
 from ..scene.axes import compute
 from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes
+from .options import WriteOptions
 
 if TYPE_CHECKING:
     from ..metadata.record import MetadataRecord
 
+# tifffile's names of the compressions this writer accepts (`options.COMPRESSIONS`)
 COMPRESSIONS = {"zlib": "zlib", "zstd": "zstd", "lzw": "lzw", "none": None}
 TILE = 512
 BATCH_BYTES = 64 * 2**20  # raw tiles compressed at once
@@ -32,11 +36,16 @@ WORKERS = os.cpu_count() or 1
 
 
 def _deflate_with_predictor(tile: np.ndarray) -> bytes:
-    """TIFF zlib (deflate) with horizontal differencing, by libdeflate: at level 1 smaller
-    than zlib's level 3 on microscopy data, at a quarter of the time (benchmarks/convert.py)."""
+    """TIFF zlib (deflate) with horizontal differencing, by libdeflate.
+
+    At level 1 smaller than zlib's level 3 on microscopy data, at a quarter of the time
+    (benchmarks/convert.py).
+    """
     import imagecodecs
 
-    return imagecodecs.deflate_encode(imagecodecs.delta_encode(tile, axis=-1), level=1)
+    # imagecodecs' stubs name bytes only; its encoders take any buffer, arrays included
+    differenced = imagecodecs.delta_encode(tile, axis=-1)
+    return bytes(imagecodecs.deflate_encode(differenced, level=1))  # type: ignore[arg-type]
 
 
 # Tiles this writer encodes itself, in a bounded pool; tifffile stores the bytes as they are.
@@ -45,17 +54,23 @@ ENCODERS = {"zlib": _deflate_with_predictor}
 Progress = Callable[[int, int], None]
 
 
-def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
-                   compression: str = "zlib", levels: int | None = None,
-                   overwrite: bool = False, progress: Progress | None = None,
+def write_ome_tiff(source: ImageSource, scenes: Sequence[Scene], target: str | os.PathLike[str],
+                   options: WriteOptions = WriteOptions(), *,
+                   progress: Progress | None = None,
                    record: MetadataRecord | None = None) -> Path:
+    """Write scenes of a source as one OME-TIFF, one image (with its SubIFD pyramid) each.
+
+    `record`: the metadata record to write (the file's own when None).
+
+    Raises ValueError for a compression OME-TIFF does not take.
+    """
     import tifffile
     from ome_types.model import TiffData
 
     from ..metadata.ome import export_xml, ome_for_export
 
-    if compression not in COMPRESSIONS:
-        raise ValueError(f"compression {compression!r} is not one of {', '.join(COMPRESSIONS)}")
+    compression = options.compression_for("OME-TIFF")
+    levels = options.pyramid_levels
     images = [as_5d(scene) for scene in scenes]
     from ..metadata.prefill import record_from_source
 
@@ -74,21 +89,22 @@ def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
     bigtiff = total > 2**32 - 2**25
     done = [0]
 
-    def advance(nbytes):
+    def advance(nbytes: int) -> None:
         done[0] += nbytes
         if progress:
             progress(done[0], total)
 
-    options = {"compression": COMPRESSIONS[compression], "photometric": "minisblack",
-               "metadata": None, "software": "napari-lightmic",
-               # Tiles are compressed in parallel, a bounded batch at a time (tifffile's
-               # default batch holds about 1 GB for a 2 GB file).
-               "maxworkers": os.cpu_count() or 1, "buffersize": BATCH_BYTES}
+    tiff_options: dict[str, Any] = {
+        "compression": COMPRESSIONS[compression], "photometric": "minisblack",
+        "metadata": None, "software": "napari-lightmic",
+        # Tiles are compressed in parallel, a bounded batch at a time (tifffile's default
+        # batch holds about 1 GB for a 2 GB file).
+        "maxworkers": os.cpu_count() or 1, "buffersize": BATCH_BYTES}
     if compression in ("zlib", "lzw"):
-        options["predictor"] = True
+        tiff_options["predictor"] = True
     if compression == "zlib":
-        options["compressionargs"] = {"level": 3}  # as small as the default, twice as fast
-    with atomic_target(target, overwrite) as tmp:
+        tiff_options["compressionargs"] = {"level": 3}  # as small as the default, twice as fast
+    with atomic_target(target, options.overwrite) as tmp:
         with tifffile.TiffWriter(tmp, bigtiff=bigtiff) as tif:
             for k, (image, shapes) in enumerate(zip(images, pyramids)):
                 n = _plane_count(image)
@@ -101,18 +117,19 @@ def write_ome_tiff(source: ImageSource, scenes: list[Scene], target, *,
                 try:
                     for level, (height, width) in enumerate(shapes):
                         tile = (min(TILE, _round16(height)), min(TILE, _round16(width)))
-                        extra = ({"subifds": len(shapes) - 1} if level == 0 else
-                                 {"subfiletype": 1})
+                        extra: dict[str, Any] = ({"subifds": len(shapes) - 1} if level == 0
+                                                 else {"subfiletype": 1})
                         if level == 0 and k == 0:
                             extra["description"] = xml.encode("utf-8")  # OME-XML is UTF-8
                         bands = (_bands_and_levels(image, rows, lower, advance) if level == 0
                                  else _stored(lower[level - 1], advance))
-                        tiles = _tiles(bands, tile)
+                        raw = _tiles(bands, tile)
+                        tiles: Iterator[np.ndarray] | Iterator[bytes] = raw
                         if compression in ENCODERS and np.issubdtype(image.data.dtype,
                                                                      np.integer):
-                            tiles = _encoded(tiles, ENCODERS[compression])
+                            tiles = _encoded(raw, ENCODERS[compression])
                         tif.write(tiles, shape=(n, height, width),
-                                  dtype=image.data.dtype, tile=tile, **extra, **options)
+                                  dtype=image.data.dtype, tile=tile, **extra, **tiff_options)
                 finally:
                     for level_file in lower:
                         level_file.remove()
@@ -124,7 +141,8 @@ def _round16(n: int) -> int:
 
 
 def _plane_shape(image: Image5D) -> tuple[int, int]:
-    return tuple(image.data.shape[-2:])
+    height, width = image.data.shape[-2:]
+    return int(height), int(width)
 
 
 def _plane_count(image: Image5D) -> int:
@@ -132,22 +150,28 @@ def _plane_count(image: Image5D) -> int:
 
 
 def band_rows(image: Image5D, n_levels: int = 1) -> int:
-    """Rows read at once: the whole plane, or for planes over BAND_BYTES a band of whole tile
-    rows of at least one source chunk. Bands are multiples of 2 ** (n_levels - 1) rows, so
-    halving each band on its own gives every level exactly as halving the whole plane."""
+    """Rows read at once: the whole plane, or a band of it for planes over BAND_BYTES.
+
+    A band is whole tile rows, at least one source chunk. Bands are multiples of
+    2 ** (n_levels - 1) rows, so halving each band on its own gives every level exactly as
+    halving the whole plane.
+    """
     height, width = _plane_shape(image)
     if height * width * image.data.dtype.itemsize <= BAND_BYTES:
         return height
-    align = max(TILE, 2 ** (n_levels - 1))
-    chunk_rows = max(image.data.chunks[-2]) if hasattr(image.data, "chunks") else TILE
-    rows = max(align, BAND_BYTES // (width * image.data.dtype.itemsize) // align * align)
+    align = max(TILE, 1 << (n_levels - 1))
+    chunk_rows = int(max(image.data.chunks[-2])) if hasattr(image.data, "chunks") else TILE
+    itemsize = int(image.data.dtype.itemsize)
+    rows = max(align, BAND_BYTES // (width * itemsize) // align * align)
     return min(height, max(rows, -(-chunk_rows // align) * align))
 
 
-def _bands_and_levels(image: Image5D, rows: int, lower: list,
-                      advance) -> Iterator[np.ndarray]:
-    """Every plane in the OME order XYZCT (Z fastest, then C, then T), a band of rows at a
-    time; the smaller levels are stored on the way."""
+def _bands_and_levels(image: Image5D, rows: int, lower: list[LevelFile],
+                      advance: Callable[[int], None]) -> Iterator[np.ndarray]:
+    """Every plane in the OME order XYZCT (Z fastest, then C, then T), a band at a time.
+
+    The smaller levels are stored on the way.
+    """
     height = _plane_shape(image)[0]
     for index in np.ndindex(*image.data.shape[:-2]):
         for y in range(0, height, rows):
@@ -161,17 +185,22 @@ def _bands_and_levels(image: Image5D, rows: int, lower: list,
 
 
 class LevelFile:
-    """Planes of one pyramid level, appended to a temporary file and read back in order, a
-    band of at most `rows` rows at a time."""
+    """Planes of one pyramid level, appended to a temporary file and read back in order.
 
-    def __init__(self, path: Path, shape, dtype, rows: int):
+    They are read back a band of at most `rows` rows at a time.
+    """
+
+    def __init__(self, path: Path, shape: tuple[int, ...], dtype: npt.DTypeLike,
+                 rows: int) -> None:
         self.path, self.shape, self.dtype, self.rows = path, tuple(shape), np.dtype(dtype), rows
         self.handle = open(path, "w+b")
 
     def append(self, plane: np.ndarray) -> None:
+        """Store a plane (or a band of one) after those stored."""
         self.handle.write(np.ascontiguousarray(plane, dtype=self.dtype).tobytes())
 
     def __iter__(self) -> Iterator[np.ndarray]:
+        """Read every stored plane back, in order, a band at a time."""
         self.handle.flush()
         self.handle.seek(0)
         height, width = self.shape
@@ -185,24 +214,28 @@ class LevelFile:
                 yield np.frombuffer(chunk, dtype=self.dtype).reshape(n, width)
 
     def remove(self) -> None:
+        """Close and delete the temporary file."""
         self.handle.close()
         self.path.unlink(missing_ok=True)
 
 
-def _stored(level_file: LevelFile, advance) -> Iterator[np.ndarray]:
+def _stored(level_file: LevelFile,
+            advance: Callable[[int], None]) -> Iterator[np.ndarray]:
     for band in level_file:
         advance(band.nbytes)
         yield band
 
 
-def _encoded(tiles: Iterator[np.ndarray], encode) -> Iterator[bytes]:
+def _encoded(tiles: Iterator[np.ndarray],
+             encode: Callable[[np.ndarray], bytes]) -> Iterator[bytes]:
     """`encode(tile)` for every tile, in order, a few tiles per worker in flight.
 
     tifffile can do this itself (maxworkers, buffersize, compressionargs level 1), but it
     compresses a batch, then waits for the whole batch before reading on: the 2 GB benchmark
-    takes 26 s that way against 16.5 s here."""
+    takes 26 s that way against 16.5 s here.
+    """
     with ThreadPoolExecutor(WORKERS) as pool:
-        pending: deque = deque()
+        pending: deque[Future[bytes]] = deque()
         for tile in tiles:
             pending.append(pool.submit(encode, tile))
             if len(pending) >= 8 * WORKERS:
@@ -211,7 +244,7 @@ def _encoded(tiles: Iterator[np.ndarray], encode) -> Iterator[bytes]:
             yield pending.popleft().result()
 
 
-def _tiles(planes, tile: tuple[int, int]) -> Iterator[np.ndarray]:
+def _tiles(planes: Iterable[np.ndarray], tile: tuple[int, int]) -> Iterator[np.ndarray]:
     th, tw = tile
     for plane in planes:
         height, width = plane.shape

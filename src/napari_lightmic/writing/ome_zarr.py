@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextvars
 import itertools
 import os
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
 import dask.array as da
 import numpy as np
+import numpy.typing as npt
 
 from ..model import ImageSource, Scene
 from ..reading.tiff import single_threaded_decoding
@@ -25,43 +26,45 @@ from ..scene.contrast import estimate_contrast
 from ..units import for_ngff
 from .chunks import ChunkWriter
 from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes, plane_axes
+from .options import WriteOptions
 
 if TYPE_CHECKING:
+    import zarr
+
     from ..metadata.record import MetadataRecord
 
 AXIS_TYPES = {"T": "time", "C": "channel", "Z": "space", "Y": "space", "X": "space"}
-COMPRESSIONS = ("zstd", "lz4", "zlib", "none")
 CHUNK_BYTES = 2 * 2**20  # about 2 MiB per chunk
 
 Progress = Callable[[int, int], None]  # (bytes written, bytes in all)
+Advance = Callable[[int], None]  # (bytes written since)
+Region = tuple[slice, ...]
+Level: TypeAlias = "ChunkWriter | zarr.Array[Any]"  # an array written to
 
 
-def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version: str = "0.5",
-                   compression: str = "zstd", levels: int | None = None, shard: bool = False,
-                   overwrite: bool = False, progress: Progress | None = None,
-                   attributes: dict | None = None,
-                   labels: dict[str, da.Array] | None = None,
+def write_ome_zarr(source: ImageSource, scenes: Sequence[Scene], target: str | os.PathLike[str],
+                   options: WriteOptions = WriteOptions(), *,
+                   progress: Progress | None = None, attributes: dict[str, Any] | None = None,
+                   labels: dict[str, Any] | None = None,
                    record: MetadataRecord | None = None) -> Path:
     """Write scenes of a source as one OME-Zarr (several as the bioformats2raw layout).
 
     `labels` (name -> integer array with the first image's axes but C) become NGFF labels
-    of the first image.
+    of the first image. Raises ValueError for a compression OME-Zarr does not take, or
+    labels that do not fit the image.
     """
     import zarr
 
-    if version not in ("0.4", "0.5"):
-        raise ValueError(f"NGFF version {version} is not written (0.4 or 0.5)")
-    if compression not in COMPRESSIONS:
-        raise ValueError(f"compression {compression!r} is not one of {', '.join(COMPRESSIONS)}")
-    if shard and version == "0.4":
-        raise ValueError("sharding needs NGFF 0.5 (zarr v3)")
+    version = options.ngff_version
+    options.compression_for("OME-Zarr")  # refused before anything is written
+    levels = options.pyramid_levels
     images = [as_5d(scene) for scene in scenes]
     # The metadata (the REMBI record, the OME-XML: a second of building on a large vendor
     # file) is made while the pixels are copied.
     metadata_pool = ThreadPoolExecutor(1)
     metadata = metadata_pool.submit(_metadata, source, scenes, images, record)
     metadata_pool.shutdown(wait=False)
-    fmt = 3 if version == "0.5" else 2
+    fmt: Literal[2, 3] = 3 if version == "0.5" else 2
     total = sum(_bytes_of_pyramid(img, levels) for img in images)
     done = [0]
 
@@ -70,7 +73,7 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
         if progress:
             progress(done[0], total)
 
-    with atomic_target(target, overwrite) as tmp:
+    with atomic_target(target, options.overwrite) as tmp:
         root = zarr.open_group(str(tmp), mode="w", zarr_format=fmt)
         if len(images) == 1:
             groups = [root]
@@ -78,9 +81,9 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
             _set_ngff(root, version, {"bioformats2raw.layout": 3})
             groups = [root.create_group(str(i)) for i in range(len(images))]
         for group, image, scene in zip(groups, images, scenes):
-            _write_image(group, image, scene, version, compression, levels, shard, advance)
+            _write_image(group, image, scene, options, advance)
         if labels:
-            _write_labels(groups[0], images[0], labels, version, compression, levels, advance)
+            _write_labels(groups[0], images[0], labels, options, advance)
         rembi, xml = metadata.result()
         attributes = {**({"rembi": rembi, "schema": REMBI_SCHEMA} if rembi else {}),
                       **(attributes or {})}
@@ -97,8 +100,8 @@ def write_ome_zarr(source: ImageSource, scenes: list[Scene], target, *, version:
     return Path(target)
 
 
-def _metadata(source: ImageSource, scenes: list[Scene], images: list,
-              record: MetadataRecord | None) -> tuple[dict, str]:
+def _metadata(source: ImageSource, scenes: Sequence[Scene], images: list[Image5D],
+              record: MetadataRecord | None) -> tuple[dict[str, Any], str]:
     """The REMBI record ({} when nothing is filled) and the OME-XML."""
     from ..metadata.ome import export_xml, ome_for_export, rembi_pairs
     from ..metadata.prefill import record_from_source
@@ -114,12 +117,12 @@ REMBI_SCHEMA = "https://napari-lightmic.github.io/schema/metadata-record/1.json#
 
 
 def _bytes_of_pyramid(image: Image5D, levels: int | None) -> int:
-    itemsize = image.data.dtype.itemsize
+    itemsize = int(image.data.dtype.itemsize)
     return sum(int(np.prod(s)) * itemsize
                for s in level_shapes(image.data.shape, image.dims, levels))
 
 
-def _set_ngff(group, version: str, attrs: dict) -> None:
+def _set_ngff(group: zarr.Group, version: str, attrs: dict[str, Any]) -> None:
     if version == "0.5":
         group.attrs["ome"] = {"version": "0.5", **attrs}
     else:
@@ -132,7 +135,7 @@ CLEVEL = 2
 BLOCKSIZE = 2**18
 
 
-def _codecs(compression: str, fmt: int, dtype) -> dict:
+def _codecs(compression: str, fmt: int, dtype: npt.DTypeLike) -> dict[str, Any]:
     if compression == "none":
         return {"compressors": None}
     if fmt == 3:
@@ -140,7 +143,8 @@ def _codecs(compression: str, fmt: int, dtype) -> dict:
 
         if compression == "zlib":
             return {"compressors": GzipCodec(level=6)}
-        return {"compressors": BloscCodec(cname=compression, clevel=CLEVEL, shuffle="shuffle",
+        cname = cast(Literal["zstd", "lz4"], compression)  # zlib and none are handled above
+        return {"compressors": BloscCodec(cname=cname, clevel=CLEVEL, shuffle="shuffle",
                                           typesize=np.dtype(dtype).itemsize,
                                           blocksize=BLOCKSIZE)}
     from numcodecs import Blosc, GZip
@@ -151,27 +155,29 @@ def _codecs(compression: str, fmt: int, dtype) -> dict:
                                  blocksize=BLOCKSIZE)}
 
 
-def chunk_shape(shape, dims: str, dtype) -> tuple[int, ...]:
+def chunk_shape(shape: tuple[int, ...], dims: str, dtype: npt.DTypeLike) -> tuple[int, ...]:
     """One plane per chunk, square in Y and X, about CHUNK_BYTES."""
     side = int(np.sqrt(CHUNK_BYTES / np.dtype(dtype).itemsize))
     side = 1 << (side.bit_length() - 1)  # a power of two
     return tuple(min(n, side) if a in plane_axes(dims) else 1 for a, n in zip(dims, shape))
 
 
-def _write_image(group, image: Image5D, scene: Scene, version, compression, levels, shard,
-                 advance) -> None:
-    multiscale = _write_multiscale(group, image.data, image, version, compression, levels,
-                                   shard, advance, nearest=False)
-    _set_ngff(group, version, {"multiscales": [multiscale], "omero": _omero(image, scene)})
+def _write_image(group: zarr.Group, image: Image5D, scene: Scene, options: WriteOptions,
+                 advance: Advance) -> None:
+    multiscale = _write_multiscale(group, image.data, image, options, advance, nearest=False,
+                                   shard=options.shard)
+    _set_ngff(group, options.ngff_version,
+              {"multiscales": [multiscale], "omero": _omero(image, scene)})
 
 
-def _write_labels(image_group, image: Image5D, labels: dict, version, compression, levels,
-                  advance) -> None:
+def _write_labels(image_group: zarr.Group, image: Image5D, labels: dict[str, Any],
+                  options: WriteOptions, advance: Advance) -> None:
     """NGFF labels: integer images with the image's axes (C of size one), nearest levels."""
+    version = options.ngff_version
     labels_group = image_group.create_group("labels")
     names = []
-    for name, data in labels.items():
-        data = da.asarray(data)
+    for name, given in labels.items():
+        data = da.asarray(given)
         while data.ndim < image.data.ndim - 1:
             data = data[None]
         c = image.dims.index("C")
@@ -182,42 +188,52 @@ def _write_labels(image_group, image: Image5D, labels: dict, version, compressio
         if not np.issubdtype(data.dtype, np.integer):
             raise ValueError(f"labels {name!r} are not integers ({data.dtype})")
         group = labels_group.create_group(name)
-        multiscale = _write_multiscale(group, data, image, version, compression, levels, False,
-                                       advance, nearest=True)
+        multiscale = _write_multiscale(group, data, image, options, advance, nearest=True,
+                                       shard=False)
         _set_ngff(group, version, {"multiscales": [multiscale], "image-label": {
             "source": {"image": "../../"}, **({"version": "0.4"} if version == "0.4" else {})}})
         names.append(name)
     _set_ngff(labels_group, version, {"labels": names})
 
 
-def _write_multiscale(group, data5: da.Array, image: Image5D, version, compression, levels,
-                      shard, advance, nearest: bool) -> dict:
-    fmt = 3 if version == "0.5" else 2
-    shapes = level_shapes(data5.shape, image.dims, levels)
-    chunks = chunk_shape(shapes[0], image.dims, data5.dtype)
-    arrays = []
+def _create_levels(group: zarr.Group, data5: da.Array, image: Image5D, options: WriteOptions,
+                   shapes: list[tuple[int, ...]], chunks: tuple[int, ...],
+                   shard: bool) -> list[Level]:
+    """The empty arrays of every level, written through `ChunkWriter` where it can."""
+    fmt = 3 if options.ngff_version == "0.5" else 2
+    compression = options.compression_for("OME-Zarr")
+    arrays: list[Level] = []
     for level, shape in enumerate(shapes):
         level_chunks = tuple(min(c, n) for c, n in zip(chunks, shape))
-        options = dict(_codecs(compression, fmt, data5.dtype))
+        create = dict(_codecs(compression, fmt, data5.dtype))
         if fmt == 2:
             # NGFF 0.2-0.4 require "/" chunk keys: zarr-2 clients that do not honour
             # .zarray's separator (ome-zarr < 0.11) would read every chunk as missing
-            options["chunk_key_encoding"] = {"name": "v2", "separator": "/"}
+            create["chunk_key_encoding"] = {"name": "v2", "separator": "/"}
         if fmt == 3:
-            options["dimension_names"] = [a.lower() for a in image.dims]
+            create["dimension_names"] = [a.lower() for a in image.dims]
             if shard:
-                options["shards"] = tuple(
+                create["shards"] = tuple(
                     min(c * 4, -(-n // c) * c) if a in plane_axes(image.dims) else c
                     for a, c, n in zip(image.dims, level_chunks, shape))
         # Every chunk is written, empty or not: comparing each to the fill value costs more.
         array = group.create_array(str(level), shape=shape, chunks=level_chunks,
                                    dtype=data5.dtype, fill_value=0,
-                                   config={"write_empty_chunks": True}, **options)
+                                   config={"write_empty_chunks": True}, **create)
         arrays.append(ChunkWriter(array) if ChunkWriter.usable(array) else array)
+    return arrays
+
+
+def _write_multiscale(group: zarr.Group, data5: da.Array, image: Image5D,
+                      options: WriteOptions, advance: Advance, *, nearest: bool,
+                      shard: bool) -> dict[str, Any]:
+    shapes = level_shapes(data5.shape, image.dims, options.pyramid_levels)
+    chunks = chunk_shape(shapes[0], image.dims, data5.dtype)
+    arrays = _create_levels(group, data5, image, options, shapes, chunks, shard)
 
     # Readers that are not thread-safe serialise their own reads (scene.axes.SerialReads).
-    def read(region):
-        return compute(data5[region], "synchronous")
+    def read(region: Region) -> np.ndarray:
+        return np.asarray(compute(data5[region], "synchronous"))
 
     # A block of 2 x 2 chunks halves into exactly one chunk of level 1: made now, from the
     # block in memory, instead of reading level 0 back. Where a block is a whole plane, every
@@ -226,7 +242,7 @@ def _write_multiscale(group, data5: da.Array, image: Image5D, version, compressi
     whole_planes = all(n <= 2 * c for a, n, c in zip(image.dims, shapes[0], chunks) if a in plane)
     in_memory = len(arrays) if whole_planes else min(len(arrays), 2)
 
-    def lower_levels(region, block) -> int:
+    def lower_levels(region: Region, block: np.ndarray) -> int:
         written = 0
         for level in range(1, in_memory):
             region, block = _halved(region, image.dims), halve_yx(block, image.dims, nearest)
@@ -238,10 +254,22 @@ def _write_multiscale(group, data5: da.Array, image: Image5D, version, compressi
         copy_blocks(read, arrays[0], image.dims, advance,
                     after=lower_levels if len(arrays) > 1 else None)
     for level in range(in_memory, len(arrays)):  # each further level from the one above it
-        source = arrays[level - 1]
-        copy_blocks(lambda region, source=source: halve_yx(
-            source[_doubled(region, source.shape, image.dims)], image.dims, nearest),
-            arrays[level], image.dims, advance)
+        copy_blocks(_halving(arrays[level - 1], image.dims, nearest), arrays[level], image.dims,
+                    advance)
+    return _multiscale(image, len(shapes), nearest, options.ngff_version)
+
+
+def _halving(above: Level, dims: str, nearest: bool) -> Callable[[Region], np.ndarray]:
+    """Read a region of a level by halving the region of the level above it."""
+
+    def read(region: Region) -> np.ndarray:
+        return halve_yx(np.asarray(above[_doubled(region, above.shape, dims)]), dims, nearest)
+
+    return read
+
+
+def _multiscale(image: Image5D, n_levels: int, nearest: bool, version: str) -> dict[str, Any]:
+    """The NGFF multiscale of an image's levels: axes with units, each level's scale."""
     scale0, axes = [], []
     for a in image.dims:
         axis = {"name": a.lower(), "type": AXIS_TYPES[a]}
@@ -251,7 +279,7 @@ def _write_multiscale(group, data5: da.Array, image: Image5D, version, compressi
         scale0.append(size)
         axes.append(axis)
     datasets = []
-    for level in range(len(shapes)):
+    for level in range(n_levels):
         factors = [2.0**level if a in plane_axes(image.dims) else 1.0 for a in image.dims]
         datasets.append({"path": str(level), "coordinateTransformations": [
             {"type": "scale", "scale": [s * f for s, f in zip(scale0, factors)]}]})
@@ -263,7 +291,7 @@ def _write_multiscale(group, data5: da.Array, image: Image5D, version, compressi
     return multiscale
 
 
-def _blocks(shape, dims: str, chunks) -> list[tuple]:
+def _blocks(shape: tuple[int, ...], dims: str, chunks: tuple[int, ...]) -> list[Region]:
     """Chunk-aligned regions of two by two chunks in Y and X, one plane deep."""
     steps = [c * 2 if a in plane_axes(dims) else 1 for a, c in zip(dims, chunks)]
     ranges = [range(0, n, s) for n, s in zip(shape, steps)]
@@ -271,19 +299,21 @@ def _blocks(shape, dims: str, chunks) -> list[tuple]:
             for start in itertools.product(*ranges)]
 
 
-def _doubled(region: tuple, shape, dims: str) -> tuple:
+def _doubled(region: Region, shape: tuple[int, ...], dims: str) -> Region:
     """The region of the level above that a region of this level is made from."""
     return tuple(slice(r.start * 2, min(r.stop * 2, n)) if a in plane_axes(dims) else r
                  for r, n, a in zip(region, shape, dims))
 
 
-def _halved(region: tuple, dims: str) -> tuple:
+def _halved(region: Region, dims: str) -> Region:
     """The region of the level below that a region of this level makes."""
     return tuple(slice(r.start // 2, -(-r.stop // 2)) if a in plane_axes(dims) else r
                  for r, a in zip(region, dims))
 
 
-def copy_blocks(read, array, dims: str, advance, after=None) -> None:
+def copy_blocks(read: Callable[[Region], np.ndarray], array: Level, dims: str,
+                advance: Advance,
+                after: Callable[[Region, np.ndarray], int] | None = None) -> None:
     """Fill `array` block by block from `read(region)`, a few blocks in flight at a time.
 
     Blocks are chunk-aligned, so no two threads write the same chunk; reading, compressing
@@ -293,13 +323,13 @@ def copy_blocks(read, array, dims: str, advance, after=None) -> None:
     regions = _blocks(array.shape, dims, array.chunks)
     workers = 2 * (os.cpu_count() or 2)  # reads and writes wait on the disk: oversubscribe
 
-    def one(region):
+    def one(region: Region) -> int:
         block = read(region)
         array[region] = block
         return block.nbytes + (after(region, block) if after is not None else 0)
 
     with ThreadPoolExecutor(workers) as pool:
-        pending = set()
+        pending: set[Future[int]] = set()
         for region in regions:
             if len(pending) >= 2 * workers:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -311,7 +341,7 @@ def copy_blocks(read, array, dims: str, advance, after=None) -> None:
             advance(future.result())
 
 
-def _omero(image: Image5D, scene: Scene) -> dict:
+def _omero(image: Image5D, scene: Scene) -> dict[str, Any]:
     dtype = image.data.dtype
     if np.issubdtype(dtype, np.integer):
         lo, hi = float(np.iinfo(dtype).min), float(np.iinfo(dtype).max)
@@ -332,7 +362,7 @@ def _omero(image: Image5D, scene: Scene) -> dict:
     return {"channels": channels, "rdefs": {"model": "color"}, "name": image.name}
 
 
-def _write_ome_xml(root, tmp: Path, version: str, xml: str, n_images: int) -> None:
+def _write_ome_xml(root: zarr.Group, tmp: Path, version: str, xml: str, n_images: int) -> None:
     ome_group = root.create_group("OME")
     series = [str(i) for i in range(n_images)] if n_images > 1 else []
     if series:

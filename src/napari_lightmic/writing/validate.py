@@ -37,8 +37,18 @@ with every case except six 0.4 cases that break the spec's own text (a 3-axis im
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import zarr
+    from jsonschema import Draft202012Validator
+    from pydantic import BaseModel
+    from pydantic_core import ErrorDetails
+    from referencing import Registry
 
 SCHEMAS = Path(__file__).with_name("ngff_schemas")
 
@@ -51,19 +61,19 @@ STRICT = {"image", "label", "plate", "well"}
 SEPARATOR_NOTE = 'NGFF 0.4 requires "/" (zarr-2 clients read every chunk as missing)'
 
 
-def validate(path, *, strict: bool = False) -> list[str]:
+def validate(path: str | os.PathLike[str], *, strict: bool = False) -> list[str]:
     """Problems that make a file break its specification; an empty list means valid.
 
     ``strict`` also demands what the NGFF spec says an OME-Zarr SHOULD carry (its strict
     schemas); it does not change how an OME-TIFF is judged.
     """
-    from . import target_format
+    from .options import target_format
 
-    path = Path(path)
-    if not path.exists():
-        return [f"{path}: no such file or folder"]
-    kind = target_format(path)
-    return _validate_zarr(path, strict) if kind == "OME-Zarr" else _validate_tiff(path)
+    found = Path(path)
+    if not found.exists():
+        return [f"{found}: no such file or folder"]
+    kind = target_format(found)
+    return _validate_zarr(found, strict) if kind == "OME-Zarr" else _validate_tiff(found)
 
 
 def _validate_zarr(path: Path, strict: bool = False) -> list[str]:
@@ -71,7 +81,7 @@ def _validate_zarr(path: Path, strict: bool = False) -> list[str]:
 
     try:
         root = zarr.open_group(str(path), mode="r")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 whatever zarr fails on, the finding is the same
         return [f"not a Zarr group: {exc}"]
     checker = _ZarrChecker(path, strict)
     checker.group(root, "", expect=None)
@@ -79,7 +89,7 @@ def _validate_zarr(path: Path, strict: bool = False) -> list[str]:
 
 
 class _ZarrChecker:
-    def __init__(self, root: Path, strict: bool):
+    def __init__(self, root: Path, strict: bool) -> None:
         self.root = root
         self.strict = strict
         self.problems: list[str] = []
@@ -88,7 +98,7 @@ class _ZarrChecker:
         self.problems.append(f"{where.rstrip('/')}: {text}" if where else text)
 
     # -- one group ---------------------------------------------------------------------------
-    def group(self, group, where: str, expect: str | None) -> None:
+    def group(self, group: zarr.Group, where: str, expect: str | None) -> None:
         """Check one group; ``expect`` is the kind its parent says it is (None at the root)."""
         version = "0.5" if group.metadata.zarr_format == 3 else "0.4"
         attrs = dict(group.attrs)
@@ -112,7 +122,11 @@ class _ZarrChecker:
                 self._model(kind, meta, version, where)
             if kind == "label" and len(self.problems) == before:
                 self._label_values(meta, version, where)
-        # The hierarchy, where it is present.
+        self._hierarchy(group, meta, kinds, version, where)
+
+    def _hierarchy(self, group: zarr.Group, meta: dict[str, Any], kinds: list[str],
+                   version: str, where: str) -> None:
+        """The arrays and child groups the metadata names, where they are present."""
         if "image" in kinds:
             self._levels(group, meta, version, where, label="label" in kinds)
             self._labels(group, where)
@@ -126,7 +140,8 @@ class _ZarrChecker:
             self._children(group, where, [n for n in meta["labels"] if isinstance(n, str)],
                            "label")
 
-    def _ngff_metadata(self, attrs: dict, version: str, where: str) -> dict | None:
+    def _ngff_metadata(self, attrs: dict[str, Any], version: str,
+                       where: str) -> dict[str, Any] | None:
         ome = attrs.get("ome")
         if version == "0.5":
             if isinstance(ome, dict):
@@ -143,7 +158,7 @@ class _ZarrChecker:
             return None
         return attrs
 
-    def _schema(self, kind: str, attrs: dict, version: str, where: str) -> None:
+    def _schema(self, kind: str, attrs: dict[str, Any], version: str, where: str) -> None:
         name = SCHEMA_FILES[kind]
         if self.strict and kind in STRICT:
             name = "strict_" + name
@@ -153,7 +168,7 @@ class _ZarrChecker:
             self.say(where, f"{_json_path(error.absolute_path)}: {_short(error.message)} "
                      f"(NGFF {version} {name} schema)")
 
-    def _model(self, kind: str, meta: dict, version: str, where: str) -> None:
+    def _model(self, kind: str, meta: dict[str, Any], version: str, where: str) -> None:
         model = _model(version, kind)
         if model is None:
             return
@@ -171,9 +186,11 @@ class _ZarrChecker:
                 loc = _json_path(prefix + list(error["loc"]))
                 self.say(where, f"{loc}: {_short(_pydantic_message(error))}")
 
-    def _label_values(self, meta: dict, version: str, where: str) -> None:
-        """The spec's text on `image-label` colours that its schema leaves out: each
-        `label-value` an integer, and none twice."""
+    def _label_values(self, meta: dict[str, Any], version: str, where: str) -> None:
+        """The spec's text on `image-label` colours that its schema leaves out.
+
+        Each `label-value` is an integer, and none is given twice.
+        """
         colors = meta["image-label"].get("colors") if isinstance(meta["image-label"], dict) \
             else None
         seen = set()
@@ -190,7 +207,8 @@ class _ZarrChecker:
             seen.add(value)
 
     # -- arrays ------------------------------------------------------------------------------
-    def _levels(self, group, meta: dict, version: str, where: str, label: bool) -> None:
+    def _levels(self, group: zarr.Group, meta: dict[str, Any], version: str, where: str,
+                label: bool) -> None:
         import zarr
 
         multiscales = meta.get("multiscales")
@@ -198,8 +216,8 @@ class _ZarrChecker:
             if not isinstance(multiscale, dict):
                 continue
             axes = multiscale.get("axes") if isinstance(multiscale.get("axes"), list) else None
-            datasets = [d.get("path") for d in multiscale.get("datasets") or []
-                        if isinstance(d, dict) and isinstance(d.get("path"), str)]
+            datasets: list[str] = [d["path"] for d in multiscale.get("datasets") or []
+                                   if isinstance(d, dict) and isinstance(d.get("path"), str)]
             nodes = {path: _child(group, path) for path in datasets}
             if all(node is None for node in nodes.values()):
                 continue  # metadata only: nothing to compare the metadata with
@@ -243,23 +261,25 @@ class _ZarrChecker:
                      f"{SEPARATOR_NOTE}")
 
     # -- child groups ------------------------------------------------------------------------
-    def _labels(self, group, where: str) -> None:
+    def _labels(self, group: zarr.Group, where: str) -> None:
         if "labels" in _group_keys(group):
-            self.group(group["labels"], f"{where}labels/", expect="labels")
+            self.group(_as_group(group["labels"]), f"{where}labels/", expect="labels")
 
-    def _bioformats2raw(self, group, where: str) -> None:
+    def _bioformats2raw(self, group: zarr.Group, where: str) -> None:
         keys = _group_keys(group)
         images = sorted((k for k in keys if k.isdigit()), key=int)
         if not images:
             self.say(where, "bioformats2raw layout without any image group (0, 1, …)")
         for key in images:
-            self.group(group[key], f"{where}{key}/", expect="image")
-        if "OME" in keys and "series" in _ngff_keys(group["OME"]):
-            self.group(group["OME"], f"{where}OME/", expect="ome")
+            self.group(_as_group(group[key]), f"{where}{key}/", expect="image")
+        if "OME" in keys and "series" in _ngff_keys(_as_group(group["OME"])):
+            self.group(_as_group(group["OME"]), f"{where}OME/", expect="ome")
 
-    def _children(self, group, where: str, paths: list[str], kind: str) -> None:
-        """A plate's wells, a well's fields, a labels group's images: each checked when present;
-        none present is metadata only, some present the others missing."""
+    def _children(self, group: zarr.Group, where: str, paths: list[str], kind: str) -> None:
+        """A plate's wells, a well's fields, a labels group's images: each checked if present.
+
+        None present is metadata only; some present, the others are missing.
+        """
         import zarr
 
         nodes = {path: _child(group, path) for path in paths}
@@ -282,20 +302,20 @@ def _validate_tiff(path: Path) -> list[str]:
     try:
         with tifffile.TiffFile(path) as tif:
             xml = tif.ome_metadata
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 whatever tifffile fails on, the finding is the same
         return [f"not a readable TIFF: {exc}"]
     if not xml:
         return ["no OME-XML in the first page's ImageDescription"]
     try:
         ome_types.validate_xml(xml)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 the XML schema's verdict, of whichever parser
         return [_first_lines(exc)]
     return []
 
 
 # -- helpers ---------------------------------------------------------------------------------
 @cache
-def _registry(version: str):
+def _registry(version: str) -> Registry:
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
@@ -308,29 +328,34 @@ def _registry(version: str):
 
 
 @cache
-def _validator(version: str, name: str):
+def _validator(version: str, name: str) -> Draft202012Validator:
     from jsonschema import Draft202012Validator
 
     schema = json.loads((SCHEMAS / version / f"{name}.schema").read_text(encoding="utf-8"))
     return Draft202012Validator(schema, registry=_registry(version))
 
 
-def _model(version: str, kind: str):
+# ome-zarr-models' attributes model of each kind: (module, class) in v04 and v05 alike. No
+# model for `image-label`: ome-zarr-models requires an `rgba` for every colour, which the spec
+# makes optional; the schema and _label_values judge it.
+MODELS = {"image": ("image", "ImageAttrs"), "plate": ("hcs", "HCSAttrs"),
+          "well": ("well", "WellAttrs"), "bf2raw": ("bioformats2raw", "BioFormats2RawAttrs"),
+          "labels": ("labels", "LabelsAttrs")}
+
+
+def _model(version: str, kind: str) -> type[BaseModel] | None:
     """The ome-zarr-models attributes model for a kind of group (None where it has none)."""
-    if version == "0.4":
-        from ome_zarr_models.v04 import bioformats2raw, hcs, labels, well
-        from ome_zarr_models.v04 import image as image_module
-    else:
-        from ome_zarr_models.v05 import bioformats2raw, hcs, labels, well
-        from ome_zarr_models.v05 import image as image_module
-    # No model for `image-label`: ome-zarr-models requires an `rgba` for every colour, which
-    # the spec makes optional; the schema and _label_values judge it.
-    models = {"image": image_module.ImageAttrs, "plate": hcs.HCSAttrs, "well": well.WellAttrs,
-              "bf2raw": bioformats2raw.BioFormats2RawAttrs, "labels": labels.LabelsAttrs}
-    return models.get(kind)
+    from importlib import import_module
+
+    if kind not in MODELS:
+        return None
+    module, name = MODELS[kind]
+    package = "ome_zarr_models.v04" if version == "0.4" else "ome_zarr_models.v05"
+    model: type[BaseModel] = getattr(import_module(f"{package}.{module}"), name)
+    return model
 
 
-def _pydantic_message(error: dict) -> str:
+def _pydantic_message(error: ErrorDetails) -> str:
     message = error.get("msg", "")
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
@@ -341,32 +366,41 @@ def _pydantic_message(error: dict) -> str:
     return text.strip()
 
 
-def _child(group, path: str):
+def _child(group: zarr.Group, path: str) -> zarr.Array[Any] | zarr.Group | None:
     try:
         return group[path]
-    except Exception:  # absent, or a node zarr cannot open: either way no level here
+    except Exception:  # noqa: BLE001 absent, or a node zarr cannot open: no level here either way
         return None
 
 
-def _group_keys(group) -> list[str]:
+def _as_group(node: zarr.Array[Any] | zarr.Group) -> zarr.Group:
+    """A node listed among a group's child groups, as the group it is."""
+    import zarr
+
+    if not isinstance(node, zarr.Group):
+        raise TypeError(f"{node} is not a group")
+    return node
+
+
+def _group_keys(group: zarr.Group) -> list[str]:
     try:
         return list(group.group_keys())
-    except Exception:
+    except Exception:  # noqa: BLE001 children zarr cannot list are children not found
         return []
 
 
-def _ngff_keys(group) -> set[str]:
+def _ngff_keys(group: zarr.Group) -> set[str]:
     attrs = dict(group.attrs)
     ome = attrs.get("ome")
     return set(ome) if isinstance(ome, dict) else set(attrs)
 
 
-def _paths(items) -> list[str]:
+def _paths(items: object) -> list[str]:
     return [item["path"] for item in items or [] if isinstance(item, dict)
             and isinstance(item.get("path"), str)] if isinstance(items, list) else []
 
 
-def _json_path(parts) -> str:
+def _json_path(parts: Iterable[object]) -> str:
     text = ""
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
