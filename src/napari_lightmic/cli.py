@@ -109,7 +109,8 @@ class TerminalProgress:
 
 def _keep_freed_memory() -> None:
     """Let glibc reuse freed block buffers instead of returning them to the kernel and faulting
-    fresh zeroed pages in for the next block (a conversion allocates a few MB per chunk)."""
+    fresh zeroed pages in for the next block (a conversion allocates a few MB per chunk).
+    """
     import ctypes
     import ctypes.util
 

@@ -6,16 +6,20 @@ Layers are found through their `LayerRef`, by identity.
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .layer_ref import KEY, LayerRef, ref_of
 from .layers import channel_colormap, layer_name, scale_and_units
 
 if TYPE_CHECKING:
+    from napari.layers import Layer
+    from napari.viewer import Viewer
+
     from ..model import Scene
     from ..session import Session
 
-def scene_layers(viewer: Any, session: Session, scene: int) -> list[Any]:
+
+def scene_layers(viewer: Viewer, session: Session, scene: int) -> list[Layer]:
     """Every image layer of the viewer showing this scene of this session, in channel order."""
     found = []
     for layer in viewer.layers:
@@ -26,11 +30,11 @@ def scene_layers(viewer: Any, session: Session, scene: int) -> list[Any]:
     return [layer for _, layer in sorted(found, key=lambda pair: pair[0])]
 
 
-_followed: weakref.WeakKeyDictionary[Session, weakref.WeakSet[Any]] = \
+_followed: weakref.WeakKeyDictionary[Session, weakref.WeakSet[Viewer]] = \
     weakref.WeakKeyDictionary()
 
 
-def follow_session(viewer: Any, session: Session) -> None:
+def follow_session(viewer: Viewer | None, session: Session) -> None:
     """Keep this viewer's layers of `session` in step with its edits (once per viewer)."""
     viewers = _followed.setdefault(session, weakref.WeakSet())
     if viewer is None or viewer in viewers:
@@ -46,7 +50,7 @@ def follow_session(viewer: Any, session: Session) -> None:
     session.edited.connect(edited)
 
 
-def update_layers(viewer: Any, session: Session, key: str) -> None:
+def update_layers(viewer: Viewer, session: Session, key: str) -> None:
     """Apply an edit of a scene's sizes, units or channels to the layers showing it."""
     parts = key.split(".")
     if parts[0] != "scenes" or len(parts) < 3 or not parts[1].isdecimal():
@@ -59,14 +63,15 @@ def update_layers(viewer: Any, session: Session, key: str) -> None:
     if parts[2] == "channels" and len(parts) == 5:
         multi = len(session.source.scenes) > 1
         for layer in layers:
-            if ref_of(layer).channel == int(parts[3]):  # type: ignore[union-attr]
+            ref = ref_of(layer)  # never None: scene_layers found the layer by its reference
+            if ref is not None and ref.channel == int(parts[3]):
                 apply_channel(layer, scene, multi, parts[4])
     else:
         for layer in layers:
             layer.scale, layer.units = scale_and_units(scene, layer.axis_labels)
 
 
-def apply_channel(layer: Any, scene: Scene, multi_scene: bool, field: str = "name") -> None:
+def apply_channel(layer: Layer, scene: Scene, multi_scene: bool, field: str = "name") -> None:
     """Rename (field 'name') or recolour (field 'color') a channel layer after its channel.
 
     Other fields leave the layer as it is.

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from napari.layers import Layer
+
     from ..model import Scene
     from ..session import Session
 
@@ -29,9 +31,11 @@ class LayerRef:
     channel: int | None = None
 
     def __copy__(self) -> LayerRef:
+        """The same reference: a copied layer shows the same session."""
         return self
 
     def __deepcopy__(self, memo: dict[int, Any]) -> LayerRef:
+        """The same reference: a duplicated layer shows the same session."""
         return self
 
     @property
@@ -40,7 +44,7 @@ class LayerRef:
         return self.session.effective_scene(self.scene)
 
 
-def ref_of(layer: Any) -> LayerRef | None:
+def ref_of(layer: Layer) -> LayerRef | None:
     """The reference of a layer this plugin opened (None for other layers)."""
     meta = getattr(layer, "metadata", None) or {}
     ref = meta.get(KEY) if isinstance(meta, dict) else None

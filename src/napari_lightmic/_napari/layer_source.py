@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import dask.array as da
 import numpy as np
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from ..metadata.record import MetadataRecord
 
 
-def _axes(axis_labels, ndim: int) -> str:
+def _axes(axis_labels: Sequence[object] | None, ndim: int) -> str:
     labels = [str(a).upper() for a in (axis_labels or [])]
     if len(labels) == ndim and all(len(a) == 1 and a in "TZYX" for a in labels):
         return "".join(labels)
@@ -33,19 +34,24 @@ def _axes(axis_labels, ndim: int) -> str:
 
 
 def channel_name(layer_name: str, scene_name: str | None) -> str:
-    """A layer's channel name: its name without the ' [scene]' this plugin adds for files of
-    several scenes (other brackets are the user's)."""
+    """A layer's channel name: its name without the ' [scene]' this plugin adds.
+
+    The plugin adds it for files of several scenes; other brackets are the user's.
+    """
     return layer_name.removesuffix(f" [{scene_name}]") if scene_name else layer_name
 
 
-def _ref(meta: dict) -> LayerRef | None:
+def _ref(meta: dict[str, Any]) -> LayerRef | None:
     ref = (meta.get("metadata") or {}).get(KEY)
     return ref if isinstance(ref, LayerRef) else None
 
 
 def _named(name: str, ref: LayerRef | None, live_scene: Scene | None) -> bool:
-    """Whether a layer's channel name is a recorded one: the file's (when it named the
-    channel) or the user's (a layer renamed); not the default a file without names got."""
+    """Whether a layer's channel name is a recorded one.
+
+    Recorded: the file's (when it named the channel) or the user's (a layer renamed); not the
+    default a file without names got.
+    """
     index = ref.channel if ref is not None else None
     if live_scene is None or index is None or not 0 <= index < len(live_scene.channels):
         return True
@@ -53,7 +59,7 @@ def _named(name: str, ref: LayerRef | None, live_scene: Scene | None) -> bool:
     return channel.named or name != channel.name
 
 
-def colormap_color(colormap) -> str:
+def colormap_color(colormap: object) -> str:
     """'#RRGGBB' of the brightest colour of a napari colormap (object or its dict)."""
     colors = (colormap.get("colors") if isinstance(colormap, dict)
               else getattr(colormap, "colors", None))
@@ -63,14 +69,16 @@ def colormap_color(colormap) -> str:
     return hex_color(r, g, b)
 
 
-def _level0(data):
+def _level0(data: Any) -> Any:  # noqa: ANN401 a layer's array (numpy, dask, zarr) or levels
     return data[0] if isinstance(data, (list, tuple)) else data
 
 
-def source_from_layers(layer_data: list[tuple]) -> tuple[
+def source_from_layers(layer_data: list[tuple[Any, ...]]) -> tuple[
         ImageSource, dict[str, da.Array], MetadataRecord | None]:
-    """One scene from image layers of the same shape (each layer one channel), its labels, and
-    the metadata record of the file the layers were opened from (None for layers made here).
+    """One scene from image layers of the same shape (each layer one channel), and its labels.
+
+    Also the metadata record of the file the layers were opened from (None for layers made
+    here).
 
     `layer_data` holds napari's (data, attributes, layer_type) tuples, as npe2 writers get.
     """
@@ -92,15 +100,16 @@ def source_from_layers(layer_data: list[tuple]) -> tuple[
     data, order = canonical(data, "C" + axes + ("S" if rgb else ""))
     scale = list(first.get("scale") or [1.0] * ndim)
     units = [str(u) for u in (first.get("units") or ["pixel"] * ndim)]
-    physical, unit_of = {"Z": None, "Y": None, "X": None}, {}
-    for axis, value, unit in zip(axes, scale, units):
-        unit = symbol(unit, unit)
+    physical: dict[str, float | None] = {"Z": None, "Y": None, "X": None}
+    unit_of: dict[str, str] = {}
+    for axis, value, text in zip(axes, scale, units):
+        unit = symbol(text, text)
         if unit != "pixel" and value:
             physical[axis] = float(value)
-            unit_of[axis] = unit
+            unit_of[axis] = text if unit is None else unit
     origin = _ref(first)
     live_scene = origin.effective_scene if origin is not None else None
-    channels = []
+    channels: list[Channel] = []
     for _, meta in images:
         color = colormap_color(meta.get("colormap"))
         limits = meta.get("contrast_limits")
@@ -108,17 +117,18 @@ def source_from_layers(layer_data: list[tuple]) -> tuple[
                             live_scene.name if live_scene is not None else None)
         channels.append(Channel(name=name, color=color,
                                 named=_named(name, _ref(meta), live_scene),
-                                contrast_limits=tuple(float(v) for v in limits) if limits
-                                else None))
+                                contrast_limits=(float(limits[0]), float(limits[1]))
+                                if limits else None))
     path = origin.session.path if origin is not None else "napari layers"
     fmt = format_for(path) or format_for("layers.ome.zarr")
+    assert fmt is not None  # OME-Zarr is always known
     scene = Scene(index=0, name=live_scene.name if live_scene is not None
                   else first.get("name") or "image",
                   data=data, dims=order, physical_pixel_sizes=physical, units=unit_of,
                   channels=channels)
     record = None
     ome_factory = None
-    if origin is not None:
+    if origin is not None and live_scene is not None:  # a reference always has its scene
         live = origin.session
         ome_factory = partial(_one_image, live.source, live_scene.ome_image)
         # the metadata panel's REMBI record and privacy choice, not its scene edits

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import dask.array as da
 
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import displayed_axes
@@ -10,6 +13,8 @@ from ..scene.contrast import estimate_contrast
 from .layer_ref import KEY, LayerRef
 
 if TYPE_CHECKING:
+    from napari.utils.colormaps import Colormap
+
     from ..session import Session
 
 PIXEL = "pixel"
@@ -18,11 +23,14 @@ PIXEL = "pixel"
 SHOWN_UNITS = {"length": "µm", "time": "s"}  # layers of every file overlay in these
 
 
-def scale_and_units(scene: Scene, axes) -> tuple[list[float], list[str]]:
-    """Layer scale and units for these axes: the physical size in µm (lengths) or s (time),
-    whatever unit the file records, so layers of different files overlay; 1 pixel where the
-    size is unknown."""
-    scale, units = [], []
+def scale_and_units(scene: Scene, axes: Sequence[str]) -> tuple[list[float], list[str]]:
+    """Layer scale and units for these axes.
+
+    The physical size in µm (lengths) or s (time), whatever unit the file records, so layers
+    of different files overlay; 1 pixel where the size is unknown.
+    """
+    scale: list[float] = []
+    units: list[str] = []
     for axis in axes:
         size = scene.physical_pixel_sizes.get(axis)
         shown = _shown(size, scene.units.get(axis)) if size else None
@@ -33,7 +41,7 @@ def scale_and_units(scene: Scene, axes) -> tuple[list[float], list[str]]:
 
 def _translation(scene: Scene, axis: str) -> float:
     """The stage position of an axis in the layers' unit (0 where not recorded)."""
-    position = scene.stage_position.get(axis)
+    position = (scene.stage_position or {}).get(axis)
     shown = _shown(position, scene.units.get(axis)) if position else None
     return shown[0] if shown else 0.0
 
@@ -55,7 +63,7 @@ def layer_name(channel: Channel, scene: Scene, multi_scene: bool) -> str:
     return f"{channel.name} [{scene.name}]" if multi_scene else channel.name
 
 
-def channel_colormap(channel: Channel):
+def channel_colormap(channel: Channel) -> Colormap:
     """Black to the channel's colour, named by the colour."""
     from napari.utils.colormaps import Colormap
 
@@ -63,9 +71,11 @@ def channel_colormap(channel: Channel):
                     display_name=channel.color)
 
 
-def scene_layer_data(session: Session, scene: Scene) -> list[tuple]:
-    """LayerData for one scene (as the session edited it): its channels as image layers (RGB
-    data as RGB layers), each carrying its `LayerRef`."""
+def scene_layer_data(session: Session, scene: Scene) -> list[tuple[Any, ...]]:
+    """LayerData for one scene (as the session edited it).
+
+    Its channels as image layers (RGB data as RGB layers), each carrying its `LayerRef`.
+    """
     source = session.source
     levels, dims = _squeeze(scene)
     non_channel = [a for a in dims if a not in ("C", "S")]
@@ -75,7 +85,7 @@ def scene_layer_data(session: Session, scene: Scene) -> list[tuple]:
     contrast = [ch.contrast_limits or estimate_contrast(scene, i)
                 for i, ch in enumerate(scene.channels)]
     metadata = {KEY: LayerRef(session, scene.index)}
-    kwargs: dict = {
+    kwargs: dict[str, Any] = {
         "scale": scale,
         "units": units,
         "axis_labels": non_channel,
@@ -89,7 +99,7 @@ def scene_layer_data(session: Session, scene: Scene) -> list[tuple]:
         kwargs["rgb"] = True
     if len(levels) > 1:
         kwargs["multiscale"] = True
-    data = levels if len(levels) > 1 else levels[0]
+    data: da.Array | list[da.Array] = levels if len(levels) > 1 else levels[0]
     n = scene.size("C")
     if n > 1 or not rgb:
         kwargs["channel_axis"] = dims.index("C")
@@ -104,9 +114,9 @@ def scene_layer_data(session: Session, scene: Scene) -> list[tuple]:
         data = [level[first] for level in levels] if len(levels) > 1 else levels[0][first]
         kwargs["name"] = names[0]
         kwargs["metadata"] = {KEY: LayerRef(session, scene.index, 0)}
-        if data.dtype.itemsize > 1:
+        if levels[0].dtype.itemsize > 1:  # every level has the dtype of the first
             kwargs["contrast_limits"] = contrast[0]
-    layers = [(data, kwargs, "image")]
+    layers: list[tuple[Any, ...]] = [(data, kwargs, "image")]
     for name, label in scene.labels.items():
         label_data = label[(slice(None),) * scene.dims.index("C") + (0,)]
         keep = [i for i, a in enumerate(a for a in scene.dims if a != "C") if a in dims]
@@ -120,10 +130,11 @@ def scene_layer_data(session: Session, scene: Scene) -> list[tuple]:
     return layers
 
 
-def _squeeze(scene: Scene):
+def _squeeze(scene: Scene) -> tuple[list[da.Array], str]:
     """Every level without the axes of size one that are not channel, sample or displayed."""
     keep = set(displayed_axes(scene.dims)) | {"C", "S"}
-    index, kept = [], []
+    index: list[int | slice] = []
+    kept: list[str] = []
     for axis, n in zip(scene.dims, scene.shape):
         if n == 1 and axis not in keep:
             index.append(0)
@@ -139,6 +150,7 @@ def _rgba(color: str) -> list[float]:
 
 
 def scene_summary(source: ImageSource, scene: Scene) -> str:
+    """'file: scene i 'name' of n', and how to open another scene when there are several."""
     name = source.file_name
     text = f"{name}: scene {scene.index} {scene.name!r} of {len(source.scenes)}"
     if len(source.scenes) > 1:

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ..errors import LightmicReadError
 from ..session import Session, file_version
 from .layer_group import follow_session, ref_of
 from .layers import scene_layer_data, scene_summary
 
+if TYPE_CHECKING:
+    from napari.viewer import Viewer
 
-def shared_session(path: Any, viewer: Any = None) -> Session:
-    """The file behind `path`: the session that layers in the viewer already show (so that
-    every scene of a file shares one session and one metadata record), else opened afresh
-    (with the sidecar's edits as saved). A file changed on disk since is opened again."""
+PathLike: TypeAlias = "str | os.PathLike[str]"
+PathOrPaths: TypeAlias = "PathLike | list[PathLike] | tuple[PathLike, ...]"
+LayerData: TypeAlias = "list[tuple[Any, ...]]"
+
+
+def shared_session(path: PathLike, viewer: Viewer | None = None) -> Session:
+    """The file behind `path`: the session that layers in the viewer already show.
+
+    So every scene of a file shares one session and one metadata record; else the file is
+    opened afresh (with the sidecar's edits as saved). A file changed on disk since is opened
+    again.
+    """
     version = file_version(str(path))
     if viewer is None:
         import napari
@@ -26,7 +38,7 @@ def shared_session(path: Any, viewer: Any = None) -> Session:
     return Session.open(path)
 
 
-def get_reader(path: Any) -> Any:
+def get_reader(path: PathOrPaths) -> Callable[..., LayerData] | None:
     """npe2 reader contribution: `read_paths` for the paths this plugin reads, else None."""
     from ..reading import claims
 
@@ -36,16 +48,17 @@ def get_reader(path: Any) -> Any:
     return read_paths
 
 
-def read_paths(path: Any) -> list[tuple]:
+def read_paths(path: PathOrPaths) -> LayerData:
     """The first scene of each path, as napari LayerData."""
     paths = list(path) if isinstance(path, (list, tuple)) else [path]
-    layers: list[tuple] = []
+    layers: LayerData = []
     for p in paths:
         layers.extend(read_scene(p, 0))
     return layers or [(None,)]
 
 
-def read_scene(path: Any, scene: int | str = 0, viewer: Any = None) -> list[tuple]:
+def read_scene(path: PathLike, scene: int | str = 0,
+               viewer: Viewer | None = None) -> LayerData:
     """Layers of one scene; an unreadable file becomes an error notification, not a dialog."""
     import napari
     from napari.utils.notifications import show_error, show_info, show_warning
@@ -58,7 +71,7 @@ def read_scene(path: Any, scene: int | str = 0, viewer: Any = None) -> list[tupl
     except LightmicReadError as err:
         show_error(str(err))
         return []
-    except Exception as exc:  # noqa: BLE001 lazy reads can fail on truncated files
+    except Exception as exc:  # noqa: BLE001 reader's boundary: truncated files fail lazily
         show_error(str(LightmicReadError(path, f"{type(exc).__name__}: {exc}")))
         return []
     follow_session(viewer, session)
@@ -73,7 +86,7 @@ def read_scene(path: Any, scene: int | str = 0, viewer: Any = None) -> list[tupl
     return layers
 
 
-def _show_scene_picker(session: Session, viewer: Any = None) -> None:
+def _show_scene_picker(session: Session, viewer: Viewer | None = None) -> None:
     """Dock the scene picker, listing this file's scenes (from the same session)."""
     if viewer is None:
         return

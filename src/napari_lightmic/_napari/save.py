@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+from collections.abc import Callable, Generator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,14 +18,19 @@ from .layer_group import ref_of, scene_layers
 
 if TYPE_CHECKING:  # napari resolves the name itself when it injects the viewer
     import napari
+    from napari.qt.threading import GeneratorWorker
 
     from ..metadata.record import MetadataRecord
 
 
-def source_of_selection(viewer: Any) -> tuple[ImageSource, int, MetadataRecord | None]:
-    """The file behind the selected layer as the user sees it: the session's edits, with the
-    layers' current channel names, colours and contrast; layers made in napari are saved as
-    they are. Also the scene's index and the metadata record to write."""
+def source_of_selection(
+        viewer: napari.viewer.Viewer) -> tuple[ImageSource, int, MetadataRecord | None]:
+    """The file behind the selected layer as the user sees it, its scene and its record.
+
+    The session's edits, with the layers' current channel names, colours and contrast; layers
+    made in napari are saved as they are. Also the scene's index and the metadata record to
+    write.
+    """
     from .layer_source import channel_name, colormap_color, source_from_layers
 
     layer = viewer.layers.selection.active or (viewer.layers[-1] if viewer.layers else None)
@@ -39,7 +45,8 @@ def source_of_selection(viewer: Any) -> tuple[ImageSource, int, MetadataRecord |
     scene = session.effective_scene(ref.scene)
     channels = list(scene.channels)
     for other in scene_layers(viewer, session, scene.index):
-        c = ref_of(other).channel  # type: ignore[union-attr]
+        other_ref = ref_of(other)  # never None: scene_layers found it by its reference
+        c = other_ref.channel if other_ref is not None else None
         if c is not None and c < len(channels):
             channels[c] = replace(channels[c].renamed(channel_name(other.name, scene.name)),
                                   contrast_limits=(float(other.contrast_limits[0]),
@@ -50,18 +57,21 @@ def source_of_selection(viewer: Any) -> tuple[ImageSource, int, MetadataRecord |
 
 
 def default_target(source: ImageSource) -> str:
+    """'<name>.ome.zarr' beside the source (in the home folder when that is no local folder)."""
     name = file_stem(source.path) or "image"
     folder = os.path.dirname(source.path) if os.path.isdir(os.path.dirname(source.path)) \
         else os.path.expanduser("~")
     return os.path.join(folder, f"{name}.ome.zarr")
 
 
-def save_as_ome_zarr(viewer: napari.viewer.Viewer, path: str | None = None, confirm=None):
+def save_as_ome_zarr(viewer: napari.viewer.Viewer, path: str | None = None,
+                     confirm: Callable[[str], bool] | None = None) -> GeneratorWorker | None:
     """Ask where (unless `path`), confirm replacing, then write with a progress bar.
 
     Run from the menu, napari passes the current viewer: it injects arguments by their
     annotation, which it resolves (as a string, without importing napari here) in its own
-    namespace, where `napari` names the package."""
+    namespace, where `napari` names the package.
+    """
     from napari.utils.notifications import show_error
 
     try:
@@ -88,7 +98,7 @@ def save_as_ome_zarr(viewer: napari.viewer.Viewer, path: str | None = None, conf
     return start_write(source, scene, path, overwrite, record)
 
 
-def _confirm_replace(path) -> bool:
+def _confirm_replace(path: str) -> bool:
     from qtpy.QtWidgets import QMessageBox
 
     answer = QMessageBox.question(None, "Replace?", f"{path} exists. Replace it?",
@@ -97,10 +107,13 @@ def _confirm_replace(path) -> bool:
 
 
 def start_write(source: ImageSource, scene: int, path: str, overwrite: bool,
-                record: MetadataRecord | None = None) -> Any:
-    """Write in a thread; the main thread only moves napari's progress bar. A failed write
-    is an error notification naming the target and the cause, never an exception in Qt's
-    event loop (which napari would show with a traceback, or which ends the process)."""
+                record: MetadataRecord | None = None) -> GeneratorWorker:
+    """Write in a thread; the main thread only moves napari's progress bar.
+
+    A failed write is an error notification naming the target and the cause, never an
+    exception in Qt's event loop (which napari would show with a traceback, or which ends the
+    process).
+    """
     from napari.qt.threading import thread_worker
     from napari.utils import progress
     from napari.utils.notifications import show_error, show_info
@@ -110,16 +123,16 @@ def start_write(source: ImageSource, scene: int, path: str, overwrite: bool,
     options = WriteOptions(overwrite=overwrite)
 
     @thread_worker
-    def run():
-        updates: queue.Queue = queue.Queue()
-        outcome: dict = {}
+    def run() -> Generator[tuple[int, int], None, dict[str, Any]]:
+        updates: queue.Queue[tuple[int, int]] = queue.Queue()
+        outcome: dict[str, Any] = {}
 
-        def target():
+        def target() -> None:
             try:
                 outcome["path"] = write(source, path, scene, options,
                                         progress=lambda d, t: updates.put((d, t)),
                                         record=record)
-            except Exception as exc:  # reported on the main thread
+            except Exception as exc:  # noqa: BLE001 thread's end: reported on the main thread
                 outcome["error"] = exc
 
         writer = threading.Thread(target=target, daemon=True)
@@ -135,18 +148,18 @@ def start_write(source: ImageSource, scene: int, path: str, overwrite: bool,
 
     bar = progress(total=100, desc=f"Saving {Path(path).name}")
 
-    def moved(update):
+    def moved(update: tuple[int, int]) -> None:
         done, total = update
         value = int(100 * done / total) if total else 0
         if value > bar.n:
             bar.update(value - bar.n)  # update() is what moves napari's Qt progress bar
 
-    def failed(err):
+    def failed(err: BaseException) -> None:
         bar.close()
         text = str(err) if isinstance(err, LightmicError) else f"{path}: {err}"
         show_error(text)
 
-    def finished(outcome):
+    def finished(outcome: dict[str, Any]) -> None:
         if "error" in outcome:
             failed(outcome["error"])
             return

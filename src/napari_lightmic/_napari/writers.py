@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..writing import WriteOptions, write
 from .layer_source import source_from_layers
 
 
-def write_ome_zarr(path: str, layer_data: list[tuple]) -> list[str]:
+def write_ome_zarr(path: str, layer_data: list[tuple[Any, ...]]) -> list[str]:
+    """npe2 writer: the image layers as one OME-Zarr image, the labels layers as its labels."""
     source, labels, record = source_from_layers(layer_data)
     out = write(source, path, 0, WriteOptions(overwrite=True), labels=labels, record=record)
     return [str(out)]
 
 
-def write_ome_tiff(path: str, layer_data: list[tuple]) -> list[str]:
+def write_ome_tiff(path: str, layer_data: list[tuple[Any, ...]]) -> list[str]:
+    """npe2 writer: the image layers as one OME-TIFF image (labels are not kept)."""
     source, _, record = source_from_layers(layer_data)
     out = write(source, path, 0, WriteOptions(overwrite=True), record=record)
     return [str(out)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .record import MetadataRecord
 
@@ -25,16 +26,20 @@ REQUIRED = (
 
 @dataclass(frozen=True)
 class Completeness:
+    """How many of the required REMBI fields a record fills, and which are missing."""
+
     filled: int
     total: int
     missing: tuple[str, ...]  # labels of the empty required fields
 
     def __str__(self) -> str:
+        """'n of m required REMBI fields filled'."""
         return f"{self.filled} of {self.total} required REMBI fields filled"
 
 
-def value_at(record: MetadataRecord, key: str):
-    node = record
+def value_at(record: MetadataRecord, key: str) -> Any:  # noqa: ANN401 any field's value
+    """The value at a dotted key of a record (None where any part of the path is unset)."""
+    node: Any = record
     for part in key.split("."):
         node = getattr(node, part, None)
         if node is None:
@@ -43,5 +48,6 @@ def value_at(record: MetadataRecord, key: str):
 
 
 def completeness(record: MetadataRecord) -> Completeness:
+    """How complete `record` is against the REMBI fields a deposition needs."""
     missing = tuple(label for key, label in REQUIRED if value_at(record, key) in (None, "", []))
     return Completeness(len(REQUIRED) - len(missing), len(REQUIRED), missing)

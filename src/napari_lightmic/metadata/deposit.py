@@ -1,5 +1,7 @@
-"""Deposition exports from a metadata record: an IDR submission folder (study file and assays
-file in the IDR templates' layout) and a BioImage Archive file list.
+"""Deposition exports from a metadata record.
+
+An IDR submission folder (study file and assays file in the IDR templates' layout) and a
+BioImage Archive file list.
 
 Only file names go into the exports, never the folders they were found in (which often name a
 person).
@@ -14,12 +16,12 @@ import os
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from .record import MetadataRecord
 
 if TYPE_CHECKING:
-    from ..model import ImageSource
+    from ..model import ImageSource, Scene
 
 EXPERIMENT = "experimentA"
 LICENCE_URLS = {
@@ -35,15 +37,19 @@ EDAM_SOURCE = ("EDAM-BIOIMAGING", "http://edamontology.org/")
 
 
 @lru_cache(maxsize=1)
-def templates() -> dict:
-    return json.loads(files("napari_lightmic.metadata").joinpath(
-        "data/idr_templates.json").read_text(encoding="utf-8"))
+def templates() -> dict[str, Any]:
+    """The IDR study and assays templates, as shipped in the package."""
+    return cast(dict[str, Any], json.loads(files("napari_lightmic.metadata").joinpath(
+        "data/idr_templates.json").read_text(encoding="utf-8")))
 
 
-def export_idr(sources: list[ImageSource], folder: str | os.PathLike,
+def export_idr(sources: list[ImageSource], folder: str | os.PathLike[str],
                record: MetadataRecord | None = None) -> list[Path]:
-    """Write idr0000-study.txt, experimentA/idr0000-experimentA-assays.txt and
-    file_list.tsv (BioImage Archive) into `folder`; return the files written."""
+    """Write the IDR study and assays files and a BioImage Archive file list into `folder`.
+
+    The files: idr0000-study.txt, experimentA/idr0000-experimentA-assays.txt and
+    file_list.tsv; returns the files written.
+    """
     if record is None:
         from .prefill import record_from_source
 
@@ -91,7 +97,8 @@ def _acquisition_text(record: MetadataRecord) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def _study_rows(record: MetadataRecord, sources: list[ImageSource], assays_name: str):
+def _study_rows(record: MetadataRecord, sources: list[ImageSource],
+                assays_name: str) -> list[list[str]]:
     rembi = record.rembi
     study, bio = rembi.study, rembi.biosample
     authors = study.authors
@@ -161,7 +168,7 @@ def _author_short(name: str) -> str:
     return f"{last} {initials}".strip()
 
 
-def _average_size(images) -> str:
+def _average_size(images: list[tuple[ImageSource, Scene]]) -> str:
     if not images:
         return ""
     axes = "XYZCT"
@@ -169,11 +176,11 @@ def _average_size(images) -> str:
     return ", ".join(f"{m:g}" for m in means)
 
 
-def _total_tb(sources) -> float:
+def _total_tb(sources: list[ImageSource]) -> float:
     return sum(source.disk_bytes or 0 for source in sources) / 1e12
 
 
-def _channels_text(scene) -> str:
+def _channels_text(scene: Scene) -> str:
     """'DAPI:Hoechst;GFP', the channels the file or the user named (none are made up)."""
     return ";".join(f"{ch.name}:{ch.fluor}" if ch.fluor else ch.name
                     for ch in scene.channels if ch.named)

@@ -15,6 +15,8 @@ from importlib.resources import files
 
 @dataclass(frozen=True)
 class Term:
+    """One EDAM-bioimaging term: IRI, label, synonyms, definition and branch."""
+
     iri: str
     label: str
     synonyms: tuple[str, ...]
@@ -24,6 +26,7 @@ class Term:
 
 @lru_cache(maxsize=1)
 def vocabulary() -> tuple[Term, ...]:
+    """Every term of the shipped EDAM-bioimaging vocabulary (read once)."""
     raw = json.loads(files("napari_lightmic.metadata").joinpath(
         "data/edam_bioimaging.json").read_text(encoding="utf-8"))
     return tuple(Term(t["iri"], t["label"], tuple(t["synonyms"]), t["definition"], t["branch"])

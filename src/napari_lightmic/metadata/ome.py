@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ome_types import model as ome
 
 if TYPE_CHECKING:
-    from ..model import ImageSource, Scene
+    import dask.array as da
+
+    from ..model import Channel, ImageSource, Scene
     from .record import MetadataRecord
 
 PIXEL_TYPES = {
@@ -18,6 +20,7 @@ PIXEL_TYPES = {
 
 
 def ome_from_source(source: ImageSource) -> ome.OME:
+    """An OME model of the source's scenes and the acquisition its reader found."""
     from ..model import Acquisition
 
     images = [_image(scene, i) for i, scene in enumerate(source.scenes)]
@@ -34,7 +37,7 @@ def ome_from_source(source: ImageSource) -> ome.OME:
             image.experimenter_ref = ome.ExperimenterRef(id=found.experimenters[0].id)
         if found.acquisition_mode in modes:
             for channel in image.pixels.channels:
-                channel.acquisition_mode = found.acquisition_mode
+                channel.acquisition_mode = ome.Channel_AcquisitionMode(found.acquisition_mode)
     return ome.OME(
         images=images,
         instruments=[found.instrument] if found.instrument is not None else [],
@@ -65,8 +68,8 @@ def _image(scene: Scene, index: int) -> ome.Image:
             size_t *= n
     pixels = ome.Pixels(
         id=f"Pixels:{index}",
-        dimension_order="XYZCT",
-        type=PIXEL_TYPES.get(scene.dtype, "uint16"),
+        dimension_order=ome.Pixels_DimensionOrder.XYZCT,
+        type=ome.PixelType(PIXEL_TYPES.get(scene.dtype, "uint16")),
         size_x=sizes.get("X", 1),
         size_y=sizes.get("Y", 1),
         size_z=sizes.get("Z", 1),
@@ -78,16 +81,20 @@ def _image(scene: Scene, index: int) -> ome.Image:
         time_increment=physical.get("T") if "T" in scene.units else None,
         **_units(scene.units, physical),
         channels=channels,
-        metadata_only=True,
+        metadata_only=ome.MetadataOnly(),
     )
     return ome.Image(id=f"Image:{index}", name=scene.name, pixels=pixels)
 
 
-def _units(units: dict[str, str], physical: dict | None = None) -> dict:
-    """OME unit fields for the sizes that have a unit OME knows (lengths and T)."""
+def _units(units: dict[str, str],
+           physical: dict[str, float | None] | None = None) -> dict[str, Any]:
+    """OME unit fields for the sizes that have a unit OME knows (lengths and T).
+
+    Keyword arguments of `ome.Pixels`, which turns the symbols into its unit enums.
+    """
     from ..units import is_length, is_time, symbol
 
-    out = {}
+    out: dict[str, Any] = {}
     for axis in "XYZ":
         unit = units.get(axis)
         if is_length(unit):
@@ -97,18 +104,33 @@ def _units(units: dict[str, str], physical: dict | None = None) -> dict:
     return out
 
 
+class WrittenImage(Protocol):
+    """What a writer wrote of one scene (the writers' Image5D): data, axes, sizes, notes."""
+
+    data: da.Array
+    dims: str
+    physical: dict[str, float | None]
+    units: dict[str, str]
+    channels: list[Channel]
+    notes: list[str]
+
+
 ORIGINAL_METADATA_NS = "https://github.com/napari-lightmic/original-metadata"
 # what the writer did to fit an image into the open format (one comment each, on the image)
 NOTES_NS = "https://napari-lightmic.github.io/schema/notes/1"
 
 
-def ome_for_export(source: ImageSource, scenes: Sequence[Scene], images: list,
+def ome_for_export(source: ImageSource, scenes: Sequence[Scene],
+                   images: Sequence[WrittenImage],
                    record: MetadataRecord | None = None) -> ome.OME:
-    """The OME of written images: the source's metadata (instruments, experimenters,
-    annotations, acquisition settings) with Pixels describing what was written, and the
-    REMBI record (the file's own when `record` is None)."""
+    """The OME of written images.
+
+    The source's metadata (instruments, experimenters, annotations, acquisition settings) with
+    Pixels describing what was written, and the REMBI record (the file's own when `record` is
+    None).
+    """
     base = source.ome.model_copy(deep=True)
-    out_images = []
+    out_images: list[ome.Image] = []
     for index, (scene, image) in enumerate(zip(scenes, images)):
         original = base.images[scene.ome_image] if scene.ome_image < len(base.images) else None
         sizes = dict(zip(image.dims, image.data.shape))
@@ -128,8 +150,8 @@ def ome_for_export(source: ImageSource, scenes: Sequence[Scene], images: list,
                                         **fields))
         physical = image.physical
         pixels = ome.Pixels(
-            id=f"Pixels:{index}", dimension_order="XYZCT",
-            type=PIXEL_TYPES.get(str(image.data.dtype), "uint16"),
+            id=f"Pixels:{index}", dimension_order=ome.Pixels_DimensionOrder.XYZCT,
+            type=ome.PixelType(PIXEL_TYPES.get(str(image.data.dtype), "uint16")),
             size_x=sizes.get("X", 1),
             size_y=sizes.get("Y", 1), size_z=sizes.get("Z", 1),
             size_c=sizes.get("C", 1), size_t=sizes.get("T", 1),
@@ -137,7 +159,7 @@ def ome_for_export(source: ImageSource, scenes: Sequence[Scene], images: list,
             physical_size_y=physical.get("Y"), physical_size_z=physical.get("Z"),
             **_units(image.units, physical),
             time_increment=physical.get("T") if "T" in image.units else None,
-            channels=channels, metadata_only=True,
+            channels=channels, metadata_only=ome.MetadataOnly(),
         )
         if original is not None:
             pixels.planes = _planes(original.pixels, pixels)
@@ -154,7 +176,7 @@ def ome_for_export(source: ImageSource, scenes: Sequence[Scene], images: list,
             notes.append(note)
             meta.annotation_refs.append(ome.AnnotationRef(id=note.id))
     base.creator = "napari-lightmic"
-    original = source.original_metadata
+    original_text = source.original_metadata
     if record is None:
         from .prefill import record_from_source
 
@@ -164,14 +186,14 @@ def ome_for_export(source: ImageSource, scenes: Sequence[Scene], images: list,
     kept = {a.id for a in annotations} | {n.id for n in notes}
     for meta in out_images:
         meta.annotation_refs = [r for r in meta.annotation_refs if r.id in kept]
-    if original and not any(getattr(a, "namespace", None) == ORIGINAL_METADATA_NS
+    if original_text and not any(getattr(a, "namespace", None) == ORIGINAL_METADATA_NS
                             for a in annotations):
         annotations.append(ome.CommentAnnotation(
             id=f"Annotation:original-{len(annotations)}",
             namespace=ORIGINAL_METADATA_NS,
             description=f"Original {source.format.name} metadata of "
                         f"{source.file_name}",
-            value=original))
+            value=original_text))
     rembi = rembi_pairs(record)
     if rembi:
         annotations.append(ome.MapAnnotation(
@@ -179,21 +201,29 @@ def ome_for_export(source: ImageSource, scenes: Sequence[Scene], images: list,
             description="REMBI metadata record (napari-lightmic schema "
                         f"{record.lightmic_metadata})",
             value=ome.Map(ms=[ome.Map.M(k=k, value=v) for k, v in rembi])))
-    base.structured_annotations = annotations + notes
+    # ome-types' validator turns the list into StructuredAnnotations on assignment
+    base.structured_annotations = annotations + notes  # type: ignore[assignment]
     return base
 
 
-def _planes(old: ome.Pixels, new: ome.Pixels) -> list:
-    """The source's Plane records (time, exposure, stage position of each plane) where the
-    written image has the source's Z, C and T sizes, so each record still names its plane."""
+def _planes(old: ome.Pixels, new: ome.Pixels) -> list[ome.Plane]:
+    """The source's Plane records (time, exposure, stage position of each plane).
+
+    Only where the written image has the source's Z, C and T sizes, so each record still
+    names its plane.
+    """
     if (old.size_z, old.size_c, old.size_t) != (new.size_z, new.size_c, new.size_t):
         return []
     return [plane.model_copy(deep=True) for plane in old.planes]
 
 
-def _image_id(base: ome.OME, original, index: int, written: list) -> str:
-    """The source image's ID, so that what refers to it (Datasets, Folders, Plates' wells)
-    still does; else one no image of the source has."""
+def _image_id(base: ome.OME, original: ome.Image | None, index: int,
+              written: list[ome.Image]) -> str:
+    """The source image's ID, so that what refers to it still does; else a new one.
+
+    What refers to it: Datasets, Folders, Plates' wells. A new ID is one no image of the
+    source has.
+    """
     taken = {image.id for image in written}
     if original is not None and original.id not in taken:
         return original.id
@@ -206,10 +236,14 @@ def _image_id(base: ome.OME, original, index: int, written: list) -> str:
 
 
 def _drop_image_refs(base: ome.OME, written: set[str]) -> None:
-    """References to images that were not written (another scene of the file) are removed:
-    a Dataset, Folder or WellSample of the export never points at a missing image."""
-    for group in (*base.datasets, *base.folders):
-        group.image_refs = [ref for ref in group.image_refs if ref.id in written]
+    """Remove the references to images that were not written (another scene of the file).
+
+    A Dataset, Folder or WellSample of the export never points at a missing image.
+    """
+    for dataset in base.datasets:
+        dataset.image_refs = [ref for ref in dataset.image_refs if ref.id in written]
+    for folder in base.folders:
+        folder.image_refs = [ref for ref in folder.image_refs if ref.id in written]
     for plate in base.plates:
         for well in plate.wells:
             for sample in well.well_samples:
@@ -218,9 +252,12 @@ def _drop_image_refs(base: ome.OME, written: set[str]) -> None:
 
 
 def export_xml(source: ImageSource, model: ome.OME, remove_personal: bool = False) -> str:
-    """The OME-XML text of an export. With personal data marked for removal, the values found
-    are taken out of the text wherever they stand: attributes, elements, XML and map
-    annotations, and the vendor metadata embedded (escaped) in a CommentAnnotation."""
+    """The OME-XML text of an export.
+
+    With personal data marked for removal, the values found are taken out of the text
+    wherever they stand: attributes, elements, XML and map annotations, and the vendor
+    metadata embedded (escaped) in a CommentAnnotation.
+    """
     xml = model.to_xml()
     if remove_personal:
         from .privacy import redact_text, scan
@@ -232,11 +269,11 @@ def export_xml(source: ImageSource, model: ome.OME, remove_personal: bool = Fals
 REMBI_NS = "https://napari-lightmic.github.io/schema/rembi/1"
 
 
-def rembi_pairs(record) -> list[tuple[str, str]]:
+def rembi_pairs(record: MetadataRecord) -> list[tuple[str, str]]:
     """The filled REMBI fields as (dotted key, text) pairs, e.g. ('study.title', 'Mitosis')."""
-    pairs = []
+    pairs: list[tuple[str, str]] = []
 
-    def walk(prefix: str, value) -> None:
+    def walk(prefix: str, value: object) -> None:
         if isinstance(value, dict):
             if set(value) == {"label", "iri"}:
                 pairs.append((prefix, f"{value['label']} <{value['iri']}>"))

@@ -1,5 +1,8 @@
-"""A metadata record prefilled from what the file knows: REMBI image acquisition and image data,
-the contrast mechanism, and an EDAM imaging method from the OME acquisition mode."""
+"""A metadata record prefilled from what the file knows.
+
+REMBI image acquisition and image data, the contrast mechanism, and an EDAM imaging method
+from the OME acquisition mode.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ from .edam import search
 from .record import EdamTerm, ImageAcquisition, ImageData, MetadataRecord, Rembi, Specimen
 
 if TYPE_CHECKING:
+    from ome_types.model import OME, Image, Objective
+
     from ..model import ImageSource
 
 # OME Channel AcquisitionMode -> EDAM-bioimaging label.
@@ -30,6 +35,7 @@ CONFOCAL_ORDER = ("LaserScanningConfocalMicroscopy", "SpinningDiskConfocal", "Sl
 
 
 def edam_by_label(label: str) -> EdamTerm | None:
+    """The EDAM topic labelled exactly `label` (any case), or None."""
     for hit in search(label, limit=5, branch="topic"):
         if hit.label.lower() == label.lower():
             return EdamTerm(label=hit.label, iri=hit.iri)
@@ -37,6 +43,7 @@ def edam_by_label(label: str) -> EdamTerm | None:
 
 
 def record_from_source(source: ImageSource) -> MetadataRecord:
+    """A record of what the source's first scene and its OME say about the acquisition."""
     ome = source.ome
     image = ome.images[0] if ome.images else None
     scene = source.scenes[0]
@@ -66,7 +73,11 @@ class AcquisitionFacts:
     modes: list[str] = field(default_factory=list)
 
 
-def acquisition_facts(ome, image) -> AcquisitionFacts:
+def acquisition_facts(ome: OME, image: Image | None) -> AcquisitionFacts:
+    """Instrument, objectives, detector, date and modes of `image`.
+
+    The instrument is the one the image names, else the file's first.
+    """
     facts = AcquisitionFacts()
     instrument = None
     if image is not None and image.instrument_ref is not None:
@@ -87,7 +98,8 @@ def acquisition_facts(ome, image) -> AcquisitionFacts:
     return facts
 
 
-def _acquisition(ome, image, modes, fluorescent, dims) -> ImageAcquisition:
+def _acquisition(ome: OME, image: Image | None, modes: list[str], fluorescent: bool,
+                 dims: str) -> ImageAcquisition:
     facts = acquisition_facts(ome, image)
     return ImageAcquisition(
         imaging_method=_method(modes, fluorescent, dims),
@@ -99,7 +111,8 @@ def _acquisition(ome, image, modes, fluorescent, dims) -> ImageAcquisition:
     )
 
 
-def describe_objective(objective) -> str:
+def describe_objective(objective: Objective) -> str:
+    """'Model (63×, NA 1.4, Oil)', from what the OME objective records."""
     parts = []
     if objective.nominal_magnification:
         parts.append(f"{objective.nominal_magnification:g}×")

@@ -1,7 +1,7 @@
-"""Personal data in metadata: values that can identify a person, found in the OME model and in
-the vendor's own metadata (XML, JSON), and their removal from what is exported.
+r"""Personal data in metadata, and its removal from what is exported.
 
-Found: experimenter and user names, e-mail addresses, user folders in recorded paths
+Values that can identify a person, found in the OME model and in the vendor's own metadata
+(XML, JSON). Found: experimenter and user names, e-mail addresses, user folders in recorded paths
 (C:\\Users\\NAME, /home/NAME), patient- or donor-like identifiers, and free-text notes (which
 may hold anything, so a person should read them).
 """
@@ -19,8 +19,10 @@ REMOVED = "[removed]"
 
 
 def _escaped_forms(value: str) -> list[str]:
-    """`value` as XML writes it in element text and in attributes, and once more escaped (XML
-    kept inside XML), besides as it is."""
+    """`value` as it is, and as XML writes it in element text and in attributes.
+
+    Also once more escaped (XML kept inside XML).
+    """
     text = _html_escape(value, quote=False)
     attribute = text.replace('"', "&quot;")
     forms = [value, text, attribute, _html_escape(text, quote=False),
@@ -49,17 +51,23 @@ NOT_PERSONAL = {"", "0", "1", "true", "false", "none", "null", "unknown", "n/a",
 
 @dataclass
 class Finding:
+    """One value that may identify a person, and every place it was found."""
+
     kind: str  # name, e-mail, user folder, identifier, free text
     value: str
     where: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
+        """'kind: value (first three places …)'."""
         places = ", ".join(self.where[:3]) + (" …" if len(self.where) > 3 else "")
         return f"{self.kind}: {self.value!r} ({places})"
 
 
-class Findings(list):
+class Findings(list[Finding]):
+    """The findings of a scan, each value of a kind once."""
+
     def add(self, kind: str, value: str, where: str) -> None:
+        """Record `value` found at `where` (skipped when it cannot be personal)."""
         value = value.strip()
         if value.lower() in NOT_PERSONAL or value == REMOVED or _is_number(value):
             return
@@ -87,8 +95,8 @@ def scan(model: ome.OME | None, vendor_text: str | None, vendor_name: str = "ven
         _scan_ome(model, found)
         try:  # what the model holds as XML (XML and map annotations, original metadata)
             scan_text(model.to_xml(), "OME-XML", found)
-        except Exception:  # a model that cannot be written out: its fields were scanned
-            pass
+        except (ValueError, TypeError, AttributeError, LookupError):
+            pass  # a model that cannot be written out: its fields were scanned
     if vendor_text:
         scan_text(vendor_text, f"{vendor_name} metadata", found)
     return list(found)
@@ -118,6 +126,7 @@ def _scan_ome(model: ome.OME, found: Findings) -> None:
 
 
 def scan_text(text: str, where: str, found: Findings) -> Findings:
+    """Add to `found` what `text` (XML, JSON, key=value) holds that may identify a person."""
     for pattern in KEY_VALUE:
         for match in pattern.finditer(text):
             judge(match.group(1), unescape(match.group(2)).strip(), f"{where} {match.group(1)}",
@@ -130,8 +139,10 @@ def scan_text(text: str, where: str, found: Findings) -> Findings:
 
 
 def judge(key: str, value: str, where: str, found: Findings) -> None:
-    """Record `value` if its key says it names a person, a computer or a patient, or is a
-    note in free text."""
+    """Record `value` if its key says it names a person, a computer or a patient.
+
+    Also when it is a note in free text.
+    """
     bare = key.rsplit(":", 1)[-1].replace(" ", "").lower()
     if bare in PERSON_KEYS:
         found.add("e-mail" if "mail" in bare else "name", value, where)
@@ -144,10 +155,12 @@ def judge(key: str, value: str, where: str, found: Findings) -> None:
 
 
 def redact_text(text: str, findings: list[Finding]) -> str:
-    """`text` with every found value replaced by [removed] where it stands as a whole value:
-    an element's text, an attribute, a JSON string (also XML-escaped, as vendor metadata is
-    inside OME-XML), so markup around it is never touched. E-mail addresses and the user part
-    of user folders are replaced wherever they are."""
+    """`text` with every found value replaced by [removed] where it stands as a whole value.
+
+    A whole value is an element's text, an attribute, a JSON string (also XML-escaped, as
+    vendor metadata is inside OME-XML), so markup around it is never touched. E-mail addresses
+    and the user part of user folders are replaced wherever they are.
+    """
     for finding in sorted(findings, key=lambda f: -len(f.value)):
         if finding.kind == "user folder":
             text = re.sub(r"((?:\\\\|\\|/)(?:Users|home|Documents and Settings)(?:\\\\|\\|/))"

@@ -1,19 +1,22 @@
-"""The metadata record: REMBI modules, the user's corrections of image and channel metadata,
-and the privacy decision — one pydantic model with a versioned JSON Schema in the package.
+"""The metadata record, one pydantic model with a versioned JSON Schema in the package.
 
-A record is built from the file (prefill.py), merged with the user's edits (sidecar.py) and
-validated here, with messages a person can act on.
+It holds the REMBI modules, the user's corrections of image and channel metadata, and the
+privacy decision. A record is built from the file (prefill.py), merged with the user's
+edits (sidecar.py) and validated here, with messages a person can act on.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-SCHEMA_VERSION = "1"
+if TYPE_CHECKING:
+    from .edam import Term
+
+SCHEMA_VERSION: Final = "1"
 SCHEMA_ID = f"https://napari-lightmic.github.io/schema/metadata-record/{SCHEMA_VERSION}.json"
 # the units offered first; any length or time unit of `units.UNITS` is accepted
 LENGTH_UNITS = ("nm", "µm", "mm", "cm", "m", "Å", "pixel")
@@ -23,6 +26,8 @@ LICENCES = ("CC0 1.0", "CC BY 4.0", "CC BY-SA 4.0", "CC BY-NC 4.0", "CC BY-NC-SA
 
 
 class Section(BaseModel):
+    """The base of every section: no unknown fields, assignments validated, text stripped."""
+
     model_config = ConfigDict(extra="forbid", validate_assignment=True,
                               str_strip_whitespace=True)
 
@@ -42,44 +47,56 @@ class EdamTerm(Section):
 
 
 class Person(Section):
+    """An author: name, and optionally e-mail, ORCID and affiliation."""
+
     name: str = Field(min_length=1)
-    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    orcid: str | None = Field(None, pattern=r"^(https://orcid.org/)?\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    orcid: str | None = Field(default=None, pattern=r"^(https://orcid.org/)?\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
     affiliation: str | None = None
 
 
 class Study(Section):
+    """REMBI Study: what the data set is, who made it, and under which licence."""
+
     title: str | None = None
     description: str | None = None
     keywords: list[str] = []
     authors: list[Person] = []
-    licence: str | None = Field(None, description="e.g. " + ", ".join(LICENCES))
+    licence: str | None = Field(default=None, description="e.g. " + ", ".join(LICENCES))
     public_release_date: date | None = None
-    doi: str | None = Field(None, pattern=r"^10\.\d{4,9}/\S+$")
+    doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
 
 
 class StudyComponent(Section):
+    """REMBI Study Component: one part of a study."""
+
     name: str | None = None
     description: str | None = None
 
 
 class Biosample(Section):
-    organism: str | None = Field(None, description="scientific name, e.g. Homo sapiens")
-    ncbi_taxon: str | None = Field(None, pattern=r"^(NCBITaxon_)?\d+$",
+    """REMBI Biosample: the organism and biological entity imaged, and the variables."""
+
+    organism: str | None = Field(default=None, description="scientific name, e.g. Homo sapiens")
+    ncbi_taxon: str | None = Field(default=None, pattern=r"^(NCBITaxon_)?\d+$",
                                    description="NCBI taxonomy id, e.g. 9606")
-    biological_entity: str | None = Field(None, description="e.g. HeLa cells, mouse brain")
+    biological_entity: str | None = Field(default=None, description="e.g. HeLa cells, mouse brain")
     intrinsic_variables: str | None = None
     extrinsic_variables: str | None = None
     experimental_variables: str | None = None
 
 
 class Specimen(Section):
+    """REMBI Specimen: how the sample was prepared and what gives the signal."""
+
     preparation_protocol: str | None = None
-    signal_contrast_mechanism: str | None = Field(None, description="e.g. fluorescence")
-    channel_content: str | None = Field(None, description="what each channel shows")
+    signal_contrast_mechanism: str | None = Field(default=None, description="e.g. fluorescence")
+    channel_content: str | None = Field(default=None, description="what each channel shows")
 
 
 class ImageAcquisition(Section):
+    """REMBI Image Acquisition: method, instrument, objective, detector, date, mode."""
+
     imaging_method: EdamTerm | None = None
     instrument: str | None = None
     objective: str | None = None
@@ -89,7 +106,9 @@ class ImageAcquisition(Section):
 
 
 class ImageData(Section):
-    image_type: str | None = Field(None, description="e.g. raw, processed")
+    """REMBI Image Data: image type, file format, dimensions, sizes and channels."""
+
+    image_type: str | None = Field(default=None, description="e.g. raw, processed")
     file_format: str | None = None
     dimensions: str | None = None
     physical_pixel_sizes: str | None = None
@@ -97,6 +116,8 @@ class ImageData(Section):
 
 
 class Rembi(Section):
+    """The REMBI modules of a record."""
+
     study: Study = Study()
     study_component: StudyComponent = StudyComponent()
     biosample: Biosample = Biosample()
@@ -109,14 +130,18 @@ Wavelength = Annotated[float, Field(gt=100, lt=3000, description="nm, 100–3000
 
 
 class ChannelEdit(Section):
-    name: str | None = Field(None, min_length=1)
-    color: str | None = Field(None, pattern=r"^#[0-9A-Fa-f]{6}$")
+    """The user's corrections of one channel (unset fields keep the file's)."""
+
+    name: str | None = Field(default=None, min_length=1)
+    color: str | None = Field(default=None, pattern=r"^#[0-9A-Fa-f]{6}$")
     excitation_nm: Wavelength | None = None
     emission_nm: Wavelength | None = None
     fluor: str | None = None
 
 
 class SceneEdit(Section):
+    """The user's corrections of one scene: pixel sizes, units, channels."""
+
     physical_pixel_sizes: dict[Literal["X", "Y", "Z", "T"],
                                Annotated[float, Field(gt=0, lt=1e9)]] = {}
     units: dict[Literal["X", "Y", "Z", "T"], str] = {}
@@ -127,23 +152,28 @@ class SceneEdit(Section):
     def _units(cls, value: dict[str, str]) -> dict[str, str]:
         from ..units import is_length, is_time, symbol
 
-        out = {}
+        out: dict[str, str] = {}
         for axis, unit in value.items():
             fits = is_time(unit) if axis == "T" else is_length(unit)
             if not fits:
                 common = TIME_UNITS if axis == "T" else LENGTH_UNITS
                 raise ValueError(f"{unit!r} is not a unit for {axis} (e.g. "
                                  + ", ".join(common) + ")")
-            out[axis] = symbol(unit)
+            out[axis] = symbol(unit) or unit  # a unit that fits has a symbol
         return out
 
 
 class Privacy(Section):
+    """The privacy decision: whether exports drop the personal data found."""
+
     remove_on_export: bool = Field(
-        False, description="remove the personal data found in the metadata from every export")
+        default=False,
+        description="remove the personal data found in the metadata from every export")
 
 
 class MetadataRecord(Section):
+    """The whole record: REMBI, corrections per scene, privacy decision."""
+
     model_config = ConfigDict(extra="forbid", validate_assignment=True,
                               json_schema_extra={"$id": SCHEMA_ID,
                                                  "$schema": "https://json-schema.org/draft/2020-12/schema"})
@@ -154,7 +184,8 @@ class MetadataRecord(Section):
     privacy: Privacy = Privacy()
 
 
-def json_schema() -> dict:
+def json_schema() -> dict[str, Any]:
+    """The record's JSON Schema (draft 2020-12), as shipped in the package."""
     return MetadataRecord.model_json_schema()
 
 
@@ -174,9 +205,11 @@ def explain(error: ValidationError) -> list[str]:
     return lines
 
 
-def set_path(record: MetadataRecord, key: str, value) -> MetadataRecord:
-    """A copy of `record` with the dotted `key` set to `value` (strings are converted),
-    validated; ValueError naming the key and the reason otherwise."""
+def set_path(record: MetadataRecord, key: str, value: object) -> MetadataRecord:
+    """A copy of `record` with the dotted `key` set to `value` (strings are converted).
+
+    The copy is validated; ValueError naming the key and the reason otherwise.
+    """
     data = record.model_dump(mode="json")
     parts = key.split(".")
     if not key or "" in parts:
@@ -209,9 +242,12 @@ def set_path(record: MetadataRecord, key: str, value) -> MetadataRecord:
         raise ValueError("; ".join(explain(exc))) from None
 
 
-def _names(term) -> set[str]:
-    """A term's label and synonyms, each also without and as its acronym: 'Spinning disk
-    confocal microscopy (SDCM)' gives the whole, 'spinning disk confocal microscopy', 'sdcm'."""
+def _names(term: Term) -> set[str]:
+    """A term's label and synonyms, each also without and as its acronym.
+
+    'Spinning disk confocal microscopy (SDCM)' gives the whole, 'spinning disk confocal
+    microscopy', 'sdcm'.
+    """
     from .edam import _norm
 
     names = set()
@@ -222,7 +258,7 @@ def _names(term) -> set[str]:
     return names
 
 
-def _convert(parts: list[str], text: str):
+def _convert(parts: list[str], text: str) -> object:
     """A value typed on a command line or into a field, as the record stores it."""
     text = text.strip()
     if text == "":

@@ -11,6 +11,7 @@ import json
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -20,7 +21,7 @@ from .record import SCHEMA_ID, SCHEMA_VERSION, MetadataRecord, explain
 SUFFIX = ".lightmic.json"
 
 
-def sidecar_path(source_path: str | os.PathLike) -> Path | None:
+def sidecar_path(source_path: str | os.PathLike[str]) -> Path | None:
     """Where the sidecar of a local source lives; None for remote sources."""
     from ..reading.remote import is_remote
 
@@ -29,10 +30,11 @@ def sidecar_path(source_path: str | os.PathLike) -> Path | None:
     return Path(str(source_path).rstrip("/\\") + SUFFIX)
 
 
-def read_edits(source_path) -> dict:
+def read_edits(source_path: str | os.PathLike[str]) -> dict[str, Any]:
     """The edits stored beside `source_path` ({} when there is no sidecar).
 
-    SidecarError naming the file and the problem when it is not a valid sidecar."""
+    SidecarError naming the file and the problem when it is not a valid sidecar.
+    """
     path = sidecar_path(source_path)
     if path is None or not path.exists():
         return {}
@@ -61,21 +63,23 @@ def read_edits(source_path) -> dict:
     return data
 
 
-def merged(base: MetadataRecord, edits: dict) -> MetadataRecord:
+def merged(base: MetadataRecord, edits: dict[str, Any]) -> MetadataRecord:
     """`base` with `edits` laid over it."""
     return MetadataRecord.model_validate(_merge(base.model_dump(mode="json"), edits))
 
 
-def difference(base: MetadataRecord, record: MetadataRecord) -> dict:
+def difference(base: MetadataRecord, record: MetadataRecord) -> dict[str, Any]:
     """What `record` changes of `base`, as a sidecar stores it."""
     changed = _diff(base.model_dump(mode="json"), record.model_dump(mode="json"))
-    return {} if changed is _SAME else changed
+    return changed if isinstance(changed, dict) else {}
 
 
-def write_edits(source_path, base: MetadataRecord, record: MetadataRecord) -> Path:
+def write_edits(source_path: str | os.PathLike[str], base: MetadataRecord,
+                record: MetadataRecord) -> Path:
     """Save what `record` changes of `base` beside `source_path` (atomically).
 
-    An existing sidecar that is not valid is not replaced: SidecarError says so."""
+    An existing sidecar that is not valid is not replaced: SidecarError says so.
+    """
     path = sidecar_path(source_path)
     if path is None:
         raise SidecarError(source_path, "is not a local file: edits cannot be saved beside it")
@@ -98,7 +102,7 @@ def write_edits(source_path, base: MetadataRecord, record: MetadataRecord) -> Pa
     return path
 
 
-def _merge(base: dict, over: dict) -> dict:
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():
         key = str(key)
@@ -112,7 +116,7 @@ def _merge(base: dict, over: dict) -> dict:
 _SAME = object()
 
 
-def _prune(value):
+def _prune(value: object) -> object:
     """`value` without its empty parts (_SAME if nothing is left)."""
     if isinstance(value, dict):
         kept = {k: v for k, v in ((k, _prune(v)) for k, v in value.items()) if v is not _SAME}
@@ -120,10 +124,10 @@ def _prune(value):
     return _SAME if value in (None, [], "") else value
 
 
-def _diff(base, new):
+def _diff(base: object, new: object) -> object:
     """What changed from `base` to `new` (dicts compared key by key), or _SAME."""
     if isinstance(base, dict) and isinstance(new, dict):
-        out = {}
+        out: dict[str, object] = {}
         for key, value in new.items():
             if key not in base:
                 value = _prune(value)

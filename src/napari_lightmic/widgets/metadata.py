@@ -240,7 +240,8 @@ class MetadataPanel(Container):
     # -- edits ----------------------------------------------------------------------------
     def edit(self, key: str, value) -> bool:
         """Set one field through the session; refused values leave the record as it was and
-        say why. The panel and the layers follow the session's `edited` event."""
+        say why. The panel and the layers follow the session's `edited` event.
+        """
         if self._updating or self.session is None:
             return False
         try:

@@ -73,7 +73,8 @@ class ScenePicker(QWidget):
 
     def set_path(self, path, session=None) -> None:
         """List the scenes of a file (metadata only); thumbnails follow in the background.
-        `session`: the file as already opened for the viewer's layers."""
+        `session`: the file as already opened for the viewer's layers.
+        """
         from napari.utils.notifications import show_error
 
         try:
