@@ -1,22 +1,36 @@
-"""The Metadata panel: the selected file's metadata, editable, completed to REMBI with EDAM
-terms, checked for personal data, saved beside the file and exported for deposition.
+"""The Metadata panel: the selected file's metadata, editable.
+
+Completed to REMBI with EDAM terms, checked for personal data, saved beside the file and
+exported for deposition.
 
 It follows the selected layer; the channel layers of one scene are edited together.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from magicgui.types import FileDialogMode
 from magicgui.widgets import ComboBox, Container, FileEdit, Label, LineEdit, PushButton, TextEdit
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QScrollArea
 
 from .._napari.layer_group import follow_session, ref_of
+from ..errors import SidecarError
 from ..metadata.completeness import completeness, value_at
 from ..metadata.edam import search
 from ..metadata.prefill import acquisition_facts
 from ..metadata.record import LENGTH_UNITS, LICENCES, TIME_UNITS, MetadataRecord
-from ..metadata.sidecar import SidecarError
 from ..session import Session
+
+if TYPE_CHECKING:
+    from magicgui.widgets.bases import ValueWidget
+    from napari.layers import Layer
+    from napari.viewer import Viewer
+
+    from ..metadata.privacy import Finding
+    from ..model import ImageSource, Scene
 
 # REMBI fields shown as text boxes: (dotted key, label, tooltip)
 REMBI_FIELDS = (
@@ -41,7 +55,7 @@ def _header(text: str) -> Label:
     return label
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
@@ -52,12 +66,14 @@ def _text(value) -> str:
 class MetadataPanel(Container):
     """Shows the session behind the selected layer and edits it; follows its events."""
 
-    def __init__(self, napari_viewer):
+    def __init__(self, napari_viewer: Viewer) -> None:
         super().__init__(labels=False)
         self.viewer = napari_viewer
         self.session: Session | None = None
         self.scene_index: int | None = None
         self._updating = False
+        self.findings_list: list[Finding] = []
+        self.channel_fields: list[dict[str, LineEdit]] = []
         self.status = Label(value="Select a layer opened with napari-lightmic.")
         self.status.native.setWordWrap(True)
         self.status.native.setMinimumWidth(340)
@@ -67,12 +83,12 @@ class MetadataPanel(Container):
         self.advice.native.setWordWrap(True)
         self.advice.native.setStyleSheet("color: #e8a33d;")
         self.image_info = Label(value="")
-        self.image_section = Container(labels=True)
-        self.channel_section = Container(labels=True)
+        self.image_section: Container[Any] = Container(labels=True)
+        self.channel_section: Container[Any] = Container(labels=True)
         self.acquisition = Label(value="")
         self.acquisition.native.setWordWrap(True)
         self.rembi_fields: dict[str, LineEdit | ComboBox] = {}
-        rembi = Container(labels=True)
+        rembi: Container[Any] = Container(labels=True)
         for key, label, tip in REMBI_FIELDS:
             widget = LineEdit(label=label, tooltip=tip)
             widget.changed.connect(lambda value, key=key: self.edit(key, value))
@@ -100,7 +116,7 @@ class MetadataPanel(Container):
         self.remove_personal.changed.connect(self._toggle_privacy)
         self.save_button = PushButton(text="Save edits beside the file")
         self.save_button.changed.connect(self.save)
-        self.export_folder = FileEdit(mode="d", label="IDR folder")
+        self.export_folder = FileEdit(mode=FileDialogMode.EXISTING_DIRECTORY, label="IDR folder")
         self.export_button = PushButton(text="Export IDR submission + BioImage Archive list")
         self.export_button.changed.connect(lambda: self.export_idr())
         self.save_button.enabled = self.export_button.enabled = False  # until a file is shown
@@ -123,12 +139,12 @@ class MetadataPanel(Container):
 
     # -- which file -----------------------------------------------------------------------
     @property
-    def source(self):
+    def source(self) -> ImageSource | None:
         """The file shown, as read (None before a layer is selected)."""
         return self.session.source if self.session is not None else None
 
     @property
-    def scene(self):
+    def scene(self) -> Scene | None:
         """The scene shown, as edited."""
         if self.session is None or self.scene_index is None:
             return None
@@ -139,7 +155,7 @@ class MetadataPanel(Container):
         """The metadata record shown: the file's with the edits."""
         return self.session.record if self.session is not None else None
 
-    def follow(self, layer) -> None:
+    def follow(self, layer: Layer | None) -> None:
         """Show the metadata of the file behind `layer` (nothing changes for other layers)."""
         ref = ref_of(layer) if layer is not None else None
         if ref is None:
@@ -162,13 +178,16 @@ class MetadataPanel(Container):
             self._fill()
         finally:
             self._updating = False
-        scene = self.scene
-        self.status.value = self.session.sidecar_problem or (
-            f"{self.session.source.file_name}: scene {scene.index} {scene.name!r}"
-            + (" — edits loaded from the sidecar" if self.session.loaded_edits else ""))
+        session, scene = ref.session, ref.effective_scene
+        self.status.value = session.sidecar_problem or (
+            f"{session.source.file_name}: scene {scene.index} {scene.name!r}"
+            + (" — edits loaded from the sidecar" if session.loaded_edits else ""))
 
     def _fill(self) -> None:
-        source, scene, record = self.source, self.scene, self.record
+        session, scene = self.session, self.scene
+        if session is None or scene is None:  # nothing shown yet
+            return
+        source, record = session.source, session.record
         fmt = source.format
         size = _human_size(source.disk_bytes)
         self.file_info.value = (
@@ -190,7 +209,7 @@ class MetadataPanel(Container):
         self._set_edam_options([(method.label, method.iri)] if method else [])
         self.edam_choice.value = method.iri if method else None
         self.edam_iri.value = method.iri if method else ""
-        self.findings_list = self.session.privacy_findings
+        self.findings_list = session.privacy_findings
         self.findings.value = "\n".join(str(f) for f in self.findings_list) or \
             "No personal data found in the metadata."
         self._show_state()
@@ -198,6 +217,8 @@ class MetadataPanel(Container):
     def _fill_image(self) -> None:
         self.image_section.clear()
         scene = self.scene
+        if scene is None:
+            return
         for axis in [a for a in ("T", "Z", "Y", "X") if a in scene.dims and scene.size(a) > 1
                      or a in "YX"]:
             size = scene.physical_pixel_sizes.get(axis)
@@ -218,11 +239,13 @@ class MetadataPanel(Container):
     def _fill_channels(self) -> None:
         self.channel_section.clear()
         scene = self.scene
-        self.channel_fields: list[dict[str, LineEdit]] = []
+        self.channel_fields = []
+        if scene is None:
+            return
         self.channel_section.append(Label(
             value="<small>name · colour · excitation · emission (nm) · fluorophore</small>"))
         for c, channel in enumerate(scene.channels):
-            fields = {}
+            fields: dict[str, LineEdit] = {}
             for field, value, width in (
                     ("name", channel.name, None), ("color", channel.color, 72),
                     ("excitation_nm", channel.excitation_nm, 48),
@@ -238,9 +261,11 @@ class MetadataPanel(Container):
             self.channel_section.append(_row(str(c), list(fields.values())))
 
     # -- edits ----------------------------------------------------------------------------
-    def edit(self, key: str, value) -> bool:
-        """Set one field through the session; refused values leave the record as it was and
-        say why. The panel and the layers follow the session's `edited` event.
+    def edit(self, key: str, value: object) -> bool:
+        """Set one field through the session; whether it was applied.
+
+        Refused values leave the record as it was and say why. The panel and the layers
+        follow the session's `edited` event.
         """
         if self._updating or self.session is None:
             return False
@@ -263,17 +288,19 @@ class MetadataPanel(Container):
 
     def _show_value(self, key: str) -> None:
         """Show an edited field's value where the panel shows something else."""
+        record, scene = self.record, self.scene
+        if record is None or scene is None:  # nothing shown
+            return
         if key in self.rembi_fields:
-            _set_text(self.rembi_fields[key], _text(value_at(self.record, key)))
+            _set_text(self.rembi_fields[key], _text(value_at(record, key)))
             return
         if key == "rembi.study.licence":
-            licence = self.record.rembi.study.licence
+            licence = record.rembi.study.licence
             self.licence.value = licence if licence in LICENCES else ""
             return
         parts = key.split(".")
         if parts[0] != "scenes" or len(parts) < 4 or parts[1] != str(self.scene_index):
             return
-        scene = self.scene
         if parts[2] == "channels" and len(parts) == 5 and parts[3].isdecimal():
             c, field = int(parts[3]), parts[4]
             if c < len(self.channel_fields) and field in self.channel_fields[c]:
@@ -288,13 +315,13 @@ class MetadataPanel(Container):
                     if unit and unit in row[1].choices and row[1].value != unit:
                         row[1].value = unit
 
-    def _saved(self, path) -> None:
+    def _saved(self, path: Path) -> None:
         self.status.value = f"Saved beside the file: {path.name}"
 
     def _search_edam(self, text: str) -> None:
         hits = search(text, limit=15, branch="topic") if text else []
         current = self.record.rembi.image_acquisition.imaging_method if self.record else None
-        choices = [(t.label, t.iri) for t in hits]
+        choices: list[tuple[str, str | None]] = [(t.label, t.iri) for t in hits]
         if current and current.iri not in [c[1] for c in choices]:
             choices.insert(0, (current.label, current.iri))
         self._updating, before = True, self._updating
@@ -309,7 +336,7 @@ class MetadataPanel(Container):
         self._edam_options = options or [("", None)]
         self.edam_choice.reset_choices()
 
-    def _choose_edam(self, iri) -> None:
+    def _choose_edam(self, iri: str | None) -> None:
         if iri and self.edit("rembi.image_acquisition.imaging_method", iri):
             self.edam_iri.value = iri
 
@@ -318,21 +345,25 @@ class MetadataPanel(Container):
             self.edit("privacy.remove_on_export", str(not self.record.privacy.remove_on_export))
 
     def _show_state(self) -> None:
-        done = completeness(self.record)
+        session = self.session
+        if session is None:  # nothing shown
+            return
+        done = completeness(session.record)
         self.complete.value = f"<b>{done.filled} of {done.total}</b> required REMBI fields filled"
         self.missing.value = ("Missing: " + ", ".join(done.missing)) if done.missing else \
             "Complete."
-        remove = self.record.privacy.remove_on_export
+        remove = session.record.privacy.remove_on_export
         self.remove_personal.text = ("Marked: removed from every export (click to keep)"
                                      if remove else "Remove these from every export")
         self.remove_personal.enabled = bool(self.findings_list) or remove
-        target = self.session.sidecar_path
+        target = session.sidecar_path
         self.export_button.enabled = True
         self.save_button.enabled = target is not None
         self.save_button.tooltip = str(target) if target else "remote file: nothing to save beside"
 
     # -- keep and deposit -----------------------------------------------------------------
     def save(self) -> str | None:
+        """Save the edits beside the file; the sidecar's path (None when not saved: why)."""
         if self.session is None:
             self.status.value = "Select a layer opened with napari-lightmic first."
             return None
@@ -344,6 +375,7 @@ class MetadataPanel(Container):
         return str(path)
 
     def export_idr(self, folder: str | None = None) -> list[str]:
+        """Write the IDR submission and BioImage Archive list into `folder`; the files."""
         if self.session is None:
             self.status.value = "Select a layer opened with napari-lightmic first."
             return []
@@ -363,7 +395,7 @@ class MetadataPanel(Container):
 class MetadataDock(QScrollArea):
     """The panel in a scroll area, as docked in napari (Plugins > Metadata, Layers > Metadata)."""
 
-    def __init__(self, napari_viewer):
+    def __init__(self, napari_viewer: Viewer) -> None:
         super().__init__()
         self.panel = MetadataPanel(napari_viewer)
         self.setWidgetResizable(True)
@@ -372,7 +404,7 @@ class MetadataDock(QScrollArea):
         self.setMinimumWidth(400)
 
 
-def _field_text(value) -> str:
+def _field_text(value: str | float | None) -> str:
     return f"{value:g}" if isinstance(value, float) else (value or "")
 
 
@@ -384,21 +416,22 @@ def _same(shown: str, text: str) -> bool:
         return shown.strip().lower() == text.strip().lower()
 
 
-def _set_text(widget, text: str) -> None:
+def _set_text(widget: ValueWidget[Any], text: str) -> None:
     """Show `text` unless the widget shows it already (typing is not disturbed)."""
     if not _same(str(widget.value or ""), text):
         widget.value = text
 
 
-def _row(label: str, widgets: list) -> Container:
+def _row(label: str, widgets: list[Any]) -> Container:
     row = Container(layout="horizontal", labels=False, label=label, widgets=widgets)
     row.margins = (0, 0, 0, 0)
     return row
 
 
-def _human_size(size: int | None) -> str:
-    if size is None:
+def _human_size(disk_bytes: int | None) -> str:
+    if disk_bytes is None:
         return "remote"
+    size = float(disk_bytes)
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
         if size < 1000 or unit == "TB":
             return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
@@ -406,7 +439,7 @@ def _human_size(size: int | None) -> str:
     return ""
 
 
-def _acquisition_text(source, scene) -> str:
+def _acquisition_text(source: ImageSource, scene: Scene) -> str:
     ome = source.ome
     facts = acquisition_facts(ome, ome.images[scene.ome_image]
                               if scene.index < len(ome.images) else None)

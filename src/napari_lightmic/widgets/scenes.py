@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Generator, Iterable
+from typing import TYPE_CHECKING
+
 import numpy as np
 from qtpy.QtCore import QSize
 from qtpy.QtGui import QIcon, QImage, QPixmap
@@ -21,8 +25,17 @@ from .._napari.reader import shared_session
 from ..errors import LightmicReadError
 from ..scene.thumbnail import THUMB_SIDE, thumbnail
 
+if TYPE_CHECKING:
+    from napari.layers import Layer
+    from napari.qt.threading import GeneratorWorker
+    from napari.viewer import Viewer
 
-def describe(scene) -> str:
+    from ..model import Scene
+    from ..session import Session
+
+
+def describe(scene: Scene) -> str:
+    """Two lines of the picker: 'index: name', then shape, pixel size and mosaic tiles."""
     shape = scene.shape_text
     sizes = [f"{scene.physical_pixel_sizes[a]:.3g} {scene.units.get(a, '')}".strip()
              for a in ("X",) if scene.physical_pixel_sizes.get(a)]
@@ -32,11 +45,13 @@ def describe(scene) -> str:
 
 
 class ScenePicker(QWidget):
-    def __init__(self, napari_viewer):
+    """The Scenes dock: a file's scenes with thumbnails; open the selected ones, or all."""
+
+    def __init__(self, napari_viewer: Viewer) -> None:
         super().__init__()
         self.viewer = napari_viewer
-        self.session = None
-        self._worker = None
+        self.session: Session | None = None
+        self._worker: GeneratorWorker[tuple[int, np.ndarray], None, None] | None = None
         self.file_label = QLabel("No file")
         self.file_label.setWordWrap(True)
         choose = QPushButton("Choose file…")
@@ -63,71 +78,82 @@ class ScenePicker(QWidget):
         layout.addWidget(self.scene_list, 1)
         layout.addLayout(buttons)
 
-    def _row(self, item) -> int:
+    def _row(self, item: QListWidgetItem) -> int:
         return self.scene_list.row(item)
 
-    def _choose(self):
+    def _choose(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a light-microscopy file")
         if path:
             self.set_path(path)
 
-    def set_path(self, path, session=None) -> None:
+    def set_path(self, path: str | os.PathLike[str], session: Session | None = None) -> None:
         """List the scenes of a file (metadata only); thumbnails follow in the background.
+
         `session`: the file as already opened for the viewer's layers.
         """
         from napari.utils.notifications import show_error
 
         try:
-            self.session = session if session is not None else shared_session(path, self.viewer)
+            opened = session if session is not None else shared_session(path, self.viewer)
         except LightmicReadError as err:
             show_error(str(err))
             return
-        source = self.session.source
+        self.session = opened
+        source = opened.source
         self.file_label.setText(f"{source.path}\n{len(source.scenes)} scene(s), "
                                 f"{source.format.name}")
         self.scene_list.clear()
-        for scene in self.session.scenes:
+        for scene in opened.scenes:
             item = QListWidgetItem(describe(scene))
             self.scene_list.addItem(item)
-        self._start_thumbnails()
+        self._start_thumbnails(opened)
 
-    def _start_thumbnails(self):
+    def _start_thumbnails(self, session: Session) -> None:
         from napari.qt.threading import thread_worker
 
-        scenes = list(self.session.source.scenes)
+        scenes = list(session.source.scenes)
 
         @thread_worker
-        def make():
+        def make() -> Generator[tuple[int, np.ndarray], None, None]:
             for scene in scenes:
                 try:
                     yield scene.index, thumbnail(scene)
-                except Exception:  # a thumbnail is a nicety; the scene stays listed
+                except Exception:  # noqa: BLE001 worker's end: a thumbnail is a nicety
                     continue
 
         self._worker = make()
         self._worker.yielded.connect(self._set_thumbnail)
         self._worker.start()
 
-    def _set_thumbnail(self, result):
+    def _set_thumbnail(self, result: tuple[int, np.ndarray]) -> None:
         index, rgb = result
         if index >= self.scene_list.count():
             return
         rgb = np.ascontiguousarray(rgb)
         h, w = rgb.shape[:2]
-        image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-        self.scene_list.item(index).setIcon(QIcon(QPixmap.fromImage(image)))
+        # PyQt takes any buffer; its stubs ask for bytes
+        image = QImage(rgb.data, w, h, 3 * w,  # type: ignore[call-overload]
+                       QImage.Format.Format_RGB888).copy()
+        item = self.scene_list.item(index)
+        if item is not None:  # always listed: the index is below the count
+            item.setIcon(QIcon(QPixmap.fromImage(image)))
 
     def thumbnails_done(self) -> bool:
+        """Whether no thumbnail is being made."""
         return self._worker is None or not self._worker.is_running
 
-    def open_scenes(self, indices) -> list:
+    def open_scenes(self, indices: Iterable[int]) -> list[Layer]:
+        """Add these scenes of the listed file to the viewer; the layers added."""
         from .._napari.layer_group import follow_session
         from .._napari.layers import scene_layer_data
         from .._napari.view import add_layer_data
 
-        added = []
+        session = self.session
+        if session is None:  # no file listed: no scene to open
+            return []
+        added: list[Layer] = []
         for index in indices:
-            scene = self.session.effective_scene(index)
-            added.extend(add_layer_data(self.viewer, scene_layer_data(self.session, scene)))
-        follow_session(self.viewer, self.session)
+            scene = session.effective_scene(index)
+            added.extend(add_layer_data(self.viewer, scene_layer_data(session, scene)))
+        follow_session(self.viewer, session)
         return added
