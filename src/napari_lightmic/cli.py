@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING, TextIO
 
 from .errors import LightmicError
+
+if TYPE_CHECKING:
+    from .metadata.record import MetadataRecord
+    from .session import Session
 
 EXIT_BAD_INPUT = 2
 
@@ -16,6 +21,7 @@ def _scene_arg(text: str) -> int | str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of `lightmic`: info, convert, validate, metadata and view."""
     parser = argparse.ArgumentParser(
         prog="lightmic", description="Light-microscopy files: inspect, view, convert."
     )
@@ -63,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one `lightmic` command; the exit status (2 for bad input, 130 when interrupted)."""
     args = build_parser().parse_args(argv)
     try:
         if args.command == "info":
@@ -87,12 +94,13 @@ def main(argv: list[str] | None = None) -> int:
 class TerminalProgress:
     """A one-line progress bar on a terminal; silent otherwise."""
 
-    def __init__(self, label: str, stream=sys.stderr):
+    def __init__(self, label: str, stream: TextIO = sys.stderr) -> None:
         self.label, self.stream = label, stream
         self.active = stream.isatty()
         self.shown = -1
 
     def __call__(self, done: int, total: int) -> None:
+        """Show `done` of `total` as a percentage (redrawn when it changes)."""
         if not self.active or total <= 0:
             return
         percent = int(100 * done / total)
@@ -103,13 +111,16 @@ class TerminalProgress:
             self.stream.flush()
 
     def close(self) -> None:
+        """End the bar's line (when one was drawn)."""
         if self.active and self.shown >= 0:
             self.stream.write("\n")
 
 
 def _keep_freed_memory() -> None:
-    """Let glibc reuse freed block buffers instead of returning them to the kernel and faulting
-    fresh zeroed pages in for the next block (a conversion allocates a few MB per chunk).
+    """Let glibc reuse freed block buffers instead of returning them to the kernel.
+
+    Returned, they come back as fresh zeroed pages faulted in for the next block (a
+    conversion allocates a few MB per chunk).
     """
     import ctypes
     import ctypes.util
@@ -122,7 +133,7 @@ def _keep_freed_memory() -> None:
         pass  # not glibc: the defaults stay
 
 
-def _convert(args) -> int:
+def _convert(args: argparse.Namespace) -> int:
     from .errors import WriteError
     from .writing import WriteOptions, convert
 
@@ -154,7 +165,7 @@ def _scenes_text(names: list[str]) -> str:
     return f"{len(names)} scene{'s' if len(names) != 1 else ''} ({shown})"
 
 
-def _validate(args) -> int:
+def _validate(args: argparse.Namespace) -> int:
     from .writing import validate
 
     problems = validate(args.path, strict=args.strict)
@@ -165,7 +176,7 @@ def _validate(args) -> int:
     return 1 if problems else 0
 
 
-def _open_session(path: str):
+def _open_session(path: str) -> Session:
     """The file with the user's edits, saying on stderr what was laid over it."""
     from .session import Session
 
@@ -177,7 +188,7 @@ def _open_session(path: str):
     return session
 
 
-def _info(args) -> int:
+def _info(args: argparse.Namespace) -> int:
     from .describe import describe_source, format_text
 
     with _open_session(args.path) as session:
@@ -189,12 +200,12 @@ def _info(args) -> int:
     return 0
 
 
-def _metadata(args) -> int:
+def _metadata(args: argparse.Namespace) -> int:
     with _open_session(args.path) as session:
         return _metadata_job(args, session)
 
 
-def _metadata_job(args, session) -> int:
+def _metadata_job(args: argparse.Namespace, session: Session) -> int:
     from .metadata.completeness import completeness
 
     if args.set:
@@ -228,7 +239,7 @@ def _metadata_job(args, session) -> int:
     return 0
 
 
-def _record_text(record) -> str:
+def _record_text(record: MetadataRecord) -> str:
     from .metadata.ome import rembi_pairs
 
     lines = [f"{key}: {value}" for key, value in rembi_pairs(record)]
@@ -240,7 +251,7 @@ def _record_text(record) -> str:
     return "\n".join(lines)
 
 
-def _view(args) -> int:
+def _view(args: argparse.Namespace) -> int:
     import napari
 
     viewer = napari.Viewer()
