@@ -27,10 +27,23 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
 }
 
 
-def open_image(path: str | os.PathLike) -> ImageSource:
+def open_image(path: str | os.PathLike[str]) -> ImageSource:
     """Open a file or OME-Zarr folder read-only and describe every scene, reading no pixels.
 
-    Raises LightmicReadError naming the file and the cause for anything it cannot read.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A local file or folder, an HTTP(S) URL of an OME-Zarr, or ``idr:<image id>``.
+
+    Returns
+    -------
+    ImageSource
+        Every scene, its levels lazy.
+
+    Raises
+    ------
+    LightmicReadError
+        Naming the file and the cause, for anything it cannot read.
     """
     path = str(path)
     if path.startswith("idr:"):
@@ -38,7 +51,7 @@ def open_image(path: str | os.PathLike) -> ImageSource:
             path = idr_url(path[4:])
         except ValueError as exc:
             raise LightmicReadError(path, str(exc)) from exc
-    fmt = format_for("remote.ome.zarr") if is_remote(path) else _check(path)
+    fmt = _remote_format() if is_remote(path) else _check(path)
     try:
         opened = reader_for(fmt).open(path, fmt)
         source = dataclasses.replace(
@@ -56,9 +69,9 @@ def open_image(path: str | os.PathLike) -> ImageSource:
     return source
 
 
-def claims(path: str | os.PathLike) -> bool:
+def claims(path: str | os.PathLike[str]) -> bool:
     """Whether the registry has a reader for the path's extension that claims the path."""
-    fmt = format_for(path)
+    fmt = format_for(str(path))
     return fmt is not None and reader_for(fmt).claims(str(path), fmt)
 
 
@@ -67,6 +80,13 @@ def _described_ome(source: ImageSource) -> OME:
     from ..metadata.ome import ome_from_source
 
     return ome_from_source(source)
+
+
+def _remote_format() -> FileFormat:
+    fmt = format_for("remote.ome.zarr")
+    if fmt is None:
+        raise LookupError("the format registry has no OME-Zarr row")
+    return fmt
 
 
 def _check(path: str) -> FileFormat:

@@ -10,9 +10,13 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ..model import Acquisition
+
+if TYPE_CHECKING:
+    from lxml import etree
+    from ome_types.model import Objective_Immersion
 
 T = TypeVar("T")
 
@@ -22,6 +26,8 @@ IMMERSIONS = {"oil": "Oil", "water": "Water", "w": "Water", "glyc": "Glycerol",
 
 
 class _Element(Protocol):
+    """An XML element of lxml or the standard library: all `text_of` needs of it."""
+
     def findtext(self, path: str) -> str | None: ...
 
 
@@ -32,8 +38,10 @@ def text_of(element: _Element | None, path: str) -> str | None:
     return value or None
 
 
-def positive_float(value: Any) -> float | None:
+def positive_float(value: str | float | None) -> float | None:
     """`value` as a number when it is one and positive, else None."""
+    if value is None:
+        return None
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -41,9 +49,12 @@ def positive_float(value: Any) -> float | None:
     return number if number > 0 else None
 
 
-def immersion(value: str | None) -> str | None:
+def immersion(value: str | None) -> Objective_Immersion | None:
     """A vendor's immersion word as an OME Immersion value, or None."""
-    return IMMERSIONS.get((value or "").strip().lower()) if value else None
+    from ome_types.model import Objective_Immersion
+
+    word = IMMERSIONS.get((value or "").strip().lower()) if value else None
+    return Objective_Immersion(word) if word else None
 
 
 def parse_date(value: str | None) -> datetime | None:
@@ -57,7 +68,7 @@ def parse_date(value: str | None) -> datetime | None:
         return None
 
 
-def lenient(build: Callable[..., Acquisition], *args: Any) -> Callable[[], Acquisition]:
+def lenient(build: Callable[..., Acquisition], *args: object) -> Callable[[], Acquisition]:
     """A factory that gives an empty `Acquisition` where OME refuses the vendor's values.
 
     Parameters
@@ -80,7 +91,7 @@ def lenient(build: Callable[..., Acquisition], *args: Any) -> Callable[[], Acqui
 class Tree:
     """A parsed vendor XML tree that pickles as its text (lxml elements do not pickle)."""
 
-    def __init__(self, root: Any, text: str | bytes) -> None:
+    def __init__(self, root: etree._Element, text: str | bytes) -> None:
         self.root, self.text = root, text
 
     def __reduce__(self) -> tuple[Callable[..., Tree], tuple[str | bytes]]:
@@ -94,7 +105,7 @@ def _tree(text: str | bytes) -> Tree:
     return Tree(parse_xml(text), text)
 
 
-def _lenient(build: Callable[..., Acquisition], *args: Any) -> Acquisition:
+def _lenient(build: Callable[..., Acquisition], *args: object) -> Acquisition:
     from pydantic import ValidationError
 
     try:

@@ -8,6 +8,7 @@ and placeholder channel names become plain numbers.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 from ..colors import complete_colors, parse_color
 from ..formats import FileFormat, file_stem
@@ -15,6 +16,11 @@ from ..model import Channel, ImageSource, Scene
 from ..scene.axes import SerialReads, canonical
 from .acquisition import given
 from .contract import ReaderBase
+
+if TYPE_CHECKING:
+    from bioio import BioImage
+    from bioio_base.reader import Reader
+    from ome_types import OME
 
 # The bioio plugin that reads each format; pinned so the generic fallbacks never guess.
 READERS = {
@@ -24,13 +30,28 @@ READERS = {
 }
 
 
-def _reader_class(fmt: FileFormat):
+def _reader_class(fmt: FileFormat) -> type[Reader]:
     import importlib
 
-    return importlib.import_module(READERS[fmt.name]).Reader
+    reader: type[Reader] = importlib.import_module(READERS[fmt.name]).Reader
+    return reader
 
 
 def open_bioio(path: str, fmt: FileFormat) -> ImageSource:
+    """Open an ND2, PNG or JPEG file with its bioio plugin, reading no pixels.
+
+    Parameters
+    ----------
+    path : str
+        A local file.
+    fmt : FileFormat
+        Its registry row, which names the plugin (`READERS`).
+
+    Returns
+    -------
+    ImageSource
+        One scene per bioio scene, with the file's OME metadata where the plugin gives it.
+    """
     from bioio import BioImage
 
     with warnings.catch_warnings():
@@ -51,22 +72,22 @@ def open_bioio(path: str, fmt: FileFormat) -> ImageSource:
     )
 
 
-def _ome_or_none(image):
+def _ome_or_none(image: BioImage) -> OME | None:
     try:
         return image.ome_metadata
-    except Exception:
+    except Exception:  # noqa: BLE001 - a plugin's OME is extra: any failure means none
         return None
 
 
-def _scene(image, index: int, scene_id: str, ome, path: str) -> Scene:
+def _scene(image: BioImage, index: int, scene_id: str, ome: OME | None, path: str) -> Scene:
     data, dims = canonical(SerialReads(image.dask_data).to_dask(), image.dims.order)
     sizes = dict(zip(dims, data.shape))
     pps = image.physical_pixel_sizes
-    physical = {"Z": pps.Z, "Y": pps.Y, "X": pps.X}
+    reported = {"Z": pps.Z, "Y": pps.Y, "X": pps.X}
     # A single plane has no Z step; a reported one is invented.
     if sizes.get("Z", 1) == 1:
-        physical["Z"] = None
-    physical = {k: (float(v) if v else None) for k, v in physical.items()}
+        reported["Z"] = None
+    physical = {k: (float(v) if v else None) for k, v in reported.items()}
     units = {k: "µm" for k, v in physical.items() if v is not None}
 
     ome_image = ome.images[index] if ome is not None and index < len(ome.images) else None
@@ -75,7 +96,7 @@ def _scene(image, index: int, scene_id: str, ome, path: str) -> Scene:
         from .ome_xml import time_step
 
         step, unit, t_note = time_step(ome_image.pixels)
-        if step:
+        if step and unit:
             physical["T"], units["T"] = float(step), unit
     n_channels = sizes.get("C", 1)
     names = [str(n) for n in (image.channel_names or [])]
@@ -97,9 +118,9 @@ def _scene(image, index: int, scene_id: str, ome, path: str) -> Scene:
         names = [f"Channel:{i}" for i in range(n_channels)]
     named = [not n.startswith("Channel:") for n in names]
     names = [_clean_placeholder(n, i) for i, n in enumerate(names)]
-    colors = complete_colors(colors, emissions)
+    shown = complete_colors(colors, emissions)
     channels = [
-        Channel(name=names[i], color=colors[i], excitation_nm=excitations[i],
+        Channel(name=names[i], color=shown[i], excitation_nm=excitations[i],
                 emission_nm=emissions[i], fluor=fluors[i], named=named[i])
         for i in range(n_channels)
     ]

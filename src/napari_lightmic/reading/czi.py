@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import struct
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dask.array as da
 import numpy as np
+import numpy.typing as npt
 
 from .._xml import parse_xml
 from ..colors import complete_colors, parse_color
@@ -27,6 +28,11 @@ from .acquisition import Tree, immersion, lenient, parse_date, positive_float, t
 from .contract import ReaderBase
 from .handles import LazyHandle
 
+if TYPE_CHECKING:
+    from _pylibCZIrw import SubBlockInfo
+    from lxml import etree
+    from pylibCZIrw.czi import CziReader, Rectangle
+
 # Axes besides T, C, Z that a CZI can have; kept when larger than one.
 EXTRA_AXES = ("H", "R", "I", "V", "B")
 CHUNK_XY = 2048
@@ -36,17 +42,21 @@ _DTYPES = {
 }
 
 
-class CziHandle(LazyHandle):
+class CziHandle(LazyHandle["CziReader"]):
     """One read-only pylibCZIrw reader per file, shared by threads."""
 
-    def _open(self):
+    def _open(self) -> CziReader:
         from pylibCZIrw import czi as pyczi
 
         return pyczi.CziReader(self.path)
 
-    def read(self, **kwargs) -> np.ndarray:
+    def read(self, roi: tuple[int, int, int, int], plane: dict[str, int], scene: int | None,
+             pixel_type: str, zoom: float | None) -> npt.NDArray[Any]:
+        """One region of one plane, composed by libCZI (Y, X, samples), under the lock."""
         with self.lock:
-            return self.opened.read(**kwargs)
+            tile: npt.NDArray[Any] = self.opened.read(roi=roi, plane=plane, scene=scene,
+                                                      pixel_type=pixel_type, zoom=zoom)
+            return tile
 
 
 class CziSceneArray:
@@ -56,17 +66,20 @@ class CziSceneArray:
     subblocks where there are some, else by scaling the full-resolution tiles.
     """
 
-    def __init__(self, handle, scene, rect, dims, shape, dtype, pixel_types, starts, factor=1):
+    def __init__(self, handle: CziHandle, scene: int | None, rect: tuple[int, int], dims: str,
+                 shape: tuple[int, ...], dtype: npt.DTypeLike, pixel_types: dict[int, str],
+                 starts: dict[str, int], factor: int = 1) -> None:
         self.handle, self.scene, self.rect = handle, scene, rect
         self.dims, self.dtype = dims, np.dtype(dtype)
         self.pixel_types, self.starts, self.factor = pixel_types, starts, factor
         ys, xs = dims.index("Y"), dims.index("X")
-        shape = list(shape)
-        shape[ys], shape[xs] = shape[ys] // factor, shape[xs] // factor
-        self.shape = tuple(shape)
-        self.ndim = len(shape)
+        sizes = list(shape)
+        sizes[ys], sizes[xs] = sizes[ys] // factor, sizes[xs] // factor
+        self.shape = tuple(sizes)
+        self.ndim = len(sizes)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: slice | tuple[slice, ...]) -> npt.NDArray[Any]:
+        """The pixels of a region (a slice per axis), read plane by plane."""
         key = key if isinstance(key, tuple) else (key,)
         key = key + (slice(None),) * (self.ndim - len(key))
         ranges = [range(*k.indices(n)) for k, n in zip(key, self.shape)]
@@ -124,7 +137,7 @@ def check_extent(path: str) -> None:
             raise ValueError("truncated: pixel data is missing from the end of the file")
 
 
-def _fit(tile: np.ndarray, height: int, width: int) -> np.ndarray:
+def _fit(tile: npt.NDArray[Any], height: int, width: int) -> npt.NDArray[Any]:
     """Crop or zero-pad a zoomed read to the size the level promises."""
     if tile.shape[:2] == (height, width):
         return tile
@@ -143,6 +156,25 @@ def _as_dask(array: CziSceneArray) -> da.Array:
 
 
 def open_czi(path: str, fmt: FileFormat) -> ImageSource:
+    """Open a CZI file with pylibCZIrw, reading no pixels.
+
+    Parameters
+    ----------
+    path : str
+        A local file.
+    fmt : FileFormat
+        Its registry row.
+
+    Returns
+    -------
+    ImageSource
+        One scene per CZI scene, every axis of the file kept, a pyramid composed by libCZI.
+
+    Raises
+    ------
+    ValueError
+        If the file is truncated (see `check_extent`).
+    """
     from pylibCZIrw import czi as pyczi
 
     check_extent(path)
@@ -180,7 +212,8 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
     for i, (scene_id, rect) in enumerate(sorted(rects.items(), key=lambda kv: kv[0] or 0)):
         shape = tuple(sizes.get(a, 1) for a in dims if a not in "YXS") + (rect.h, rect.w)
         shape = shape + ((3,) if samples == 3 else ())
-        def level(factor, shape=shape, scene_id=scene_id, rect=rect):
+        def level(factor: int, shape: tuple[int, ...] = shape, scene_id: int | None = scene_id,
+                  rect: Rectangle = rect) -> da.Array:
             return _as_dask(CziSceneArray(handle, scene_id, (rect.x, rect.y), dims, shape, dtype,
                                           pixel_types, starts, factor))
 
@@ -213,9 +246,7 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
                        acquisition_factory=lenient(czi_acquisition, Tree(xml, raw_xml)))
 
 
-
-
-def _scaling(xml) -> dict[str, float | None]:
+def _scaling(xml: etree._Element) -> dict[str, float | None]:
     """Pixel sizes in µm from Scaling/Items/Distance (metres); absent or zero = unknown."""
     out: dict[str, float | None] = {"Z": None, "Y": None, "X": None}
     for dist in xml.iterfind(".//Scaling/Items/Distance"):
@@ -229,7 +260,7 @@ def _scaling(xml) -> dict[str, float | None]:
     return out
 
 
-def _channels(xml, n: int) -> list[Channel]:
+def _channels(xml: etree._Element, n: int) -> list[Channel]:
     dim_channels = list(xml.iterfind(".//Information/Image/Dimensions/Channels/Channel"))
     display = list(xml.iterfind(".//DisplaySetting/Channels/Channel"))
     display_by_id = {ch.get("Id"): ch for ch in display}
@@ -246,13 +277,13 @@ def _channels(xml, n: int) -> list[Channel]:
         emissions.append(_float(dim, "EmissionWavelength"))
         excitations.append(_float(dim, "ExcitationWavelength"))
         fluors.append(dim.findtext("Fluor") if dim is not None else None)
-    colors = complete_colors(colors, emissions)
-    return [Channel(name=names[i] or f"Channel {i}", color=colors[i], emission_nm=emissions[i],
+    shown = complete_colors(colors, emissions)
+    return [Channel(name=names[i] or f"Channel {i}", color=shown[i], emission_nm=emissions[i],
                     excitation_nm=excitations[i], fluor=fluors[i] or None,
                     named=bool(names[i])) for i in range(n)]
 
 
-def _float(el, tag) -> float | None:
+def _float(el: etree._Element | None, tag: str) -> float | None:
     if el is None:
         return None
     try:
@@ -262,7 +293,7 @@ def _float(el, tag) -> float | None:
     return value if np.isfinite(value) and value > 0 else None
 
 
-def _scene_names(xml) -> dict[int | None, str]:
+def _scene_names(xml: etree._Element) -> dict[int | None, str]:
     out: dict[int | None, str] = {}
     for sc in xml.iterfind(".//Information/Image/Dimensions/S/Scenes/Scene"):
         try:
@@ -272,15 +303,15 @@ def _scene_names(xml) -> dict[int | None, str]:
     return out
 
 
-def _survey(czi) -> tuple[dict[int | None, int], dict[str, int]]:
+def _survey(czi: CziReader) -> tuple[dict[int | None, int], dict[str, int]]:
     """Layer-0 tiles of the first plane per scene, and where each axis starts.
 
     An axis need not start at 0 (a Z range 2..3 is stored as Z=2, Z=3); libCZI's bounding
     box gives only its size, so the start comes from the subblocks themselves.
     """
-    coords = []
+    coords: list[dict[str, int]] = []
 
-    def collect(_index, info):
+    def collect(_index: int, info: SubBlockInfo) -> bool:
         if info.get_zoom() >= 0.99:
             coords.append(info.coordinate.to_dict())
         return True
@@ -291,15 +322,14 @@ def _survey(czi) -> tuple[dict[int | None, int], dict[str, int]]:
         for axis, value in coord.items():
             if axis != "S":
                 starts[axis] = min(starts.get(axis, value), value)
-    seen: Counter = Counter()
+    seen: Counter[int | None] = Counter()
     for coord in coords:
         if all(coord.get(a, 0) == v for a, v in starts.items()):
             seen[coord.get("S")] += 1
     return dict(seen), starts
 
 
-
-def czi_acquisition(root: Any) -> Acquisition:
+def czi_acquisition(root: etree._Element) -> Acquisition:
     """Instrument, objectives, detectors, date, user and mode from ZEN's metadata XML.
 
     Parameters
@@ -349,8 +379,9 @@ def czi_acquisition(root: Any) -> Acquisition:
         kind = text_of(microscope, "Type")
         scope = ome.Microscope(model=microscope.get("Name") or text_of(microscope, "System"),
                                manufacturer="Carl Zeiss",
-                               type=kind if kind in ("Upright", "Inverted", "Dissection",
-                                                     "Electrophysiology") else None)
+                               type=ome.Microscope_Type(kind) if kind in (
+                                   "Upright", "Inverted", "Dissection", "Electrophysiology")
+                               else None)
     instrument = ome.Instrument(id="Instrument:0", microscope=scope, objectives=objectives,
                                 detectors=detectors)
     return Acquisition(instrument=instrument, acquisition_date=date,

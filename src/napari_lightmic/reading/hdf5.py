@@ -1,5 +1,7 @@
-"""The HDF5 family through h5py (bioio has no HDF5 reader): BigDataViewer XML/HDF5, Imaris
-.ims and plain HDF5 datasets. Resolution levels become pyramids; nothing is read at open.
+"""The HDF5 family through h5py (bioio has no HDF5 reader).
+
+BigDataViewer XML/HDF5, Imaris .ims and plain HDF5 datasets. Resolution levels become
+pyramids; nothing is read at open.
 
 External links and virtual datasets that point outside the file are refused: opening a file
 must never read another one.
@@ -9,9 +11,12 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import dask.array as da
 import numpy as np
+import numpy.typing as npt
 
 from .._xml import parse_xml, refuse_dtd
 from ..colors import complete_colors, default_colors, parse_color
@@ -22,38 +27,46 @@ from ..units import symbol
 from .contract import ReaderBase
 from .handles import LazyHandle
 
-FORMAT_BDV = format_for("x.xml")
+if TYPE_CHECKING:
+    import h5py
+    from lxml import etree
+
+FORMAT_BDV = format_for("x.xml")  # the registry's row of BigDataViewer XML
 MIN_IMAGE_SIDE = 8
 
 
-class H5Handle(LazyHandle):
+class H5Handle(LazyHandle["h5py.File"]):
     """One read-only h5py file per path, shared by threads."""
 
-    def _open(self):
+    def _open(self) -> h5py.File:
         import h5py
 
         return h5py.File(self.path, "r")
 
     @property
-    def file(self):
+    def file(self) -> h5py.File:
+        """The open file."""
         return self.opened
 
 
 class H5Array:
     """Array-like over one dataset, optionally cropped and with its dtype reinterpreted."""
 
-    def __init__(self, handle: H5Handle, name: str, shape, dtype, view=None):
+    def __init__(self, handle: H5Handle, name: str, shape: tuple[int, ...],
+                 dtype: npt.DTypeLike, view: npt.DTypeLike | None = None) -> None:
         self.handle, self.name = handle, name
         self.shape, self.dtype, self.view = tuple(shape), np.dtype(dtype), view
         self.ndim = len(self.shape)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: tuple[slice, ...]) -> npt.NDArray[Any]:
+        """The pixels of a region, read under the file's lock."""
         with self.handle.lock:
-            out = self.handle.file[self.name][key]
+            out: npt.NDArray[Any] = self.handle.file[self.name][key]
         return out.view(self.view) if self.view is not None else out
 
 
-def _lazy(handle, name, shape=None, view=None) -> da.Array:
+def _lazy(handle: H5Handle, name: str, shape: tuple[int, ...] | None = None,
+          view: npt.DTypeLike | None = None) -> da.Array:
     dset = handle.file[name]
     shape = tuple(shape or dset.shape)
     dtype = np.dtype(view) if view is not None else dset.dtype
@@ -62,13 +75,19 @@ def _lazy(handle, name, shape=None, view=None) -> da.Array:
     return lazy_array(H5Array(handle, name, shape, dtype, view), chunks)
 
 
-def check_links(h5file) -> None:
-    """Refuse external links and virtual datasets whose sources lie in other files."""
+def check_links(h5file: h5py.File) -> None:
+    """Refuse external links and virtual datasets whose sources lie in other files.
+
+    Raises
+    ------
+    ValueError
+        Naming up to three of them.
+    """
     import h5py
 
     problems = []
 
-    def visit(group, prefix=""):
+    def visit(group: h5py.Group, prefix: str = "") -> None:
         for key in group:
             link = group.get(key, getlink=True)
             path = f"{prefix}/{key}"
@@ -91,6 +110,27 @@ def check_links(h5file) -> None:
 
 
 def open_hdf5(path: str, fmt: FileFormat) -> ImageSource:
+    """Open a BigDataViewer, Imaris or plain HDF5 file with h5py, reading no pixels.
+
+    Parameters
+    ----------
+    path : str
+        A local file: an HDF5 file, or a BigDataViewer XML file.
+    fmt : FileFormat
+        Its registry row.
+
+    Returns
+    -------
+    ImageSource
+        One scene per image: the Imaris dataset, each BigDataViewer view setup group, or
+        each image-like dataset of a plain file. An HDF5 file of a BigDataViewer dataset
+        opens as that dataset when its XML lies beside it.
+
+    Raises
+    ------
+    ValueError
+        If the file refers to other files, or holds no image.
+    """
     if fmt.name == "BigDataViewer":
         return _bdv(path, fmt)
     handle = H5Handle(path)
@@ -98,7 +138,7 @@ def open_hdf5(path: str, fmt: FileFormat) -> ImageSource:
         check_links(handle.file)
         if "s00/resolutions" in handle.file:
             xml = _bdv_xml_for(path)
-            if xml is not None:
+            if xml is not None and FORMAT_BDV is not None:
                 handle.close()
                 return _bdv(xml, FORMAT_BDV)
         if fmt.name == "Imaris" or "ImarisDataSet" in handle.file.attrs:
@@ -130,7 +170,7 @@ def _bdv_xml_for(h5_path: str) -> str | None:
     return None
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     """Imaris stores attribute strings as arrays of single bytes."""
     if isinstance(value, np.ndarray):
         if value.dtype.kind == "S":
@@ -141,14 +181,14 @@ def _text(value) -> str:
     return str(value)
 
 
-def _float(attrs, key) -> float | None:
+def _float(attrs: Mapping[str, object], key: str) -> float | None:
     try:
         return float(_text(attrs[key]))
     except (KeyError, ValueError):
         return None
 
 
-def _numbered(group, prefix: str) -> list[str]:
+def _numbered(group: h5py.Group, prefix: str) -> list[str]:
     """Imaris' 'Prefix N' members in numeric order."""
     return sorted((k for k in group if k.startswith(prefix)), key=lambda k: int(k.split()[-1]))
 
@@ -172,7 +212,8 @@ def _imaris(handle: H5Handle) -> list[Scene]:
                 shape = tuple(s or n for s, n in zip(size, f[name].shape))
                 per_c.append(_lazy(handle, name)[: shape[0], : shape[1], : shape[2]])
             per_t.append(da.stack(per_c))
-        return da.stack(per_t)
+        stacked: da.Array = da.stack(per_t)
+        return stacked
 
     arrays = [level_array(level) for level in levels]
     info = f["DataSetInfo"]
@@ -183,9 +224,11 @@ def _imaris(handle: H5Handle) -> list[Scene]:
         lo, hi = _float(image, f"ExtMin{i}"), _float(image, f"ExtMax{i}")
         physical[axis] = (hi - lo) / sizes[axis] if lo is not None and hi is not None and hi > lo \
             else None
-    unit = symbol(_text(image["Unit"]), "µm") if "Unit" in image else "µm"
+    unit = (symbol(_text(image["Unit"])) or "µm") if "Unit" in image else "µm"
     units = {a: unit for a, v in physical.items() if v}
-    names, colors, limits = [], [], []
+    names: list[str] = []
+    colors: list[str | None] = []
+    limits: list[tuple[float, float] | None] = []
     for i in range(len(chans)):
         attrs = info[f"Channel {i}"].attrs if f"Channel {i}" in info else {}
         names.append(_text(attrs["Name"]).strip() if "Name" in attrs else "")
@@ -194,8 +237,8 @@ def _imaris(handle: H5Handle) -> list[Scene]:
                       if len(rgb) >= 3 else None)
         span = _text(attrs["ColorRange"]).split() if "ColorRange" in attrs else []
         limits.append((float(span[0]), float(span[1])) if len(span) == 2 else None)
-    colors = complete_colors(colors)
-    channels = [Channel(name=names[i] or f"Channel {i}", color=colors[i],
+    shown = complete_colors(colors)
+    channels = [Channel(name=names[i] or f"Channel {i}", color=shown[i],
                         contrast_limits=limits[i], named=bool(names[i]))
                 for i in range(len(chans))]
     return [Scene(index=0, name=file_stem(handle.path),
@@ -208,14 +251,14 @@ def _plain(handle: H5Handle, path: str) -> list[Scene]:
 
     found = []
 
-    def visit(name, obj):
+    def visit(name: str, obj: h5py.HLObject) -> None:
         if isinstance(obj, h5py.Dataset) and obj.ndim >= 2 and obj.dtype.kind in "uifb":
             if min(obj.shape[-2:]) >= MIN_IMAGE_SIDE:  # not a small table of numbers
                 found.append(name)
 
     handle.file.visititems(visit)
     axes_by_ndim = {2: "YX", 3: "ZYX", 4: "CZYX", 5: "TCZYX"}
-    scenes = []
+    scenes: list[Scene] = []
     for name in found:
         dset = handle.file[name]
         axes = axes_by_ndim.get(dset.ndim)
@@ -268,7 +311,7 @@ def _bdv(xml_path: str, fmt: FileFormat) -> ImageSource:
     return ImageSource(path=xml_path, format=fmt, scenes=scenes, reader="h5py", handles=[handle])
 
 
-def _timepoints(root) -> list[int]:
+def _timepoints(root: etree._Element) -> list[int]:
     tp = root.find("SequenceDescription/Timepoints")
     if tp is None:
         return [0]
@@ -281,9 +324,18 @@ def _timepoints(root) -> list[int]:
     return [0]
 
 
-def _bdv_scenes(root, handle: H5Handle) -> list[Scene]:
+class _Setup(TypedDict):
+    """A BigDataViewer view setup, as its XML says."""
+
+    id: int
+    name: str
+    voxel: etree._Element | None
+    attrs: dict[str, str | None]
+
+
+def _bdv_scenes(root: etree._Element, handle: H5Handle) -> list[Scene]:
     f = handle.file
-    setups = []
+    setups: list[_Setup] = []
     for vs in root.iterfind("SequenceDescription/ViewSetups/ViewSetup"):
         attributes = vs.find("attributes")
         attrs = {a.tag: a.text for a in attributes} if attributes is not None else {}
@@ -295,7 +347,7 @@ def _bdv_scenes(root, handle: H5Handle) -> list[Scene]:
                root.iterfind(".//Attributes[@name='displaysettings']/Displaysettings")}
     times = _timepoints(root)
     # Setups differing only by channel form one scene (angles, tiles, illuminations apart).
-    groups = defaultdict(list)
+    groups: defaultdict[tuple[tuple[str, str | None], ...], list[_Setup]] = defaultdict(list)
     for s in setups:
         key = tuple(sorted((k, v) for k, v in s["attrs"].items()
                            if k not in ("channel", "displaysettings")))
@@ -325,21 +377,20 @@ def _bdv_scenes(root, handle: H5Handle) -> list[Scene]:
                 if value > 0:
                     physical[axis] = value
                     units[axis] = unit or "pixel"
-        names, colors, limits = [], [], []
+        names: list[str] = []
+        colors: list[str | None] = []
+        limits: list[tuple[float, float] | None] = []
         for s in members:
             cid = s["attrs"].get("channel")
             names.append(channel_names.get(cid) or s["name"] or f"Setup {s['id']}")
             d = display.get(s["attrs"].get("displaysettings"))
             rgba = (d.findtext("color") or "").split() if d is not None else []
             colors.append(parse_color(tuple(int(v) for v in rgba[:3])) if len(rgba) >= 3 else None)
-            try:
-                limits.append((float(d.findtext("min")), float(d.findtext("max"))))
-            except (AttributeError, TypeError, ValueError):
-                limits.append(None)
+            limits.append(_display_limits(d))
         n = len(members)
-        colors = complete_colors(colors if n == 1 else [
+        shown = complete_colors(colors if n == 1 else [
             None if c == "#FFFFFF" else c for c in colors])
-        channels = [Channel(name=names[i], color=colors[i], contrast_limits=limits[i])
+        channels = [Channel(name=names[i], color=shown[i], contrast_limits=limits[i])
                     for i in range(n)]
         label = ", ".join(f"{k} {v}" for k, v in key) or first["name"] or f"Setup {first['id']}"
         notes = (["Pixels stored as int16 by BigDataViewer, restored to uint16."]
@@ -349,6 +400,16 @@ def _bdv_scenes(root, handle: H5Handle) -> list[Scene]:
                             physical_pixel_sizes=physical, units=units, channels=channels,
                             pyramid=levels[1:], notes=notes))
     return scenes
+
+
+def _display_limits(settings: etree._Element | None) -> tuple[float, float] | None:
+    """The min and max of BigDataViewer display settings; None where they are not numbers."""
+    if settings is None:
+        return None
+    try:
+        return (float(settings.findtext("min")), float(settings.findtext("max")))
+    except (TypeError, ValueError):
+        return None
 
 
 class _Reader(ReaderBase):

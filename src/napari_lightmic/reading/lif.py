@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import re
 from mmap import mmap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree.ElementTree import Element
 
 import dask.array as da
 import numpy as np
+import numpy.typing as npt
 
 from ..colors import complete_colors
 from ..formats import FileFormat
@@ -23,6 +24,10 @@ from ..scene.axes import lazy_array
 from .acquisition import immersion, lenient, positive_float
 from .contract import ReaderBase
 from .mosaic import TileMosaic
+
+if TYPE_CHECKING:
+    from dask.delayed import Delayed
+    from liffile import LifImageABC
 
 LUT_COLORS = {
     "red": "#FF0000", "green": "#00FF00", "blue": "#0000FF", "cyan": "#00FFFF",
@@ -36,6 +41,25 @@ XZ_SCAN_NOTE = "XZ scan: the vertical axis of each plane is Z."  # of the source
 
 
 def open_lif(path: str, fmt: FileFormat) -> ImageSource:
+    """Open a LIF file with liffile, memory-mapped, reading no pixels.
+
+    Parameters
+    ----------
+    path : str
+        A local file.
+    fmt : FileFormat
+        Its registry row.
+
+    Returns
+    -------
+    ImageSource
+        One scene per image of the file; tile scans stitched where their tiles are placed.
+
+    Raises
+    ------
+    ValueError
+        If an image's pixels lie beyond the end of the file (truncated).
+    """
     import liffile
 
     lif = liffile.LifFile(path, mode="r")
@@ -54,7 +78,7 @@ def open_lif(path: str, fmt: FileFormat) -> ImageSource:
                        acquisition_factory=lenient(lif_acquisition, root))
 
 
-def _check_extent(image, file_size: int) -> None:
+def _check_extent(image: LifImageABC, file_size: int) -> None:
     try:
         block = image.memory_block
     except KeyError:
@@ -63,25 +87,8 @@ def _check_extent(image, file_size: int) -> None:
         raise ValueError(f"truncated: the pixel data of image {image.name!r} is not in the file")
 
 
-def _scene(path: str, image, index: int) -> Scene:
-    file_dims = "".join(image.dims)
-    try:
-        raw = image.asarray(out="memmap")  # read-only map of the file; nothing read yet
-    except Exception:
-        raw = da.from_delayed(_delayed_read(path, index), shape=image.shape, dtype=image.dtype)
-    offsets = _tile_offsets(image, file_dims) if isinstance(raw, np.ndarray) else None
-    if offsets is not None:
-        # Tiles first, Y and X last; a view of the memory map, nothing read.
-        order = "M" + "".join(a for a in file_dims if a not in "MYXS") + "YX"
-        order += "S" if "S" in file_dims else ""
-        raw = raw.transpose([file_dims.index(a) for a in order])
-        data = TileMosaic(raw, offsets, samples="S" in order).to_dask()
-        file_dims = order[1:]
-    elif isinstance(raw, np.ndarray):
-        data = lazy_array(MappedArray(raw), _plane_chunks(file_dims, image.shape))
-    else:
-        data = raw
-
+def _scene(path: str, image: LifImageABC, index: int) -> Scene:
+    data, file_dims, offsets = _pixels(path, image, index)
     spatial = [a for a in file_dims if a in "ZYX"]
     extras = [a for a in file_dims if a not in "TCZYXS"]
     dims = "".join(extras) + "TC" + "".join(spatial) + ("S" if "S" in file_dims else "")
@@ -90,7 +97,42 @@ def _scene(path: str, image, index: int) -> Scene:
             data = data[None]
             file_dims = axis + file_dims
     data = data.transpose([file_dims.index(a) for a in dims])
+    physical, units = _scales(image, dims)
+    channels = _channels(image, dict(zip(dims, data.shape)).get("C", 1))
+    notes, mosaic = _layout(dims, data, offsets)
+    return Scene(index=index, name=image.name, data=data, dims=dims,
+                 physical_pixel_sizes=physical, units=units, channels=channels,
+                 mosaic=mosaic, notes=notes)
 
+
+def _pixels(path: str, image: LifImageABC,
+            index: int) -> tuple[da.Array, str, TileOffsets | None]:
+    """The lazy pixels in the file's axis order, their axes, and the tiles' offsets.
+
+    Memory-mapped where the file allows (a tile scan stitched at its offsets), else read
+    whole when first computed.
+    """
+    file_dims = "".join(image.dims)
+    raw: npt.NDArray[Any] | da.Array
+    try:
+        raw = image.asarray(out="memmap")  # read-only map of the file; nothing read yet
+    except (OSError, ValueError, NotImplementedError):
+        raw = da.from_delayed(_delayed_read(path, index), shape=image.shape, dtype=image.dtype)
+    if not isinstance(raw, np.ndarray):
+        return raw, file_dims, None
+    offsets = _tile_offsets(image, file_dims)
+    if offsets is None:
+        return lazy_array(MappedArray(raw), _plane_chunks(file_dims, image.shape)), file_dims, None
+    # Tiles first, Y and X last; a view of the memory map, nothing read.
+    order = "M" + "".join(a for a in file_dims if a not in "MYXS") + "YX"
+    order += "S" if "S" in file_dims else ""
+    raw = raw.transpose([file_dims.index(a) for a in order])
+    return TileMosaic(raw, offsets, samples="S" in order).to_dask(), order[1:], offsets
+
+
+def _scales(image: LifImageABC,
+            dims: str) -> tuple[dict[str, float | None], dict[str, str]]:
+    """The step of each axis with a unit (`AXIS_UNITS`) from its coordinates, and its unit."""
     coords = image.coords
     physical: dict[str, float | None] = {}
     units: dict[str, str] = {}
@@ -107,8 +149,12 @@ def _scene(path: str, image, index: int) -> Scene:
             units[axis] = unit
     for axis in "ZYX":
         physical.setdefault(axis, None)
+    return physical, units
 
-    channels = _channels(image, dict(zip(dims, data.shape)).get("C", 1))
+
+def _layout(dims: str, data: da.Array,
+            offsets: TileOffsets | None) -> tuple[list[str], Mosaic | None]:
+    """The notes on an XZ scan, lambda sweeps and tiles, and the tile scan's mosaic."""
     notes = []
     mosaic = None
     if "Z" in dims and ("Y" not in dims or dims.index("Z") > dims.index("Y")):
@@ -124,16 +170,16 @@ def _scene(path: str, image, index: int) -> Scene:
         mosaic = Mosaic(tiles=int(data.shape[dims.index("M")]), stitched=False,
                         placement="tile index")
         notes.append("Tile scan without tile positions: tiles are on the M axis.")
-    return Scene(index=index, name=image.name, data=data, dims=dims,
-                 physical_pixel_sizes=physical, units=units, channels=channels,
-                 mosaic=mosaic, notes=notes)
+    return notes, mosaic
 
 
-class TileOffsets(list):
+class TileOffsets(list[tuple[int, int]]):
+    """Pixel offsets (y, x) of each tile, and whether the stage positions placed them."""
+
     placed_by_stage = True
 
 
-def _tile_offsets(image, file_dims: str) -> TileOffsets | None:
+def _tile_offsets(image: LifImageABC, file_dims: str) -> TileOffsets | None:
     """Pixel offsets (y, x) of each tile: from stage positions when recorded, else the grid."""
     if "M" not in file_dims or "Y" not in file_dims or "X" not in file_dims:
         return None
@@ -165,17 +211,21 @@ def _tile_offsets(image, file_dims: str) -> TileOffsets | None:
 
 
 class MappedArray:
-    """A memory map behind an array interface without `copy`, so dask keeps it mapped
-    (given the memmap itself, dask copies it into memory)."""
+    """A memory map behind an array interface without `copy`, so dask keeps it mapped.
 
-    def __init__(self, mapped: np.ndarray):
+    Given the memmap itself, dask copies it into memory.
+    """
+
+    def __init__(self, mapped: npt.NDArray[Any]) -> None:
         self.mapped = mapped
         self.shape, self.dtype, self.ndim = mapped.shape, mapped.dtype, mapped.ndim
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: tuple[slice, ...]) -> npt.NDArray[Any]:
+        """A copy of the mapped region (the file is read now)."""
         return np.array(self.mapped[key])
 
     def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle a file's map as where it is, any other array as its values."""
         mapped = self.mapped
         if isinstance(mapped, np.memmap) and mapped.filename and isinstance(mapped.base, mmap):
             # the whole map of a file region: pickled as where it is, mapped again on load
@@ -188,31 +238,35 @@ def _remap(filename: str, offset: int, dtype: str, shape: tuple[int, ...]) -> Ma
                                  shape=shape))
 
 
-def _plane_chunks(dims: str, shape) -> tuple[int, ...]:
+def _plane_chunks(dims: str, shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(n if a in "YXS" or (a == "Z" and "Y" not in dims) else 1
                  for a, n in zip(dims, shape))
 
 
-def _delayed_read(path: str, index: int):
+def _delayed_read(path: str, index: int) -> Delayed:
     """Whole-image read for data that cannot be memory-mapped; opens the file itself."""
     import dask
 
-    def read():
+    def read() -> npt.NDArray[Any]:
         import liffile
 
         with liffile.LifFile(path) as lif:
             return lif.images[index].asarray()
 
-    return dask.delayed(read)()
+    delayed: Delayed = dask.delayed(read)()
+    return delayed
 
 
-def _channels(image, n: int) -> list[Channel]:
+def _channels(image: LifImageABC, n: int) -> list[Channel]:
     el = image.xml_element
     luts = [cd.get("LUTName", "") for cd in el.iterfind(".//ChannelDescription")]
     detectors = [d for d in el.iterfind(".//ATLConfocalSettingDefinition//Detector")
                  if d.get("IsActive") == "1"]
     bands = {b.get("Channel"): b for b in el.iterfind(".//ATLConfocalSettingDefinition//MultiBand")}
-    names, named, colors, emissions = [], [], [], []
+    names: list[str] = []
+    named: list[bool] = []
+    colors: list[str | None] = []
+    emissions: list[float | None] = []
     for i in range(n):
         name, emission = None, None
         if len(detectors) == n:
@@ -220,20 +274,26 @@ def _channels(image, n: int) -> list[Channel]:
             band = bands.get(det.get("Channel"))
             if band is not None:
                 name = band.get("DyeName") or None
-                try:
-                    emission = (float(band.get("LeftWorld")) + float(band.get("RightWorld"))) / 2
-                except (TypeError, ValueError):
-                    emission = None
+                emission = _middle(band.get("LeftWorld"), band.get("RightWorld"))
             name = name or det.get("Name")
         lut = luts[i] if i < len(luts) else ""
         names.append(name or (f"Channel {i} ({lut})" if lut else f"Channel {i}"))
         named.append(bool(name))
         colors.append(LUT_COLORS.get(lut.lower()))
         emissions.append(emission)
-    colors = complete_colors(colors, emissions)
-    return [Channel(name=names[i], color=colors[i], emission_nm=emissions[i], named=named[i])
+    shown = complete_colors(colors, emissions)
+    return [Channel(name=names[i], color=shown[i], emission_nm=emissions[i], named=named[i])
             for i in range(n)]
 
+
+def _middle(left: str | None, right: str | None) -> float | None:
+    """The middle of a detection band, in nm; None unless both ends are numbers."""
+    if left is None or right is None:
+        return None
+    try:
+        return (float(left) + float(right)) / 2
+    except ValueError:
+        return None
 
 
 def lif_acquisition(root: Element) -> Acquisition:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dask.array as da
 import numpy as np
+import numpy.typing as npt
 
 from ..scene.axes import lazy_array
 
@@ -11,13 +14,15 @@ CHUNK_XY = 2048
 
 
 class TileMosaic:
-    """Array-like stitching of `tiles` (M, ..., TY, TX[, S]) at `offsets` [(y, x), ...] in
-    pixels; `samples` says the last axis holds RGB samples.
+    """Array-like stitching of tiles at pixel offsets.
 
-    Later tiles are drawn over earlier ones where they overlap; gaps are zero.
+    `tiles` is (M, ..., TY, TX[, S]), `offsets` [(y, x), ...] in pixels; `samples` says the
+    last axis holds RGB samples. Later tiles are drawn over earlier ones where they
+    overlap; gaps are zero.
     """
 
-    def __init__(self, tiles, offsets, samples: bool = False):
+    def __init__(self, tiles: npt.NDArray[Any], offsets: npt.ArrayLike,
+                 samples: bool = False) -> None:
         offsets = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
         offsets -= offsets.min(axis=0)
         self.tiles, self.offsets, self.samples = tiles, offsets, samples
@@ -30,16 +35,17 @@ class TileMosaic:
         self.dtype = np.dtype(tiles.dtype)
         self.ndim = len(self.shape)
 
-    def __getitem__(self, key):
-        key = key if isinstance(key, tuple) else (key,)
-        key = key + (slice(None),) * (self.ndim - len(key))
-        squeeze = tuple(i for i, k in enumerate(key) if isinstance(k, (int, np.integer)))
-        key = tuple(slice(k, k + 1) if i in squeeze else k for i, k in enumerate(key))
-        tail = key[-1:] if self.samples else ()
-        key = key[:-1] if self.samples else key
-        lead = key[:-2]
-        ys = range(*key[-2].indices(self.shape[len(lead)]))
-        xs = range(*key[-1].indices(self.shape[len(lead) + 1]))
+    def __getitem__(self, key: slice | int | tuple[slice | int, ...]) -> npt.NDArray[Any]:
+        """The stitched pixels of a region (a slice or index per axis)."""
+        given = key if isinstance(key, tuple) else (key,)
+        given = given + (slice(None),) * (self.ndim - len(given))
+        squeeze = tuple(i for i, k in enumerate(given) if not isinstance(k, slice))
+        sliced = tuple(k if isinstance(k, slice) else slice(k, k + 1) for k in given)
+        tail = sliced[-1:] if self.samples else ()
+        sliced = sliced[:-1] if self.samples else sliced
+        lead = sliced[:-2]
+        ys = range(*sliced[-2].indices(self.shape[len(lead)]))
+        xs = range(*sliced[-1].indices(self.shape[len(lead) + 1]))
         lead_shape = [len(range(*k.indices(n))) for k, n in zip(lead, self.shape)]
         tail_shape = [len(range(*tail[0].indices(self.shape[-1])))] if tail else []
         out = np.zeros(lead_shape + [len(ys), len(xs)] + tail_shape, dtype=self.dtype)
@@ -57,6 +63,7 @@ class TileMosaic:
         return out.squeeze(axis=squeeze) if squeeze else out
 
     def to_dask(self) -> da.Array:
+        """A lazy array of the mosaic: one chunk per plane, in 2048-pixel squares."""
         n_lead = self.ndim - 2 - (1 if self.samples else 0)
         yx = self.shape[n_lead:n_lead + 2]
         chunks = (1,) * n_lead + tuple(min(CHUNK_XY, n) for n in yx)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import dask.array as da
 
@@ -24,26 +24,50 @@ from .contract import ReaderBase
 from .remote import fs_kwargs, is_http
 
 if TYPE_CHECKING:
+    import zarr
     from ome_types import OME
 
+# JSON read from a Zarr group's attributes: any JSON value, checked where it is used.
+Attrs = dict[str, Any]
 
-def ngff_attrs(group) -> dict:
+
+def ngff_attrs(group: zarr.Group) -> Attrs:
     """The NGFF attributes of a group: under 'ome' in 0.5, at the top level in 0.4."""
-    attrs = dict(group.attrs)
+    attrs: Attrs = dict(group.attrs)
     return dict(attrs["ome"]) if isinstance(attrs.get("ome"), dict) else attrs
 
 
 def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
+    """Open an OME-Zarr image, or a bioformats2raw collection of them, with zarr.
+
+    Parameters
+    ----------
+    path : str
+        A local folder or an HTTP(S) URL (each request with a time limit).
+    fmt : FileFormat
+        Its registry row.
+
+    Returns
+    -------
+    ImageSource
+        One scene per image group, every multiscale level a pyramid level.
+
+    Raises
+    ------
+    ValueError
+        If the path holds no OME-Zarr image, or a plate, or metadata too malformed to place
+        the arrays.
+    """
     import zarr
 
-    options = {"storage_options": fs_kwargs()} if is_http(path) else {}
-    root = zarr.open_group(path, mode="r", **options)
+    root = zarr.open_group(path, mode="r",
+                           storage_options=fs_kwargs() if is_http(path) else None)
     attrs = ngff_attrs(root)
     if "multiscales" in attrs:
         groups = [root]
     elif "bioformats2raw.layout" in attrs:
-        groups = [root[key] for key in sorted((k for k in root.group_keys() if k.isdigit()),
-                                              key=int)]
+        groups = [_group(root, key)
+                  for key in sorted((k for k in root.group_keys() if k.isdigit()), key=int)]
     elif "plate" in attrs:
         raise ValueError("HCS plates are not supported yet; open one well's field instead")
     else:
@@ -54,9 +78,21 @@ def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
                        ome_factory=_ome_factory(path))
 
 
-def _scene_of(group, index: int) -> Scene:
-    """One image group as a scene; metadata too malformed to place the arrays is refused
-    with what is wrong (the reader is lenient otherwise: `lightmic validate` judges)."""
+def _group(root: zarr.Group, key: str) -> zarr.Group:
+    import zarr
+
+    node = root[key]
+    if not isinstance(node, zarr.Group):
+        raise ValueError(f"{key!r} is an array, not a group")
+    return node
+
+
+def _scene_of(group: zarr.Group, index: int) -> Scene:
+    """One image group as a scene.
+
+    Metadata too malformed to place the arrays is refused with what is wrong (the reader is
+    lenient otherwise: `lightmic validate` judges).
+    """
     multiscales = ngff_attrs(group).get("multiscales")
     if not isinstance(multiscales, list) or not multiscales:
         raise ValueError("'multiscales' is empty: the metadata describes no image")
@@ -72,7 +108,7 @@ def _scene_of(group, index: int) -> Scene:
         raise ValueError(f"the multiscales metadata is malformed ({exc})") from exc
 
 
-def _scene(group, index: int) -> Scene:
+def _scene(group: zarr.Group, index: int) -> Scene:
     attrs = ngff_attrs(group)
     multiscale = attrs["multiscales"][0]
     axes = [a if isinstance(a, dict) else {"name": a} for a in multiscale.get("axes") or []]
@@ -102,7 +138,7 @@ def _scene(group, index: int) -> Scene:
         known = value and value > 0 and (unit or value != 1.0)
         physical[axis] = float(value) if known else None
         if known and unit:
-            units[axis] = symbol(unit, str(unit))
+            units[axis] = symbol(unit) or str(unit)
     sizes = dict(zip(dims, levels[0].shape))
     if sizes.get("Z", 1) == 1 and "Z" not in names:
         physical["Z"] = None
@@ -120,7 +156,7 @@ def _scene(group, index: int) -> Scene:
                  notes=[str(n) for n in notes] if isinstance(notes, list) else [])
 
 
-def _array(group, path: str):
+def _array(group: zarr.Group, path: str) -> zarr.Array[Any]:
     import zarr
 
     try:
@@ -137,17 +173,25 @@ def _array(group, path: str):
 _RESERVED = set("TCZYXSIQ")
 
 
-def axis_letters(axes: list[dict]) -> str:
-    """One letter per NGFF axis: t, c, z, y, x by name; other names by type (time T,
-    channel C, space the free ones of Z, Y, X, last first); custom or untyped axes
-    (an "angle") by their first letter when free, else another free letter."""
+def axis_letters(axes: list[Attrs]) -> str:
+    """One letter per NGFF axis.
+
+    t, c, z, y, x by name; other names by type (time T, channel C, space the free ones of
+    Z, Y, X, last first); custom or untyped axes (an "angle") by their first letter when
+    free, else another free letter.
+
+    Raises
+    ------
+    ValueError
+        If two axes take one letter, or there are more axes than letters.
+    """
     letters: list[str | None] = []
     for axis in axes:
         name = str(axis.get("name", "")).lower()
         letters.append(name.upper() if name in ("t", "c", "z", "y", "x") else None)
     used = {x for x in letters if x}
     for i, axis in enumerate(axes):
-        kind = {"time": "T", "channel": "C"}.get(axis.get("type"))
+        kind = {"time": "T", "channel": "C"}.get(axis.get("type", ""))
         if letters[i] is None and kind and kind not in used:
             letters[i] = kind
             used.add(kind)
@@ -161,45 +205,45 @@ def axis_letters(axes: list[dict]) -> str:
     for i, axis in enumerate(axes):
         if letters[i] is None:
             initial = str(axis.get("name", "")).upper()[:1]
-            letter = (initial if initial in pool and initial not in used
+            chosen = (initial if initial in pool and initial not in used
                       else next((x for x in pool if x not in used), None))
-            if letter is None:
+            if chosen is None:
                 raise ValueError("more axes than this reader can name")
-            letters[i] = letter
-            used.add(letter)
+            letters[i] = chosen
+            used.add(chosen)
     if len(used) != len(letters):
         names = [str(axis.get("name")) for axis in axes]
         raise ValueError(f"the axes {names} name one axis twice")
-    return "".join(letters)
+    return "".join(letter for letter in letters if letter)  # every axis has its letter
 
 
-def _labels(group) -> dict[str, da.Array]:
+def _labels(group: zarr.Group) -> dict[str, da.Array]:
     """The full-resolution level of each NGFF label image of an image group."""
     if "labels" not in group.group_keys():
         return {}
-    labels_group = group["labels"]
-    out = {}
+    labels_group = _group(group, "labels")
+    out: dict[str, da.Array] = {}
     for name in ngff_attrs(labels_group).get("labels", []):
         try:
-            label = labels_group[name]
+            label = _group(labels_group, name)
             multiscale = ngff_attrs(label)["multiscales"][0]
             axes = axis_letters([a if isinstance(a, dict) else {"name": a}
                                  for a in multiscale["axes"]])
-            out[name] = canonical(da.from_zarr(label[multiscale["datasets"][0]["path"]]),
-                                  axes)[0]
+            array = _array(label, multiscale["datasets"][0]["path"])
+            out[name] = canonical(da.from_zarr(array), axes)[0]
         except (KeyError, IndexError, TypeError, ValueError):
             continue  # a broken label image is skipped; the image itself still opens
     return out
 
 
-def _scale(dataset: dict, ndim: int) -> list[float]:
+def _scale(dataset: Attrs, ndim: int) -> list[float]:
     for transform in dataset.get("coordinateTransformations", []):
         if transform.get("type") == "scale":
             return [float(v) for v in transform["scale"]]
     return [1.0] * ndim
 
 
-def _channels(omero: dict, n: int) -> list[Channel]:
+def _channels(omero: Attrs, n: int) -> list[Channel]:
     meta = omero.get("channels") if isinstance(omero, dict) else None
     meta = [m if isinstance(m, dict) else {} for m in meta] if isinstance(meta, list) else []
     if len(meta) != n:
@@ -217,7 +261,7 @@ def _channels(omero: dict, n: int) -> list[Channel]:
     return out
 
 
-def _number(value) -> bool:
+def _number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

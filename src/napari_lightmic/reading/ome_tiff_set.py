@@ -15,35 +15,49 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from .._xml import local, parse_xml
 from ..model import Scene
 from ..scene.axes import lazy_array
 
+if TYPE_CHECKING:
+    import tifffile
+    from lxml import etree
+    from ome_types import OME
+
+Shape = tuple[int, int, int, int, int]  # T, C, Z, Y, X
+Plane = tuple[int, int, int]  # t, c, z
+Where = dict[Plane, tuple[str, int]]  # plane -> (file path, IFD)
+
 
 class PlaneFiles:
-    """The set's files, opened read-only as planes are read, at most `MAX_OPEN` at a time
-    (a set can hold thousands of files), closed with the source.
+    """The set's files, opened read-only as planes are read, closed with the source.
 
-    tifffile parses a page by seeking its file: each plane is read whole under one lock.
+    At most `MAX_OPEN` are open at a time (a set can hold thousands of files). tifffile
+    parses a page by seeking its file: each plane is read whole under one lock.
     """
 
     MAX_OPEN = 32
 
-    def __init__(self, folder: str, root_uuid: str | None, opened_name: str):
+    def __init__(self, folder: str, root_uuid: str | None, opened_name: str) -> None:
         # every file opened afresh: tifffile's failed parse leaves the first one's pages
         # half set up
         self.folder = os.path.realpath(folder)
         self.root_uuid, self.opened_name = root_uuid, opened_name
-        self.files: OrderedDict = OrderedDict()
+        self.files: OrderedDict[str, tifffile.TiffFile] = OrderedDict()
         self.lock = threading.Lock()
         self.closed = False
 
     def path_of(self, name: str | None, uuid: str | None) -> str | None:
-        """The file a TiffData names: the opened file for its own UUID (or no UUID), else
-        its FileName inside the set's folder (subfolders allowed, never outside)."""
+        """The file a TiffData names.
+
+        The opened file for its own UUID (or no UUID), else its FileName inside the set's
+        folder (subfolders allowed, never outside); None for a name outside it.
+        """
         if not name or (uuid and uuid == self.root_uuid):
             return os.path.join(self.folder, self.opened_name)
         path = os.path.realpath(os.path.join(self.folder, name.replace("\\", "/")))
@@ -52,9 +66,10 @@ class PlaneFiles:
         return path
 
     def exists(self, path: str | None) -> bool:
+        """Whether `path` is a file."""
         return path is not None and os.path.isfile(path)
 
-    def read(self, path: str, ifd: int) -> np.ndarray | None:
+    def read(self, path: str, ifd: int) -> npt.NDArray[Any] | None:
         """The plane at IFD `ifd` of a file; None when the file or the IFD is absent."""
         import tifffile
 
@@ -66,7 +81,7 @@ class PlaneFiles:
                 if not self.exists(path):
                     return None
                 try:
-                    handle = tifffile.TiffFile(path, mode="rb")
+                    handle = tifffile.TiffFile(path, mode="r")
                 except (OSError, ValueError):
                     return None
                 self.files[path] = handle
@@ -78,6 +93,7 @@ class PlaneFiles:
             return handle.pages[ifd].asarray()
 
     def page_count(self, path: str) -> int | None:
+        """The number of pages of a file; None when it cannot be read."""
         with self.lock:
             handle = self.files.get(path)
             if handle is not None:
@@ -85,12 +101,13 @@ class PlaneFiles:
         import tifffile
 
         try:
-            with tifffile.TiffFile(path, mode="rb") as handle:
-                return len(handle.pages)
+            with tifffile.TiffFile(path, mode="r") as opened:
+                return len(opened.pages)
         except (OSError, ValueError):
             return None
 
     def close(self) -> None:
+        """Close every open file; planes are not read after this."""
         with self.lock:
             self.closed = True
             for handle in self.files.values():
@@ -101,11 +118,13 @@ class PlaneFiles:
 class PlaneArray:
     """T, C, Z, Y, X over (file path, IFD) per plane; planes no file holds are zeros."""
 
-    def __init__(self, files: PlaneFiles, where: dict, shape, dtype):
+    def __init__(self, files: PlaneFiles, where: Where, shape: Shape,
+                 dtype: npt.DTypeLike) -> None:
         self.files, self.where = files, where
         self.shape, self.dtype, self.ndim = tuple(shape), np.dtype(dtype), 5
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: slice | tuple[slice, ...]) -> npt.NDArray[Any]:
+        """The pixels of a region (a slice per axis), read plane by plane."""
         key = key if isinstance(key, tuple) else (key,)
         key = key + (slice(None),) * (5 - len(key))
         ranges = [range(*k.indices(n)) for k, n in zip(key[:3], self.shape[:3])]
@@ -115,7 +134,9 @@ class PlaneArray:
         for idx in np.ndindex(*out.shape[:3]):
             t, c, z = (r[i] for r, i in zip(ranges, idx))
             found = self.where.get((t, c, z))
-            plane = self.files.read(*found) if found else None
+            if not found:
+                continue
+            plane = self.files.read(*found)
             if plane is None:
                 continue
             if plane.shape[-2:] != self.shape[3:]:
@@ -125,17 +146,40 @@ class PlaneArray:
         return out
 
 
-def open_set(tif, path: str) -> tuple[list[Scene], object, PlaneFiles]:
-    """The scenes of an OME-TIFF whose OME-XML tifffile could not map onto pages: one per
-    Image that stores pixels (has TiffData), as tifffile and Bio-Formats count them."""
-    from .ome_xml import ome_images, ome_scene
+def open_set(tif: tifffile.TiffFile, path: str) -> tuple[list[Scene], OME | None, PlaneFiles]:
+    """The scenes of an OME-TIFF whose OME-XML tifffile could not map onto pages.
+
+    One per Image that stores pixels (has TiffData), as tifffile and Bio-Formats count them.
+
+    Parameters
+    ----------
+    tif : tifffile.TiffFile
+        The opened file, whose first page holds the OME-XML.
+    path : str
+        Its path: the other files of the set are found beside it.
+
+    Returns
+    -------
+    scenes : list of Scene
+        Planes no file at hand holds read as zeros, and the notes say which.
+    ome : OME or None
+        The OME model; None when the XML breaks the schema (read leniently).
+    files : PlaneFiles
+        The set's files, to be closed with the source.
+
+    Raises
+    ------
+    ValueError
+        If the OME-XML describes no image stored in TIFF pages.
+    """
+    from .ome_xml import ImageInfo, ome_images, ome_scene
 
     xml = tif.pages.first.description
     ome, infos, lenient_note = ome_images(xml)
     root = parse_xml(xml)
     files = PlaneFiles(os.path.dirname(os.path.abspath(path)), root.get("UUID"),
                        os.path.basename(path))
-    scenes = []
+    scenes: list[Scene] = []
     for k, pixels in enumerate(_pixels_elements(root)):
         if not any(local(e.tag) == "TiffData" for e in pixels):
             continue  # metadata only: no scene, as in the tifffile path
@@ -144,7 +188,7 @@ def open_set(tif, path: str) -> tuple[list[Scene], object, PlaneFiles]:
         notes = list(assumed)
         data = lazy_array(PlaneArray(files, where, shape, _dtype(pixels)),
                           (1, 1, 1, shape[3], shape[4]))
-        info = infos[k] if k < len(infos) else {"name": None, "sizes": {}, "channels": []}
+        info = infos[k] if k < len(infos) else ImageInfo(name=None, sizes={}, channels=[])
         missing = _missing(where, shape, files)
         if missing:
             notes.append(missing)
@@ -157,7 +201,7 @@ def open_set(tif, path: str) -> tuple[list[Scene], object, PlaneFiles]:
     return scenes, ome, files
 
 
-def _pixels_elements(root) -> list:
+def _pixels_elements(root: etree._Element) -> list[etree._Element]:
     out = []
     for image in (e for e in root if local(e.tag) == "Image"):
         pixels = next((p for p in image if local(p.tag) == "Pixels"), None)
@@ -166,14 +210,22 @@ def _pixels_elements(root) -> list:
     return out
 
 
-def _int(element, name: str, default: int | None) -> int | None:
+@overload
+def _int(element: etree._Element, name: str, default: int) -> int: ...
+
+
+@overload
+def _int(element: etree._Element, name: str, default: None) -> int | None: ...
+
+
+def _int(element: etree._Element, name: str, default: int | None) -> int | None:
     try:
         return int(element.get(name)) if element.get(name) is not None else default
     except ValueError:
         return default
 
 
-def _shape(pixels) -> tuple[tuple[int, ...], str]:
+def _shape(pixels: etree._Element) -> tuple[Shape, str]:
     sizes = {a: max(1, _int(pixels, f"Size{a}", 1)) for a in "XYZCT"}
     order = pixels.get("DimensionOrder") or "XYZCT"
     if sorted(order) != sorted("XYZCT") or not order.startswith("XY"):
@@ -185,7 +237,7 @@ def _shape(pixels) -> tuple[tuple[int, ...], str]:
     return (sizes["T"], sizes["C"], sizes["Z"], sizes["Y"], sizes["X"]), order[2:]
 
 
-def _dtype(pixels) -> str:
+def _dtype(pixels: etree._Element) -> str:
     from ..metadata.ome import PIXEL_TYPES  # numpy -> OME, the writers' table
 
     numpy_of = {ome: numpy for numpy, ome in PIXEL_TYPES.items()} | {"bit": "uint8"}
@@ -195,7 +247,7 @@ def _dtype(pixels) -> str:
     return numpy_of[kind]
 
 
-def _coords(linear: int, order: str, shape) -> tuple[int, int, int] | None:
+def _coords(linear: int, order: str, shape: Shape) -> Plane | None:
     """(t, c, z) of the plane at `linear` in the Pixels' order (first letter fastest)."""
     sizes = {"T": shape[0], "C": shape[1], "Z": shape[2]}
     out = {}
@@ -204,7 +256,7 @@ def _coords(linear: int, order: str, shape) -> tuple[int, int, int] | None:
     return None if linear else (out["T"], out["C"], out["Z"])
 
 
-def _linear(first: dict, order: str, shape) -> int | None:
+def _linear(first: dict[str, int], order: str, shape: Shape) -> int | None:
     """The linear plane index of FirstT/C/Z; None when one lies outside the Pixels."""
     sizes = {"T": shape[0], "C": shape[1], "Z": shape[2]}
     linear, step = 0, 1
@@ -216,10 +268,12 @@ def _linear(first: dict, order: str, shape) -> int | None:
     return linear
 
 
-def _plane_map(pixels, order: str, shape, files: PlaneFiles) -> tuple[dict, list[str]]:
+def _plane_map(pixels: etree._Element, order: str, shape: Shape,
+               files: PlaneFiles) -> tuple[Where, list[str]]:
     """(t, c, z) -> (file path, IFD) by the TiffData rules, and what was assumed."""
     total = shape[0] * shape[1] * shape[2]
-    entries, assumed = [], set()
+    entries: list[tuple[int, str, int, int | None, bool]] = []
+    assumed: set[str] = set()
     for td in (e for e in pixels if local(e.tag) == "TiffData"):
         first = {a: max(0, _int(td, f"First{a}", 0)) for a in "TCZ"}
         start = _linear(first, order, shape)
@@ -237,7 +291,7 @@ def _plane_map(pixels, order: str, shape, files: PlaneFiles) -> tuple[dict, list
         entries.append((start, path, max(0, _int(td, "IFD", 0)), count,
                         td.get("IFD") is not None))
     entries.sort(key=lambda e: e[0])
-    where: dict = {}
+    where: Where = {}
     for i, (start, path, ifd, count, ifd_given) in enumerate(entries):
         if count is None:
             pages = None if ifd_given else files.page_count(path)
@@ -257,15 +311,18 @@ def _plane_map(pixels, order: str, shape, files: PlaneFiles) -> tuple[dict, list
     return where, sorted(assumed)
 
 
-def _missing(where: dict, shape, files: PlaneFiles) -> str | None:
-    """What the scene lacks: planes no TiffData maps, planes in files that are absent, and
-    planes at IFDs beyond the end of their file."""
+def _missing(where: Where, shape: Shape, files: PlaneFiles) -> str | None:
+    """What the scene lacks, as a note; None when it lacks nothing.
+
+    Planes no TiffData maps, planes in files that are absent, and planes at IFDs beyond the
+    end of their file.
+    """
     total = shape[0] * shape[1] * shape[2]
     paths = {path for path, _ in where.values()}
     pages = {path: files.page_count(path) if files.exists(path) else None for path in paths}
     absent = sorted(path for path, n in pages.items() if n is None)
     lost = (total - len(where)) + sum(1 for path, ifd in where.values()
-                                      if pages[path] is None or ifd >= pages[path])
+                                      if (n_pages := pages[path]) is None or ifd >= n_pages)
     if not lost:
         return None
     names = ", ".join(os.path.basename(n) for n in absent[:5]) + (

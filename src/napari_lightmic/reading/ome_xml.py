@@ -1,34 +1,80 @@
-"""OME-XML as scenes: each Image's sizes, units, time step and channels, read leniently where
-a document breaks the schema. Used by the TIFF reader and by OME-TIFF sets."""
+"""OME-XML as scenes: each Image's sizes, units, time step and channels.
+
+Read leniently where a document breaks the schema. Used by the TIFF reader and by OME-TIFF
+sets.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Required, TypedDict, Unpack
 
 from ..colors import complete_colors, parse_color
 from ..model import Channel, Scene
 
+if TYPE_CHECKING:
+    import dask.array as da
+    from ome_types import OME
+    from ome_types.model import CommentAnnotation, Image, Pixels
 
-def make_scene(index, name, data, dims, physical, channels, recorded_z: bool = False,
-               units: dict | None = None, **more: Any) -> Scene:
+
+class ChannelInfo(TypedDict, total=False):
+    """What an OME Channel says; an empty one where the channels do not match the data."""
+
+    name: str | None
+    rgb: tuple[int, ...] | None
+    emission: float | None
+    excitation: float | None
+    fluor: str | None
+
+
+class ImageInfo(TypedDict, total=False):
+    """What an OME Image says: its name, sizes (value and unit per axis) and channels."""
+
+    name: Required[str | None]
+    sizes: Required[dict[str, tuple[float | None, str | None]]]
+    channels: Required[list[ChannelInfo]]
+    t_note: str | None  # how the time step was found
+    notes: list[str]  # this plugin's notes, written with the image
+    stored: bool  # the image's pixels are in TIFF pages (it has TiffData)
+
+
+class OmeSceneFields(TypedDict, total=False):
+    """Further fields of a `Scene` that `ome_scene` passes on."""
+
+    pyramid: Sequence[da.Array]
+    stage_position: dict[str, float] | None
+    ome_index: int | None
+
+
+class SceneFields(OmeSceneFields, total=False):
+    """Further fields of a `Scene` that `make_scene` passes on."""
+
+    notes: Sequence[str]
+
+
+def make_scene(index: int, name: str, data: da.Array, dims: str,
+               physical: dict[str, float | None], channels: Sequence[Channel],
+               recorded_z: bool = False, units: dict[str, str] | None = None,
+               **more: Unpack[SceneFields]) -> Scene:
     """A scene; `more` are the Scene's further fields (notes, pyramid, stage_position...)."""
     sizes = dict(zip(dims, data.shape))
     if sizes.get("Z", 1) == 1 and not recorded_z:
         physical["Z"] = None  # a single plane has no Z step, unless the file states one
-    units = {a: (units or {}).get(a, "µm") for a, v in physical.items() if v}
+    known = {a: (units or {}).get(a, "µm") for a, v in physical.items() if v}
     return Scene(index=index, name=name, data=data, dims=dims, physical_pixel_sizes=physical,
-                 units=units, channels=channels, **more)
+                 units=known, channels=channels, **more)
 
 
-def ome_images(xml: str) -> tuple:
+def ome_images(xml: str) -> tuple[OME | None, list[ImageInfo], str | None]:
     """(the OME model or None, what each Image says, a note when read leniently)."""
     import ome_types
     from pydantic import ValidationError
 
     try:
         ome = ome_types.from_xml(xml)
-        annotations = {a.id: a for a in ome.structured_annotations
+        annotations = {a.id: a for a in ome.structured_annotations or []
                        if isinstance(a, ome_types.model.CommentAnnotation)}
         return ome, [_image_info(image, annotations) for image in ome.images], None
     except ValidationError as err:
@@ -37,41 +83,50 @@ def ome_images(xml: str) -> tuple:
             "it was read leniently and values it gets wrong are unknown.")
 
 
-def ome_scene(index: int, info: dict, data, dims: str, fallback_name: str = "",
-              notes: list[str] | None = None, **more: Any) -> Scene:
-    """A scene of an OME image: its pixel sizes, time step and channels as `info` says;
-    `notes` follow the image's own, `more` are the Scene's further fields."""
-    physical, units = {}, {}
+def ome_scene(index: int, info: ImageInfo, data: da.Array, dims: str, fallback_name: str = "",
+              notes: list[str] | None = None, **more: Unpack[OmeSceneFields]) -> Scene:
+    """A scene of an OME image: its pixel sizes, time step and channels as `info` says.
+
+    `notes` follow the image's own, `more` are the Scene's further fields.
+    """
+    physical: dict[str, float | None] = {}
+    units: dict[str, str] = {}
     for axis in "TZYX":
         value, unit = info["sizes"].get(axis, (None, None))
         size, unit = size_and_unit(value, unit, "s" if axis == "T" else "µm")
         if axis == "T" and size is None:
             continue
         physical[axis] = size
-        if size is not None:
+        if size is not None and unit is not None:
             units[axis] = unit
     n = dict(zip(dims, data.shape)).get("C", 1)
-    chans = info["channels"] if len(info["channels"]) == n else [{}] * n
+    chans = info["channels"] if len(info["channels"]) == n else [ChannelInfo()] * n
     rgbs = [c.get("rgb") for c in chans]
     all_white = n > 1 and all(rgb in (None, (255, 255, 255)) for rgb in rgbs)
     colors = [None if all_white or rgb is None else parse_color(rgb) for rgb in rgbs]
     emissions = [c.get("emission") for c in chans]
-    colors = complete_colors(colors, emissions)
+    shown = complete_colors(colors, emissions)
     channels = [Channel(name=c.get("name") or f"Channel {i}", named=bool(c.get("name")),
-                        color=colors[i], emission_nm=emissions[i],
+                        color=shown[i], emission_nm=emissions[i],
                         excitation_nm=c.get("excitation"), fluor=c.get("fluor"))
                 for i, c in enumerate(chans)]
-    own = ([info["t_note"]] if info.get("t_note") else []) + list(info.get("notes") or [])
+    t_note = info.get("t_note")
+    own = ([t_note] if t_note else []) + list(info.get("notes") or [])
     return make_scene(index, info["name"] or fallback_name or "", data, dims, physical, channels,
                   recorded_z=True, units=units, notes=own + list(notes or []), **more)
 
 
-def size_and_unit(value, unit, default: str) -> tuple[float | None, str | None]:
-    """A recorded size and its unit (the model's symbol); (None, None) when the size is
-    absent, not positive, or in a unit nobody knows."""
+def size_and_unit(value: str | float | None, unit: str | None,
+                  default: str) -> tuple[float | None, str | None]:
+    """A recorded size and its unit (the model's symbol).
+
+    (None, None) when the size is absent, not positive, or in a unit nobody knows.
+    """
     from ..units import symbol
 
     name = symbol(unit if unit not in (None, "") else default)
+    if value is None:
+        return None, None
     try:
         size = float(value)
     except (TypeError, ValueError):
@@ -84,10 +139,13 @@ def size_and_unit(value, unit, default: str) -> tuple[float | None, str | None]:
 IRREGULAR = 0.1  # intervals further than this from their mean make no time step
 
 
-def time_step(pixels) -> tuple[float | None, str | None, str | None]:
-    """TimeIncrement, else the interval of the planes' DeltaT at the first Z and channel
-    when every time point has one and the intervals are regular: (size, unit, note on how
-    it was found). Irregular intervals (a timelapse with pauses) make no step."""
+def time_step(pixels: Pixels) -> tuple[float | None, str | None, str | None]:
+    """The time step of OME Pixels: (size, unit, note on how it was found).
+
+    TimeIncrement, else the interval of the planes' DeltaT at the first Z and channel when
+    every time point has one and the intervals are regular. Irregular intervals (a
+    timelapse with pauses) make no step.
+    """
     size_t = pixels.size_t
     if pixels.time_increment is not None:
         return pixels.time_increment, getattr(pixels.time_increment_unit, "value", "s"), None
@@ -108,12 +166,13 @@ def time_step(pixels) -> tuple[float | None, str | None, str | None]:
                                "(the file records no TimeIncrement).")
 
 
-def _image_info(image, annotations: dict | None = None) -> dict:
+def _image_info(image: Image,
+                annotations: dict[str, CommentAnnotation] | None = None) -> ImageInfo:
     """What one OME Image says: name, sizes, time step, channels, this plugin's notes."""
     from ..metadata.ome import NOTES_NS
 
     pixels = image.pixels
-    sizes = {}
+    sizes: dict[str, tuple[float | None, str | None]] = {}
     for axis in "ZYX":
         unit = getattr(pixels, f"physical_size_{axis.lower()}_unit", None)
         sizes[axis] = (getattr(pixels, f"physical_size_{axis.lower()}"),
@@ -122,35 +181,38 @@ def _image_info(image, annotations: dict | None = None) -> dict:
     sizes["T"] = (step, unit)
     notes = [a.value for a in (annotations or {}).values()
              if a.namespace == NOTES_NS and a.id in {r.id for r in image.annotation_refs}]
-    channels = [{"name": c.name, "rgb": c.color.as_rgb_tuple()[:3] if c.color else None,
-                 "emission": c.emission_wavelength, "excitation": c.excitation_wavelength,
-                 "fluor": c.fluor} for c in pixels.channels]
+    channels = [ChannelInfo(name=c.name, rgb=c.color.as_rgb_tuple()[:3] if c.color else None,
+                            emission=c.emission_wavelength, excitation=c.excitation_wavelength,
+                            fluor=c.fluor) for c in pixels.channels]
     return {"name": image.name, "sizes": sizes, "channels": channels, "t_note": t_note,
             "notes": notes, "stored": bool(pixels.tiff_data_blocks)}
 
 
-def _lenient_image_info(xml: str) -> list[dict]:
+def _lenient_image_info(xml: str) -> list[ImageInfo]:
     """What can be read from OME-XML that fails validation; anything unreadable is None."""
     from .._xml import local, parse_xml
 
-    def number(value):
+    def number(value: str | None) -> float | None:
+        if value is None:
+            return None
         try:
             out = float(value)
         except (TypeError, ValueError):
             return None
         return out if out > 0 else None
 
-    images = []
+    images: list[ImageInfo] = []
     for image in parse_xml(xml).iter():
         if local(image.tag) != "Image":
             continue
         pixels = next((p for p in image if local(p.tag) == "Pixels"), None)
         if pixels is None:
             continue
-        sizes = {axis: (number(pixels.get(f"PhysicalSize{axis}")),
-                        pixels.get(f"PhysicalSize{axis}Unit", "µm")) for axis in "ZYX"}
+        sizes: dict[str, tuple[float | None, str | None]] = {
+            axis: (number(pixels.get(f"PhysicalSize{axis}")),
+                   pixels.get(f"PhysicalSize{axis}Unit", "µm")) for axis in "ZYX"}
         sizes["T"] = (number(pixels.get("TimeIncrement")), pixels.get("TimeIncrementUnit", "s"))
-        channels = []
+        channels: list[ChannelInfo] = []
         for ch in (c for c in pixels if local(c.tag) == "Channel"):
             try:
                 value = int(ch.get("Color")) & 0xFFFFFFFF
@@ -166,8 +228,10 @@ def _lenient_image_info(xml: str) -> list[dict]:
     return images
 
 
-def argb_color(value) -> str | None:
+def argb_color(value: str | int | None) -> str | None:
     """A Java signed ARGB integer (Micro-Manager, ImageJ) as '#RRGGBB'."""
+    if value is None:
+        return None
     try:
         v = int(value) & 0xFFFFFF
     except (TypeError, ValueError):

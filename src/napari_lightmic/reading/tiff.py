@@ -15,40 +15,75 @@ import dataclasses
 import logging
 import re
 import threading
-from types import SimpleNamespace
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
 import dask.array as da
 import numpy as np
+import numpy.typing as npt
 
 from .._xml import refuse_dtd
 from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem
-from ..model import Acquisition, Channel, ImageSource
+from ..model import Acquisition, Channel, ImageSource, Scene
 from ..scene.axes import canonical, lazy_array
 from .acquisition import given, immersion, lenient, positive_float
 from .contract import ReaderBase
-from .handles import Held, LazyHandle
-from .ome_xml import argb_color, make_scene, ome_images, ome_scene, size_and_unit
+from .handles import Closable, Held, LazyHandle
+from .ome_xml import (
+    ImageInfo,
+    argb_color,
+    make_scene,
+    ome_images,
+    ome_scene,
+    size_and_unit,
+)
+
+if TYPE_CHECKING:
+    import tifffile
+    from ome_types import OME
 
 
 def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
+    """Open a TIFF, OME-TIFF, Micro-Manager, LSM or ImageJ file with tifffile.
+
+    Parameters
+    ----------
+    path : str
+        A local file; the other files of a multi-file dataset are found beside it.
+    fmt : FileFormat
+        Its registry row.
+
+    Returns
+    -------
+    ImageSource
+        One scene per series (per stage position for Micro-Manager), a chunk per page or
+        tile, every SubIFD level a pyramid level.
+
+    Raises
+    ------
+    ValueError
+        If the file is truncated or damaged, or a file of its dataset cannot be opened.
+    """
     import tifffile
 
     with _logged_errors() as problems:
-        tif = tifffile.TiffFile(path, mode="rb")
+        tif = tifffile.TiffFile(path, mode="r")
+        unmapped: Exception | None
         try:
             _ = tif.series, tif.is_ome  # tifffile reports damage while parsing these
             unmapped = None
         except Exception as exc:  # noqa: BLE001 - an OME-XML tifffile cannot map onto pages
             unmapped = exc
+    scenes: list[Scene]
+    ome: OME | None
     try:
         if problems.damage:
             raise ValueError(f"truncated: {problems.damage[0]}")
         if tif.is_ome:
             refuse_dtd(tif.pages.first.description, "the OME-XML")
         if unmapped is not None or (tif.is_ome and problems.absent):
-            if not tif.is_ome:
+            if not tif.is_ome and unmapped is not None:
                 raise unmapped
             from .ome_tiff_set import open_set
 
@@ -74,7 +109,8 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
     return _source(path, fmt, tif, scenes, ome, [tif, *siblings])
 
 
-def _source(path: str, fmt: FileFormat, tif, scenes, ome, handles) -> ImageSource:
+def _source(path: str, fmt: FileFormat, tif: tifffile.TiffFile, scenes: list[Scene],
+            ome: OME | None, handles: list[Closable]) -> ImageSource:
     stem = file_stem(path)
     scenes = [scene if scene.name else dataclasses.replace(
         scene, name=stem if len(scenes) == 1 else f"{stem} #{scene.index + 1}")
@@ -89,7 +125,7 @@ def _source(path: str, fmt: FileFormat, tif, scenes, ome, handles) -> ImageSourc
                        original_metadata=_vendor_text(tif), acquisition_factory=factory)
 
 
-def _vendor_text(tif) -> str | None:
+def _vendor_text(tif: tifffile.TiffFile) -> str | None:
     """The vendor's own metadata as JSON text: LSM scan information, Micro-Manager summary."""
     import json
 
@@ -105,16 +141,23 @@ def _vendor_text(tif) -> str | None:
         return None
 
 
+@dataclasses.dataclass
+class _Problems:
+    """What tifffile logged while parsing a file."""
+
+    damage: list[str] = dataclasses.field(default_factory=list)  # a cut or corrupt file
+    absent: list[str] = dataclasses.field(default_factory=list)  # planes of a set it zeroed
+
+
 @contextlib.contextmanager
-def _logged_errors():
+def _logged_errors() -> Iterator[_Problems]:
     """Errors tifffile logs instead of raising: invalid page offsets of a cut file and such."""
-    problems = SimpleNamespace(damage=[],  # a cut or corrupt file
-                               absent=[])  # planes of an OME-TIFF set tifffile zeroed
+    problems = _Problems()
 
     me = threading.get_ident()
 
     class Collect(logging.Handler):
-        def emit(self, record):
+        def emit(self, record: logging.LogRecord) -> None:
             if record.thread != me:  # another file, opened on another thread
                 return
             message = record.getMessage()
@@ -142,7 +185,7 @@ def _logged_errors():
 MAX_HELD = 64  # a dataset of more files is read as tifffile does, one page at a time
 
 
-def _hold_files(tif) -> list:
+def _hold_files(tif: tifffile.TiffFile) -> list[tifffile.TiffFile]:
     """Keep every file of the dataset open for the source's life, each behind a lock.
 
     tifffile closes the other files of a multi-file dataset (Micro-Manager, OME-TIFF sets)
@@ -158,7 +201,8 @@ def _hold_files(tif) -> list:
             for page in level.pages:
                 if page is not None:
                     files.setdefault(id(page.parent), page.parent)
-    tif.lightmic_held = len(files) <= MAX_HELD
+    # a mark of this reader's on tifffile's object, read back by `series_dask`
+    tif.lightmic_held = len(files) <= MAX_HELD  # type: ignore[attr-defined]
     if not tif.lightmic_held:
         tif.filehandle.set_lock(True)
         return []
@@ -177,7 +221,7 @@ def _hold_files(tif) -> list:
     return siblings
 
 
-def _check_extent(tif) -> None:
+def _check_extent(tif: tifffile.TiffFile) -> None:
     """Refuse a truncated file: the last page of each series must lie inside its file."""
     for series in tif.series:
         pages = [p for p in (series.pages[0], series.pages[-1]) if p is not None]
@@ -198,7 +242,7 @@ DECODE_WORKERS: contextvars.ContextVar[int | None] = contextvars.ContextVar(
 
 
 @contextlib.contextmanager
-def single_threaded_decoding():
+def single_threaded_decoding() -> Iterator[None]:
     """Decode each page on one thread, in this context (and contexts copied from it)."""
     token = DECODE_WORKERS.set(1)
     try:
@@ -210,11 +254,14 @@ def single_threaded_decoding():
 WHOLE_PAGE_SIDE = 4096  # pages up to this size are read whole; larger ones tile by tile
 
 
-def series_dask(series, level: int = 0) -> da.Array:
-    """A lazy array of one series level: a chunk per page where pages are of moderate size
-    (read by tifffile directly, the fastest way), else a chunk per stored tile. Pages of a
-    dataset whose files are not held open (`_hold_files`) are read one at a time: tifffile
-    reopens and closes those files as it goes, which threads must not race."""
+def series_dask(series: tifffile.TiffPageSeries, level: int = 0) -> da.Array:
+    """A lazy array of one series level.
+
+    A chunk per page where pages are of moderate size (read by tifffile directly, the
+    fastest way), else a chunk per stored tile. Pages of a dataset whose files are not held
+    open (`_hold_files`) are read one at a time: tifffile reopens and closes those files as
+    it goes, which threads must not race.
+    """
     data = _series_dask(series, level)
     if getattr(series, "is_multifile", False) and not getattr(series.parent,
                                                                "lightmic_held", True):
@@ -224,7 +271,7 @@ def series_dask(series, level: int = 0) -> da.Array:
     return data
 
 
-def _series_dask(series, level: int = 0) -> da.Array:
+def _series_dask(series: tifffile.TiffPageSeries, level: int = 0) -> da.Array:
     import zarr
 
     pages = PageArray.of(series, level)
@@ -232,23 +279,35 @@ def _series_dask(series, level: int = 0) -> da.Array:
         chunks = tuple(1 for _ in pages.shape[:pages.lead]) + pages.shape[pages.lead:]
         return lazy_array(pages, chunks)
     store = series.aszarr(level=level)
-    return da.from_zarr(zarr.open(store, mode="r"))
+    data: da.Array = da.from_zarr(zarr.open(store, mode="r"))
+    return data
+
+
+class _Pages(Protocol):
+    """The pages of a series level, by their flat index."""
+
+    def __getitem__(self, index: int) -> tifffile.TiffPage | tifffile.TiffFrame:
+        """The page at `index`."""
+        ...
 
 
 class PageArray:
     """Array-like over a series level whose every page is one plane (Y, X[, S])."""
 
-    def __init__(self, pages, shape, dtype, lead, where: tuple[str, int, int]):
+    def __init__(self, pages: _Pages, shape: tuple[int, ...], dtype: npt.DTypeLike, lead: int,
+                 where: tuple[str, int, int]) -> None:
         self.pages, self.shape, self.dtype, self.lead = pages, shape, np.dtype(dtype), lead
         self.ndim = len(shape)
         self.where = where  # (file, series, level): where to find the pages again
 
     def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as where the pages are, found again on load."""
         # pages hold their open file: pickled as where they are, found again on load
         return _reopened, (self.where, self.shape, self.dtype.str, self.lead)
 
     @classmethod
-    def of(cls, series, level: int):
+    def of(cls, series: tifffile.TiffPageSeries, level: int) -> PageArray | None:
+        """The level as pages, if every page is one plane of moderate size; else None."""
         target = series.levels[level]
         axes, shape = target.axes, tuple(target.shape)
         lead = len(axes) - (3 if axes.endswith("YXS") else 2)
@@ -256,14 +315,18 @@ class PageArray:
             return None
         if max(shape[lead:lead + 2]) > WHOLE_PAGE_SIDE:
             return None
-        pages = list(target.pages)
-        if len(pages) != int(np.prod(shape[:lead])) or any(p is None for p in pages):
+        listed = list(target.pages)
+        pages = [p for p in listed if p is not None]
+        if len(listed) != int(np.prod(shape[:lead])) or len(pages) != len(listed):
             return None
         tif = series.parent
+        if tif is None:
+            return None
         return cls(pages, shape, target.dtype, lead,
                    (tif.filehandle.path, tif.series.index(series), level))
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: slice | tuple[slice, ...]) -> npt.NDArray[Any]:
+        """The pixels of a region (a slice per axis), decoded page by page."""
         key = key if isinstance(key, tuple) else (key,)
         key = key + (slice(None),) * (self.ndim - len(key))
         ranges = [range(*k.indices(n)) for k, n in zip(key[:self.lead], self.shape[:self.lead])]
@@ -279,13 +342,13 @@ class PageArray:
         return out
 
 
-class TiffHandle(LazyHandle):
+class TiffHandle(LazyHandle["tifffile.TiffFile"]):
     """A TIFF file opened again where an unpickled array first reads it."""
 
-    def _open(self) -> Any:
+    def _open(self) -> tifffile.TiffFile:
         import tifffile
 
-        tif = tifffile.TiffFile(self.path, mode="rb")
+        tif = tifffile.TiffFile(self.path, mode="r")
         tif.filehandle.set_lock(True)
         return tif
 
@@ -296,9 +359,13 @@ class _ReopenedPages:
     def __init__(self, path: str, series: int, level: int) -> None:
         self.handle, self.series, self.level = TiffHandle(path), series, level
 
-    def __getitem__(self, index: int) -> Any:
+    def __getitem__(self, index: int) -> tifffile.TiffPage | tifffile.TiffFrame:
         with self.handle.lock:
-            return self.handle.opened.series[self.series].levels[self.level].pages[index]
+            page = self.handle.opened.series[self.series].levels[self.level].pages[index]
+        if page is None:
+            raise ValueError(f"{self.handle.path}: page {index} of series {self.series} "
+                             f"level {self.level} is missing")
+        return page
 
 
 def _reopened(where: tuple[str, int, int], shape: tuple[int, ...], dtype: str,
@@ -306,11 +373,11 @@ def _reopened(where: tuple[str, int, int], shape: tuple[int, ...], dtype: str,
     return PageArray(_ReopenedPages(*where), shape, dtype, lead, where)
 
 
-def _plane_shape(key, shape) -> list[int]:
+def _plane_shape(key: tuple[slice, ...], shape: tuple[int, ...]) -> list[int]:
     return [len(range(*k.indices(n))) for k, n in zip(key, shape)]
 
 
-def _um(value, unit) -> float | None:
+def _um(value: str | float | None, unit: str | None) -> float | None:
     """A size in micrometres; None when absent, not positive or in an unknown unit."""
     from ..units import convert
 
@@ -323,15 +390,18 @@ def _um(value, unit) -> float | None:
         return None
 
 
-def _ome(tif):
+def _ome(tif: tifffile.TiffFile) -> tuple[list[Scene], OME | None]:
     """Scenes from the OME-XML; a document that breaks the schema is read leniently."""
-    ome, images, note = ome_images(tif.ome_metadata)
+    xml = tif.ome_metadata
+    if xml is None:
+        raise ValueError("the file has no OME-XML")
+    ome, images, note = ome_images(xml)
     # tifffile makes a series of each Image that stores pixels (has TiffData), in order
     stored = [k for k, info in enumerate(images) if info.get("stored", True)]
     scenes = []
     for index, series in enumerate(tif.series):
         k = stored[index] if index < len(stored) else index
-        info = images[k] if k < len(images) else {"name": None, "sizes": {}, "channels": []}
+        info = images[k] if k < len(images) else ImageInfo(name=None, sizes={}, channels=[])
         data, dims = canonical(series_dask(series), series.axes)
         pyramid = [canonical(series_dask(series, level), series.axes)[0]
                    for level in range(1, len(series.levels))]
@@ -341,7 +411,7 @@ def _ome(tif):
     return scenes, ome
 
 
-def _micromanager(tif):
+def _micromanager(tif: tifffile.TiffFile) -> tuple[list[Scene], OME | None]:
     """A Micro-Manager dataset: one scene per stage position, whichever file was opened."""
     meta = tif.micromanager_metadata or {}
     summary = meta.get("Summary", {}) or {}
@@ -379,14 +449,14 @@ def _micromanager(tif):
     return scenes, ome
 
 
-def _imagej(tif):
+def _imagej(tif: tifffile.TiffFile) -> list[Scene]:
     meta = tif.imagej_metadata or {}
     series = tif.series[0]
     data, dims = canonical(series_dask(series), series.axes)
     sizes = dict(zip(dims, data.shape))
     unit = meta.get("unit")
-    page = tif.pages[0]
-    physical = {"Z": None, "Y": None, "X": None}
+    page = tif.pages.first
+    physical: dict[str, float | None] = {"Z": None, "Y": None, "X": None}
     if unit and unit not in ("pixel", "pixels"):
         for axis, tag in (("X", "XResolution"), ("Y", "YResolution")):
             res = page.tags.get(tag)
@@ -399,13 +469,13 @@ def _imagej(tif):
     colors = [parse_color(tuple(int(v) for v in luts[i][:, -1])) if i < len(luts) else None
               for i in range(n)]
     ranges = meta.get("Ranges")
-    limits = [None] * n
+    limits: list[tuple[float, float] | None] = [None] * n
     if ranges and len(ranges) >= 2 * n:
         limits = [(float(ranges[2 * i]), float(ranges[2 * i + 1])) for i in range(n)]
     elif n == 1 and "min" in meta and "max" in meta and "S" not in dims:
         limits = [(float(meta["min"]), float(meta["max"]))]
-    colors = complete_colors(colors)
-    channels = [Channel(name=f"Channel {i}", color=colors[i], contrast_limits=limits[i],
+    shown = complete_colors(colors)
+    channels = [Channel(name=f"Channel {i}", color=shown[i], contrast_limits=limits[i],
                         named=False) for i in range(n)]
     return [make_scene(0, "", data, dims, physical, channels)]
 
@@ -415,7 +485,7 @@ OME_WITHOUT_PAGES = ("No image of the OME-XML is stored in this file's pages (Bi
                      "are read as a plain TIFF, without the OME metadata.")
 
 
-def _plain(tif):
+def _plain(tif: tifffile.TiffFile) -> list[Scene]:
     scenes = []
     for index, series in enumerate(tif.series):
         if series.kind == "lsm":
@@ -434,7 +504,7 @@ def _plain(tif):
 LSM_MIN_UM = 1e-6  # smaller LSM voxel sizes are unset fields, not measurements
 
 
-def _lsm(tif):
+def _lsm(tif: tifffile.TiffFile) -> list[Scene]:
     """Zeiss LSM: the image series only (not the thumbnail), with voxel size and channels."""
     meta = tif.lsm_metadata or {}
     series = tif.series[0]

@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import dask.array as da
+import numpy as np
+import numpy.typing as npt
 
 CANONICAL = "TCZYXS"
+
+
+class Chunked(Protocol):
+    """An array-like that reads what it is indexed with: what `lazy_array` wraps."""
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The size of each axis."""
+        ...
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The pixel type of every chunk read."""
+        ...
+
+    def __getitem__(self, key: tuple[slice, ...]) -> npt.NDArray[Any]:
+        """The pixels of one chunk (a slice per axis)."""
+        ...
 
 
 def displayed_axes(dims: str) -> str:
@@ -12,9 +34,13 @@ def displayed_axes(dims: str) -> str:
     return "".join(a for a in dims if a in "ZYX")[-2:]
 
 
-def plane_index(dims: str, shape, channel: int | None) -> tuple:
-    """Index of a representative plane: first time point, middle Z, first of every other
-    axis; one channel, or all of them when `channel` is None."""
+def plane_index(dims: str, shape: tuple[int, ...],
+                channel: int | None) -> tuple[slice | int, ...]:
+    """Index of a representative plane.
+
+    The first time point, the middle Z, the first of every other axis; one channel, or all
+    of them when `channel` is None.
+    """
     shown = set(displayed_axes(dims)) | {"S"}
     index: list[slice | int] = []
     for axis, n in zip(dims, shape):
@@ -50,18 +76,18 @@ def canonical(data: da.Array, axes: str) -> tuple[da.Array, str]:
     return data.transpose([axes.index(a) for a in order]), order
 
 
-def lazy_array(array, chunks) -> da.Array:
-    """A dask array over an array-like that reads what it is indexed with (one call per
-    chunk, no copy, no hashing of the data for a name)."""
-    import numpy as np
+def lazy_array(array: Chunked, chunks: tuple[int, ...] | tuple[tuple[int, ...], ...]) -> da.Array:
+    """A dask array over an array-like that reads what it is indexed with.
 
-    return da.from_array(array, chunks=chunks, asarray=False, fancy=False, name=False,
+    One call per chunk, no copy, no hashing of the data for a name.
+    """
+    data: da.Array = da.from_array(array, chunks=chunks, asarray=False, fancy=False, name=False,
                          meta=np.empty((0,) * len(array.shape), dtype=array.dtype))
+    return data
 
 
-def compute(data, scheduler: str | None = None):
-    """The values of a dask array (or an array-like), computed without dask's global
-    callbacks.
+def compute(data: da.Array | npt.ArrayLike, scheduler: str | None = None) -> npt.NDArray[Any]:
+    """The values of a dask array (or an array-like), computed without dask's callbacks.
 
     napari registers a `dask.cache.Cache` as a global callback while it slices; a compute on
     another thread (thumbnails, contrast, writers, chunk reads nested in napari's own
@@ -70,18 +96,19 @@ def compute(data, scheduler: str | None = None):
     here. `scheduler` as in `dask.compute` ("synchronous" where the caller is already
     parallel).
     """
-    import numpy as np
-
     if not isinstance(data, da.Array):
         return np.asarray(data)
     return np.asarray(data.compute(scheduler=scheduler, callbacks=()))
 
 
 class SerialReads:
-    """A lazy array whose chunks are read one at a time, for readers that are not
-    thread-safe (nd2): napari and the writers read chunks from several threads."""
+    """A lazy array whose chunks are read one at a time.
 
-    def __init__(self, data: da.Array):
+    For readers that are not thread-safe (nd2): napari and the writers read chunks from
+    several threads.
+    """
+
+    def __init__(self, data: da.Array) -> None:
         self._set(data)
 
     def _set(self, data: da.Array) -> None:
@@ -90,16 +117,19 @@ class SerialReads:
         self.data, self.lock = data, threading.Lock()
         self.shape, self.dtype, self.ndim = data.shape, data.dtype, data.ndim
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: tuple[slice, ...]) -> npt.NDArray[Any]:
+        """Read one chunk, while no other thread reads one."""
         with self.lock:
             return compute(self.data[key], "synchronous")
 
     def __getstate__(self) -> dict[str, da.Array]:
+        """Pickle the data alone."""
         return {"data": self.data}  # a lock does not pickle: the copy gets its own
 
     def __setstate__(self, state: dict[str, da.Array]) -> None:
+        """Unpickle with a lock of its own."""
         self._set(state["data"])
 
     def to_dask(self) -> da.Array:
-
+        """A dask array of the same chunks, each read under the lock."""
         return lazy_array(self, self.data.chunks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dask.array as da
 import numpy as np
 
 from ..model import Scene
@@ -10,13 +11,16 @@ from .axes import compute, plane_index
 MAX_SIDE = 512  # pixels per side read at most for the estimate
 
 
-def representative_plane(scene: Scene, channel: int):
-    """Lazy 2D (or 2D+S) view of the smallest resolution level: first time point,
-    middle Z, first of every other axis."""
+def representative_plane(scene: Scene, channel: int) -> da.Array:
+    """Lazy 2D (or 2D+S) view of the smallest resolution level.
+
+    The first time point, the middle Z, the first of every other axis.
+    """
     data = scene.levels[-1]
     plane = data[plane_index(scene.dims, data.shape, channel)]
     step = max(1, max(plane.shape[:2]) // MAX_SIDE)
-    return plane[::step, ::step]
+    view: da.Array = plane[::step, ::step]
+    return view
 
 
 def estimate_contrast(scene: Scene, channel: int) -> tuple[float, float]:

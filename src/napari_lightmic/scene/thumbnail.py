@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from ..model import Scene
 from .axes import compute, plane_index
@@ -10,7 +11,7 @@ from .axes import compute, plane_index
 THUMB_SIDE = 96
 
 
-def thumbnail(scene: Scene, side: int = THUMB_SIDE) -> np.ndarray:
+def thumbnail(scene: Scene, side: int = THUMB_SIDE) -> npt.NDArray[np.uint8]:
     """RGB uint8 of at most side x side: every channel in its colour, additively."""
     data = scene.levels[-1]
     view = data[plane_index(scene.dims, data.shape, None)]  # C, Y, X (, S)
@@ -20,7 +21,8 @@ def thumbnail(scene: Scene, side: int = THUMB_SIDE) -> np.ndarray:
     if scene.rgb:
         rgb = planes[0, ..., :3]
         hi = np.percentile(rgb, 99.5) or 1.0
-        return np.clip(rgb / hi * 255, 0, 255).astype(np.uint8)
+        shown: npt.NDArray[np.uint8] = np.clip(rgb / hi * 255, 0, 255).astype(np.uint8)
+        return shown
     out = np.zeros(planes.shape[1:] + (3,), np.float32)
     for plane, channel in zip(planes, scene.channels):
         lo, hi = np.percentile(plane, (0.5, 99.5))
