@@ -76,3 +76,21 @@ def zarr_server(tmp_path, monkeypatch):
     monkeypatch.setattr(remote, "HTTP_TIMEOUT", 2.0)
     with serve(tmp_path) as base:
         yield base, data
+
+
+@pytest.fixture
+def opened():
+    """open_image for a test that reads from a source after opening it: every source opened
+    is closed when the test ends, so no file is left open."""
+    from napari_lightmic import open_image
+
+    sources = []
+
+    def open_(*args, **kwargs):
+        source = open_image(*args, **kwargs)
+        sources.append(source)
+        return source
+
+    yield open_
+    for source in sources:
+        source.close()

@@ -117,29 +117,27 @@ def lightmic(*args) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
-def test_convert_writes_every_scene_by_default_and_says_so(tmp_path):
-    from napari_lightmic import open_image
+def test_convert_writes_every_scene_by_default_and_says_so(tmp_path, opened):
 
     czi = real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi")
     done = lightmic("convert", czi, tmp_path / "all.ome.zarr")
     assert done.returncode == 0, done.stderr
     assert "3 scenes (TR1, P1, TR2)" in done.stderr
-    assert [s.name for s in open_image(tmp_path / "all.ome.zarr").scenes] == ["TR1", "P1", "TR2"]
+    assert [s.name for s in opened(tmp_path / "all.ome.zarr").scenes] == ["TR1", "P1", "TR2"]
     done = lightmic("convert", czi, tmp_path / "all.ome.tif")
     assert done.returncode == 0 and "3 scenes" in done.stderr
-    assert len(open_image(tmp_path / "all.ome.tif").scenes) == 3
+    assert len(opened(tmp_path / "all.ome.tif").scenes) == 3
 
 
 @pytest.mark.parametrize("scene", ["1", "P1"])
-def test_convert_one_scene_by_index_or_name(tmp_path, scene):
-    from napari_lightmic import open_image
+def test_convert_one_scene_by_index_or_name(tmp_path, scene, opened):
 
     czi = real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi")
     done = lightmic("convert", czi, tmp_path / "one.ome.zarr", "--scene", scene)
     assert done.returncode == 0, done.stderr
     assert "1 scene (P1)" in done.stderr
-    back = open_image(tmp_path / "one.ome.zarr")
-    assert len(back.scenes) == 1 and back.scenes[0].shape == open_image(czi).scenes[1].shape
+    back = opened(tmp_path / "one.ome.zarr")
+    assert len(back.scenes) == 1 and back.scenes[0].shape == opened(czi).scenes[1].shape
     bad = lightmic("convert", czi, tmp_path / "bad.ome.zarr", "--scene", "nope")
     assert bad.returncode == 2 and "no scene named 'nope'" in bad.stderr
     assert not (tmp_path / "bad.ome.zarr").exists()

@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-from napari_lightmic import open_image
 from napari_lightmic.session import Session
 from tests.conftest import real_file
 from tests.test_cli import lightmic
@@ -49,7 +48,7 @@ def test_a_refused_edit_changes_nothing_and_says_why(vendor_copy):
     assert session.record == before and session.edits == {} and heard == []
 
 
-def test_saved_edits_come_back_in_a_session_but_not_in_open_image(vendor_copy):
+def test_saved_edits_come_back_in_a_session_but_not_in_open_image(vendor_copy, opened):
     path = vendor_copy(CZI)
     session = Session.open(path)
     saved = []
@@ -61,13 +60,13 @@ def test_saved_edits_come_back_in_a_session_but_not_in_open_image(vendor_copy):
     again = Session.open(path)
     assert again.loaded_edits and again.record.rembi.study.title == "Spindles"
     assert again.effective_scene(0).channel_names[0] == "Chromosomes"
-    assert open_image(path).scenes[0].channel_names[0] == "LED555"
+    assert opened(path).scenes[0].channel_names[0] == "LED555"
 
 
-def test_the_file_model_is_frozen():
+def test_the_file_model_is_frozen(opened):
     import dataclasses
 
-    source = open_image(real_file(CZI))
+    source = opened(real_file(CZI))
     scene, channel = source.scenes[0], source.scenes[0].channels[0]
     for obj, name, value in ((source, "path", "x"), (scene, "name", "x"),
                              (channel, "name", "x"), (scene, "channels", ())):

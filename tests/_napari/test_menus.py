@@ -184,7 +184,8 @@ def sample_viewer(make_napari_viewer, **kwargs):
 def sample_data(viewer) -> np.ndarray:
     """C, Z, Y, X pixels of the sample, from its file."""
     path = viewer.layers[0].metadata["lightmic"].session.path
-    return np.asarray(open_image(path).scenes[0].data).reshape(3, 16, 256, 256)
+    with open_image(path) as source:
+        return np.asarray(source.scenes[0].data).reshape(3, 16, 256, 256)
 
 
 def check_ome_zarr(path, expected: np.ndarray):
@@ -195,9 +196,10 @@ def check_ome_zarr(path, expected: np.ndarray):
     from napari_lightmic.writing import validate
 
     assert validate(path) == []
-    scene = open_image(path).scenes[0]
-    assert scene.channel_names == CELLS
-    np.testing.assert_array_equal(np.asarray(scene.data).reshape(expected.shape), expected)
+    with open_image(path) as source:
+        scene = source.scenes[0]
+        assert scene.channel_names == CELLS
+        np.testing.assert_array_equal(np.asarray(scene.data).reshape(expected.shape), expected)
 
     group = zarr.open_group(str(path), mode="r")
     attrs = group.attrs.asdict()
@@ -415,7 +417,7 @@ def _writers():
 @pytest.mark.parametrize("how", ["layers.save", "File menu"])
 @pytest.mark.parametrize(("display_name", "extension"), _writers())
 def test_writers_through_napari_save_paths(display_name, extension, how, make_napari_viewer,
-                                           tmp_path, dialogs, notifications):
+                                           tmp_path, dialogs, notifications, opened):
     from napari.plugins._npe2 import file_extensions_string_for_layers
 
     viewer = sample_viewer(make_napari_viewer)
@@ -433,7 +435,7 @@ def test_writers_through_napari_save_paths(display_name, extension, how, make_na
     if extension.endswith(".zarr"):
         check_ome_zarr(target, expected)
     else:
-        scene = open_image(target).scenes[0]
+        scene = opened(target).scenes[0]
         assert scene.channel_names == CELLS
         np.testing.assert_array_equal(np.asarray(scene.data).reshape(expected.shape), expected)
     no_exceptions(notifications)

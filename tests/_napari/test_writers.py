@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from napari_lightmic import open_image
 from napari_lightmic._napari.save import save_as_ome_zarr
 from tests.conftest import real_file
 
@@ -18,7 +17,7 @@ def wait(qtbot, worker):
 
 
 def test_save_as_writes_every_channel_with_the_layers_edits(make_napari_viewer, qtbot,
-                                                            tmp_path, notifications):
+                                                            tmp_path, notifications, opened):
     viewer = make_napari_viewer()
     layers = viewer.open(real_file(CZI), plugin=PLUGIN)
     layers[0].name = "Chromosomes"
@@ -26,15 +25,15 @@ def test_save_as_writes_every_channel_with_the_layers_edits(make_napari_viewer, 
     viewer.layers.selection.active = layers[1]
     target = tmp_path / "cell.ome.zarr"
     wait(qtbot, save_as_ome_zarr(viewer, str(target)))
-    scene = open_image(target).scenes[0]
+    scene = opened(target).scenes[0]
     assert scene.channel_names == ["Chromosomes", "LED470"]
     assert scene.channel_colors == ["#FF7E00", "#FF00FF"]
-    original = open_image(real_file(CZI)).scenes[0]
+    original = opened(real_file(CZI)).scenes[0]
     np.testing.assert_array_equal(np.asarray(scene.data), np.asarray(original.data))
     assert any("Saved" in str(n.message) for n in notifications)
 
 
-def test_replacing_needs_confirmation(make_napari_viewer, qtbot, tmp_path):
+def test_replacing_needs_confirmation(make_napari_viewer, qtbot, tmp_path, opened):
     viewer = make_napari_viewer()
     viewer.open(real_file(CZI), plugin=PLUGIN)
     target = tmp_path / "exists.ome.zarr"
@@ -44,7 +43,7 @@ def test_replacing_needs_confirmation(make_napari_viewer, qtbot, tmp_path):
     assert (target / "mine.txt").exists()
     wait(qtbot, save_as_ome_zarr(viewer, str(target), confirm=lambda path: True))
     assert not (target / "mine.txt").exists()
-    assert open_image(target).scenes[0].channel_names == ["LED555", "LED470"]
+    assert opened(target).scenes[0].channel_names == ["LED555", "LED470"]
 
 
 def test_save_as_is_in_the_file_menu(make_napari_viewer):
@@ -56,7 +55,7 @@ def test_save_as_is_in_the_file_menu(make_napari_viewer):
                                                   for i in menu]
 
 
-def test_writer_recombines_channels_and_keeps_labels(make_napari_viewer, tmp_path):
+def test_writer_recombines_channels_and_keeps_labels(make_napari_viewer, tmp_path, opened):
     viewer = make_napari_viewer()
     viewer.open(real_file(CZI), plugin=PLUGIN)
     labels = np.zeros((3, 5, 170, 240), np.uint16)
@@ -64,7 +63,7 @@ def test_writer_recombines_channels_and_keeps_labels(make_napari_viewer, tmp_pat
     viewer.add_labels(labels, name="cells", scale=viewer.layers[0].scale)
     target = tmp_path / "with-labels.ome.zarr"
     viewer.layers.save(str(target), plugin=PLUGIN)
-    source = open_image(target)
+    source = opened(target)
     scene = source.scenes[0]
     assert scene.channel_names == ["LED555", "LED470"] and scene.sizes["C"] == 2
     assert list(scene.labels) == ["cells"]
@@ -75,12 +74,12 @@ def test_writer_recombines_channels_and_keeps_labels(make_napari_viewer, tmp_pat
     assert kinds == {"LED555": "Image", "LED470": "Image", "cells": "Labels"}
 
 
-def test_ome_tiff_writer(make_napari_viewer, tmp_path):
+def test_ome_tiff_writer(make_napari_viewer, tmp_path, opened):
     viewer = make_napari_viewer()
     viewer.open(real_file(CZI), plugin=PLUGIN)
     target = tmp_path / "cell.ome.tif"
     viewer.layers.save(str(target), plugin=PLUGIN)
-    scene = open_image(target).scenes[0]
+    scene = opened(target).scenes[0]
     assert scene.channel_names == ["LED555", "LED470"]
     assert scene.physical_pixel_sizes["X"] == pytest.approx(0.0905767, rel=1e-5)
 

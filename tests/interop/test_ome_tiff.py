@@ -95,12 +95,11 @@ def test_no_invented_channel_names(key, variant, converted):
 
 
 @pytest.mark.parametrize("key", ["lif/testdata_2channel_xz.lif"])
-def test_time_increment_read_back(key, converted, written):
+def test_time_increment_read_back(key, converted, written, opened):
     """The T step written as TimeIncrement comes back when the plugin opens the OME-TIFF."""
-    from napari_lightmic.reading import open_image
 
     out = converted(key, "tiff")
-    back = open_image(out)
+    back = opened(out)
     try:
         for scene, exp in zip(back.scenes, written(key)):
             value, unit = exp.time_increment

@@ -89,12 +89,11 @@ def test_ome_xml_units(case, fmt, unit_outputs):
 
 @pytest.mark.parametrize("case", [
     pytest.param(c, id=IDS.get(c, c)) for c in UNITS])
-def test_ome_tiff_read_back_lengths(case, unit_outputs):
+def test_ome_tiff_read_back_lengths(case, unit_outputs, opened):
     """The plugin's OME-TIFF reader gives sizes in µm; the lengths must survive."""
-    from napari_lightmic.reading import open_image
 
     units, outs = unit_outputs(case)
-    back = open_image(outs["tif"])
+    back = opened(outs["tif"])
     try:
         scene = back.scenes[0]
         for axis in "XYZ":

@@ -4,7 +4,6 @@ import csv
 
 import pytest
 
-from napari_lightmic import open_image
 from napari_lightmic.metadata.deposit import export_idr, templates
 from napari_lightmic.metadata.record import set_path
 from napari_lightmic.session import Session
@@ -32,8 +31,8 @@ def test_shipped_layout_matches_the_idr_templates():
     assert derive.derive(IDR_TEMPLATES)["study_rows"] == templates()["study_rows"]
 
 
-def test_idr_export_of_a_czi(tmp_path):
-    source = open_image(real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi"))
+def test_idr_export_of_a_czi(tmp_path, opened):
+    source = opened(real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi"))
     record = Session(source).record
     for key, value in [("rembi.study.title", "Nuclei in culture"),
                        ("rembi.study.authors", "Ada Lovelace; Alan Turing"),

@@ -3,7 +3,6 @@
 import tifffile
 import zarr
 
-from napari_lightmic import open_image
 from napari_lightmic.metadata.privacy import scan
 from napari_lightmic.session import Session
 from napari_lightmic.writing import write
@@ -35,26 +34,26 @@ def _exported_xml(source, target):
     return tifffile.TiffFile(out).pages[0].description
 
 
-def test_lsm_user_name():
-    assert ("name", "Jefferis") in _found(open_image(real_file("lsm/test.lsm")))
+def test_lsm_user_name(opened):
+    assert ("name", "Jefferis") in _found(opened(real_file("lsm/test.lsm")))
 
 
-def test_micromanager_user_name_and_home_folder(micromanager_dataset):
-    source = open_image(micromanager_dataset / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif")
+def test_micromanager_user_name_and_home_folder(micromanager_dataset, opened):
+    source = opened(micromanager_dataset / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif")
     found = _found(source)
     assert ("name", "chriswei") in found and ("user folder", "chriswei") in found
 
 
-def test_czi_user_name_and_windows_user_folders():
-    found = _found(open_image(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi")))
+def test_czi_user_name_and_windows_user_folders(opened):
+    found = _found(opened(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi")))
     assert ("name", "M1SRH") in found
     assert ("user folder", "zeiss") in found  # D:\Users\zeiss\Pictures
 
 
-def test_ome_experimenter_and_lif_user_folder():
-    assert ("name", "ruiany") in _found(open_image(
+def test_ome_experimenter_and_lif_user_folder(opened):
+    assert ("name", "ruiany") in _found(opened(
         real_file("ometiff/bioformats_converted/s_1_t_1_c_1_z_1.ome.tiff")))
-    assert ("user folder", "TCS-User") in _found(open_image(
+    assert ("user folder", "TCS-User") in _found(opened(
         real_file("lif/LeicaLASX_wavelength-sweep_example.lif")))
 
 
@@ -69,7 +68,7 @@ def test_email_identifier_and_notes_in_text():
             ("e-mail", "jane.doe@lab.example.org")} <= kinds
 
 
-def test_marked_personal_data_is_absent_from_exports(vendor_copy, tmp_path):
+def test_marked_personal_data_is_absent_from_exports(vendor_copy, tmp_path, opened):
     source = _marked(vendor_copy("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"))
     xml = _exported_xml(source, tmp_path / "a.ome.tif")
     zarr_xml = _exported_xml(source, tmp_path / "a.ome.zarr")
@@ -80,7 +79,7 @@ def test_marked_personal_data_is_absent_from_exports(vendor_copy, tmp_path):
     assert zarr.open_group(tmp_path / "a.ome.zarr").attrs["lightmic"]["rembi"]["image_data"][
         "file_format"] == "CZI"
     # without the mark, the original metadata is kept whole
-    kept = write(open_image(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi")),
+    kept = write(opened(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi")),
                  tmp_path / "b.ome.tif")
     assert "M1SRH" in tifffile.TiffFile(kept).pages[0].description
 
@@ -110,12 +109,12 @@ def test_redaction_replaces_whole_values_only():
         "&lt;UserName&gt;[removed]&lt;/UserName&gt; {&quot;User&quot;: &quot;[removed]&quot;}"
 
 
-def test_computer_names_are_found(micromanager_dataset):
-    source = open_image(micromanager_dataset / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif")
+def test_computer_names_are_found(micromanager_dataset, opened):
+    source = opened(micromanager_dataset / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif")
     assert ("computer name", "Chriss-MacBook-Pro-2.local") in _found(source)
 
 
-def test_names_with_xml_special_characters_and_map_annotations(tmp_path):
+def test_names_with_xml_special_characters_and_map_annotations(tmp_path, opened):
     """Values stored escaped (&amp;, &lt;) and names only in annotations are found and
     removed from exports."""
     import numpy as np
@@ -135,7 +134,7 @@ def test_names_with_xml_special_characters_and_map_annotations(tmp_path):
     path = tmp_path / "special.ome.tif"
     tifffile.imwrite(path, np.arange(512, dtype=np.uint8).reshape(16, 32), description=xml,
                      metadata=None)
-    source = open_image(path)
+    source = opened(path)
     found = {value for _, value in _found(source)}
     assert {"O'Brien & Co", "hidden_person", "map_only_person"} <= found
     text = _exported_xml(_marked(path), tmp_path / "out.ome.tif")

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from napari_lightmic import open_image
 from napari_lightmic.metadata.sidecar import SidecarError, sidecar_path
 from napari_lightmic.session import Session
 
@@ -15,7 +14,7 @@ def _digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_edits_round_trip_through_the_sidecar(vendor_copy):
+def test_edits_round_trip_through_the_sidecar(vendor_copy, opened):
     path = vendor_copy("czi/DAPI_GFP.czi")
     before = _digest(path)
     session = Session.open(path)
@@ -30,7 +29,7 @@ def test_edits_round_trip_through_the_sidecar(vendor_copy):
     stored = json.loads(saved.read_text())
     assert stored["lightmic_metadata"] == "1"
     assert stored["rembi"] == {"study": {"title": "Nuclei and GFP"}}  # only what changed
-    assert open_image(path).scenes[0].channel_names == ["DAPI", "GFP"]  # what the file says
+    assert opened(path).scenes[0].channel_names == ["DAPI", "GFP"]  # what the file says
     again = Session.open(path)
     assert again.loaded_edits
     scene = again.effective_scene(0)

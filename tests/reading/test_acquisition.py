@@ -12,11 +12,12 @@ from tests.conftest import real_file
 
 
 def _acq(relpath):
-    return record_from_source(open_image(real_file(relpath))).rembi.image_acquisition
+    with open_image(real_file(relpath)) as source:
+        return record_from_source(source).rembi.image_acquisition
 
 
-def test_nd2_objective_and_channel_wavelengths():
-    source = open_image(real_file("nd2/example-multichannel.nd2"))
+def test_nd2_objective_and_channel_wavelengths(opened):
+    source = opened(real_file("nd2/example-multichannel.nd2"))
     objective = source.ome.instruments[0].objectives[0]
     assert objective.model == "Plan Apo λ 20x"
     assert objective.nominal_magnification == 20 and objective.lens_na == pytest.approx(0.75)
@@ -29,8 +30,8 @@ def test_nd2_objective_and_channel_wavelengths():
     assert acq.imaging_method.label == "Widefield fluorescence microscopy"
 
 
-def test_czi_instrument_from_zen_metadata():
-    source = open_image(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"))
+def test_czi_instrument_from_zen_metadata(opened):
+    source = opened(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"))
     instrument = source.ome.instruments[0]
     assert instrument.microscope.model == "Castor.Stand"
     objective = instrument.objectives[0]
@@ -49,8 +50,8 @@ def test_airyscan_czi_is_recorded_as_airyscan():
     assert acq.objective.startswith("Plan-Apochromat 63x/1.4 Oil DIC M27 (63×, NA 1.4, Oil")
 
 
-def test_lif_instrument_and_channel_names():
-    source = open_image(real_file("lif/testdata_2channel_xz.lif"))
+def test_lif_instrument_and_channel_names(opened):
+    source = opened(real_file("lif/testdata_2channel_xz.lif"))
     assert source.scenes[0].channel_names == ["Leica/FITC", "Leica/TRITC"]
     acq = record_from_source(source).rembi.image_acquisition
     assert acq.instrument == "Leica Microsystems TCS SP8 on DMI6000B-CS"
@@ -63,20 +64,20 @@ def test_lsm_objective_from_scan_information():
     assert acq.objective.startswith("EC Plan-Neofluar 40x/1.30 Oil DIC M27 (40×, NA 1.3, Oil")
 
 
-def test_exported_ome_keeps_the_instrument(tmp_path):
+def test_exported_ome_keeps_the_instrument(tmp_path, opened):
     from napari_lightmic.writing import convert
 
     done = convert(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"), tmp_path / "a.ome.tif")
     assert len(done.scenes) == 1 and done.seconds > 0
     out = done.path
-    written = open_image(out).ome
+    written = opened(out).ome
     assert written.instruments[0].objectives[0].model == "Plan-Apochromat 50x/1.2"
     assert written.images[0].instrument_ref is not None
 
 
-def test_acquisition_is_built_only_when_asked_for():
+def test_acquisition_is_built_only_when_asked_for(opened):
     calls = []
-    source = open_image(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"))
+    source = opened(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"))
     factory = source.acquisition_factory
     source = dataclasses.replace(source, acquisition_factory=lambda: calls.append(1) or factory())
     assert not calls

@@ -53,8 +53,8 @@ def test_folder_that_is_not_zarr(tmp_path):
     expect_error(folder, "not a Zarr")
 
 
-def test_unknown_scene_names_the_choices():
-    source = open_image(real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi"))
+def test_unknown_scene_names_the_choices(opened):
+    source = opened(real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi"))
     with pytest.raises(LightmicReadError, match="TR1"):
         source.scene("nope")
     with pytest.raises(LightmicReadError, match="3 scene"):
@@ -101,7 +101,7 @@ def test_xml_with_entities_is_refused(tmp_path):
     expect_error(path, "DTD")
 
 
-def test_vendor_files_are_not_modified(tmp_path):
+def test_vendor_files_are_not_modified(tmp_path, opened):
     """Writable copies (the shared originals are read-only) keep their bytes and times."""
     import hashlib
     import os
@@ -113,7 +113,7 @@ def test_vendor_files_are_not_modified(tmp_path):
         shutil.copyfile(real_file(relpath), path)
         os.chmod(path, 0o644)
         before = (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
-        source = open_image(path)
+        source = opened(path)
         scene = source.scenes[0]
         np.asarray(scene.data[(0,) * (scene.data.ndim - 2)])
         source.close()

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from pylibCZIrw import czi as pyczi
 
-from napari_lightmic import open_image
 from tests.conftest import real_file
 
 TILE = 64
@@ -35,8 +34,8 @@ def mosaic_czi(tmp_path):
     return path
 
 
-def test_synthetic_mosaic_scenes_sizes_and_channels(mosaic_czi):
-    source = open_image(mosaic_czi)
+def test_synthetic_mosaic_scenes_sizes_and_channels(mosaic_czi, opened):
+    source = opened(mosaic_czi)
     assert [s.shape for s in source.scenes] == [(2, 2, 3, 120, 120), (2, 2, 3, 32, 48)]
     first = source.scenes[0]
     assert first.dims == "TCZYX"
@@ -48,8 +47,8 @@ def test_synthetic_mosaic_scenes_sizes_and_channels(mosaic_czi):
     assert source.scenes[1].stage_position == pytest.approx({"Y": 500 * 0.5, "X": 1000 * 0.5})
 
 
-def test_mosaic_is_stitched_at_recorded_positions(mosaic_czi):
-    scene = open_image(mosaic_czi).scenes[0]
+def test_mosaic_is_stitched_at_recorded_positions(mosaic_czi, opened):
+    scene = opened(mosaic_czi).scenes[0]
     plane = np.asarray(scene.data[1, 1, 2])
     # Corners come from the four tiles; later tiles are drawn over the overlap.
     assert plane[0, 0] == tile_values(1, 1, 2, 0)[0, 0]
@@ -59,14 +58,14 @@ def test_mosaic_is_stitched_at_recorded_positions(mosaic_czi):
     assert plane[60, 60] == tile_values(1, 1, 2, 3)[0, 0]
 
 
-def test_a_region_reads_only_its_chunk(mosaic_czi, monkeypatch):
+def test_a_region_reads_only_its_chunk(mosaic_czi, monkeypatch, opened):
     from napari_lightmic.reading.czi import CziHandle
 
     asked = []
     read = CziHandle.read
     monkeypatch.setattr(CziHandle, "read", lambda self, **kw: asked.append(kw) or read(self, **kw))
     monkeypatch.setattr("napari_lightmic.reading.czi.CHUNK_XY", 16)
-    scene = open_image(mosaic_czi).scenes[1]
+    scene = opened(mosaic_czi).scenes[1]
     region = np.asarray(scene.data[0, 0, 0, 4:10, 5:9])
     assert region.shape == (6, 4) and (region == 7).all()
     # One 16 x 16 chunk of one plane, at the scene's place in the file.
@@ -74,19 +73,19 @@ def test_a_region_reads_only_its_chunk(mosaic_czi, monkeypatch):
                                                          {"T": 0, "C": 0, "Z": 0})]
 
 
-def test_missing_scaling_degrades_to_unknown(tmp_path):
+def test_missing_scaling_degrades_to_unknown(tmp_path, opened):
     path = tmp_path / "noscale.czi"
     with pyczi.create_czi(str(path), exist_ok=True) as czi:
         czi.write(np.arange(40 * 30, dtype=np.uint8).reshape(30, 40, 1), plane={"C": 0})
         czi.write_metadata(document_name="noscale")
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert scene.physical_pixel_sizes == {"Z": None, "Y": None, "X": None}
     assert scene.units == {}
     assert np.asarray(scene.data)[0, 0, 0, 1, 0] == 40
 
 
-def test_metadata_poor_real_file_still_opens():
-    source = open_image(real_file("czi/DAPI_GFP.czi"))
+def test_metadata_poor_real_file_still_opens(opened):
+    source = opened(real_file("czi/DAPI_GFP.czi"))
     scene = source.scenes[0]
     assert scene.channel_names == ["DAPI", "GFP"]
     assert scene.channel_colors == ["#0000FF", "#00FF00"]
@@ -94,8 +93,8 @@ def test_metadata_poor_real_file_still_opens():
     assert np.asarray(scene.data[0, 1, 0]).max() > 0
 
 
-def test_airyscan_phase_axis_is_kept():
-    scene = open_image(real_file("czi/LSM880_AiryScan.czi")).scenes[0]
+def test_airyscan_phase_axis_is_kept(opened):
+    scene = opened(real_file("czi/LSM880_AiryScan.czi")).scenes[0]
     assert scene.dims == "HTCZYX" and scene.sizes["H"] == 32
     phases = np.asarray(scene.data[:, 0, 0, 0])
     assert phases.shape == (32, 36, 38)
@@ -108,18 +107,18 @@ def test_airyscan_phase_axis_is_kept():
     assert scene.channel_names[4:] == ["ChA-T1#", "ChA-T2#", "ChA-T3#", "ChA-T4#"]
 
 
-def test_channel_colours_come_from_the_file():
-    scene = open_image(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi")).scenes[0]
+def test_channel_colours_come_from_the_file(opened):
+    scene = opened(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi")).scenes[0]
     assert scene.channel_colors == ["#FF7E00", "#00FF33"]
     assert scene.channels[0].emission_nm == pytest.approx(568)
 
 
-def test_large_mosaics_get_downsampled_levels(mosaic_czi, monkeypatch):
+def test_large_mosaics_get_downsampled_levels(mosaic_czi, monkeypatch, opened):
     from napari_lightmic import pyramid
 
     monkeypatch.setattr(pyramid, "COMPOSED_ABOVE", 100)
     monkeypatch.setattr(pyramid, "COMPOSED_SMALLEST", 30)
-    scene = open_image(mosaic_czi).scenes[0]
+    scene = opened(mosaic_czi).scenes[0]
     assert [level.shape[-2:] for level in scene.levels] == [(120, 120), (60, 60), (30, 30)]
     half = np.asarray(scene.pyramid[0][1, 1, 2])
     # Each corner of the half-size level still shows its own tile.
@@ -127,38 +126,38 @@ def test_large_mosaics_get_downsampled_levels(mosaic_czi, monkeypatch):
     assert half[59, 59] == tile_values(1, 1, 2, 3)[0, 0]
 
 
-def test_axes_that_do_not_start_at_zero(tmp_path):
+def test_axes_that_do_not_start_at_zero(tmp_path, opened):
     path = tmp_path / "zrange.czi"
     with pyczi.create_czi(str(path), exist_ok=True) as czi:
         for z in (2, 3):
             czi.write(np.full((8, 8, 1), z * 10, np.uint16), plane={"Z": z, "C": 0})
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert scene.sizes["Z"] == 2
     assert np.asarray(scene.data[0, 0, :, 0, 0]).tolist() == [20, 30]
 
 
-def test_channels_of_different_pixel_types(tmp_path):
+def test_channels_of_different_pixel_types(tmp_path, opened):
     path = tmp_path / "mixed.czi"
     with pyczi.create_czi(str(path), exist_ok=True) as czi:
         czi.write(np.full((8, 8, 3), 50, np.uint8), plane={"C": 0})
         czi.write(np.full((8, 8, 1), 3000, np.uint16), plane={"C": 1})
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert scene.dtype == "uint16" and scene.rgb
     assert np.asarray(scene.data[0, :, 0, 0, 0]).tolist() == [[50] * 3, [3000] * 3]
 
 
-def test_rgb_czi_reads_red_green_blue(tmp_path):
+def test_rgb_czi_reads_red_green_blue(tmp_path, opened):
     path = tmp_path / "rgb.czi"
     bgr = np.zeros((8, 8, 3), np.uint8)
     bgr[..., 0], bgr[..., 2] = 10, 200  # blue 10, red 200 in libCZI's BGR order
     with pyczi.create_czi(str(path), exist_ok=True) as czi:
         czi.write(bgr, plane={"C": 0})
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert scene.dims == "TCZYXS"
     assert np.asarray(scene.data[0, 0, 0, 0, 0]).tolist() == [200, 0, 10]
 
 
-def test_close_releases_the_file():
+def test_close_releases_the_file(opened):
     import psutil
 
     path = real_file("czi/DAPI_GFP.czi")
@@ -168,7 +167,7 @@ def test_close_releases_the_file():
         return sum(Path(f.path).resolve() == real for f in psutil.Process().open_files())
 
     before = handles()
-    source = open_image(path)
+    source = opened(path)
     np.asarray(source.scenes[0].data[0, 0, 0])
     assert handles() > before
     source.close()

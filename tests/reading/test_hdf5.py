@@ -6,9 +6,9 @@ from napari_lightmic import LightmicReadError, open_image
 from tests.conftest import real_file
 
 
-def test_bigdataviewer_uint16_restored_with_pyramid():
+def test_bigdataviewer_uint16_restored_with_pyramid(opened):
     xml = real_file("hdf5/bdv/demoSlice.xml")
-    scene = open_image(xml).scenes[0]
+    scene = opened(xml).scenes[0]
     assert scene.dtype == "uint16" and scene.shape == (1, 1, 1, 397, 580)
     assert [level.shape[-2:] for level in scene.levels] == [(397, 580), (99, 145)]
     assert scene.units == {"X": "pixel", "Y": "pixel", "Z": "pixel"}
@@ -17,14 +17,14 @@ def test_bigdataviewer_uint16_restored_with_pyramid():
     np.testing.assert_array_equal(np.asarray(scene.data[0, 0, 0]), stored.view(np.uint16))
 
 
-def test_bigdataviewer_h5_opened_directly_uses_its_xml():
-    source = open_image(real_file("hdf5/bdv/demoSlice.h5"))
+def test_bigdataviewer_h5_opened_directly_uses_its_xml(opened):
+    source = opened(real_file("hdf5/bdv/demoSlice.h5"))
     assert source.format.name == "BigDataViewer"
     assert source.scenes[0].physical_pixel_sizes["X"] == pytest.approx(0.015)
 
 
-def test_imaris_extents_give_pixel_sizes():
-    source = open_image(real_file("ims/Minimal_IMS_File.ims"))
+def test_imaris_extents_give_pixel_sizes(opened):
+    source = opened(real_file("ims/Minimal_IMS_File.ims"))
     scene = source.scenes[0]
     assert scene.sizes == {"T": 1, "C": 1, "Z": 1, "Y": 128, "X": 128}
     assert scene.dtype == "uint16"
@@ -62,10 +62,10 @@ def write_imaris(path, levels=2):
             ch.attrs["ColorRange"] = text("0 80")
 
 
-def test_imaris_channels_time_levels_and_padding(tmp_path):
+def test_imaris_channels_time_levels_and_padding(tmp_path, opened):
     path = tmp_path / "cells.ims"
     write_imaris(path)
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert scene.shape == (2, 2, 4, 64, 64)  # padding cropped to ImageSize
     assert [level.shape for level in scene.pyramid] == [(2, 2, 4, 32, 32)]
     assert scene.channel_names == ["DAPI", "GFP"]
@@ -74,14 +74,14 @@ def test_imaris_channels_time_levels_and_padding(tmp_path):
     assert scene.physical_pixel_sizes == pytest.approx({"X": 0.5, "Y": 0.25, "Z": 2.0})
 
 
-def test_plain_hdf5_lists_image_datasets_with_element_size(tmp_path):
+def test_plain_hdf5_lists_image_datasets_with_element_size(tmp_path, opened):
     path = tmp_path / "volumes.h5"
     with h5py.File(path, "w") as f:
         f.create_dataset("raw", data=np.ones((5, 40, 30), np.uint8))
         f["raw"].attrs["element_size_um"] = [2.0, 0.5, 0.5]
         f.create_dataset("segmentation/labels", data=np.zeros((40, 30), np.uint32))
         f.create_dataset("table", data=np.zeros((3, 2)))
-    source = open_image(path)
+    source = opened(path)
     assert [s.name for s in source.scenes] == ["/raw", "/segmentation/labels"]
     raw = source.scenes[0]
     assert raw.sizes["Z"] == 5

@@ -12,12 +12,13 @@ def test_open_reads_metadata_only_and_a_plane_reads_one_plane(tmp_path):
                      metadata={"axes": "ZYX"})
     io = psutil.Process().io_counters
     before = io().read_chars
-    scene = open_image(path).scenes[0]
-    opened = io().read_chars - before
-    assert scene.shape == (1, 1, 64, 1024, 1024)
-    assert opened < 2 * 2**20, f"{opened} bytes read to open a 128 MiB file"
-    before = io().read_chars
-    plane = np.asarray(scene.data[0, 0, 40])
-    one_plane = io().read_chars - before
+    with open_image(path) as source:
+        scene = source.scenes[0]
+        opened = io().read_chars - before
+        assert scene.shape == (1, 1, 64, 1024, 1024)
+        assert opened < 2 * 2**20, f"{opened} bytes read to open a 128 MiB file"
+        before = io().read_chars
+        plane = np.asarray(scene.data[0, 0, 40])
+        one_plane = io().read_chars - before
     assert (plane == 40).all()
     assert one_plane < 3 * 2**20, f"{one_plane} bytes read for one 2 MiB plane"

@@ -1,12 +1,11 @@
 import numpy as np
 import tifffile
 
-from napari_lightmic import open_image
 from tests.conftest import real_file
 
 
-def test_xz_scan_planes_equal_imagej_reference():
-    source = open_image(real_file("lif/testdata_2channel_xz.lif"))
+def test_xz_scan_planes_equal_imagej_reference(opened):
+    source = opened(real_file("lif/testdata_2channel_xz.lif"))
     xzt = source.scene("xzt")
     assert xzt.dims == "TCZX"
     for ref_name, t, c in (("xz_c0_t0.tif", 0, 0), ("xz_c1_t8.tif", 8, 1)):
@@ -16,20 +15,20 @@ def test_xz_scan_planes_equal_imagej_reference():
         np.testing.assert_array_equal(plane, reference)
 
 
-def test_sweep_channels_are_named_after_their_detector():
-    source = open_image(real_file("lif/LeicaLASX_wavelength-sweep_example.lif"))
+def test_sweep_channels_are_named_after_their_detector(opened):
+    source = opened(real_file("lif/LeicaLASX_wavelength-sweep_example.lif"))
     assert [s.channel_names for s in source.scenes] == [["HyD 1"]] * 3
 
 
-def test_channel_names_come_from_the_dye_not_the_lut():
-    source = open_image(real_file("lif/testdata_2channel_xz.lif"))
+def test_channel_names_come_from_the_dye_not_the_lut(opened):
+    source = opened(real_file("lif/testdata_2channel_xz.lif"))
     for scene in source.scenes:
         assert scene.channel_names == ["Leica/FITC", "Leica/TRITC"]
         assert scene.channel_colors == ["#00FF00", "#FF0000"]
 
 
-def test_lambda_sweeps_keep_their_wavelength_axis():
-    source = open_image(real_file("lif/LeicaLASX_wavelength-sweep_example.lif"))
+def test_lambda_sweeps_keep_their_wavelength_axis(opened):
+    source = opened(real_file("lif/LeicaLASX_wavelength-sweep_example.lif"))
     emission, excitation, stack = source.scenes
     assert emission.dims == "λTCYX" and emission.sizes["λ"] == 20
     assert excitation.dims == "ΛTCYX" and excitation.sizes["Λ"] == 15
@@ -70,9 +69,9 @@ def test_tile_scan_offsets_come_from_stage_positions():
     assert not offsets.placed_by_stage and offsets[3] == (512, 512)
 
 
-def test_pixels_stay_in_the_file_until_a_plane_is_read():
+def test_pixels_stay_in_the_file_until_a_plane_is_read(opened):
     """The lazy array keeps reading the memory-mapped file; it holds no copy of the image."""
-    scene = open_image(real_file("lif/testdata_2channel_xz.lif")).scene("xz")
+    scene = opened(real_file("lif/testdata_2channel_xz.lif")).scene("xz")
     from napari_lightmic.reading.lif import MappedArray
 
     graph = dict(scene.data.__dask_graph__())

@@ -7,10 +7,10 @@ from tests.reading.zarr_fixtures import write_ome_zarr
 
 
 @pytest.mark.parametrize("version", ["0.4", "0.5"])
-def test_ome_zarr_scale_units_channels_and_windows(tmp_path, version):
+def test_ome_zarr_scale_units_channels_and_windows(tmp_path, version, opened):
     path = tmp_path / f"image-v{version}.ome.zarr"
     data = write_ome_zarr(path, version)
-    source = open_image(path)
+    source = opened(path)
     assert source.format.name == "OME-Zarr"
     scene = source.scenes[0]
     assert scene.dims == "TCZYX" and scene.shape == (1, 2, 3, 64, 64)
@@ -22,14 +22,14 @@ def test_ome_zarr_scale_units_channels_and_windows(tmp_path, version):
     np.testing.assert_array_equal(np.asarray(scene.data[0, 1, 2]), data[1, 2])
 
 
-def test_ome_zarr_multiscales_become_a_pyramid(tmp_path):
+def test_ome_zarr_multiscales_become_a_pyramid(tmp_path, opened):
     path = tmp_path / "pyramid.ome.zarr"
     write_ome_zarr(path, "0.5")
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert [level.shape[-2:] for level in scene.levels] == [(64, 64), (32, 32)]
 
 
-def test_bioformats2raw_layout_scenes_and_ome_xml(tmp_path):
+def test_bioformats2raw_layout_scenes_and_ome_xml(tmp_path, opened):
     path = tmp_path / "plate-like.ome.zarr"
     root = zarr.open_group(str(path), mode="w", zarr_format=2)
     root.attrs["bioformats2raw.layout"] = 3
@@ -41,7 +41,7 @@ def test_bioformats2raw_layout_scenes_and_ome_xml(tmp_path):
         '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06">'
         '<Instrument ID="Instrument:0"><Objective ID="Objective:0" NominalMagnification="63"/>'
         "</Instrument></OME>")
-    source = open_image(path)
+    source = opened(path)
     assert len(source.scenes) == 2
     assert source.ome.instruments[0].objectives[0].nominal_magnification == 63
 
@@ -54,7 +54,7 @@ def test_plate_is_refused_with_a_reason(tmp_path):
         open_image(path)
 
 
-def test_two_dimensional_image_gets_singleton_axes(tmp_path):
+def test_two_dimensional_image_gets_singleton_axes(tmp_path, opened):
     from ome_zarr.format import FormatV04
     from ome_zarr.io import parse_url
     from ome_zarr.writer import write_image
@@ -64,6 +64,6 @@ def test_two_dimensional_image_gets_singleton_axes(tmp_path):
     root = zarr.open_group(store, mode="w", zarr_format=2)
     write_image(np.arange(64 * 48, dtype=np.uint16).reshape(64, 48), root, axes="yx",
                 fmt=FormatV04(), scale_factors=[])
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert scene.dims == "TCZYX" and scene.shape == (1, 1, 1, 64, 48)
     assert scene.physical_pixel_sizes["Z"] is None

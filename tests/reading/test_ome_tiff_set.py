@@ -39,21 +39,22 @@ def write_set(folder, size_z=1, size_c=2, plane_count=False):
     return data
 
 
-def test_complete_set(tmp_path):
+def test_complete_set(tmp_path, opened):
     data = write_set(tmp_path)
-    scene = open_image(tmp_path / name(1)).scenes[0]
+    scene = opened(tmp_path / name(1)).scenes[0]
     assert scene.dims == "TCZYX" and scene.shape == (1, 2, 1, 48, 64)
     np.testing.assert_array_equal(np.asarray(scene.data[0, :, 0]), data[:, 0])
     assert scene.channel_names == ["ch0", "ch1"]
     assert scene.physical_pixel_sizes["X"] == 0.5
 
 
-def test_first_file_absent_opens_with_its_planes_as_zeros(tmp_path):
+def test_first_file_absent_opens_with_its_planes_as_zeros(tmp_path, opened):
     data = write_set(tmp_path)
     (tmp_path / name(0)).unlink()
-    with pytest.raises(ValueError, match="NumPlanes or PlaneCount"):  # tifffile alone
-        tifffile.TiffFile(tmp_path / name(1)).series  # noqa: B018
-    source = open_image(tmp_path / name(1))
+    with tifffile.TiffFile(tmp_path / name(1)) as alone, pytest.raises(
+            ValueError, match="NumPlanes or PlaneCount"):  # tifffile alone
+        alone.series  # noqa: B018
+    source = opened(tmp_path / name(1))
     scene = source.scenes[0]
     assert scene.shape == (1, 2, 1, 48, 64) and scene.name == "Well A1"
     pixels = np.asarray(scene.data[0, :, 0])
@@ -63,10 +64,10 @@ def test_first_file_absent_opens_with_its_planes_as_zeros(tmp_path):
     source.close()
 
 
-def test_planes_without_plane_count_cover_up_to_the_next_tiffdata(tmp_path):
+def test_planes_without_plane_count_cover_up_to_the_next_tiffdata(tmp_path, opened):
     data = write_set(tmp_path, size_z=3, size_c=3)
     (tmp_path / name(0)).unlink()
-    scene = open_image(tmp_path / name(2)).scenes[0]
+    scene = opened(tmp_path / name(2)).scenes[0]
     assert scene.shape == (1, 3, 3, 48, 64)
     pixels = np.asarray(scene.data[0])
     assert not pixels[0].any()
@@ -75,24 +76,24 @@ def test_planes_without_plane_count_cover_up_to_the_next_tiffdata(tmp_path):
     assert any("3 of 9 planes" in n for n in scene.notes)
 
 
-def test_a_later_file_absent_is_said(tmp_path):
+def test_a_later_file_absent_is_said(tmp_path, opened):
     data = write_set(tmp_path)
     (tmp_path / name(1)).unlink()
-    scene = open_image(tmp_path / name(0)).scenes[0]
+    scene = opened(tmp_path / name(0)).scenes[0]
     pixels = np.asarray(scene.data[0, :, 0])
     np.testing.assert_array_equal(pixels[0], data[0, 0])
     assert not pixels[1].any()
     assert any("absent" in n for n in scene.notes), scene.notes
 
 
-def test_set_converts_and_reads_the_same(tmp_path):
+def test_set_converts_and_reads_the_same(tmp_path, opened):
     from napari_lightmic.writing import write
 
     data = write_set(tmp_path, size_z=2)
     (tmp_path / name(0)).unlink()
-    source = open_image(tmp_path / name(1))
+    source = opened(tmp_path / name(1))
     out = write(source, tmp_path / "out.ome.zarr")
-    copy = open_image(out).scenes[0]
+    copy = opened(out).scenes[0]
     back = np.asarray(copy.data)
     np.testing.assert_array_equal(back[0, 1], data[1])
     assert not back[0, 0].any()
@@ -100,16 +101,16 @@ def test_set_converts_and_reads_the_same(tmp_path):
     assert any("2 of 4 planes" in n for n in copy.notes), copy.notes
 
 
-def test_a_plane_of_the_wrong_size_is_an_error_naming_the_file(tmp_path):
+def test_a_plane_of_the_wrong_size_is_an_error_naming_the_file(tmp_path, opened):
     write_set(tmp_path)
     (tmp_path / name(0)).unlink()
     tifffile.imwrite(tmp_path / name(0), np.zeros((10, 10), np.uint16))
-    scene = open_image(tmp_path / name(1)).scenes[0]
+    scene = opened(tmp_path / name(1)).scenes[0]
     with pytest.raises(ValueError, match=name(0)):
         np.asarray(scene.data[0, 0, 0])
 
 
-def test_a_set_of_absent_files_opens_as_missing_planes_and_a_bad_type_is_refused(tmp_path):
+def test_a_set_of_absent_files_opens_as_missing_planes_and_a_bad_type_is_refused(tmp_path, opened):
     xml = ('<?xml version="1.0"?><OME xmlns="http://www.openmicroscopy.org/Schemas/OME/'
            '2016-06"><Image ID="Image:0"><Pixels ID="Pixels:0" DimensionOrder="XYZCT" '
            'Type="uint16" SizeX="64" SizeY="48" SizeZ="1" SizeC="2" SizeT="1">'
@@ -118,7 +119,7 @@ def test_a_set_of_absent_files_opens_as_missing_planes_and_a_bad_type_is_refused
            '</Pixels></Image></OME>')
     tifffile.imwrite(tmp_path / "x.ome.tif", np.zeros((48, 64), np.uint16), description=xml,
                      metadata=None)
-    scene = open_image(tmp_path / "x.ome.tif").scenes[0]
+    scene = opened(tmp_path / "x.ome.tif").scenes[0]
     assert any("2 of 2 planes" in n for n in scene.notes)
     with pytest.raises(LightmicReadError, match="pixel type"):
         tifffile.imwrite(tmp_path / "y.ome.tif", np.zeros((48, 64), np.uint16),
@@ -147,7 +148,7 @@ def write_file(path, xml, values):
                       description=xml if k == 0 else None, metadata=None)
 
 
-def test_set_planes_read_from_many_threads_are_right(tmp_path):
+def test_set_planes_read_from_many_threads_are_right(tmp_path, opened):
     """The writers read planes in parallel: each must come from its own IFD."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -156,7 +157,7 @@ def test_set_planes_read_from_many_threads_are_right(tmp_path):
           'urn:uuid:b</UUID></TiffData>')
     xml = f'<?xml version="1.0"?><OME {NS} UUID="urn:uuid:a">{image("x", td, 120)}</OME>'
     write_file(tmp_path / "a.ome.tif", xml, range(1, 61))
-    scene = open_image(tmp_path / "a.ome.tif").scenes[0]
+    scene = opened(tmp_path / "a.ome.tif").scenes[0]
     assert any("60 of 120" in n for n in scene.notes), scene.notes
     with ThreadPoolExecutor(8) as pool:
         got = list(pool.map(lambda z: int(np.asarray(scene.data[0, 0, z])[0, 0]),
@@ -164,20 +165,20 @@ def test_set_planes_read_from_many_threads_are_right(tmp_path):
     assert got == [z + 1 for z in range(60)] * 6
 
 
-def test_set_images_without_pixels_make_no_scene(tmp_path):
+def test_set_images_without_pixels_make_no_scene(tmp_path, opened):
     td = ('<TiffData IFD="0" PlaneCount="1"><UUID FileName="a.ome.tif">urn:uuid:a</UUID>'
           '</TiffData><TiffData FirstC="1" IFD="0" PlaneCount="1"><UUID FileName="b.ome.tif">'
           'urn:uuid:b</UUID></TiffData>')
     xml = (f'<?xml version="1.0"?><OME {NS} UUID="urn:uuid:a">'
            f'{image("overview", "", metadata_only=True)}{image("x", td, size_c=2)}</OME>')
     write_file(tmp_path / "a.ome.tif", xml, [5])
-    source = open_image(tmp_path / "a.ome.tif")  # b is absent: the set reader
+    source = opened(tmp_path / "a.ome.tif")  # b is absent: the set reader
     assert [s.name for s in source.scenes] == ["x"]
     assert source.scenes[0].ome_index == 1
     assert np.asarray(source.scenes[0].data[0, :, 0, 0, 0]).tolist() == [5, 0]
 
 
-def test_set_file_found_by_its_uuid_and_in_subfolders_only_inside(tmp_path):
+def test_set_file_found_by_its_uuid_and_in_subfolders_only_inside(tmp_path, opened):
     """A renamed file is still the one its UUID names; FileNames may name subfolders but
     never leave the set's folder."""
     td = ('<TiffData FirstC="0" IFD="0" PlaneCount="1"><UUID FileName="orig.ome.tif">'
@@ -194,12 +195,12 @@ def test_set_file_found_by_its_uuid_and_in_subfolders_only_inside(tmp_path):
     write_file(folder / "sub" / "c1.ome.tif", "plain", [22])
     write_file(folder / "c1.ome.tif", "plain", [999])  # same name, other folder
     write_file(tmp_path / "out.ome.tif", "plain", [333])  # outside the set
-    scene = open_image(folder / "renamed.ome.tif").scenes[0]
+    scene = opened(folder / "renamed.ome.tif").scenes[0]
     assert np.asarray(scene.data[0, :, 0, 0, 0]).tolist() == [7, 22, 0, 0]
     assert any("outside the set's folder" in n for n in scene.notes)
 
 
-def test_set_tiffdata_outside_the_image_and_ifds_beyond_the_file(tmp_path):
+def test_set_tiffdata_outside_the_image_and_ifds_beyond_the_file(tmp_path, opened):
     td = ('<TiffData FirstZ="0" IFD="0" PlaneCount="1"><UUID FileName="a.ome.tif">urn:uuid:a'
           '</UUID></TiffData><TiffData FirstZ="1" IFD="1" PlaneCount="1"><UUID FileName='
           '"a.ome.tif">urn:uuid:a</UUID></TiffData><TiffData FirstZ="5" IFD="0" PlaneCount="1">'
@@ -208,7 +209,7 @@ def test_set_tiffdata_outside_the_image_and_ifds_beyond_the_file(tmp_path):
           '<TiffData FirstC="1"><UUID FileName="gone.ome.tif">urn:uuid:b</UUID></TiffData>')
     xml = f'<?xml version="1.0"?><OME {NS} UUID="urn:uuid:a">{image("x", td, 3, 2)}</OME>'
     write_file(tmp_path / "a.ome.tif", xml, [10, 20])
-    source = open_image(tmp_path / "a.ome.tif")
+    source = opened(tmp_path / "a.ome.tif")
     scene = source.scenes[0]
     assert np.asarray(scene.data[0, 0, :, 0, 0]).tolist() == [10, 20, 0]  # FirstZ=5 left out
     assert any("outside the image" in n for n in scene.notes)
@@ -218,7 +219,7 @@ def test_set_tiffdata_outside_the_image_and_ifds_beyond_the_file(tmp_path):
         np.asarray(scene.data[0, 0, 0])
 
 
-def test_what_tifffile_logs_counts_for_the_file_being_opened_only(tmp_path):
+def test_what_tifffile_logs_counts_for_the_file_being_opened_only(tmp_path, opened):
     """Another thread's tifffile errors do not make a good file 'truncated'; an application
     that silenced tifffile's logger still learns of absent files."""
     import logging
@@ -236,7 +237,7 @@ def test_what_tifffile_logs_counts_for_the_file_being_opened_only(tmp_path):
     thread.start()
     try:
         for _ in range(20):
-            assert open_image(good).scenes[0].shape[-2:] == (8, 8)
+            assert opened(good).scenes[0].shape[-2:] == (8, 8)
     finally:
         stop.set()
         thread.join()
@@ -247,7 +248,7 @@ def test_what_tifffile_logs_counts_for_the_file_being_opened_only(tmp_path):
     before = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        scene = open_image(tmp_path / name(0)).scenes[0]
+        scene = opened(tmp_path / name(0)).scenes[0]
     finally:
         logger.setLevel(before)
     assert any("1 of 2 planes" in n for n in scene.notes), scene.notes

@@ -21,9 +21,9 @@ def timed_error(url):
     return time.monotonic() - start, str(info.value)
 
 
-def test_remote_ome_zarr_opens_lazily(zarr_server):
+def test_remote_ome_zarr_opens_lazily(zarr_server, opened):
     base, data = zarr_server
-    scene = open_image(f"{base}/image.ome.zarr").scenes[0]
+    scene = opened(f"{base}/image.ome.zarr").scenes[0]
     assert scene.channel_names == ["DAPI", "GFP"]
     assert scene.physical_pixel_sizes["X"] == pytest.approx(0.25)
     np.testing.assert_array_equal(np.asarray(scene.data[0, 1, 2]), data[1, 2])
@@ -54,13 +54,13 @@ def test_dropped_connection(zarr_server):
     assert elapsed < 5 * TIMEOUT and "drop/image.ome.zarr" in message
 
 
-def test_idr_ids_map_to_the_configured_url(zarr_server, tmp_path, monkeypatch):
+def test_idr_ids_map_to_the_configured_url(zarr_server, tmp_path, monkeypatch, opened):
     base, _ = zarr_server
     assert remote.idr_url("6001240", "https://example.org/{image_id}.zarr") == \
         "https://example.org/6001240.zarr"
     monkeypatch.setattr(remote, "IDR_URL_TEMPLATE", base + "/{image_id}.ome.zarr")
     write_ome_zarr(tmp_path / "1234.ome.zarr", "0.4")
-    source = open_image("idr:1234")
+    source = opened("idr:1234")
     assert source.path == f"{base}/1234.ome.zarr"
     assert source.scenes[0].channel_names == ["DAPI", "GFP"]
     with pytest.raises(LightmicReadError, match="a number"):

@@ -36,10 +36,11 @@ class Spy(Callback):
 @pytest.fixture
 def source(tmp_path):
     data = np.random.default_rng(0).integers(0, 4000, (3, 5, 256, 256), dtype=np.uint16)
-    return open_image(write_ome_tiff(tmp_path / "c.ome.tif", data, physical=(0.8, 0.1, 0.1)))
+    with open_image(write_ome_tiff(tmp_path / "c.ome.tif", data, physical=(0.8, 0.1, 0.1))) as s:
+        yield s
 
 
-def test_our_computes_never_run_global_callbacks(source, tmp_path):
+def test_our_computes_never_run_global_callbacks(source, tmp_path, opened):
     scene, spy = source.scenes[0], Spy()
     with spy:  # as napari's slicing does with its cache
         thumbnail(scene)
@@ -47,7 +48,7 @@ def test_our_computes_never_run_global_callbacks(source, tmp_path):
         write(source, tmp_path / "o.ome.zarr")
         write(source, tmp_path / "o.ome.tif")
         # a chunk read that computes inside another compute (nd2 reads are serialised)
-        nd2 = open_image(real_file("nd2/example-zstack.nd2")).scenes[0]
+        nd2 = opened(real_file("nd2/example-zstack.nd2")).scenes[0]
         thumbnail(nd2)
         assert spy.tasks == 0
         assert Callback.active == {spy._callback}  # not swapped away by our computes
@@ -56,14 +57,14 @@ def test_our_computes_never_run_global_callbacks(source, tmp_path):
         assert spy.tasks > 0
 
 
-def test_napari_cache_and_our_threads_together():
+def test_napari_cache_and_our_threads_together(opened):
     """The race itself: napari-like cached computes beside thumbnails and contrast."""
     data = np.random.default_rng(1).integers(0, 4000, (2, 3, 128, 128), dtype=np.uint16)
     import tempfile
     from pathlib import Path
 
     with tempfile.TemporaryDirectory() as folder:
-        scene = open_image(write_ome_tiff(Path(folder) / "r.ome.tif", data)).scenes[0]
+        scene = opened(write_ome_tiff(Path(folder) / "r.ome.tif", data)).scenes[0]
         cache, errors = Cache(1e8), []
         x = da.ones((32, 64, 64), chunks=(1, 64, 64)) + 1
 

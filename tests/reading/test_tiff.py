@@ -8,8 +8,8 @@ from tests.conftest import TESTDATA
 
 
 @pytest.mark.parametrize("which", ["000_000", "001_001"])
-def test_micromanager_opens_whole_dataset_through_any_file(micromanager_dataset, which):
-    source = open_image(micromanager_dataset / f"1.4compatTest_3_MMStack_1-Pos_{which}.ome.tif")
+def test_micromanager_opens_whole_dataset_through_any_file(micromanager_dataset, which, opened):
+    source = opened(micromanager_dataset / f"1.4compatTest_3_MMStack_1-Pos_{which}.ome.tif")
     assert len(source.scenes) == 4
     first = source.scenes[0]
     assert first.sizes == {"T": 2, "C": 2, "Z": 2, "Y": 64, "X": 64}
@@ -26,11 +26,11 @@ def test_micromanager_opens_whole_dataset_through_any_file(micromanager_dataset,
             np.testing.assert_array_equal(np.asarray(scene.data[0, 0, 0]), tif.pages[0].asarray())
 
 
-def test_ome_tiff_roundtrip_of_names_colours_sizes(tmp_path):
+def test_ome_tiff_roundtrip_of_names_colours_sizes(tmp_path, opened):
     data = np.random.default_rng(0).integers(0, 4000, (3, 4, 100, 120), dtype=np.uint16)
     path = write_ome_tiff(tmp_path / "cells.ome.tif", data, axes="CZYX",
                           physical=(0.8, 0.1, 0.1))
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert scene.dims == "TCZYX" and scene.shape == (1, 3, 4, 100, 120)
     assert scene.channel_names == ["DAPI", "GFP", "mCherry"]
     assert scene.channel_colors == ["#0000FF", "#00FF00", "#FF00FF"]
@@ -38,14 +38,14 @@ def test_ome_tiff_roundtrip_of_names_colours_sizes(tmp_path):
     np.testing.assert_array_equal(np.asarray(scene.data[0, 2, 3]), data[2, 3])
 
 
-def test_ome_tiff_chunks_are_single_planes(tmp_path):
+def test_ome_tiff_chunks_are_single_planes(tmp_path, opened):
     data = np.zeros((2, 8, 64, 64), np.uint16)
     path = write_ome_tiff(tmp_path / "stack.ome.tif", data, axes="CZYX")
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert scene.data.chunksize[-3:] == (1, 64, 64)
 
 
-def test_imagej_composite_luts_become_channel_colours(tmp_path):
+def test_imagej_composite_luts_become_channel_colours(tmp_path, opened):
     data = np.random.default_rng(0).integers(0, 255, (2, 32, 32), dtype=np.uint8)
     red = np.zeros((3, 256), np.uint8)
     red[0] = np.arange(256)
@@ -55,56 +55,56 @@ def test_imagej_composite_luts_become_channel_colours(tmp_path):
     tifffile.imwrite(path, data, imagej=True, resolution=(1 / 0.5, 1 / 0.5),
                      metadata={"axes": "CYX", "mode": "composite", "unit": "micron",
                                "LUTs": [red, cyan], "Ranges": (0.0, 100.0, 5.0, 200.0)})
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert scene.channel_colors == ["#FF0000", "#00FFFF"]
     assert [c.contrast_limits for c in scene.channels] == [(0.0, 100.0), (5.0, 200.0)]
     assert scene.physical_pixel_sizes["X"] == pytest.approx(0.5)
     assert scene.units["X"] == "µm"
 
 
-def test_lsm_keeps_pixel_size_and_channel_and_drops_thumbnail():
+def test_lsm_keeps_pixel_size_and_channel_and_drops_thumbnail(opened):
     path = TESTDATA / "lsm" / "test.lsm"
     if not path.exists():
         pytest.skip("shared LSM file not found")
-    source = open_image(path)
+    source = opened(path)
     assert len(source.scenes) == 1
     scene = source.scenes[0]
     assert scene.channel_names == ["ChS1"]
     assert scene.physical_pixel_sizes["X"] == pytest.approx(0.6918881841365326)
 
 
-def test_subifd_pyramid_levels_are_read(tmp_path):
+def test_subifd_pyramid_levels_are_read(tmp_path, opened):
     path = tmp_path / "pyramid.ome.tif"
     base = np.random.default_rng(0).integers(0, 1000, (2, 512, 512), dtype=np.uint16)
     with tifffile.TiffWriter(path, ome=True) as tif:
         tif.write(base, subifds=2, tile=(128, 128), metadata={"axes": "CYX"})
         tif.write(base[:, ::2, ::2], subfiletype=1, tile=(128, 128))
         tif.write(base[:, ::4, ::4], subfiletype=1, tile=(128, 128))
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert [level.shape[-2:] for level in scene.levels] == [(512, 512), (256, 256), (128, 128)]
     np.testing.assert_array_equal(np.asarray(scene.pyramid[1][0, 1, 0]), base[1, ::4, ::4])
     assert scene.data.chunksize[-2:] == (512, 512)  # a moderate page is read whole
 
 
-def test_large_pages_are_read_tile_by_tile(tmp_path, monkeypatch):
+def test_large_pages_are_read_tile_by_tile(tmp_path, monkeypatch, opened):
     from napari_lightmic.reading import tiff
 
     monkeypatch.setattr(tiff, "WHOLE_PAGE_SIDE", 256)
     data = np.random.default_rng(0).integers(0, 1000, (2, 512, 512), dtype=np.uint16)
     path = tmp_path / "tiled.ome.tif"
     tifffile.imwrite(path, data, ome=True, tile=(128, 128), metadata={"axes": "CYX"})
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert scene.data.chunksize[-2:] == (128, 128)
     np.testing.assert_array_equal(np.asarray(scene.data[0, 1, 0, 100:300, 50:70]),
                                   data[1, 100:300, 50:70])
 
 
-def test_ome_xml_breaking_the_schema_is_read_leniently(tmp_path):
+def test_ome_xml_breaking_the_schema_is_read_leniently(tmp_path, opened):
     path = tmp_path / "sloppy.ome.tif"
     tifffile.imwrite(path, np.ones((2, 16, 16), np.uint16), ome=True,
                      metadata={"axes": "CYX", "PhysicalSizeX": 0, "PhysicalSizeY": 0.5,
                                "PhysicalSizeYUnit": "um", "Channel": {"Name": ["a", "b"]}})
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert scene.channel_names == ["a", "b"]
     assert scene.physical_pixel_sizes["X"] is None  # 0 is no size
     assert scene.physical_pixel_sizes["Y"] == 0.5
@@ -112,7 +112,7 @@ def test_ome_xml_breaking_the_schema_is_read_leniently(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["grey-alpha.png", "two-samples.tif"])
-def test_samples_that_are_not_rgb_become_channels(tmp_path, name):
+def test_samples_that_are_not_rgb_become_channels(tmp_path, name, opened):
     from PIL import Image
 
     data = np.zeros((20, 30, 2), np.uint8)
@@ -122,30 +122,30 @@ def test_samples_that_are_not_rgb_become_channels(tmp_path, name):
         Image.fromarray(data, mode="LA").save(path)
     else:
         tifffile.imwrite(path, data, photometric="minisblack", extrasamples=[0])
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert scene.dims == "TCZYX" and scene.sizes["C"] == 2 and not scene.rgb
     assert np.asarray(scene.data[0, 1, 0]).min() == 255
 
 
-def test_large_planes_without_a_pyramid_get_lazy_levels(tmp_path, monkeypatch):
+def test_large_planes_without_a_pyramid_get_lazy_levels(tmp_path, monkeypatch, opened):
     from napari_lightmic import pyramid
 
     monkeypatch.setattr(pyramid, "SHOWN_ABOVE", 256)
     monkeypatch.setattr(pyramid, "SHOWN_SMALLEST", 64)
     data = np.arange(2 * 512 * 512, dtype=np.uint16).reshape(2, 512, 512)
     path = write_ome_tiff(tmp_path / "flat.ome.tif", data, axes="CYX")
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert [level.shape[-2:] for level in scene.levels] == [(512, 512), (256, 256), (128, 128),
                                                             (64, 64)]
     np.testing.assert_array_equal(np.asarray(scene.pyramid[1][0, 1, 0]), data[1, ::4, ::4])
 
 
-def test_planes_read_from_many_threads_are_right(tmp_path):
+def test_planes_read_from_many_threads_are_right(tmp_path, opened):
     """napari and the writers read chunks from several threads at once."""
     from concurrent.futures import ThreadPoolExecutor
 
     data = np.random.default_rng(0).integers(0, 4000, (3, 5, 300, 350), dtype=np.uint16)
-    scene = open_image(write_ome_tiff(tmp_path / "t.ome.tif", data)).scenes[0]
+    scene = opened(write_ome_tiff(tmp_path / "t.ome.tif", data)).scenes[0]
     planes = [(c, z) for c in range(3) for z in range(5)] * 4
     with ThreadPoolExecutor(8) as pool:
         got = list(pool.map(lambda cz: np.asarray(
@@ -176,7 +176,7 @@ def test_micromanager_dataset_converts_the_same_every_time(micromanager_dataset,
 # (the command below checks for unclosed files at exit)
 @pytest.mark.filterwarnings("error:.*reading array from closed file:UserWarning")
 def test_micromanager_files_stay_open_with_the_source_and_close_with_it(micromanager_dataset,
-                                                                        tmp_path):
+                                                                        tmp_path, opened):
     """tifffile closes a dataset's other files once parsed and would reopen one per page
     ('reading array from closed file'); the source holds them open and closes them all."""
     import subprocess
@@ -185,7 +185,7 @@ def test_micromanager_files_stay_open_with_the_source_and_close_with_it(microman
     from napari_lightmic.writing import write
 
     path = micromanager_dataset / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif"
-    source = open_image(path)
+    source = opened(path)
     handles = [held.file for held in source.handles]
     assert len({h.filehandle.path for h in handles}) == 4
     assert not any(h.filehandle.closed for h in handles)
@@ -204,9 +204,6 @@ def test_micromanager_files_stay_open_with_the_source_and_close_with_it(microman
     assert "Warning" not in done.stderr and "closed file" not in done.stderr, done.stderr
 
 
-# to do (reading/tiff.py): past MAX_HELD the reader reads pages of closed files, which
-# tifffile reopens, warning each time; the reader should reopen them itself
-@pytest.mark.filterwarnings("ignore:.* reading array from closed file:UserWarning")
 def test_datasets_of_many_files_are_not_all_held_open(micromanager_dataset, monkeypatch):
     """Past MAX_HELD files (plates of one file per well) the files are reopened page by
     page, one page at a time, so no limit of open files is reached."""

@@ -19,7 +19,6 @@ from math import prod
 
 import pytest
 
-from napari_lightmic import open_image
 from tests.conftest import TESTDATA, real_file
 
 TRUTH_PATH = TESTDATA / "truth.json"
@@ -49,9 +48,9 @@ def as_bioformats(scene) -> tuple[dict, dict]:
 
 
 @pytest.mark.parametrize("relpath", TRUTH_FILES)
-def test_file_matches_bioformats(relpath, truth):
+def test_file_matches_bioformats(relpath, truth, opened):
     expected = truth[relpath]
-    source = open_image(real_file(relpath))
+    source = opened(real_file(relpath))
     assert len(source.scenes) == expected["series_count"]
     for scene, ref in zip(source.scenes, expected["series"]):
         sizes, physical = as_bioformats(scene)

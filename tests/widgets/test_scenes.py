@@ -52,11 +52,10 @@ def test_open_selected_and_all_at_stage_positions(make_napari_viewer, qtbot):
     assert translates["DAPI [TR2]"] == pytest.approx((277 * 1.6, 293 * 1.6))
 
 
-def test_thumbnail_is_a_colour_composite():
-    from napari_lightmic import open_image
+def test_thumbnail_is_a_colour_composite(opened):
     from napari_lightmic.scene.thumbnail import thumbnail
 
-    scene = open_image(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi")).scenes[0]
+    scene = opened(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi")).scenes[0]
     thumb = thumbnail(scene)
     assert thumb.dtype == np.uint8 and thumb.shape[2] == 3 and max(thumb.shape[:2]) <= 96
     # Orange (LED555, #FF7E00) and green (LED470, #00FF33) both show, each on its own.

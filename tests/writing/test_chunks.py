@@ -68,11 +68,10 @@ def test_two_by_two_means_round_half_to_even(dtype):
 
 @pytest.mark.parametrize("target", ["out.ome.zarr", "out.ome.tif"])
 @pytest.mark.parametrize("ngff", ["0.4", "0.5"])
-def test_big_endian_source_is_written_with_its_values(tmp_path, target, ngff):
+def test_big_endian_source_is_written_with_its_values(tmp_path, target, ngff, opened):
     """bioformats2raw writes '>u2'; a copy must hold the same numbers, not swapped bytes."""
     import tifffile
 
-    from napari_lightmic import open_image
     from napari_lightmic.writing import WriteOptions, write
 
     data = (np.arange(300 * 400, dtype=np.uint16).reshape(1, 1, 1, 300, 400) % 4000)
@@ -84,7 +83,7 @@ def test_big_endian_source_is_written_with_its_values(tmp_path, target, ngff):
                                                          "space"])],
         "datasets": [{"path": "0", "coordinateTransformations": [
             {"type": "scale", "scale": [1, 1, 1, 1, 1]}]}]}]
-    out = write(open_image(tmp_path / "be.ome.zarr"), tmp_path / target, 0,
+    out = write(opened(tmp_path / "be.ome.zarr"), tmp_path / target, 0,
                 WriteOptions(ngff_version=ngff))
     if target.endswith(".zarr"):
         back = zarr.open_group(str(out), mode="r")["0"][:]

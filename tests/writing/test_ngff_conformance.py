@@ -146,10 +146,10 @@ def assert_refused_with_reason(exc: LightmicReadError) -> None:
 @pytest.mark.parametrize(("version", "kind", "attributes", "valid"),
                          [pytest.param(*case[1:], id=case[0]) for case in IMAGE_CASES])
 def test_reader_opens_every_valid_image_and_says_why_it_refuses(tmp_path, version, kind,
-                                                                 attributes, valid):
+                                                                 attributes, valid, opened):
     store = image_store(tmp_path / "image.ome.zarr", version, attributes)
     try:
-        source = open_image(store)
+        source = opened(store)
     except LightmicReadError as exc:
         assert not valid, f"a valid image was refused: {exc.cause}"
         assert_refused_with_reason(exc)

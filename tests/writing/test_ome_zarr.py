@@ -16,15 +16,16 @@ from tests.conftest import real_file
 def cells(tmp_path):
     data = np.random.default_rng(0).integers(0, 4000, (3, 5, 600, 700), dtype=np.uint16)
     path = write_ome_tiff(tmp_path / "cells.ome.tif", data, physical=(0.8, 0.1, 0.1))
-    return open_image(path), data
+    with open_image(path) as source:
+        yield source, data
 
 
 @pytest.mark.parametrize("version", ["0.4", "0.5"])
-def test_pixels_sizes_names_colours_survive(cells, tmp_path, version):
+def test_pixels_sizes_names_colours_survive(cells, tmp_path, version, opened):
     source, data = cells
     out = write_ome_zarr(source, source.scenes, tmp_path / "cells.ome.zarr",
                          WriteOptions(ngff_version=version))
-    back = open_image(out).scenes[0]
+    back = opened(out).scenes[0]
     assert back.dims == "TCZYX" and back.shape == (1, 3, 5, 600, 700)
     np.testing.assert_array_equal(np.asarray(back.data[0]), data)
     assert back.physical_pixel_sizes == pytest.approx({"Z": 0.8, "Y": 0.1, "X": 0.1})
@@ -51,19 +52,19 @@ def test_chunks_are_a_few_megabytes_and_zstd(cells, tmp_path):
     assert "blosc" in codecs and "zstd" in codecs
 
 
-def test_sharding_and_other_codecs(cells, tmp_path):
+def test_sharding_and_other_codecs(cells, tmp_path, opened):
     source, data = cells
     out = write_ome_zarr(source, source.scenes, tmp_path / "s.ome.zarr",
                          WriteOptions(shard=True, compression="zlib"))
     meta = json.loads((out / "0" / "zarr.json").read_text())
     assert meta["codecs"][0]["name"] == "sharding_indexed"
-    np.testing.assert_array_equal(np.asarray(open_image(out).scenes[0].data[0, 2, 4]), data[2, 4])
+    np.testing.assert_array_equal(np.asarray(opened(out).scenes[0].data[0, 2, 4]), data[2, 4])
 
 
-def test_several_scenes_use_the_bioformats2raw_layout(tmp_path):
-    source = open_image(real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi"))
+def test_several_scenes_use_the_bioformats2raw_layout(tmp_path, opened):
+    source = opened(real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi"))
     out = write_ome_zarr(source, source.scenes, tmp_path / "s3.ome.zarr")
-    back = open_image(out)
+    back = opened(out)
     assert [s.shape for s in back.scenes] == [s.shape for s in source.scenes]
     assert [s.name for s in back.scenes] == ["TR1", "P1", "TR2"]
     for a, b in zip(source.scenes, back.scenes):
@@ -99,37 +100,36 @@ def test_a_failed_write_leaves_nothing_at_the_target(cells, tmp_path):
     assert list(tmp_path.glob(".broken.ome.zarr*")) == []
 
 
-def test_rgb_and_folded_axes(tmp_path):
-    rgb = open_image(real_file("tiff/Fluorescence_RGB.tif"))
+def test_rgb_and_folded_axes(tmp_path, opened):
+    rgb = opened(real_file("tiff/Fluorescence_RGB.tif"))
     out = write_ome_zarr(rgb, rgb.scenes, tmp_path / "rgb.ome.zarr")
-    back = open_image(out).scenes[0]
+    back = opened(out).scenes[0]
     assert back.channel_names == ["Red", "Green", "Blue"]
     original = np.asarray(rgb.scenes[0].data)[0, 0, 0]
     np.testing.assert_array_equal(np.moveaxis(np.asarray(back.data)[0, :, 0], 0, -1), original)
-    airy = open_image(real_file("czi/LSM880_AiryScan.czi"))
+    airy = opened(real_file("czi/LSM880_AiryScan.czi"))
     out = write_ome_zarr(airy, airy.scenes, tmp_path / "airy.ome.zarr")
-    back = open_image(out).scenes[0]
+    back = opened(out).scenes[0]
     assert back.sizes["T"] == 32  # H folded into T, as Bio-Formats does
     np.testing.assert_array_equal(np.asarray(back.data[5, 3, 0]),
                                   np.asarray(airy.scenes[0].data[5, 0, 3, 0]))
 
 
-def test_ome_tiff_of_large_planes_is_written_band_by_band(tmp_path, monkeypatch):
+def test_ome_tiff_of_large_planes_is_written_band_by_band(tmp_path, monkeypatch, opened):
     """Planes too large to hold are read and halved a band of tile rows at a time; the file
     is the same as when each plane is read whole."""
     import tifffile
 
-    from napari_lightmic import open_image
     from napari_lightmic.writing import ome_tiff, write
 
     data = np.random.default_rng(3).integers(0, 60000, (2, 4500, 300), dtype=np.uint16)
     path = tmp_path / "tall.ome.tif"  # tiled, taller than a page read whole
     tifffile.imwrite(path, data, tile=(256, 256), ome=True, metadata={"axes": "CYX"})
-    whole = write(open_image(path), tmp_path / "whole.ome.tif", 0, WriteOptions(pyramid_levels=3))
+    whole = write(opened(path), tmp_path / "whole.ome.tif", 0, WriteOptions(pyramid_levels=3))
     monkeypatch.setattr(ome_tiff, "BAND_BYTES", 600 * 300 * 2)  # bands of 512 rows
-    image = ome_tiff.as_5d(open_image(path).scenes[0])
+    image = ome_tiff.as_5d(opened(path).scenes[0])
     assert ome_tiff.band_rows(image) == 512
-    banded = write(open_image(path), tmp_path / "banded.ome.tif", 0,
+    banded = write(opened(path), tmp_path / "banded.ome.tif", 0,
                 WriteOptions(pyramid_levels=3))
     with tifffile.TiffFile(whole) as a, tifffile.TiffFile(banded) as b:
         assert len(a.series[0].levels) == len(b.series[0].levels) == 3
@@ -138,12 +138,11 @@ def test_ome_tiff_of_large_planes_is_written_band_by_band(tmp_path, monkeypatch)
         np.testing.assert_array_equal(b.series[0].levels[0].asarray().reshape(data.shape), data)
 
 
-def test_ome_tiff_bands_keep_deep_pyramid_levels_exact(tmp_path, monkeypatch):
+def test_ome_tiff_bands_keep_deep_pyramid_levels_exact(tmp_path, monkeypatch, opened):
     """Bands are aligned to 2 ** (levels - 1) rows, so even the smallest level equals the 2x2
     mean of the level above."""
     import tifffile
 
-    from napari_lightmic import open_image
     from napari_lightmic.reading import tiff as tiff_reader
     from napari_lightmic.writing import ome_tiff, write
     from napari_lightmic.writing.common import halve_yx
@@ -154,8 +153,8 @@ def test_ome_tiff_bands_keep_deep_pyramid_levels_exact(tmp_path, monkeypatch):
     monkeypatch.setattr(ome_tiff, "BAND_BYTES", 1)
     monkeypatch.setattr(tiff_reader, "WHOLE_PAGE_SIDE", 256)  # source chunks of 256 rows
     # 11 levels: bands of 2 ** 10 rows, more than a tile's 512
-    assert ome_tiff.band_rows(ome_tiff.as_5d(open_image(path).scenes[0]), 11) == 1024
-    out = write(open_image(path), tmp_path / "out.ome.tif", 0, WriteOptions(pyramid_levels=11))
+    assert ome_tiff.band_rows(ome_tiff.as_5d(opened(path).scenes[0]), 11) == 1024
+    out = write(opened(path), tmp_path / "out.ome.tif", 0, WriteOptions(pyramid_levels=11))
     with tifffile.TiffFile(out) as tif:
         levels = [level.asarray().reshape(level.shape[-2:]) for level in tif.series[0].levels]
     assert len(levels) == 11 and levels[-1].shape == (3, 2)

@@ -8,7 +8,6 @@ import pytest
 import tifffile
 import zarr
 
-from napari_lightmic import open_image
 from napari_lightmic.session import Session
 from napari_lightmic.writing import validate, write
 from napari_lightmic.writing.common import as_5d
@@ -20,11 +19,11 @@ FILES = (sorted(json.loads((TESTDATA / "truth.json").read_text()))
 
 @pytest.mark.parametrize("relpath", FILES)
 @pytest.mark.parametrize("target", ["out.ome.zarr", "out.ome.tif"])
-def test_roundtrip(relpath, target, tmp_path):
-    source = open_image(real_file(relpath))
+def test_roundtrip(relpath, target, tmp_path, opened):
+    source = opened(real_file(relpath))
     out = write(source, tmp_path / target, "all")
     assert validate(out) == []
-    back = open_image(out)
+    back = opened(out)
     assert len(back.scenes) == len(source.scenes)
     for original, copy in zip(source.scenes, back.scenes):
         # What a scene looks like in an open format: T, C, (Z,) Y, X (writing.common.as_5d).
@@ -65,33 +64,33 @@ def test_roundtrip(relpath, target, tmp_path):
 
 @pytest.mark.parametrize("relpath", ["tiff/CH1_16bit.tif", "tiff/CH3_Fluorescence_8bit.tif"])
 @pytest.mark.parametrize("target", ["out.ome.zarr", "out.ome.tif"])
-def test_no_invented_channel_names(relpath, target, tmp_path):
+def test_no_invented_channel_names(relpath, target, tmp_path, opened):
     """A file that records no channel names gets none in the OME-XML of its copies (the
     layers and the `omero` labels still show 'Channel 0')."""
     from ome_types import from_xml
 
-    source = open_image(real_file(relpath))
+    source = opened(real_file(relpath))
     assert not any(c.named for c in source.scenes[0].channels)
     out = write(source, tmp_path / target)
     xml = (tifffile.TiffFile(out).ome_metadata if target.endswith(".tif")
            else (out / "OME" / "METADATA.ome.xml").read_text())
     channels = from_xml(xml).images[0].pixels.channels
     assert channels and all(c.name is None for c in channels)
-    back = open_image(out).scenes[0]
+    back = opened(out).scenes[0]
     assert back.channel_names == source.scenes[0].channel_names  # 'Channel 0', ...
     assert not any(c.named for c in back.channels)  # and a copy of the copy invents none
 
 
-def test_recorded_and_renamed_channel_names_are_written(tmp_path):
+def test_recorded_and_renamed_channel_names_are_written(tmp_path, opened):
     from ome_types import from_xml
 
-    session = Session(open_image(real_file("tiff/CH3_Fluorescence_8bit.tif")))
+    session = Session(opened(real_file("tiff/CH3_Fluorescence_8bit.tif")))
     session.edit("scenes.0.channels.1.name", "GFP")
     out = write(session.effective_source(), tmp_path / "renamed.ome.tif")
     names = [c.name for c in from_xml(tifffile.TiffFile(out).ome_metadata).images[0]
              .pixels.channels]
     assert names == [None, "GFP", None]
-    czi = open_image(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"))
+    czi = opened(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"))
     out = write(czi, tmp_path / "czi.ome.tif")
     assert [c.name for c in from_xml(tifffile.TiffFile(out).ome_metadata).images[0]
             .pixels.channels] == czi.scenes[0].channel_names

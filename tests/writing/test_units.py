@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 import tifffile
 
-from napari_lightmic import open_image
 from napari_lightmic.units import UNITS, convert, unit
 from napari_lightmic.writing import WriteOptions, write
 from tests.conftest import real_file
@@ -37,15 +36,15 @@ def ome_tiff(path: Path, length: str, time: str) -> Path:
 
 
 @pytest.mark.parametrize(("length", "time"), PAIRS, ids=[f"{a}-{b}" for a, b in PAIRS])
-def test_every_unit_survives_both_formats(tmp_path, length, time):
-    source = open_image(ome_tiff(tmp_path / "in.ome.tif", length, time))
+def test_every_unit_survives_both_formats(tmp_path, length, time, opened):
+    source = opened(ome_tiff(tmp_path / "in.ome.tif", length, time))
     scene = source.scenes[0]
     assert scene.physical_pixel_sizes == pytest.approx({"T": 1.5, "Z": 2.0, "Y": 0.5, "X": 0.5})
     assert scene.units == {"T": time, "Z": length, "Y": length, "X": length}
     for target in ("out.ome.tif", "out5.ome.zarr", "out4.ome.zarr"):
         out = write(source, tmp_path / target, 0,
                     WriteOptions(ngff_version="0.4" if "4" in target else "0.5"))
-        back = open_image(out).scenes[0]
+        back = opened(out).scenes[0]
         for axis, size in (("T", 1.5), ("Z", 2.0), ("Y", 0.5), ("X", 0.5)):
             want = scene.units[axis]
             if target.endswith(".zarr") and unit(want).ngff is None:
@@ -57,28 +56,28 @@ def test_every_unit_survives_both_formats(tmp_path, length, time):
                 (target, axis)
 
 
-def test_time_increment_of_tifffile_and_deltat(tmp_path):
+def test_time_increment_of_tifffile_and_deltat(tmp_path, opened):
     data = np.zeros((3, 8, 8), np.uint8)
     path = tmp_path / "t.ome.tif"
     tifffile.imwrite(path, data, ome=True, metadata={"axes": "TYX", "TimeIncrement": 2.5,
                                                      "TimeIncrementUnit": "s"})
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert scene.physical_pixel_sizes["T"] == 2.5 and scene.units["T"] == "s"
     # no TimeIncrement: the planes' DeltaT give the step
     path = tmp_path / "dt.ome.tif"
     tifffile.imwrite(path, data, ome=True, metadata={
         "axes": "TYX", "Plane": {"DeltaT": [0.0, 4.0, 8.0], "DeltaTUnit": ["ms"] * 3}})
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert scene.physical_pixel_sizes["T"] == pytest.approx(4.0) and scene.units["T"] == "ms"
     assert any("DeltaT" in note for note in scene.notes)
 
 
-def test_lif_time_step_survives_ome_tiff(tmp_path):
-    source = open_image(real_file("lif/testdata_2channel_xz.lif"))
+def test_lif_time_step_survives_ome_tiff(tmp_path, opened):
+    source = opened(real_file("lif/testdata_2channel_xz.lif"))
     assert source.scenes[0].physical_pixel_sizes["T"] == pytest.approx(0.53)
-    back = open_image(write(source, tmp_path / "xzt.ome.tif", 0)).scenes[0]
+    back = opened(write(source, tmp_path / "xzt.ome.tif", 0)).scenes[0]
     assert back.physical_pixel_sizes["T"] == pytest.approx(0.53) and back.units["T"] == "s"
-    back = open_image(write(source, tmp_path / "xzt.ome.zarr", 0)).scenes[0]
+    back = opened(write(source, tmp_path / "xzt.ome.zarr", 0)).scenes[0]
     assert back.physical_pixel_sizes["T"] == pytest.approx(0.53) and back.units["T"] == "s"
 
 
@@ -112,7 +111,7 @@ def test_bigdataviewer_in_centimetres_converts_with_its_unit(tmp_path):
     ([0.0, 2.0, 4.0], 1, None),  # TheT from 1 breaks OME's rule: no step, and no error
     ([0.0, 2.0, 4.1], 0, 2.05),
 ])
-def test_time_step_from_deltat_only_when_regular(tmp_path, times, first_t, step):
+def test_time_step_from_deltat_only_when_regular(tmp_path, times, first_t, step, opened):
     path = tmp_path / "dt.ome.tif"
     tifffile.imwrite(path, np.zeros((3, 8, 8), np.uint8), ome=True, metadata={
         "axes": "TYX", "Plane": {"DeltaT": times, "DeltaTUnit": ["s"] * 3}})
@@ -123,5 +122,5 @@ def test_time_step_from_deltat_only_when_regular(tmp_path, times, first_t, step)
             xml = xml.replace(f'TheT="{t}"', f'TheT="{t + first_t}"')
         tifffile.imwrite(path, np.zeros((3, 8, 8), np.uint8), description=xml, metadata=None,
                          photometric="minisblack")
-    scene = open_image(path).scenes[0]
+    scene = opened(path).scenes[0]
     assert scene.physical_pixel_sizes.get("T") == (None if step is None else pytest.approx(step))

@@ -10,7 +10,6 @@ import tifffile
 import zarr
 from ome_types import from_xml
 
-from napari_lightmic import open_image
 from napari_lightmic.writing import WriteOptions, validate, write
 from tests.conftest import TESTDATA, real_file
 
@@ -18,13 +17,13 @@ LIF = "lif/testdata_2channel_xz.lif"
 
 
 @pytest.mark.parametrize("target", ["xz.ome.zarr", "xz04.ome.zarr", "xz.ome.tif"])
-def test_xz_scans_are_written_as_bio_formats_reads_them(tmp_path, target):
+def test_xz_scans_are_written_as_bio_formats_reads_them(tmp_path, target, opened):
     truth = json.loads((TESTDATA / "truth.json").read_text())[LIF]["series"]
-    source = open_image(real_file(LIF))
+    source = opened(real_file(LIF))
     out = write(source, tmp_path / target, "all",
                 WriteOptions(ngff_version="0.4" if "04" in target else "0.5"))
     assert validate(out) == []
-    back = open_image(out)
+    back = opened(out)
     if target.endswith(".zarr"):
         xml = (out / "OME" / "METADATA.ome.xml").read_text()
         root = zarr.open_group(str(out), mode="r")
@@ -59,10 +58,10 @@ def test_xz_scans_are_written_as_bio_formats_reads_them(tmp_path, target):
                                   np.asarray(xzt.data[5, 0]))
 
 
-def test_notes_survive_a_copy_of_a_copy(tmp_path):
-    source = open_image(real_file(LIF))
-    first = open_image(write(source, tmp_path / "a.ome.zarr", "xzy"))
-    second = open_image(write(first, tmp_path / "b.ome.tif"))
-    third = open_image(write(second, tmp_path / "c.ome.zarr"))
+def test_notes_survive_a_copy_of_a_copy(tmp_path, opened):
+    source = opened(real_file(LIF))
+    first = opened(write(source, tmp_path / "a.ome.zarr", "xzy"))
+    second = opened(write(first, tmp_path / "b.ome.tif"))
+    third = opened(write(second, tmp_path / "c.ome.zarr"))
     for copy in (first, second, third):
         assert sum("XZ scan" in n for n in copy.scenes[0].notes) == 1, copy.scenes[0].notes

@@ -336,10 +336,28 @@ class PageArray:
         for idx in np.ndindex(*[len(r) for r in ranges]):
             flat = int(np.ravel_multi_index([r[i] for r, i in zip(ranges, idx)],
                                             self.shape[:self.lead])) if self.lead else 0
-            page = self.pages[flat]
-            out[idx] = page.asarray(maxworkers=DECODE_WORKERS.get()).reshape(
-                self.shape[self.lead:])[plane]
+            out[idx] = _read_page(self.pages[flat]).reshape(self.shape[self.lead:])[plane]
         return out
+
+
+def _read_page(page: tifffile.TiffPage | tifffile.TiffFrame) -> npt.NDArray[Any]:
+    """One page's pixels.
+
+    A file not held open (`_hold_files`) is opened for the read, then closed, under its lock
+    (as tifffile would, but without its warning).
+    """
+    fh = page.parent.filehandle
+    if not fh.closed:
+        return page.asarray(maxworkers=DECODE_WORKERS.get())
+    with fh.lock:
+        closed = fh.closed
+        if closed:
+            fh.open()
+        try:
+            return page.asarray(maxworkers=DECODE_WORKERS.get())
+        finally:
+            if closed:
+                fh.close()
 
 
 class TiffHandle(LazyHandle["tifffile.TiffFile"]):
