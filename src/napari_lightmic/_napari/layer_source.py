@@ -13,6 +13,7 @@ from ..colors import hex_color
 from ..errors import LightmicReadError
 from ..formats import format_for
 from ..model import Channel, ImageSource, Scene
+from ..reading import described_ome
 from ..scene.axes import canonical
 from ..units import symbol
 from .layer_ref import KEY, LayerRef
@@ -136,7 +137,7 @@ def source_from_layers(layer_data: list[tuple[Any, ...]]) -> tuple[
     source = ImageSource(path=path, format=fmt, scenes=[scene], reader="napari layers",
                          ome_factory=ome_factory,
                          original_metadata=origin.session.source.original_metadata
-                         if origin is not None else None, describe_ome=_described)
+                         if origin is not None else None, describe_ome=described_ome)
     return source, {name: da.asarray(_level0(d)) for name, d in labels.items()}, record
 
 
@@ -146,9 +147,3 @@ def _one_image(live: ImageSource, k: int) -> OME:
     if 0 <= k < len(base.images):
         base.images = [base.images[k]]
     return base
-
-
-def _described(source: ImageSource) -> OME:
-    from ..metadata.ome import ome_from_source
-
-    return ome_from_source(source)

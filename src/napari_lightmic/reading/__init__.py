@@ -56,7 +56,7 @@ def open_image(path: str | os.PathLike[str]) -> ImageSource:
         opened = reader_for(fmt).open(path, fmt)
         source = dataclasses.replace(
             opened, scenes=tuple(with_strided_levels(scene) for scene in opened.scenes),
-            describe_ome=opened.describe_ome or _described_ome)
+            describe_ome=opened.describe_ome or described_ome)
     except LightmicReadError:
         raise
     except MemoryError:
@@ -75,7 +75,7 @@ def claims(path: str | os.PathLike[str]) -> bool:
     return fmt is not None and reader_for(fmt).claims(str(path), fmt)
 
 
-def _described_ome(source: ImageSource) -> OME:
+def described_ome(source: ImageSource) -> OME:
     """What was read, as OME, for files without (readable) OME-XML."""
     from ..metadata.ome import ome_from_source
 

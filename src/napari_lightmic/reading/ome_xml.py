@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Required, TypedDict, Unpack
 
 from ..colors import complete_colors, parse_color
 from ..model import Channel, Scene
+from .acquisition import positive_float
 
 if TYPE_CHECKING:
     import dask.array as da
@@ -192,15 +193,6 @@ def _lenient_image_info(xml: str) -> list[ImageInfo]:
     """What can be read from OME-XML that fails validation; anything unreadable is None."""
     from .._xml import local, parse_xml
 
-    def number(value: str | None) -> float | None:
-        if value is None:
-            return None
-        try:
-            out = float(value)
-        except (TypeError, ValueError):
-            return None
-        return out if out > 0 else None
-
     images: list[ImageInfo] = []
     for image in parse_xml(xml).iter():
         if local(image.tag) != "Image":
@@ -209,9 +201,10 @@ def _lenient_image_info(xml: str) -> list[ImageInfo]:
         if pixels is None:
             continue
         sizes: dict[str, tuple[float | None, str | None]] = {
-            axis: (number(pixels.get(f"PhysicalSize{axis}")),
+            axis: (positive_float(pixels.get(f"PhysicalSize{axis}")),
                    pixels.get(f"PhysicalSize{axis}Unit", "µm")) for axis in "ZYX"}
-        sizes["T"] = (number(pixels.get("TimeIncrement")), pixels.get("TimeIncrementUnit", "s"))
+        sizes["T"] = (positive_float(pixels.get("TimeIncrement")),
+                      pixels.get("TimeIncrementUnit", "s"))
         channels: list[ChannelInfo] = []
         for ch in (c for c in pixels if local(c.tag) == "Channel"):
             try:
@@ -220,8 +213,8 @@ def _lenient_image_info(xml: str) -> list[ImageInfo]:
             except (TypeError, ValueError):
                 rgb = None
             channels.append({"name": ch.get("Name"), "rgb": rgb,
-                             "emission": number(ch.get("EmissionWavelength")),
-                             "excitation": number(ch.get("ExcitationWavelength")),
+                             "emission": positive_float(ch.get("EmissionWavelength")),
+                             "excitation": positive_float(ch.get("ExcitationWavelength")),
                              "fluor": ch.get("Fluor")})
         images.append({"name": image.get("Name"), "sizes": sizes, "channels": channels,
                        "stored": any(local(e.tag) == "TiffData" for e in pixels)})
