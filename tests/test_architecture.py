@@ -109,6 +109,8 @@ def test_one_home_for_each_rule():
     text = {name: path.read_text(encoding="utf-8") for name, path in MODULES.items()}
     joined = "\n".join(text.values())
     assert len(re.findall(r"^def is_remote\(", joined, re.M)) == 1
+    # and no inline copy of what "remote" means
+    assert [n for n, t in text.items() if '"://"' in t] == ["napari_lightmic.reading.remote"]
     bases = [m for m in re.findall(r"^class (\w+)\((\w*(?:Error|Exception))\)", joined, re.M)
              if m[1] in ("Exception", "ValueError", "OSError", "RuntimeError")]
     assert bases == [("LightmicError", "Exception")]

@@ -212,10 +212,16 @@ class Session:
 def file_version(path: str) -> tuple[str, ...] | tuple[str, int, int] | tuple[str, None]:
     """Which file, and which version of it: a file changed on disk is another file.
 
-    (the URL) for remote sources, (absolute path, mtime in ns, size) for local ones.
+    (the URL) for remote sources, an ``idr:`` id as the URL it opens, (absolute path, mtime in
+    ns, size) for local ones.
     """
-    from .reading.remote import is_remote
+    from .reading.remote import idr_url, is_remote
 
+    if path.startswith("idr:"):
+        try:
+            return (idr_url(path[4:]),)
+        except ValueError:
+            return (path,)
     if is_remote(path):
         return (path,)
     try:

@@ -29,12 +29,14 @@ def test_layers_and_dock_follow_edits_made_on_the_session(make_napari_viewer, ve
 
 
 def test_a_duplicated_layer_refers_to_the_same_session(make_napari_viewer):
-    from napari.layers import Image
+    """Layers > Duplicate Layer, through napari's own command."""
+    from napari._app_model import get_app_model
 
     viewer = make_napari_viewer()
     layer = viewer.open(real_file(CZI), plugin=PLUGIN)[0]
-    data, attributes, kind = layer.as_layer_data_tuple()
-    import copy
-
-    twin = viewer.add_layer(Image(data, **copy.deepcopy(attributes)))
+    viewer.layers.selection.active = layer
+    get_app_model().commands.execute_command("napari.layer.duplicate").result()
+    twin = viewer.layers[f"{layer.name} copy"]
+    assert twin is not layer
     assert ref_of(twin).session is ref_of(layer).session
+    assert (ref_of(twin).scene, ref_of(twin).channel) == (0, 0)

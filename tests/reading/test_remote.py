@@ -62,6 +62,11 @@ def test_idr_ids_map_to_the_configured_url(zarr_server, tmp_path, monkeypatch, o
     write_ome_zarr(tmp_path / "1234.ome.zarr", "0.4")
     source = opened("idr:1234")
     assert source.path == f"{base}/1234.ome.zarr"
+    # every scene of an IDR image shares one session: the id is the file its URL is
+    from napari_lightmic.session import Session, file_version
+
+    with Session.open("idr:1234") as session:
+        assert session.file_version == file_version("idr:1234")
     assert source.scenes[0].channel_names == ["DAPI", "GFP"]
     with pytest.raises(LightmicReadError, match="a number"):
         open_image("idr:abc")

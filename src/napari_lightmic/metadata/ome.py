@@ -21,10 +21,8 @@ PIXEL_TYPES = {
 
 def ome_from_source(source: ImageSource) -> ome.OME:
     """An OME model of the source's scenes and the acquisition its reader found."""
-    from ..model import Acquisition
-
     images = [_image(scene, i) for i, scene in enumerate(source.scenes)]
-    found = source.acquisition_factory() if source.acquisition_factory else Acquisition()
+    found = source.acquisition
     modes = {m.value for m in ome.Channel_AcquisitionMode}
     for image in images:
         image.acquisition_date = found.acquisition_date
@@ -122,12 +120,11 @@ NOTES_NS = "https://napari-lightmic.github.io/schema/notes/1"
 
 def ome_for_export(source: ImageSource, scenes: Sequence[Scene],
                    images: Sequence[WrittenImage],
-                   record: MetadataRecord | None = None) -> ome.OME:
+                   record: MetadataRecord) -> ome.OME:
     """The OME of written images.
 
     The source's metadata (instruments, experimenters, annotations, acquisition settings) with
-    Pixels describing what was written, and the REMBI record (the file's own when `record` is
-    None).
+    Pixels describing what was written, and the REMBI record.
     """
     base = source.ome.model_copy(deep=True)
     out_images: list[ome.Image] = []
@@ -177,10 +174,6 @@ def ome_for_export(source: ImageSource, scenes: Sequence[Scene],
             meta.annotation_refs.append(ome.AnnotationRef(id=note.id))
     base.creator = "napari-lightmic"
     original_text = source.original_metadata
-    if record is None:
-        from .prefill import record_from_source
-
-        record = record_from_source(source)
     annotations = [a for a in base.structured_annotations or []
                    if getattr(a, "namespace", None) not in (REMBI_NS, NOTES_NS)]
     kept = {a.id for a in annotations} | {n.id for n in notes}

@@ -6,6 +6,7 @@ called only when the OME model is first asked for (importing ome_types is slow).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -46,7 +47,7 @@ def positive_float(value: str | float | None) -> float | None:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    return number if number > 0 else None
+    return number if math.isfinite(number) and number > 0 else None
 
 
 def immersion(value: str | None) -> Objective_Immersion | None:

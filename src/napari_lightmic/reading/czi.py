@@ -274,24 +274,13 @@ def _channels(xml: etree._Element, n: int) -> list[Channel]:
             disp.get("Name") if disp is not None else None)
         names.append(name or None)
         colors.append(parse_color(disp.findtext("Color")) if disp is not None else None)
-        emissions.append(_float(dim, "EmissionWavelength"))
-        excitations.append(_float(dim, "ExcitationWavelength"))
+        emissions.append(positive_float(text_of(dim, "EmissionWavelength")))
+        excitations.append(positive_float(text_of(dim, "ExcitationWavelength")))
         fluors.append(dim.findtext("Fluor") if dim is not None else None)
     shown = complete_colors(colors, emissions)
     return [Channel(name=names[i] or f"Channel {i}", color=shown[i], emission_nm=emissions[i],
                     excitation_nm=excitations[i], fluor=fluors[i] or None,
                     named=bool(names[i])) for i in range(n)]
-
-
-def _float(el: etree._Element | None, tag: str) -> float | None:
-    if el is None:
-        return None
-    try:
-        value = float(el.findtext(tag) or "")
-    except ValueError:
-        return None
-    return value if np.isfinite(value) and value > 0 else None
-
 
 def _scene_names(xml: etree._Element) -> dict[int | None, str]:
     out: dict[int | None, str] = {}

@@ -395,6 +395,12 @@ def _plane_shape(key: tuple[slice, ...], shape: tuple[int, ...]) -> list[int]:
     return [len(range(*k.indices(n))) for k, n in zip(key, shape)]
 
 
+def _pyramid(series: tifffile.TiffPageSeries) -> list[da.Array]:
+    """The series' lower resolution levels, lazily, largest first."""
+    return [canonical(series_dask(series, level), series.axes)[0]
+            for level in range(1, len(series.levels))]
+
+
 def _um(value: str | float | None, unit: str | None) -> float | None:
     """A size in micrometres; None when absent, not positive or in an unknown unit."""
     from ..units import convert
@@ -421,8 +427,7 @@ def _ome(tif: tifffile.TiffFile) -> tuple[list[Scene], OME | None]:
         k = stored[index] if index < len(stored) else index
         info = images[k] if k < len(images) else ImageInfo(name=None, sizes={}, channels=[])
         data, dims = canonical(series_dask(series), series.axes)
-        pyramid = [canonical(series_dask(series, level), series.axes)[0]
-                   for level in range(1, len(series.levels))]
+        pyramid = _pyramid(series)
         scenes.append(ome_scene(index, info, data, dims, series.name,
                                 ome_index=k if k != index else None, pyramid=pyramid,
                                 notes=[note] if note else []))
@@ -512,8 +517,7 @@ def _plain(tif: tifffile.TiffFile) -> list[Scene]:
         n = dict(zip(dims, data.shape)).get("C", 1)
         channels = [Channel(name=f"Channel {i}", color=c, named=False)
                     for i, c in enumerate(default_colors(n))]
-        pyramid = [canonical(series_dask(series, level), series.axes)[0]
-                   for level in range(1, len(series.levels))]
+        pyramid = _pyramid(series)
         scenes.append(make_scene(index, "", data, dims, {"Z": None, "Y": None, "X": None}, channels,
                              notes=[OME_WITHOUT_PAGES] if tif.is_ome else [], pyramid=pyramid))
     return scenes
