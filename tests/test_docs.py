@@ -81,6 +81,18 @@ def test_every_picture_in_docs_is_shown():
     assert kept - set(SHOWN) == set(), "pictures in docs/ that no page shows"
 
 
+def test_the_readme_links_into_every_page_of_the_guide():
+    import yaml  # mkdocs's own dependency
+
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    nav = [page for entry in config["nav"] for page in entry.values()]
+    assert sorted(nav) == sorted(p.name for p in guide_pages())  # no page outside the nav
+    readme = README.read_text(encoding="utf-8")
+    for page in nav:
+        if page != "index.md":
+            assert f"(docs/{page}" in readme, f"the README does not link to docs/{page}"
+
+
 def build(target: Path) -> subprocess.CompletedProcess:
     """`mkdocs build --strict` as CI runs it, with the network out of reach: any request
     goes to a proxy that does not exist."""
