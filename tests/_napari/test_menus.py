@@ -25,6 +25,7 @@ CZI = "czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"
 CELLS = ["DAPI", "GFP", "mCherry"]
 SAVE_AS = "napari-lightmic.save_as_ome_zarr"
 METADATA = "napari-lightmic.metadata_panel"
+GUIDE = "napari-lightmic.open_guide"
 TIMEOUT = 60_000  # ms; a save of the 6 MB sample takes well under a second
 
 # Every command of the manifest and the test here that runs it the way napari does.
@@ -37,6 +38,7 @@ COVERED = {
     "napari-lightmic.write_ome_tiff": "test_writers_through_napari_save_paths",
     "napari-lightmic.save_as_ome_zarr": "test_save_as_ome_zarr_from_the_file_menu",
     "napari-lightmic.sample_cells": "test_sample_data_from_file_open_sample",
+    "napari-lightmic.open_guide": "test_guide_from_the_help_menu",
 }
 
 
@@ -375,6 +377,47 @@ def test_sample_data_from_file_open_sample(make_napari_viewer, notifications):
     assert sample.display_name in action.text()
     assert [layer.name for layer in viewer.layers] == CELLS
     assert viewer.layers[0].scale[-1] == pytest.approx(0.2)
+    no_exceptions(notifications)
+
+
+# -- Help > napari-lightmic guide -----------------------------------------------------------
+
+def test_guide_from_the_help_menu(make_napari_viewer, tmp_path, monkeypatch, notifications):
+    import webbrowser
+
+    from napari._app_model import get_app_model
+    from npe2 import PluginManager
+
+    from napari_lightmic._napari import help as guide
+
+    browsed: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: browsed.append(url) or True)
+    viewer = make_napari_viewer()
+    # as in a new napari session, the plugin not used yet: each test has a new app-model, but
+    # npe2 keeps the plugin activated by an earlier test (and `deactivate` would also remove
+    # napari's actions for the plugin's menu items, registered in the plugin's context)
+    npe2 = PluginManager.instance()
+    npe2.commands.unregister_manifest(npe2.get_manifest(PLUGIN))
+    monkeypatch.setattr(npe2.get_context(PLUGIN), "_activated", False)
+    # napari activates the plugin when it is first used: then the Help menu has the guide
+    click(viewer.window.file_menu, f"{PLUGIN}.cells", "napari/file/samples")
+
+    # a local guide (a folder, as `mkdocs build` writes it)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<html></html>")
+    monkeypatch.setenv("LIGHTMIC_GUIDE", str(site))
+    action = click(viewer.window.help_menu, GUIDE, "napari/help")
+    assert action.text() == "napari-lightmic guide"
+    assert browsed == [(site / "index.html").as_uri()]
+
+    # none built: the online guide; also from the command palette (app-model)
+    monkeypatch.delenv("LIGHTMIC_GUIDE")
+    monkeypatch.setattr(guide, "LOCAL_GUIDE", tmp_path / "absent" / "index.html")
+    click(viewer.window.help_menu, GUIDE, "napari/help")
+    get_app_model().commands.execute_command(GUIDE).result()
+    assert browsed[1:] == [guide.GUIDE_URL, guide.GUIDE_URL]
+    assert guide.GUIDE_URL.startswith("https://")
     no_exceptions(notifications)
 
 

@@ -53,14 +53,14 @@ def test_completeness_counts_required_fields():
     assert record.rembi.study.authors[1].name == "Alan Turing"
 
 
-def test_readme_sidecar_example_is_valid(tmp_path):
+def test_guide_sidecar_example_is_valid(tmp_path):
     import re
     from pathlib import Path
 
     from napari_lightmic.metadata.sidecar import read_edits
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### The sidecar", 1)[1]
+    guide = Path(__file__).resolve().parents[2] / "docs" / "metadata.md"
+    section = guide.read_text(encoding="utf-8").split("## The sidecar", 1)[1]
     example = re.search(r"```json\n(.*?)```", section, re.S).group(1)
     (tmp_path / "a.czi.lightmic.json").write_text(example, encoding="utf-8")
     edits = read_edits(tmp_path / "a.czi")
