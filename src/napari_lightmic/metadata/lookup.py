@@ -20,7 +20,7 @@ COLOURS: Final = {
 
 # (taxon id, scientific name, common names)
 ORGANISMS: Final = (
-    (9606, "Homo sapiens", ("human", "man")),
+    (9606, "Homo sapiens", ("human",)),
     (10090, "Mus musculus", ("mouse", "house mouse")),
     (10116, "Rattus norvegicus", ("rat", "brown rat", "norway rat")),
     (7955, "Danio rerio", ("zebrafish", "zebra fish")),
