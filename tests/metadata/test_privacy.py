@@ -191,8 +191,11 @@ def test_each_finding_removed_or_kept_on_its_own(vendor_copy, tmp_path):
     xml = _exported_xml(again, tmp_path / "a.ome.tif")
     assert "M1SRH" not in xml and "m1srh" not in xml.lower()
     assert "Users\\zeiss" in xml  # kept: unticked
-    idr = again.export_idr(tmp_path / "idr")
-    assert all("M1SRH" not in p.read_text() for p in idr)
+    again.edit("rembi.study.authors", "M1SRH; Jane Doe")  # a login typed as an author
+    idr = "".join(p.read_text() for p in again.export_idr(tmp_path / "idr"))
+    assert "M1SRH" not in idr and "[removed]" in idr and "Doe" in idr
+    again.choose_removal(session.privacy_findings[0].id, False)  # the name kept after all
+    assert "M1SRH" in "".join(p.read_text() for p in again.export_idr(tmp_path / "idr2"))
 
 
 def test_cli_privacy_json(vendor_copy):

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import os
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib.resources import files
@@ -83,13 +84,18 @@ def _write(path: Path, rows: list[list[str]], removed: Sequence[Finding] = ()) -
 
 
 def _redacted(cell: str, removed: Sequence[Finding]) -> str:
-    """A cell without the personal data removed: whole values, e-mails, user folders."""
+    """A cell without the personal data removed: user folders, and values standing as words.
+
+    A cell is plain text (no markup), so a value is replaced wherever it stands as a whole
+    word or more ("M1SRH, Doe J" in an author list).
+    """
     from .privacy import REMOVED, redact_text
 
-    for finding in removed:
-        if cell.strip() == finding.value:
-            return REMOVED
-    return redact_text(cell, [f for f in removed if f.kind in ("e-mail", "user folder")])
+    cell = redact_text(cell, [f for f in removed if f.kind == "user folder"])
+    for finding in sorted(removed, key=lambda f: -len(f.value)):
+        if finding.kind != "user folder":
+            cell = re.sub(rf"(?<!\w){re.escape(finding.value)}(?!\w)", REMOVED, cell)
+    return cell
 
 
 def _split_name(name: str) -> tuple[str, str]:
