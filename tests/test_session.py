@@ -101,3 +101,15 @@ def test_an_edited_source_pickles_for_workers(vendor_copy):
             plane = (0, 0, 2)
             np.testing.assert_array_equal(back.scenes[0].data[plane].compute(),
                                           source.scenes[0].data[plane].compute())
+
+
+def test_unsaved_until_saved(vendor_copy):
+    session = Session.open(vendor_copy(CZI))
+    assert not session.unsaved
+    session.edit("rembi.study.title", "Mitosis")
+    assert session.unsaved
+    session.save()
+    assert not session.unsaved
+    session.edit("rembi.study.title", "Mitosis")  # the same value: nothing to save
+    assert not session.unsaved
+    assert not Session.open(session.path).unsaved  # the sidecar's edits are saved ones

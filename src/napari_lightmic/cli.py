@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--export-idr", metavar="DIR",
                       help="write an IDR submission folder and a BioImage Archive file list")
     meta.add_argument("--privacy", action="store_true",
-                      help="list personal data found in the metadata")
+                      help="list personal data found in the metadata (with --json: as JSON, "
+                      "each finding's id, field, text, reason and whether exports remove it)")
     view = sub.add_parser("view", help="open napari with a file (or the sample data)")
     view.add_argument("path", nargs="?", help="file to open; the sample data when absent")
     view.add_argument("--scene", type=_scene_arg, default=0, help="scene index or name")
@@ -224,6 +225,8 @@ def _metadata_job(args: argparse.Namespace, session: Session) -> int:
         for path in session.export_idr(args.export_idr):
             print(f"wrote {path}", file=sys.stderr)
     record = session.record
+    if args.json and args.privacy:
+        return _print_privacy(session, as_json=True)
     if args.json:
         print(json.dumps(record.model_dump(mode="json"), indent=1, ensure_ascii=False))
     elif args.show or not (args.set or args.export_idr or args.privacy):
@@ -231,11 +234,22 @@ def _metadata_job(args: argparse.Namespace, session: Session) -> int:
         done = completeness(record)
         print(f"\n{done}" + (": missing " + ", ".join(done.missing) if done.missing else ""))
     if args.privacy:
-        findings = session.privacy_findings
-        for finding in findings:
-            print(f"personal data? {finding}")
-        if not findings:
-            print("no personal data found in the metadata")
+        _print_privacy(session, as_json=False)
+    return 0
+
+
+def _print_privacy(session: Session, as_json: bool) -> int:
+    """The findings, one a line or as JSON (id, field, text, reason, removed by exports)."""
+    from .metadata.privacy import as_json as findings_json
+
+    findings = session.privacy_findings
+    if as_json:
+        print(json.dumps(findings_json(findings, session.record.privacy), indent=1,
+                         ensure_ascii=False))
+    for finding in findings if not as_json else []:
+        print(f"personal data? {finding}")
+    if not findings and not as_json:
+        print("no personal data found in the metadata")
     return 0
 
 

@@ -37,3 +37,14 @@ class SidecarError(LightmicError, ValueError):
     def problem(self) -> str:
         """What is wrong with the sidecar (the cause)."""
         return self.cause
+
+
+class RefusedEdit(LightmicError, ValueError):
+    """A metadata value refused: names the field (its dotted key) and the form it takes.
+
+    `fix` is the value meant, when it is known (a colour name's #RRGGBB).
+    """
+
+    def __init__(self, key: str, cause: str, fix: str | None = None) -> None:
+        super().__init__(key, cause)
+        self.fix = fix

@@ -62,6 +62,7 @@ class Session:
         self._scenes: dict[int, Scene] = {}
         self._findings: list[Finding] | None = None
         self.loaded_edits = bool(self._edits)  # whether the sidecar's edits were applied
+        self._saved_edits: dict[str, Any] = dict(self._edits)  # as the sidecar holds them
         self.file_version = file_version(source.path)  # which version of the file was opened
 
     @classmethod
@@ -135,6 +136,33 @@ class Session:
                                   self.source.format.name)
         return self._findings
 
+    def chosen_for_removal(self, finding: Finding) -> bool:
+        """Whether a finding is ticked for removal (every one is, until the user unticks it).
+
+        Exports remove the ticked findings once `privacy.remove_on_export` is on.
+        """
+        chosen = self.record.privacy.removed
+        return chosen is None or finding.id in chosen
+
+    @property
+    def removed_findings(self) -> list[Finding]:
+        """The findings exports remove (none unless removal is on)."""
+        from .metadata.privacy import removed
+
+        return removed(self.privacy_findings, self.record.privacy)
+
+    def choose_removal(self, finding_id: str, remove: bool) -> MetadataRecord:
+        """Tick (remove) or untick (keep) one finding for exports, through `edit`."""
+        ids = [f.id for f in self.privacy_findings
+               if (f.id == finding_id and remove)
+               or (f.id != finding_id and self.chosen_for_removal(f))]
+        return self.edit("privacy.removed", ids)
+
+    @property
+    def unsaved(self) -> bool:
+        """Whether there are edits not yet saved beside the file."""
+        return self._edits != self._saved_edits
+
     # -- edits ----------------------------------------------------------------------------
     def edit(self, key: str, value: object) -> MetadataRecord:
         """Set one field of the record by its dotted key; strings are converted.
@@ -199,6 +227,7 @@ class Session:
         from .metadata.sidecar import write_edits
 
         path = write_edits(self.source.path, self.file_record, self.record)
+        self._saved_edits = dict(self._edits)
         self.saved.emit(path)
         return path
 
@@ -206,7 +235,8 @@ class Session:
         """Write an IDR submission folder and a BioImage Archive file list into `folder`."""
         from .metadata.deposit import export_idr
 
-        return export_idr([self.effective_source()], folder, self.record)
+        return export_idr([self.effective_source()], folder, self.record,
+                          self.removed_findings)
 
 
 def file_version(path: str) -> tuple[str, ...] | tuple[str, int, int] | tuple[str, None]:

@@ -1,5 +1,8 @@
 """Personal data in real files' metadata is found, and removed from exports when asked."""
 
+import json
+
+import pytest
 import tifffile
 import zarr
 
@@ -140,3 +143,71 @@ def test_names_with_xml_special_characters_and_map_annotations(tmp_path, opened)
     text = _exported_xml(_marked(path), tmp_path / "out.ome.tif")
     for value in ("O'Brien", "hidden_person", "map_only_person"):
         assert value not in text
+
+
+def _shared_files():
+    from tests.conftest import TESTDATA
+
+    suffixes = (".czi", ".lif", ".nd2", ".lsm", ".ims", ".tif", ".tiff")
+    return sorted(str(p.relative_to(TESTDATA)) for p in TESTDATA.rglob("*")
+                  if p.suffix in suffixes and "reference_planes" not in p.parts) or ["none"]
+
+
+@pytest.mark.parametrize("relpath", _shared_files())
+def test_labels_are_not_personal_in_any_shared_file(relpath, opened):
+    """A channel, filter or dye name ("DAPI", "FITC BP"), a reader's own note and a list of
+    numbers are not free text a person wrote."""
+    source = opened(real_file(relpath))
+    findings = scan(source.ome, source.original_metadata, source.format.name)
+    print(relpath, [str(f) for f in findings])
+    labels = {c.name.lower() for s in source.scenes for c in s.channels if c.name}
+    for finding in findings:
+        assert finding.value.lower() not in labels, finding
+        if finding.kind == "free text":
+            assert len(finding.value.split()) >= 3 and "=" not in finding.value, finding
+        assert "unstructured metadata" not in finding.value, finding
+
+
+def test_nd2_channel_descriptions_are_not_findings(opened):
+    source = opened(real_file("nd2/example-multichannel.nd2"))
+    assert _found(source) == set()  # before: DAPI, FITC BP, TRITC BP, Mono, 'Custom', nd2's note
+
+
+def test_each_finding_removed_or_kept_on_its_own(vendor_copy, tmp_path):
+    """The sidecar says which findings exports remove; the rest stay."""
+    path = vendor_copy("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi")
+    session = Session.open(path)
+    folder = {f.value: f for f in session.privacy_findings if f.kind == "user folder"}["zeiss"]
+    ids = {f.id for f in session.privacy_findings}
+    assert len(ids) == len(session.privacy_findings) and all(session.chosen_for_removal(f)
+                                                            for f in session.privacy_findings)
+    session.edit("privacy.remove_on_export", "yes")
+    session.choose_removal(folder.id, False)
+    assert not session.chosen_for_removal(folder) and folder not in session.removed_findings
+    saved = json.loads(session.save().read_text())
+    assert set(saved["privacy"]["removed"]) == ids - {folder.id}
+    again = Session.open(path)  # the choice comes back with the sidecar, ids are stable
+    assert [f.id for f in again.privacy_findings] == [f.id for f in session.privacy_findings]
+    xml = _exported_xml(again, tmp_path / "a.ome.tif")
+    assert "M1SRH" not in xml and "m1srh" not in xml.lower()
+    assert "Users\\zeiss" in xml  # kept: unticked
+    again.edit("rembi.study.authors", "M1SRH; Jane Doe")  # a login typed as an author
+    idr = "".join(p.read_text() for p in again.export_idr(tmp_path / "idr"))
+    assert "M1SRH" not in idr and "[removed]" in idr and "Doe" in idr
+    again.choose_removal(session.privacy_findings[0].id, False)  # the name kept after all
+    assert "M1SRH" in "".join(p.read_text() for p in again.export_idr(tmp_path / "idr2"))
+
+
+def test_cli_privacy_json(vendor_copy):
+    from tests.test_cli import lightmic
+
+    path = vendor_copy("lsm/test.lsm")
+    done = lightmic("metadata", path, "--privacy", "--json")
+    assert done.returncode == 0, done.stderr
+    [finding] = json.loads(done.stdout)
+    assert finding["text"] == "Jefferis" and finding["field"] == "OME Experimenter 1 user name"
+    assert finding["reason"] and finding["removed"] is False
+    assert finding["id"].startswith("name-") and "Jefferis" not in finding["id"]
+    assert lightmic("metadata", path, "--set", "privacy.remove_on_export=yes").returncode == 0
+    [finding] = json.loads(lightmic("metadata", path, "--privacy", "--json").stdout)
+    assert finding["removed"] is True

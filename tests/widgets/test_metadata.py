@@ -83,9 +83,15 @@ def test_channel_edit_renames_and_recolours_the_layer(make_napari_viewer):
     layer = [lyr for lyr in viewer.layers if lyr.metadata["lightmic"].channel == 1][0]
     assert layer.name == "Tubulin"
     assert layer.colormap.colors[-1][:3] == pytest.approx([1.0, 0.0, 1.0])
-    fields["color"].value = "magenta"
-    assert "scenes.0.channels.1.color" in panel.status.value
+    fields["color"].value = "yellow"
+    assert "scenes.0.channels.1.color" in panel.status.value and "#RRGGBB" in panel.status.value
     assert layer.colormap.colors[-1][:3] == pytest.approx([1.0, 0.0, 1.0])
+    offered = panel.fix_button.native
+    assert offered.isVisibleTo(panel.button_bar.native) and offered.text() == "Use #FFFF00"
+    panel.fix_button.native.click()  # the fix offered, taken with a click
+    assert layer.colormap.colors[-1][:3] == pytest.approx([1.0, 1.0, 0.0])
+    assert fields["color"].value.upper() == "#FFFF00"
+    assert not offered.isVisibleTo(panel.button_bar.native)
     fields["emission_nm"].value = "5"
     assert "100–3000 nm" in panel.status.value
 
@@ -111,8 +117,15 @@ def test_completeness_follows_rembi_edits(make_napari_viewer):
     panel.rembi_fields["rembi.biosample.ncbi_taxon"].value = "9606"
     assert "7 of 12" in panel.complete.value
     assert "Licence" not in panel.missing.value and "Organism" in panel.missing.value
-    panel.rembi_fields["rembi.biosample.ncbi_taxon"].value = "human"
+    taxon = panel.rembi_fields["rembi.biosample.ncbi_taxon"]
+    taxon.value = "unicorn"
+    taxon.native.editingFinished.emit()  # Enter
     assert "Not applied" in panel.status.value and "7 of 12" in panel.complete.value
+    assert "a number such as 9606 (Homo sapiens)" in panel.status.value
+    taxon.value = "mouse"
+    taxon.native.editingFinished.emit()  # looked up by name
+    assert panel.record.rembi.biosample.ncbi_taxon == "10090"
+    assert panel.rembi_fields["rembi.biosample.ncbi_taxon"].value == "10090"
 
 
 def test_privacy_findings_and_removal_from_exports(make_napari_viewer, vendor_copy, tmp_path):
@@ -120,8 +133,9 @@ def test_privacy_findings_and_removal_from_exports(make_napari_viewer, vendor_co
 
     path = vendor_copy("lsm/test.lsm")
     panel = panel_for(make_napari_viewer(), path)
-    assert "name: 'Jefferis'" in panel.findings.value
-    panel.remove_personal.changed.emit(True)
+    [box] = panel.finding_boxes.values()
+    assert box.text == "name: Jefferis" and box.value  # ticked: removed once removal is on
+    panel.remove_personal.native.click()
     assert panel.record.privacy.remove_on_export and "Marked" in panel.remove_personal.text
     assert panel.save()
     written = convert(path, tmp_path / "out.ome.tif").path  # as `lightmic convert` does
@@ -202,7 +216,7 @@ def test_screenshot_panel_beside_a_czi(make_napari_viewer, qtbot):
     panel.rembi_fields["rembi.biosample.organism"].value = "Homo sapiens"
     panel.rembi_fields["rembi.biosample.ncbi_taxon"].value = "9606"
     panel.licence.value = "CC BY 4.0"
-    dock.ensureWidgetVisible(panel.complete.native, 0, 380)
+    dock.scroll_area.ensureWidgetVisible(panel.complete.native, 0, 380)
     qtbot.wait(200)
     assert "8 of 12" in panel.complete.value
     shot = viewer.screenshot(canvas_only=False, flash=False)
@@ -287,3 +301,149 @@ def test_renamed_layer_keeps_its_brackets_when_saved(make_napari_viewer):
     source, index, _ = source_of_selection(viewer)
     assert source.scenes[index].channels[1].name == "GFP [488 nm]"
     assert layer.metadata["lightmic"].effective_scene.channels[1].name == "LED470"  # view unchanged
+
+
+def layer_of_channel(viewer, c):
+    return [lyr for lyr in viewer.layers if lyr.metadata["lightmic"].channel == c][0]
+
+
+def test_colour_swatch_shows_the_colour_and_opens_qts_colour_dialog(make_napari_viewer,
+                                                                   monkeypatch):
+    from qtpy.QtGui import QColor
+    from qtpy.QtWidgets import QColorDialog
+
+    viewer = make_napari_viewer()
+    panel = panel_for(viewer, real_file(CZI))
+    swatch = panel.swatches[1]
+    colour = panel.scene.channels[1].color
+    assert colour and colour in swatch.native.styleSheet()  # the file's colour shown
+    asked = []
+
+    def get_color(initial, parent=None, title=""):
+        asked.append((initial.name().upper(), title))
+        return QColor("#00ffaa")
+
+    monkeypatch.setattr(QColorDialog, "getColor", staticmethod(get_color))
+    swatch.native.click()
+    assert asked == [(colour.upper(), "Colour of LED470")]
+    assert panel.session.record.scenes[0].channels[1].color == "#00FFAA"
+    assert panel.scene.channels[1].color == "#00FFAA"
+    assert panel.channel_fields[1]["color"].value.upper() == "#00FFAA"
+    assert "#00FFAA" in swatch.native.styleSheet()
+    assert layer_of_channel(viewer, 1).colormap.colors[-1][:3] == \
+        pytest.approx([0.0, 1.0, 170 / 255])
+    monkeypatch.setattr(QColorDialog, "getColor", staticmethod(lambda *a, **k: QColor()))
+    swatch.native.click()  # cancelled: nothing changes
+    assert panel.scene.channels[1].color == "#00FFAA"
+
+
+def test_each_finding_has_its_tick_box_and_a_preview(make_napari_viewer, vendor_copy,
+                                                    tmp_path):
+    from napari_lightmic.writing import convert
+
+    path = vendor_copy(CZI)
+    panel = panel_for(make_napari_viewer(), path)
+    session = panel.session
+    texts = [box.text for box in panel.finding_boxes.values()]
+    assert texts == [f"{f.kind}: {f.value}" for f in session.privacy_findings]
+    assert "name: M1SRH" in texts and "user folder: zeiss" in texts
+    assert all(box.value for box in panel.finding_boxes.values())
+    assert "removal is off" in panel.preview.value
+    panel.remove_personal.native.click()
+    assert panel.preview.value.count("[removed]") == len(texts)
+    zeiss = [f for f in session.privacy_findings if f.value == "zeiss"][0]
+    panel.finding_boxes[zeiss.id].native.click()  # untick: kept
+    assert not panel.finding_boxes[zeiss.id].value
+    assert "D:\\Users\\zeiss… (kept)" in panel.preview.value
+    assert "C:\\Users\\<b>[removed]</b>…" in panel.preview.value
+    assert panel.preview.value.count("[removed]") == len(texts) - 1
+    saved = json.loads(open(panel.save()).read())
+    assert zeiss.id not in saved["privacy"]["removed"] and len(saved["privacy"]["removed"]) \
+        == len(texts) - 1
+    written = convert(path, tmp_path / "out.ome.tif").path
+    xml = tifffile.TiffFile(written).pages[0].description
+    assert "M1SRH" not in xml and "Users\\zeiss" in xml
+
+
+def test_edam_search_text_is_not_carried_to_another_file(make_napari_viewer):
+    viewer = make_napari_viewer()
+    panel = panel_for(viewer, real_file(CZI))
+    panel.edam_search.value = "confocal"
+    viewer.open(real_file("lif/testdata_2channel_xz.lif"), plugin=PLUGIN)
+    assert panel.source.format.name == "LIF"
+    assert panel.edam_search.value == ""
+    assert panel.record.rembi.image_acquisition.imaging_method is None or \
+        panel.edam_choice.native.currentText() == \
+        panel.record.rembi.image_acquisition.imaging_method.label
+
+
+def test_dock_refits_the_canvas_marks_unsaved_edits_and_keeps_save_in_reach(
+        make_napari_viewer, vendor_copy, qtbot):
+    import numpy as np
+
+    from tests._napari.test_menus import METADATA, click
+
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1400, 900)
+    viewer.open(vendor_copy(CZI), plugin=PLUGIN)
+    click(viewer.window.layers_menu, METADATA, "napari/layers/metadata")  # as a user opens it
+    [(name, dock)] = [(n, w) for n, w in viewer.window.dock_widgets.items()
+                      if isinstance(w, MetadataDock)]
+    wrapper = viewer.window._wrapped_dock_widgets[name]
+    qtbot.waitUntil(wrapper.isVisible, timeout=5000)
+    canvas = viewer.window._qt_viewer.canvas.native
+    qtbot.waitUntil(lambda: abs(viewer.canvas.size[1] - canvas.width()) <= 2, timeout=5000)
+
+    def fits():
+        extent = np.asarray(viewer.layers.extent.world[1][-2:]) - \
+            np.asarray(viewer.layers.extent.world[0][-2:])
+        shown = extent * viewer.scene.camera.zoom  # canvas pixels the image takes
+        return bool(np.all(shown <= np.asarray(viewer.canvas.size) + 1))
+
+    qtbot.waitUntil(fits, timeout=5000)  # the image is not cut off behind the dock
+    panel = dock.panel
+    # Save and Export sit below the scrolling sections, visible without scrolling
+    assert panel.save_button.native.isVisible() and panel.export_button.native.isVisible()
+    assert not dock.scroll_area.isAncestorOf(panel.save_button.native)
+    assert "unsaved" not in wrapper.windowTitle()
+    panel.rembi_fields["rembi.study.title"].value = "Spindles"
+    assert wrapper.windowTitle().endswith("• unsaved edits")
+    assert wrapper.title.title.text().endswith("• unsaved edits")  # napari's title bar
+    panel.save_button.native.click()
+    assert "unsaved" not in wrapper.windowTitle() and "unsaved" not in wrapper.title.title.text()
+
+
+def _scrolled_to(dock, widget):
+    from qtpy.QtWidgets import QApplication
+
+    dock.scroll_area.ensureWidgetVisible(widget.native, 0, 10)
+    QApplication.processEvents()  # the scrolled area laid out before the grab
+
+
+def test_screenshot_colour_swatches(make_napari_viewer, qtbot):
+    """The channels with their colour swatches (click one for Qt's colour dialog)."""
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1400, 1000)
+    viewer.open(real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi"), plugin=PLUGIN)
+    _, dock = viewer.window.add_plugin_dock_widget(PLUGIN, "Metadata")
+    dock.panel.channel_fields[1]["color"].value = "#FFAA00"
+    _scrolled_to(dock, dock.panel.channel_section)
+    assert dock.panel.swatches[1].native.isVisible()
+    shot = viewer.screenshot(canvas_only=False, flash=False)
+    _keep(shot, "napari-metadata-colour.png")
+
+
+def test_screenshot_privacy_findings(make_napari_viewer, vendor_copy, qtbot):
+    """The findings, each with its tick box, and what an export will contain."""
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1400, 1000)
+    viewer.open(vendor_copy(CZI), plugin=PLUGIN)
+    _, dock = viewer.window.add_plugin_dock_widget(PLUGIN, "Metadata")
+    panel = dock.panel
+    panel.remove_personal.native.click()
+    zeiss = [f for f in panel.session.privacy_findings if f.value == "zeiss"][0]
+    panel.finding_boxes[zeiss.id].native.click()
+    _scrolled_to(dock, panel.preview)
+    assert panel.finding_section.native.isVisible()
+    shot = viewer.screenshot(canvas_only=False, flash=False)
+    _keep(shot, "napari-metadata-privacy.png")

@@ -13,6 +13,8 @@ import csv
 import io
 import json
 import os
+import re
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -22,6 +24,7 @@ from .record import MetadataRecord
 
 if TYPE_CHECKING:
     from ..model import ImageSource, Scene
+    from .privacy import Finding
 
 EXPERIMENT = "experimentA"
 LICENCE_URLS = {
@@ -44,11 +47,13 @@ def templates() -> dict[str, Any]:
 
 
 def export_idr(sources: list[ImageSource], folder: str | os.PathLike[str],
-               record: MetadataRecord | None = None) -> list[Path]:
+               record: MetadataRecord | None = None,
+               removed: Sequence[Finding] = ()) -> list[Path]:
     """Write the IDR study and assays files and a BioImage Archive file list into `folder`.
 
     The files: idr0000-study.txt, experimentA/idr0000-experimentA-assays.txt and
-    file_list.tsv; returns the files written.
+    file_list.tsv; returns the files written. The personal data `removed` (the findings the
+    record's privacy decision removes) is replaced by [removed] wherever a cell holds it.
     """
     if record is None:
         from .prefill import record_from_source
@@ -58,22 +63,39 @@ def export_idr(sources: list[ImageSource], folder: str | os.PathLike[str],
     (folder / EXPERIMENT).mkdir(parents=True, exist_ok=True)
     assays_name = f"idr0000-{EXPERIMENT}-assays.txt"
     written = [
-        _write(folder / "idr0000-study.txt", _study_rows(record, sources, assays_name)),
-        _write(folder / EXPERIMENT / assays_name, _assay_rows(record, sources)),
-        _write(folder / "file_list.tsv", _file_list(record, sources)),
+        _write(folder / "idr0000-study.txt", _study_rows(record, sources, assays_name),
+               removed),
+        _write(folder / EXPERIMENT / assays_name, _assay_rows(record, sources), removed),
+        _write(folder / "file_list.tsv", _file_list(record, sources), removed),
     ]
     return written
 
 
-def _write(path: Path, rows: list[list[str]]) -> Path:
+def _write(path: Path, rows: list[list[str]], removed: Sequence[Finding] = ()) -> Path:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     for row in rows:
-        writer.writerow([" ".join(str(c).split()) for c in row])  # no tabs or newlines in cells
+        cells = [" ".join(str(c).split()) for c in row]  # no tabs or newlines in cells
+        writer.writerow([_redacted(c, removed) for c in cells] if removed else cells)
     tmp = path.with_name(f".{path.name}.partial")
     tmp.write_text(buffer.getvalue(), encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def _redacted(cell: str, removed: Sequence[Finding]) -> str:
+    """A cell without the personal data removed: user folders, and values standing as words.
+
+    A cell is plain text (no markup), so a value is replaced wherever it stands as a whole
+    word or more ("M1SRH, Doe J" in an author list).
+    """
+    from .privacy import REMOVED, redact_text
+
+    cell = redact_text(cell, [f for f in removed if f.kind == "user folder"])
+    for finding in sorted(removed, key=lambda f: -len(f.value)):
+        if finding.kind != "user folder":
+            cell = re.sub(rf"(?<!\w){re.escape(finding.value)}(?!\w)", REMOVED, cell)
+    return cell
 
 
 def _split_name(name: str) -> tuple[str, str]:

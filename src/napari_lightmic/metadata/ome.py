@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import dask.array as da
 
     from ..model import Channel, ImageSource, Scene
-    from .record import MetadataRecord
+    from .record import MetadataRecord, Privacy
 
 PIXEL_TYPES = {
     "uint8": "uint8", "uint16": "uint16", "uint32": "uint32", "int8": "int8",
@@ -244,18 +244,22 @@ def _drop_image_refs(base: ome.OME, written: set[str]) -> None:
                     sample.image_ref = None
 
 
-def export_xml(source: ImageSource, model: ome.OME, remove_personal: bool = False) -> str:
+def export_xml(source: ImageSource, model: ome.OME,
+               remove_personal: Privacy | bool = False) -> str:
     """The OME-XML text of an export.
 
-    With personal data marked for removal, the values found are taken out of the text
-    wherever they stand: attributes, elements, XML and map annotations, and the vendor
-    metadata embedded (escaped) in a CommentAnnotation.
+    With personal data marked for removal (the record's privacy decision: every finding or
+    those chosen; True: every finding), the values found are taken out of the text wherever
+    they stand: attributes, elements, XML and map annotations, and the vendor metadata
+    embedded (escaped) in a CommentAnnotation.
     """
     xml = model.to_xml()
-    if remove_personal:
-        from .privacy import redact_text, scan
+    if remove_personal is True or (not isinstance(remove_personal, bool)
+                                   and remove_personal.remove_on_export):
+        from .privacy import redact_text, removed, scan
 
-        xml = redact_text(xml, scan(source.ome, source.original_metadata, source.format.name))
+        found = scan(source.ome, source.original_metadata, source.format.name)
+        xml = redact_text(xml, removed(found, remove_personal))
     return xml
 
 

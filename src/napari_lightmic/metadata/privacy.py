@@ -4,16 +4,30 @@ Values that can identify a person, found in the OME model and in the vendor's ow
 (XML, JSON). Found: experimenter and user names, e-mail addresses, user folders in recorded paths
 (C:\\Users\\NAME, /home/NAME), patient- or donor-like identifiers, and free-text notes (which
 may hold anything, so a person should read them).
+
+Not personal, so not found: a short label (a channel, filter or dye name such as "DAPI" or
+"FITC BP" is a description of fewer than three words), the channel names of the file, lists of
+numbers (key=number, …), placeholders ("Custom") and what a reader writes about its own
+annotations (bioio-nd2's MapAnnotation description).
+
+Each finding has a stable id (its kind and a hash of its value), so the record can say which
+findings an export removes (`Privacy.removed`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import escape as _html_escape
 from html import unescape
+from typing import TYPE_CHECKING
 
 from ome_types import model as ome
+
+if TYPE_CHECKING:
+    from .record import Privacy
 
 REMOVED = "[removed]"
 
@@ -46,7 +60,20 @@ KEY_VALUE = (
     re.compile(r"\b([\w:-]+)=\"([^\"]{1,2000})\""),  # Key="value"
     re.compile(r"\"([\w -]+)\"\s*:\s*\"((?:[^\"\\]|\\.){1,2000})\""),  # "Key": "value"
 )
-NOT_PERSONAL = {"", "0", "1", "true", "false", "none", "null", "unknown", "n/a", "default"}
+NOT_PERSONAL = {"", "0", "1", "true", "false", "none", "null", "unknown", "n/a", "default",
+                "custom", "user", "guest", "admin", "administrator"}
+# annotations a reader writes about itself (their description is the reader's, not a person's)
+READER_NAMESPACES = {"https://github.com/tlambert03/nd2"}
+# key=number lists (Bio-Formats' tile descriptions: "{B=0, B size=1, X=39856, …}")
+NUMBER_LIST = re.compile(r"^\{?\s*[\w .-]+=\s*-?[\d.]+(?:\s*,\s*[\w .-]+=\s*-?[\d.]+)*\s*\}?$")
+REASONS = {
+    "name": "a person's name or login",
+    "e-mail": "an e-mail address",
+    "user folder": "a user's folder in a recorded path names the user",
+    "computer name": "a computer's name (often its owner's)",
+    "identifier": "a patient-, donor- or subject-like identifier",
+    "free text": "a free-text note, which may name anyone: read it",
+}
 
 
 @dataclass
@@ -62,14 +89,39 @@ class Finding:
         places = ", ".join(self.where[:3]) + (" …" if len(self.where) > 3 else "")
         return f"{self.kind}: {self.value!r} ({places})"
 
+    @property
+    def id(self) -> str:
+        """A stable id: the kind and a hash of the value (the value itself is not repeated)."""
+        digest = hashlib.sha1(f"{self.kind}\0{self.value}".encode()).hexdigest()[:10]
+        return f"{self.kind.replace(' ', '-')}-{digest}"
+
+    @property
+    def field(self) -> str:
+        """Where it was found first."""
+        return self.where[0] if self.where else ""
+
+    @property
+    def reason(self) -> str:
+        """Why it may identify a person."""
+        return REASONS.get(self.kind, self.kind)
+
 
 class Findings(list[Finding]):
-    """The findings of a scan, each value of a kind once."""
+    """The findings of a scan, each value of a kind once.
+
+    `ignored` holds values known not to be personal (the file's channel names, a reader's
+    own descriptions).
+    """
+
+    def __init__(self, ignored: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.ignored = {v.strip().lower() for v in ignored if v}
 
     def add(self, kind: str, value: str, where: str) -> None:
         """Record `value` found at `where` (skipped when it cannot be personal)."""
         value = value.strip()
-        if value.lower() in NOT_PERSONAL or value == REMOVED or _is_number(value):
+        if value.lower() in NOT_PERSONAL or value == REMOVED or _is_number(value) \
+                or value.lower() in self.ignored:
             return
         for found in self:
             if found.value == value and found.kind == kind:
@@ -90,7 +142,7 @@ def _is_number(text: str) -> bool:
 def scan(model: ome.OME | None, vendor_text: str | None, vendor_name: str = "vendor") \
         -> list[Finding]:
     """Everything in the metadata that may identify a person, each value once."""
-    found = Findings()
+    found = Findings(_not_personal(model) if model is not None else ())
     if model is not None:
         _scan_ome(model, found)
         try:  # what the model holds as XML (XML and map annotations, original metadata)
@@ -100,6 +152,18 @@ def scan(model: ome.OME | None, vendor_text: str | None, vendor_name: str = "ven
     if vendor_text:
         scan_text(vendor_text, f"{vendor_name} metadata", found)
     return list(found)
+
+
+def _not_personal(model: ome.OME) -> set[str]:
+    """The file's channel and fluorophore names, and the readers' own descriptions."""
+    known: set[str] = set()
+    for image in model.images:
+        for channel in image.pixels.channels:
+            known.update(v for v in (channel.name, channel.fluor) if v)
+    for annotation in model.structured_annotations or []:
+        if annotation.namespace in READER_NAMESPACES and annotation.description:
+            known.add(annotation.description)
+    return known
 
 
 def _scan_ome(model: ome.OME, found: Findings) -> None:
@@ -150,8 +214,42 @@ def judge(key: str, value: str, where: str, found: Findings) -> None:
         found.add("computer name", value, where)
     elif IDENTIFIER_KEYS.match(bare):
         found.add("identifier", value, where)
-    elif bare in FREE_TEXT_KEYS and re.search(r"[A-Za-z]{3}", value):
+    elif bare in FREE_TEXT_KEYS and is_free_text(value):
         found.add("free text", value, where)
+
+
+def is_free_text(value: str) -> bool:
+    """Whether a description is a note a person wrote, not a label or a list of numbers.
+
+    A label (a channel, filter or dye name: "DAPI", "FITC BP", "GFP 488 nm") has fewer than
+    three words of letters.
+    """
+    words = re.findall(r"[A-Za-z][A-Za-z'.-]*", value)
+    return len(words) >= 3 and not NUMBER_LIST.match(value.strip())
+
+
+def removed(findings: list[Finding], privacy: Privacy | bool) -> list[Finding]:
+    """The findings an export removes under the record's privacy decision.
+
+    Nothing unless removal is on; then those of `privacy.removed` (every one when unset).
+    `True` removes every finding.
+    """
+    if isinstance(privacy, bool):
+        return list(findings) if privacy else []
+    if not privacy.remove_on_export:
+        return []
+    if privacy.removed is None:
+        return list(findings)
+    chosen = set(privacy.removed)
+    return [f for f in findings if f.id in chosen]
+
+
+def as_json(findings: list[Finding], privacy: Privacy | bool) -> list[dict[str, object]]:
+    """The findings as JSON objects: id, kind, field, places, text, reason, removed."""
+    gone = {f.id for f in removed(findings, privacy)}
+    return [{"id": f.id, "kind": f.kind, "field": f.field, "places": list(f.where),
+             "text": f.value, "reason": f.reason, "removed": f.id in gone}
+            for f in findings]
 
 
 def redact_text(text: str, findings: list[Finding]) -> str:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..errors import RefusedEdit as Refused
+
 if TYPE_CHECKING:
     from .edam import Term
 
@@ -164,11 +166,14 @@ class SceneEdit(Section):
 
 
 class Privacy(Section):
-    """The privacy decision: whether exports drop the personal data found."""
+    """The privacy decision: whether exports drop the personal data found, and which."""
 
     remove_on_export: bool = Field(
         default=False,
         description="remove the personal data found in the metadata from every export")
+    removed: list[str] | None = Field(
+        default=None,
+        description="the ids of the findings removed (privacy.finding_id); unset: every one")
 
 
 class MetadataRecord(Section):
@@ -189,6 +194,10 @@ def json_schema() -> dict[str, Any]:
     return MetadataRecord.model_json_schema()
 
 
+COLOUR_FORM = "#RRGGBB (hex red, green, blue, e.g. #FF00FF for magenta)"
+TAXON_FORM = "a number such as 9606 (Homo sapiens)"
+
+
 def explain(error: ValidationError) -> list[str]:
     """One line per problem, naming the field in dotted form and what to do."""
     lines = []
@@ -197,6 +206,10 @@ def explain(error: ValidationError) -> list[str]:
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "string_pattern_mismatch":
             message = f"{item['input']!r} is not in the expected form"
+            if item["loc"] and item["loc"][-1] == "color":
+                message = f"{item['input']!r} is not a colour in the form {COLOUR_FORM}"
+            elif item["loc"] and item["loc"][-1] == "ncbi_taxon":
+                message = f"{item['input']!r} is not an NCBI taxon id: give {TAXON_FORM}"
         elif item["type"] == "extra_forbidden":
             message = "no such field"
         elif item["loc"] and item["loc"][-1] in ("excitation_nm", "emission_nm"):
@@ -263,19 +276,15 @@ def _convert(parts: list[str], text: str) -> object:
     text = text.strip()
     if text == "":
         return [] if parts[-1] in ("keywords", "authors") else None
+    key = ".".join(parts)
     if parts[-1] == "imaging_method":
-        from .edam import _norm, search, term
-
-        try:
-            found = term(text)
-        except ValueError:
-            hits = [t for t in search(text, limit=10, branch="topic")
-                    if _norm(text) in _names(t)]
-            if not hits:
-                raise ValueError(f"{'.'.join(parts)}: {text!r} is not an EDAM-bioimaging "
-                                 "term (give its label or IRI)") from None
-            found = hits[0]
-        return {"label": found.label, "iri": found.iri}
+        return _edam_term(key, text)
+    if parts[-1] == "color":
+        return _colour(key, text)
+    if parts[-1] == "ncbi_taxon":
+        return _taxon(key, text)
+    if parts[-1] == "removed" and parts[0] == "privacy":
+        return [w.strip() for w in re.split(r"[;,\s]+", text) if w.strip()]
     if parts[-1] == "keywords":
         return [w.strip() for w in re.split(r"[;,]", text) if w.strip()]
     if parts[-1] == "authors":
@@ -287,3 +296,59 @@ def _convert(parts: list[str], text: str) -> object:
             raise ValueError(f"{'.'.join(parts)}: {text!r} is not true or false")
         return answers[text.lower()]
     return text
+
+
+def _edam_term(key: str, text: str) -> dict[str, str]:
+    """An imaging method by IRI, label, synonym or acronym, or the one term a word names.
+
+    'confocal' is 'Confocal microscopy' (the label without 'microscopy'); a word naming
+    several terms is refused with the candidates.
+    """
+    from .edam import _norm, search, term
+
+    try:
+        found = term(text)
+    except ValueError:
+        query = _norm(text)
+        hits = search(text, limit=10, branch="topic")
+        exact = [t for t in hits if query in _names(t)]
+        if not exact:
+            exact = [t for t in hits if query in {n.removesuffix(" microscopy")
+                                                  for n in _names(t)}]
+        if len(exact) == 1 or (not exact and len(hits) == 1):
+            found = (exact or hits)[0]
+        elif hits:
+            candidates = "; ".join(repr(t.label) for t in (exact or hits)[:6])
+            raise Refused(key, f"{text!r} names several EDAM-bioimaging terms: "
+                          f"{candidates} (give one of them)") from None
+        else:
+            raise Refused(key, f"{text!r} is not an EDAM-bioimaging term (give its label, "
+                          "a synonym or its IRI, e.g. 'Confocal microscopy')") from None
+    return {"label": found.label, "iri": found.iri}
+
+
+def _colour(key: str, text: str) -> str:
+    """A colour as #RRGGBB; a name or short form is refused with the #RRGGBB it means."""
+    from .lookup import colour_hex
+
+    if re.fullmatch(r"#[0-9A-Fa-f]{6}", text):
+        return text
+    fix = colour_hex(text)
+    if fix:
+        raise Refused(key, f"{text!r} is not a colour in the form #RRGGBB; "
+                      f"{text} is {fix}: give {fix}", fix=fix)
+    raise Refused(key, f"{text!r} is not a colour in the form {COLOUR_FORM}")
+
+
+def _taxon(key: str, text: str) -> str:
+    """An NCBI taxon id; an organism's name is looked up in the shipped table."""
+    from .lookup import taxon
+
+    if re.fullmatch(r"(NCBITaxon_)?\d+", text):
+        return text
+    found = taxon(text)
+    if found is None:
+        raise Refused(key, f"{text!r} is not an NCBI taxon id: give {TAXON_FORM} "
+                      "(common model organisms are known by name, e.g. human, mouse, "
+                      "zebrafish, Drosophila melanogaster)")
+    return str(found[0])

@@ -1,32 +1,40 @@
 """The Metadata panel: the selected file's metadata, editable.
 
-Completed to REMBI with EDAM terms, checked for personal data, saved beside the file and
-exported for deposition.
+Completed to REMBI with EDAM terms, checked for personal data (each finding removed from
+exports or kept on its own, with a preview), saved beside the file and exported for
+deposition.
 
-It follows the selected layer; the channel layers of one scene are edited together.
+It follows the selected layer; the channel layers of one scene are edited together. In the
+dock, the status line, Save and Export stay below the scrolling sections, and the dock's
+title marks unsaved edits.
 """
 
 from __future__ import annotations
 
+import re
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from magicgui.types import FileDialogMode
-from magicgui.widgets import ComboBox, Container, FileEdit, Label, LineEdit, PushButton, TextEdit
+from magicgui.widgets import CheckBox, ComboBox, Container, FileEdit, Label, LineEdit, PushButton
 from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QScrollArea
+from qtpy.QtGui import QColor, QHideEvent, QShowEvent
+from qtpy.QtWidgets import QColorDialog, QDockWidget, QScrollArea, QVBoxLayout, QWidget
 
 from .._napari.layer_group import follow_session, ref_of
 from ..errors import SidecarError
 from ..metadata.completeness import completeness, value_at
 from ..metadata.edam import search
 from ..metadata.prefill import acquisition_facts
+from ..metadata.privacy import REMOVED, redact_text
 from ..metadata.record import LENGTH_UNITS, LICENCES, TIME_UNITS, MetadataRecord
 from ..session import Session
 
 if TYPE_CHECKING:
     from magicgui.widgets.bases import ValueWidget
     from napari.layers import Layer
+    from napari.utils.events import EventEmitter
     from napari.viewer import Viewer
 
     from ..metadata.privacy import Finding
@@ -39,7 +47,9 @@ REMBI_FIELDS = (
     ("rembi.study.authors", "Authors", "names separated by ';'"),
     ("rembi.study.keywords", "Keywords", "separated by ',' or ';'"),
     ("rembi.biosample.organism", "Organism", "scientific name, e.g. Homo sapiens"),
-    ("rembi.biosample.ncbi_taxon", "NCBI taxon", "NCBI taxonomy id, e.g. 9606"),
+    ("rembi.biosample.ncbi_taxon", "NCBI taxon",
+     "NCBI taxonomy id, e.g. 9606, or a model organism's name (human, mouse, zebrafish…), "
+     "looked up when you press Enter"),
     ("rembi.biosample.biological_entity", "Biological entity", "e.g. HeLa cells"),
     ("rembi.specimen.preparation_protocol", "Preparation", "REMBI Specimen: how it was prepared"),
     ("rembi.specimen.signal_contrast_mechanism", "Signal/contrast", "e.g. fluorescence"),
@@ -47,6 +57,8 @@ REMBI_FIELDS = (
     ("rembi.image_data.image_type", "Image type", "e.g. raw, processed"),
 )
 EMPTY = "—"
+UNSAVED = " • unsaved edits"
+LOOKED_UP = {"rembi.biosample.ncbi_taxon"}  # fields whose names are looked up on Enter
 
 
 def _header(text: str) -> Label:
@@ -74,9 +86,14 @@ class MetadataPanel(Container):
         self._updating = False
         self.findings_list: list[Finding] = []
         self.channel_fields: list[dict[str, LineEdit]] = []
+        self.swatches: list[PushButton] = []
         self.status = Label(value="Select a layer opened with napari-lightmic.")
         self.status.native.setWordWrap(True)
         self.status.native.setMinimumWidth(340)
+        self.fix_button = PushButton(text="")  # the value a refusal offers instead
+        self.fix_button.visible = False
+        self._fix: tuple[str, str] | None = None
+        self.fix_button.changed.connect(self._apply_fix)
         self.file_info = Label(value="")
         self.file_info.native.setWordWrap(True)
         self.advice = Label(value="")
@@ -91,7 +108,13 @@ class MetadataPanel(Container):
         rembi: Container[Any] = Container(labels=True)
         for key, label, tip in REMBI_FIELDS:
             widget = LineEdit(label=label, tooltip=tip)
-            widget.changed.connect(lambda value, key=key: self.edit(key, value))
+            if key in LOOKED_UP:  # a name is looked up when typed, not at each letter
+                widget.changed.connect(lambda value, key=key: _is_number(value)
+                                       and self.edit(key, value))
+                widget.native.editingFinished.connect(
+                    lambda key=key, widget=widget: self._finish(key, widget.value))
+            else:
+                widget.changed.connect(lambda value, key=key: self.edit(key, value))
             self.rembi_fields[key] = widget
             rembi.append(widget)
         self.licence = ComboBox(label="Licence", choices=("", *LICENCES))
@@ -109,19 +132,29 @@ class MetadataPanel(Container):
         self.complete = Label(value="")
         self.missing = Label(value="")
         self.missing.native.setWordWrap(True)
-        self.findings = TextEdit(value="")
-        self.findings.native.setReadOnly(True)
-        self.findings.native.setMaximumHeight(110)
-        self.remove_personal = PushButton(text="Remove these from every export")
+        self.findings = Label(value="")
+        self.findings.native.setWordWrap(True)
+        self.finding_boxes: dict[str, CheckBox] = {}
+        self.finding_section: Container[Any] = Container(labels=False)
+        self.remove_personal = PushButton(text="Remove the ticked findings from every export")
         self.remove_personal.changed.connect(self._toggle_privacy)
-        self.save_button = PushButton(text="Save edits beside the file")
+        self.preview = Label(value="")
+        self.preview.native.setWordWrap(True)
+        self.save_button = PushButton(text="Save edits")
         self.save_button.changed.connect(self.save)
         self.export_folder = FileEdit(mode=FileDialogMode.EXISTING_DIRECTORY, label="IDR folder")
-        self.export_button = PushButton(text="Export IDR submission + BioImage Archive list")
+        self.export_button = PushButton(
+            text="Export IDR submission",
+            tooltip="an IDR submission folder and a BioImage Archive file list, in the IDR folder")
         self.export_button.changed.connect(lambda: self.export_idr())
         self.save_button.enabled = self.export_button.enabled = False  # until a file is shown
+        # kept below the scrolling sections by the dock: always in reach
+        self.button_bar: Container[Any] = Container(widgets=[
+            self.status, self.fix_button,
+            Container(labels=True, widgets=[self.export_folder]),
+            Container(layout="horizontal", labels=False,
+                      widgets=[self.save_button, self.export_button])])
         self.extend([
-            self.status,
             _header("File"), self.file_info, self.advice,
             _header("Image"), self.image_info, self.image_section,
             _header("Channels"), self.channel_section,
@@ -129,9 +162,8 @@ class MetadataPanel(Container):
             _header("REMBI"), rembi,
             _header("EDAM-bioimaging imaging method"), edam,
             _header("Completeness"), self.complete, self.missing,
-            _header("Privacy"), self.findings, self.remove_personal,
-            _header("Keep and deposit"), self.save_button,
-            Container(labels=True, widgets=[self.export_folder]), self.export_button,
+            _header("Privacy"), self.findings, self.finding_section, self.remove_personal,
+            self.preview,
         ])
         napari_viewer.layers.selection.events.active.connect(
             lambda event: self.follow(event.value))
@@ -168,13 +200,17 @@ class MetadataPanel(Container):
         if self.session is not None and ref.session is not self.session:
             self.session.edited.disconnect(self._edited)
             self.session.saved.disconnect(self._saved)
-        if ref.session is not self.session:
+        another_file = ref.session is not self.session
+        if another_file:
             ref.session.edited.connect(self._edited)
             ref.session.saved.connect(self._saved)
             follow_session(self.viewer, ref.session)
         self.session, self.scene_index = ref.session, ref.scene
         self._updating = True
         try:
+            if another_file:  # what was typed for the last file is not this one's
+                self.edam_search.value = ""
+                self._hide_fix()
             self._fill()
         finally:
             self._updating = False
@@ -209,9 +245,7 @@ class MetadataPanel(Container):
         self._set_edam_options([(method.label, method.iri)] if method else [])
         self.edam_choice.value = method.iri if method else None
         self.edam_iri.value = method.iri if method else ""
-        self.findings_list = session.privacy_findings
-        self.findings.value = "\n".join(str(f) for f in self.findings_list) or \
-            "No personal data found in the metadata."
+        self._fill_findings()
         self._show_state()
 
     def _fill_image(self) -> None:
@@ -240,6 +274,7 @@ class MetadataPanel(Container):
         self.channel_section.clear()
         scene = self.scene
         self.channel_fields = []
+        self.swatches = []
         if scene is None:
             return
         self.channel_section.append(Label(
@@ -247,7 +282,7 @@ class MetadataPanel(Container):
         for c, channel in enumerate(scene.channels):
             fields: dict[str, LineEdit] = {}
             for field, value, width in (
-                    ("name", channel.name, None), ("color", channel.color, 72),
+                    ("name", channel.name, None), ("color", channel.color, 84),
                     ("excitation_nm", channel.excitation_nm, 48),
                     ("emission_nm", channel.emission_nm, 48), ("fluor", channel.fluor, None)):
                 text = _field_text(value)
@@ -258,7 +293,52 @@ class MetadataPanel(Container):
                     f"scenes.{scene.index}.channels.{c}.{field}", text))
                 fields[field] = widget
             self.channel_fields.append(fields)
-            self.channel_section.append(_row(str(c), list(fields.values())))
+            swatch = PushButton(text="", tooltip="the channel's colour: click to pick another")
+            swatch.native.setFixedWidth(26)
+            _paint(swatch, channel.color)
+            swatch.changed.connect(lambda _=None, c=c: self.pick_colour(c))
+            self.swatches.append(swatch)
+            widgets = list(fields.values())
+            self.channel_section.append(_row(str(c), [*widgets[:2], swatch, *widgets[2:]]))
+
+    def pick_colour(self, c: int) -> bool:
+        """Choose channel `c`'s colour in Qt's colour dialog; whether it was applied."""
+        scene = self.scene
+        if scene is None or c >= len(scene.channels):
+            return False
+        colour = QColorDialog.getColor(QColor(scene.channels[c].color or "#FFFFFF"),
+                                       self.native, f"Colour of {scene.channels[c].name}")
+        if not colour.isValid():  # cancelled
+            return False
+        return self.edit(f"scenes.{scene.index}.channels.{c}.color", colour.name().upper())
+
+    def _fill_findings(self) -> None:
+        """One tick box a finding (ticked: removed from exports), and the export's preview."""
+        session = self.session
+        self.finding_section.clear()
+        self.finding_boxes = {}
+        if session is None:
+            return
+        self.findings_list = session.privacy_findings
+        self.findings.value = (
+            f"{len(self.findings_list)} value(s) may identify a person. Ticked ones are "
+            "removed from exports once removal is on:" if self.findings_list
+            else "No personal data found in the metadata.")
+        for finding in self.findings_list:
+            box = CheckBox(value=session.chosen_for_removal(finding),
+                           text=f"{finding.kind}: {finding.value}"[:80],
+                           tooltip=f"{finding.reason}; found in " + ", ".join(finding.where))
+            box.changed.connect(lambda value, fid=finding.id: self._choose(fid, value))
+            self.finding_boxes[finding.id] = box
+            self.finding_section.append(box)
+
+    def _choose(self, finding_id: str, remove: bool) -> None:
+        if self._updating or self.session is None:
+            return
+        try:
+            self.session.choose_removal(finding_id, remove)
+        except ValueError as exc:
+            self.status.value = f"<span style='color:#e05050'>Not applied: {exc}</span>"
 
     # -- edits ----------------------------------------------------------------------------
     def edit(self, key: str, value: object) -> bool:
@@ -272,9 +352,34 @@ class MetadataPanel(Container):
         try:
             self.session.edit(key, value)
         except (ValueError, IndexError, KeyError) as exc:
-            self.status.value = f"<span style='color:#e05050'>Not applied: {exc}</span>"
+            self.status.value = (f"<span style='color:#e05050'>Not applied: "
+                                 f"{escape(str(exc))}</span>")
+            fix = getattr(exc, "fix", None)
+            if fix:  # the value meant, offered as a click
+                self._fix = (key, fix)
+                self.fix_button.text = f"Use {fix}"
+                self.fix_button.visible = True
+            else:
+                self._hide_fix()
             return False
+        self._hide_fix()
         return True
+
+    def _finish(self, key: str, text: str) -> None:
+        """A looked-up field's typing finished: a name is looked up (or refused) now."""
+        record = self.record
+        if record is not None and not _is_number(text) and text != _text(value_at(record, key)):
+            self.edit(key, text)
+
+    def _hide_fix(self) -> None:
+        self._fix = None
+        self.fix_button.visible = False
+
+    def _apply_fix(self) -> None:
+        if self._fix is not None:
+            key, fix = self._fix
+            if self.edit(key, fix):
+                self._show_value(key)
 
     def _edited(self, key: str) -> None:
         """The session changed (here, or from elsewhere: the console, another dock)."""
@@ -306,6 +411,8 @@ class MetadataPanel(Container):
             if c < len(self.channel_fields) and field in self.channel_fields[c]:
                 _set_text(self.channel_fields[c][field],
                           _field_text(getattr(scene.channels[c], field)))
+            if field == "color" and c < len(self.swatches):
+                _paint(self.swatches[c], scene.channels[c].color)
         elif parts[2] in ("physical_pixel_sizes", "units"):
             for row in self.image_section:
                 if row.label == f"{parts[3]} size":
@@ -317,6 +424,7 @@ class MetadataPanel(Container):
 
     def _saved(self, path: Path) -> None:
         self.status.value = f"Saved beside the file: {path.name}"
+        self._show_state()
 
     def _search_edam(self, text: str) -> None:
         hits = search(text, limit=15, branch="topic") if text else []
@@ -353,13 +461,40 @@ class MetadataPanel(Container):
         self.missing.value = ("Missing: " + ", ".join(done.missing)) if done.missing else \
             "Complete."
         remove = session.record.privacy.remove_on_export
-        self.remove_personal.text = ("Marked: removed from every export (click to keep)"
-                                     if remove else "Remove these from every export")
+        self.remove_personal.text = ("Marked: ticked findings removed from every export "
+                                     "(click to keep all)" if remove
+                                     else "Remove the ticked findings from every export")
         self.remove_personal.enabled = bool(self.findings_list) or remove
+        before, self._updating = self._updating, True
+        try:
+            for finding in self.findings_list:
+                box = self.finding_boxes.get(finding.id)
+                if box is not None and box.value != session.chosen_for_removal(finding):
+                    box.value = session.chosen_for_removal(finding)
+        finally:
+            self._updating = before
+        self.preview.value = _preview(session)
+        self._mark_title(session.unsaved)
         target = session.sidecar_path
         self.export_button.enabled = True
         self.save_button.enabled = target is not None
         self.save_button.tooltip = str(target) if target else "remote file: nothing to save beside"
+
+    def _mark_title(self, unsaved: bool) -> None:
+        """Mark the dock's title while edits are not saved beside the file."""
+        widget = self.native.parentWidget()
+        while widget is not None and not isinstance(widget, QDockWidget):
+            widget = widget.parentWidget()
+        if widget is None:
+            return
+        base = widget.windowTitle().removesuffix(UNSAVED)
+        title = base + (UNSAVED if unsaved else "")
+        if widget.windowTitle() != title:
+            widget.setWindowTitle(title)
+            bar = getattr(widget, "title", None)  # napari's own title bar shows a label
+            label = getattr(bar, "title", None)
+            if label is not None and hasattr(label, "setText"):
+                label.setText(title)
 
     # -- keep and deposit -----------------------------------------------------------------
     def save(self) -> str | None:
@@ -392,16 +527,88 @@ class MetadataPanel(Container):
         return [str(p) for p in written]
 
 
-class MetadataDock(QScrollArea):
-    """The panel in a scroll area, as docked in napari (Plugins > Metadata, Layers > Metadata)."""
+class MetadataDock(QWidget):
+    """The panel as docked in napari (Plugins > Metadata, Layers > Metadata).
+
+    Its sections scroll; the status line, Save and Export stay below them. When the dock
+    opens, the canvas is fitted again to the narrower space left to it.
+    """
 
     def __init__(self, napari_viewer: Viewer) -> None:
         super().__init__()
+        self.viewer = napari_viewer
         self.panel = MetadataPanel(napari_viewer)
-        self.setWidgetResizable(True)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setWidget(self.panel.native)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setWidget(self.panel.native)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.scroll_area, stretch=1)
+        layout.addWidget(self.panel.button_bar.native)
         self.setMinimumWidth(400)
+        self._refit_pending = False
+
+    def showEvent(self, event: QShowEvent | None) -> None:  # noqa: N802 (Qt's name)
+        """Fit the canvas again when the dock opens (now, and once the canvas has shrunk)."""
+        super().showEvent(event)
+        self.viewer.reset_view()
+        if not self._refit_pending:
+            self._refit_pending = True
+            self._size_event().connect(self._refit)
+        self.panel._show_state()  # the title's unsaved mark, now that the dock is known
+
+    def hideEvent(self, event: QHideEvent | None) -> None:  # noqa: N802 (Qt's name)
+        """No refit is waited for while hidden."""
+        super().hideEvent(event)
+        self._stop_refit()
+
+    def _refit(self, _event: object = None) -> None:
+        self._stop_refit()
+        self.viewer.reset_view()
+
+    def _stop_refit(self) -> None:
+        if self._refit_pending:
+            self._refit_pending = False
+            self._size_event().disconnect(self._refit)
+
+    def _size_event(self) -> EventEmitter:
+        """The canvas size's event (napari 0.9 keeps it on viewer.canvas)."""
+        canvas = getattr(self.viewer, "canvas", None)
+        return canvas.events.size if canvas is not None else self.viewer.events._canvas_size
+
+
+def _is_number(text: str) -> bool:
+    """Whether an id field holds a number (or nothing): applied at once."""
+    return re.fullmatch(r"\s*(NCBITaxon_)?\d*\s*", text or "") is not None
+
+
+def _paint(swatch: PushButton, colour: str | None) -> None:
+    """Show a colour on a swatch button (a neutral grey when the file gives none)."""
+    swatch.native.setStyleSheet(f"background-color: {colour or '#808080'};"
+                                "border: 1px solid #999; min-height: 18px;")
+
+
+def _preview(session: Session) -> str:
+    """What an export will hold in place of each finding."""
+    findings = session.privacy_findings
+    if not findings:
+        return ""
+    if not session.record.privacy.remove_on_export:
+        return ("<small>Exports keep the metadata as the file has it (removal is off).</small>")
+    gone = {f.id for f in session.removed_findings}
+    lines = []
+    for finding in findings:
+        where, removed = finding.field, finding.id in gone
+        if finding.kind == "user folder":  # the path itself, as the export holds it
+            shown = redact_text(where.removesuffix("…"), [finding]) + "…" if removed else where
+            lines.append(escape(shown).replace(REMOVED, f"<b>{REMOVED}</b>")
+                         + ("" if removed else " (kept)"))
+        else:
+            lines.append(f"{escape(where)}: " + (
+                f"<b>{REMOVED}</b>" if removed
+                else f"{escape(repr(finding.value), quote=False)} (kept)"))
+    return "<small>An export will contain:<br>" + "<br>".join(lines) + "</small>"
 
 
 def _field_text(value: str | float | None) -> str:

@@ -82,7 +82,7 @@ def write_ome_tiff(source: ImageSource, scenes: Sequence[Scene], target: str | o
         meta.pixels.metadata_only = None
         meta.pixels.tiff_data_blocks = [TiffData(ifd=first_ifd, plane_count=n_planes)]
         first_ifd += n_planes
-    xml = export_xml(source, ome, record.privacy.remove_on_export)
+    xml = export_xml(source, ome, record.privacy)
     pyramids = [level_shapes(_plane_shape(img), "YX", levels) for img in images]
     total = sum(_plane_count(img) * sum(int(np.prod(s)) for s in shapes)
                 * img.data.dtype.itemsize for img, shapes in zip(images, pyramids))

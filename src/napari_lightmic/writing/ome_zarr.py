@@ -110,7 +110,7 @@ def _metadata(source: ImageSource, scenes: Sequence[Scene], images: list[Image5D
     rembi = record.rembi.model_dump(mode="json", exclude_none=True) if rembi_pairs(record) \
         else {}
     return rembi, export_xml(source, ome_for_export(source, scenes, images, record),
-                             record.privacy.remove_on_export)
+                             record.privacy)
 
 
 REMBI_SCHEMA = "https://napari-lightmic.github.io/schema/metadata-record/1.json#/$defs/Rembi"
