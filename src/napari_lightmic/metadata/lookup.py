@@ -50,7 +50,7 @@ ORGANISMS: Final = (
     (5811, "Toxoplasma gondii", ()),
     (5691, "Trypanosoma brucei", ()),
     (3702, "Arabidopsis thaliana", ("thale cress", "arabidopsis")),
-    (4100, "Nicotiana benthamiana", ("tobacco",)),
+    (4100, "Nicotiana benthamiana", ("benthamiana",)),
     (4577, "Zea mays", ("maize", "corn")),
     (4530, "Oryza sativa", ("rice",)),
     (3055, "Chlamydomonas reinhardtii", ("chlamydomonas",)),
