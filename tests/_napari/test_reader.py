@@ -128,6 +128,16 @@ def test_proprietary_advice_is_said_once_per_format_at_info_level(make_napari_vi
     assert all("Metadata" in str(n.message) for n in advice)  # where it stays
 
 
+def test_a_sidecar_that_cannot_be_used_stays_a_warning(make_napari_viewer, tmp_path,
+                                                       notifications):
+    """The user's own saved edits being ignored is worth a warning, on an open file too."""
+    path = write_ome_tiff(tmp_path / "cells.ome.tif", np.zeros((2, 3, 16, 16), np.uint16))
+    path.with_name(path.name + ".lightmic.json").write_text("{not json")
+    make_napari_viewer().open(path, plugin=PLUGIN)
+    assert [(str(n.severity), "not valid JSON" in str(n.message))
+            for n in notifications] == [("warning", True)]
+
+
 def test_single_scene_open_format_is_silent(make_napari_viewer, tmp_path, notifications):
     path = write_ome_tiff(tmp_path / "cells.ome.tif", np.zeros((2, 3, 16, 16), np.uint16))
     make_napari_viewer().open(path, plugin=PLUGIN)
