@@ -176,8 +176,9 @@ def test_screenshot_vendor_file_with_the_quiet_info_toast(make_napari_viewer, qt
     _keep(shot, "napari-open-quiet.png")
 
 
-def test_toasts_of_a_file_go_when_the_next_file_opens(make_napari_viewer):
-    """The plugin's toasts for one file do not stay under those of the next."""
+def test_toasts_of_a_file_go_when_the_next_file_opens(make_napari_viewer, tmp_path):
+    """The plugin's toasts for one file do not stay under those of the next, nor after a
+    file with nothing to say."""
     def shown():
         return [t.message.text()[:12] for t in toasts_on(viewer)]
 
@@ -187,6 +188,10 @@ def test_toasts_of_a_file_go_when_the_next_file_opens(make_napari_viewer):
     viewer.layers.clear()
     viewer.open(real_file("lif/LeicaLASX_wavelength-sweep_example.lif"), plugin=PLUGIN)
     assert shown() == ["LIF is a pro", "3 scenes: ch"]
+    viewer.layers.clear()
+    viewer.open(write_ome_tiff(tmp_path / "cells.ome.tif", np.zeros((2, 3, 16, 16), np.uint16)),
+                plugin=PLUGIN)
+    assert shown() == []
 
 
 def toasts_on(viewer):

@@ -66,9 +66,9 @@ def read_scene(path: PathLike, scene: int | str = 0,
                viewer: Viewer | None = None) -> LayerData:
     """Layers of one scene; an unreadable file becomes an error notification, not a dialog.
 
-    A file newly shown in the viewer is announced quietly, at info level: its scenes (and
-    where to choose them) when it has several, and the format's keep-a-copy advice the first
-    time the viewer meets the format.
+    A file newly shown in the viewer is announced quietly (see `_announcements`), and the
+    plugin's toasts about the file before go. A file with several scenes brings up the
+    Scenes dock.
     """
     import napari
     from napari.utils.notifications import show_error

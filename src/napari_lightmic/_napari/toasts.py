@@ -47,7 +47,7 @@ def say(notifications: list[Notification], viewer: Viewer | None) -> None:
     """
     from napari.utils.notifications import notification_manager
 
-    anchor = _anchor(viewer) if notifications and viewer is not None else None
+    anchor = _anchor(viewer) if viewer is not None else None
     before: set[QWidget] = set()
     if anchor is not None:
         for toast in list(anchor.ours):
