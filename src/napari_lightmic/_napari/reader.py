@@ -90,10 +90,21 @@ def read_scene(path: PathLike, scene: int | str = 0,
     if len(source.scenes) > 1:
         _show_scene_picker(session, viewer)
     if newly_shown:
+        _say(_announcements(session, chosen, viewer), viewer)
+    return layers
+
+
+def _say(notifications: list[Notification], viewer: Viewer | None) -> None:
+    """Dispatch the notifications: as toasts kept in place for a viewer, else as they are."""
+    from napari.utils.notifications import notification_manager
+
+    if viewer is not None:  # Qt is loaded: the viewer has a window
         from .toasts import say
 
-        say(_announcements(session, chosen, viewer), viewer)
-    return layers
+        say(notifications, viewer)
+    else:
+        for notification in notifications:
+            notification_manager.dispatch(notification)
 
 
 def _announcements(session: Session, chosen: Scene,
