@@ -146,8 +146,8 @@ def test_single_scene_open_format_is_silent(make_napari_viewer, tmp_path, notifi
 
 def test_screenshot_vendor_file_with_the_quiet_info_toast(make_napari_viewer, qtbot,
                                                          notifications):
-    """A multi-scene CZI as first opened: info toasts only (the scenes on top, the CZI advice
-    under it, shown when the top one closes), in the canvas corner, and the Scenes panel."""
+    """A multi-scene CZI as first opened: info toasts only, stacked in the canvas corner (the
+    CZI advice, said once, above the scenes' toast) beside the Scenes panel they name."""
     from qtpy.QtCore import QAbstractAnimation
 
     viewer = make_napari_viewer(show=True)
@@ -162,13 +162,16 @@ def test_screenshot_vendor_file_with_the_quiet_info_toast(make_napari_viewer, qt
     for toast in toasts:
         toast.timer_stop()  # keep them up for the picture
         qtbot.waitUntil(lambda t=toast: t.opacity_anim.state()
-                        == QAbstractAnimation.State.Stopped)
+                        == QAbstractAnimation.State.Stopped
+                        and t.geom_anim.state() == QAbstractAnimation.State.Stopped)
         canvas = toast.parentWidget()
         assert canvas.rect().contains(toast.geometry()), (canvas.rect(), toast.geometry())
+    advice, scenes = (t.geometry() for t in toasts)
+    assert not advice.intersects(scenes) and advice.bottom() < scenes.top()  # both readable
     shot = viewer.screenshot(canvas_only=False, flash=False)
     assert shot.shape[:2] == (window.height(), window.width())
-    # toasts float over the GL canvas, which a window grab leaves out: put them back
-    for toast in toasts:  # the newest last, on top
+    # toasts float over the GL canvas, which a window grab may leave out: put them in
+    for toast in toasts:
         corner = toast.mapTo(window, toast.rect().topLeft())
         picture = _rgba(toast.grab())
         h, w = picture.shape[:2]

@@ -1,11 +1,12 @@
-"""The reader's toasts: in the canvas corner as the canvas shrinks, gone at the next file.
+"""The reader's toasts: stacked in the canvas corner as it shrinks, gone at the next file.
 
-napari places a toast at the canvas's bottom-right corner when it is made and moves it only
-if the canvas has a `resized` signal, which vispy's Qt canvas has not. A file opened through
-the reader shrinks the canvas just after its toast is made (dims sliders for the new layers,
-the Scenes dock), which would leave the toast half outside the canvas, cut off. And napari
-starts a toast's dismiss timer only if the window is active (it is not while a file is being
-dropped from a file manager): such toasts stay until closed, under those of the next file.
+napari places each toast at the canvas's bottom-right corner when it is made, on top of the
+toasts already there (they show through it), and moves it only if the canvas has a `resized`
+signal, which vispy's Qt canvas has not. A file opened through the reader shrinks the canvas
+just after its toast is made (dims sliders for the new layers, the Scenes dock), which would
+leave the toast half outside the canvas, cut off. And napari starts a toast's dismiss timer
+only if the window is active (it is not while a file is being dropped from a file manager):
+such toasts stay until closed, under those of the next file.
 """
 
 from __future__ import annotations
@@ -35,8 +36,7 @@ class ToastAnchor(QObject):
         """Move the canvas's toasts to its corner after a resize; let every event through."""
         if isinstance(watched, QWidget) and event is not None \
                 and event.type() == QEvent.Type.Resize:
-            for toast in _toasts(watched):
-                _to_corner(toast)
+            stack(watched)
         return False
 
 
@@ -59,7 +59,10 @@ def say(notifications: list[Notification], viewer: Viewer | None) -> None:
     for notification in notifications:
         notification_manager.dispatch(notification)
     if anchor is not None:
-        anchor.ours.update(set(_toasts(anchor.parent())) - before)
+        canvas = anchor.parent()
+        anchor.ours.update(set(_toasts(canvas)) - before)
+        if isinstance(canvas, QWidget):
+            stack(canvas)
 
 
 def _toasts(canvas: QObject | None) -> list[QWidget]:
@@ -82,16 +85,19 @@ def _anchor(viewer: Viewer) -> ToastAnchor | None:
     return anchor
 
 
-def _to_corner(toast: QWidget) -> None:
-    """The toast at its canvas's bottom-right corner, also where it is sliding in to."""
-    canvas = toast.parentWidget()
-    if canvas is None:
-        return
-    margin = 8  # napari's offset
-    target = QRect(QPoint(canvas.width() - toast.width() - margin,
-                          canvas.height() - toast.height() - margin), toast.size())
-    slide = getattr(toast, "geom_anim", None)
-    if slide is not None and slide.state() == QAbstractAnimation.State.Running:
-        slide.setEndValue(target)
-    else:
-        toast.setGeometry(target)
+def stack(canvas: QWidget) -> None:
+    """Stack the canvas's visible toasts in its bottom-right corner.
+
+    The newest lowest, each older one above it; also where each is sliding in to.
+    """
+    margin, gap = 8, 4  # napari's offset from the corner
+    bottom = canvas.height() - margin
+    for toast in reversed([t for t in _toasts(canvas) if t.isVisible()]):
+        target = QRect(QPoint(canvas.width() - toast.width() - margin,
+                              bottom - toast.height()), toast.size())
+        slide = getattr(toast, "geom_anim", None)
+        if slide is not None and slide.state() == QAbstractAnimation.State.Running:
+            slide.setEndValue(target)
+        else:
+            toast.setGeometry(target)
+        bottom = target.top() - gap
