@@ -231,3 +231,14 @@ def test_screenshot_scene_picker_with_open_scenes_marked(make_napari_viewer, qtb
     shot = viewer.screenshot(canvas_only=False, flash=False)
     assert shot.shape[0] > 400
     _keep(shot, "napari-scene-picker.png")
+
+
+def test_layers_come_and_go_after_the_dock_is_removed(make_napari_viewer, qtbot):
+    """A removed dock stops following the layers, without an error."""
+    viewer = make_napari_viewer()
+    opened_picker(viewer, MULTI)
+    viewer.window.remove_dock_widget("all")
+    qtbot.wait_until(lambda: docked_picker(viewer) is None)
+    view(real_file(MULTI), scene="P1", viewer=viewer)
+    viewer.layers.clear()
+    assert len(viewer.layers) == 0
