@@ -48,9 +48,20 @@ def marked(picker):
     return rows
 
 
-def click(qtbot, button):
+def click(qtbot, picker, button):
     assert button.isEnabled()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    read(qtbot, picker)
+
+
+def key(qtbot, picker, which):
+    qtbot.keyClick(picker.scene_list, which)
+    read(qtbot, picker)
+
+
+def read(qtbot, picker):
+    """Wait for the scenes being read off the main thread to be added."""
+    qtbot.waitUntil(picker.opening_done, timeout=30000)
 
 
 def select(picker, *rows):
@@ -91,12 +102,12 @@ def test_open_all_adds_only_the_scenes_not_yet_open(make_napari_viewer, qtbot):
     viewer = make_napari_viewer()
     picker = opened_picker(viewer, MULTI)  # scene 0 is open: 2 layers
     assert len(viewer.layers) == 2
-    click(qtbot, picker.open_all_button)
+    click(qtbot, picker, picker.open_all_button)
     names = [layer.name for layer in viewer.layers]
     assert len(names) == 6, names
     assert sorted(names) == sorted(f"{c} [{s}]" for c in ("DAPI", "EGFP")
                                    for s in ("TR1", "P1", "TR2"))
-    click(qtbot, picker.open_all_button)  # everything is open: nothing more
+    click(qtbot, picker, picker.open_all_button)  # everything is open: nothing more
     assert len(viewer.layers) == 6
     # Scenes sit where the stage put them: bounding-box corners times 1.6 µm.
     translates = {layer.name: tuple(layer.translate[-2:]) for layer in viewer.layers}
@@ -123,14 +134,37 @@ def test_enter_opens_the_selected_scenes(make_napari_viewer, qtbot):
     viewer = make_napari_viewer()
     picker = opened_picker(viewer, MULTI)
     select(picker, 1, 2)
-    qtbot.keyClick(picker.scene_list, Qt.Key.Key_Return)
+    key(qtbot, picker, Qt.Key.Key_Return)
     names = [layer.name for layer in viewer.layers]
     assert {"DAPI [P1]", "EGFP [P1]", "DAPI [TR2]", "EGFP [TR2]"} <= set(names)
     assert len(names) == 6
     assert marked(picker) == [0, 1, 2]
     select(picker, 1)
-    qtbot.keyClick(picker.scene_list, Qt.Key.Key_Enter)  # keypad Enter; already open
+    key(qtbot, picker, Qt.Key.Key_Enter)  # keypad Enter; already open
     assert len(viewer.layers) == 6
+
+
+def test_scenes_are_read_off_the_main_thread(make_napari_viewer, qtbot, monkeypatch):
+    """Opening from the dock reads planes (contrast) in a worker; the buttons wait for it."""
+    import threading
+
+    from napari_lightmic._napari import layers
+
+    threads = []
+    real = layers.scene_layer_data
+
+    def recorded(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    viewer = make_napari_viewer()
+    picker = opened_picker(viewer, MULTI)
+    monkeypatch.setattr(layers, "scene_layer_data", recorded)
+    qtbot.mouseClick(picker.open_all_button, Qt.MouseButton.LeftButton)
+    assert not picker.open_all_button.isEnabled() or picker.opening_done()
+    read(qtbot, picker)
+    assert len(threads) == 2 and threading.main_thread() not in threads
+    assert len(viewer.layers) == 6 and picker.open_all_button.isEnabled()
 
 
 def test_thumbnail_slots_are_one_size(make_napari_viewer, qtbot):
@@ -179,12 +213,12 @@ def test_go_to_scene_centres_on_a_well_9_mm_away(make_napari_viewer, qtbot):
     viewer = make_napari_viewer(show=True)
     viewer.window._qt_window.resize(1200, 800)
     picker = opened_picker(viewer, WELLS)
-    click(qtbot, picker.open_all_button)
+    click(qtbot, picker, picker.open_all_button)
     viewer.reset_view()  # both wells: 9 mm wide, each 54 µm well a speck
     d7 = [layer for layer in viewer.layers if layer.name.endswith("[D7]")]
     assert d7 and d7[0].translate[-1] == pytest.approx(9000.0)
     select(picker, 1)
-    click(qtbot, picker.go_to_button)
+    click(qtbot, picker, picker.go_to_button)
     centre_y, centre_x = viewer.scene.camera.center[-2:]
     assert centre_x == pytest.approx(9000 + 544 * 0.1 / 2, abs=0.5)
     assert centre_y == pytest.approx(440 * 0.1 / 2, abs=0.5)
@@ -199,7 +233,7 @@ def test_go_to_scene_opens_a_scene_not_yet_open(make_napari_viewer, qtbot):
     viewer = make_napari_viewer()
     picker = opened_picker(viewer, WELLS)
     select(picker, 1)
-    click(qtbot, picker.go_to_button)
+    click(qtbot, picker, picker.go_to_button)
     assert [layer.name for layer in viewer.layers][-1].endswith("[D7]")
     assert viewer.scene.camera.center[-1] == pytest.approx(9000 + 544 * 0.1 / 2, abs=0.5)
 
@@ -222,7 +256,7 @@ def test_screenshot_scene_picker_with_open_scenes_marked(make_napari_viewer, qtb
     viewer.window._qt_window.resize(1200, 800)
     picker = opened_picker(viewer, MULTI)
     select(picker, 2)
-    qtbot.keyClick(picker.scene_list, Qt.Key.Key_Return)
+    key(qtbot, picker, Qt.Key.Key_Return)
     select(picker, 1)
     qtbot.waitUntil(picker.thumbnails_done, timeout=20000)
     viewer.reset_view()

@@ -28,7 +28,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from .._napari.reader import shared_session
+from .._napari.layer_ref import ref_of
+from .._napari.reader import LayerData, shared_session
 from ..errors import LightmicReadError
 from ..scene.thumbnail import THUMB_SIDE, thumbnail
 
@@ -97,6 +98,7 @@ class ScenePicker(QWidget):
         super().__init__()
         self.viewer = napari_viewer
         self.session: Session | None = None
+        self._opening = False  # scenes being read for the viewer
         self._worker: GeneratorWorker[tuple[int, np.ndarray], None, None] | None = None
         self.file_label = QLabel("No file")
         self.file_label.setWordWrap(True)
@@ -115,12 +117,13 @@ class ScenePicker(QWidget):
         self.scene_list.entered.connect(lambda: self.activate(self.selected_rows()))
         self.open_selected_button = QPushButton("Open selected")
         self.open_selected_button.setToolTip("Add the selected scenes not yet in the viewer")
-        self.open_selected_button.clicked.connect(lambda: self.open_scenes(self.selected_rows()))
+        self.open_selected_button.clicked.connect(
+            lambda: self.open_in_background(self.selected_rows()))
         self.open_all_button = QPushButton("Open all")
         self.open_all_button.setToolTip(
             "Every scene not yet in the viewer, placed at its stage position when known")
         self.open_all_button.clicked.connect(
-            lambda: self.open_scenes(range(self.scene_list.count())))
+            lambda: self.open_in_background(range(self.scene_list.count())))
         self.go_to_button = QPushButton("Go to scene")
         self.go_to_button.setToolTip(
             "Centre and zoom the view on the selected scenes (opening them if needed)")
@@ -194,8 +197,6 @@ class ScenePicker(QWidget):
 
     def open_indices(self) -> set[int]:
         """The scenes of the listed file that layers in the viewer show."""
-        from .._napari.layer_group import ref_of
-
         refs = (ref_of(layer) for layer in self.viewer.layers)
         return {ref.scene for ref in refs if ref is not None and ref.session is self.session}
 
@@ -256,40 +257,115 @@ class ScenePicker(QWidget):
         return self._worker is None or not self._worker.is_running
 
     def open_scenes(self, indices: Iterable[int]) -> list[Layer]:
-        """Add the scenes among these that the viewer does not show yet; the layers added."""
-        from .._napari.layer_group import follow_session
+        """Add the scenes among these that the viewer does not show yet; the layers added.
+
+        Reads on the calling thread; the dock's buttons and keys use `open_in_background`.
+        """
         from .._napari.layers import scene_layer_data
-        from .._napari.view import add_layer_data
 
         session = self.session
         if session is None:  # no file listed: no scene to open
             return []
+        missing = self._missing(indices)
+        return self._add(session, [(i, scene_layer_data(session, session.effective_scene(i)))
+                                   for i in missing])
+
+    def _missing(self, indices: Iterable[int]) -> list[int]:
+        """These scenes, once each, without those the viewer shows."""
         shown = self.open_indices()
+        return [i for i in dict.fromkeys(indices) if i not in shown]
+
+    def _add(self, session: Session, read: list[tuple[int, LayerData]]) -> list[Layer]:
+        """Add layers read for scenes of `session`, but not those of a scene shown meanwhile."""
+        from .._napari.layer_group import follow_session
+        from .._napari.view import add_layer_data
+
         added: list[Layer] = []
-        for index in indices:
-            if index in shown:
-                continue
-            shown.add(index)
-            scene = session.effective_scene(index)
-            added.extend(add_layer_data(self.viewer, scene_layer_data(session, scene)))
+        shown = {ref.scene for ref in map(ref_of, self.viewer.layers)
+                 if ref is not None and ref.session is session}
+        for index, layer_data in read:
+            if index not in shown:
+                shown.add(index)
+                added.extend(add_layer_data(self.viewer, layer_data))
         follow_session(self.viewer, session)
         return added
+
+    def open_in_background(self, indices: Iterable[int], go: bool = False) -> None:
+        """Read the scenes not yet open off the main thread, then add their layers.
+
+        `go`: then centre and zoom the view on all of `indices`. Buttons wait meanwhile.
+        """
+        from napari.qt.threading import thread_worker
+        from napari.utils.notifications import show_error
+
+        from .._napari.layers import scene_layer_data
+
+        session = self.session
+        rows = list(indices)
+        if session is None or not rows or self._opening:
+            return
+        missing = self._missing(rows)
+        if not missing:
+            if go:
+                self._fit(rows)
+            return
+
+        @thread_worker
+        def read() -> tuple[list[tuple[int, LayerData]], BaseException | None]:
+            done: list[tuple[int, LayerData]] = []
+            try:
+                for index in missing:
+                    done.append((index, scene_layer_data(session,
+                                                         session.effective_scene(index))))
+            except Exception as exc:  # noqa: BLE001 thread's end: reported on the main thread
+                return done, exc
+            return done, None
+
+        def returned(result: tuple[list[tuple[int, LayerData]], BaseException | None]) -> None:
+            layer_data, error = result
+            self._add(session, layer_data)
+            if error is not None:
+                show_error(str(error) if isinstance(error, LightmicReadError) else str(
+                    LightmicReadError(session.path, f"{type(error).__name__}: {error}")))
+            if go:
+                self._fit(rows)
+
+        def finished() -> None:
+            self._set_opening(False)
+
+        self._set_opening(True)
+        # connected as the worker is made: an "errored" handler given later would leave
+        # superqt's default one
+        read(_connect={"returned": returned, "finished": finished})  # starts it
+
+    def _set_opening(self, opening: bool) -> None:
+        self._opening = opening
+        for button in (self.open_selected_button, self.open_all_button, self.go_to_button):
+            button.setEnabled(not opening)
+
+    def opening_done(self) -> bool:
+        """Whether no scene is being read for the viewer."""
+        return not self._opening
 
     def activate(self, indices: Iterable[int]) -> None:
         """Enter or double-click: open these scenes; if all are open already, go to them."""
         rows = list(indices)
-        if not self.open_scenes(rows) and rows:
-            self.go_to(rows)
+        if rows and not self._missing(rows):
+            self._fit(rows)
+        else:
+            self.open_in_background(rows)
 
     def go_to(self, indices: Iterable[int]) -> None:
         """Centre and zoom the camera on these scenes (opened first where not yet open)."""
+        self.open_in_background(indices, go=True)
+
+    def _fit(self, rows: list[int]) -> None:
+        """Centre and zoom the camera on the layers of these scenes."""
         from .._napari.layer_group import scene_layers
 
         session = self.session
-        rows = list(indices)
-        if session is None or not rows:
+        if session is None:
             return
-        self.open_scenes(rows)
         layers = [layer for row in rows for layer in scene_layers(self.viewer, session, row)]
         if layers:
             self.viewer.fit_to_view(layers=layers)
