@@ -331,7 +331,10 @@ class ScenePicker(QWidget):
                 self._fit(rows)
 
         def finished() -> None:
-            self._set_opening(False)
+            try:
+                self._set_opening(False)
+            except RuntimeError:  # the dock was closed and deleted while reading
+                return
 
         self._set_opening(True)
         # connected as the worker is made: an "errored" handler given later would leave
