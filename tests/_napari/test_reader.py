@@ -40,11 +40,40 @@ def test_scene_count_is_announced_and_any_scene_opens(make_napari_viewer, notifi
     path = real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi")
     layers = viewer.open(path, plugin=PLUGIN)
     assert layers[0].data.shape[-2:] == (122, 295)
-    assert any("of 3" in str(n.message) for n in notifications)
+    assert any("3 scenes" in str(n.message) for n in notifications)
     more = view(path, scene="TR2", viewer=viewer)
     assert [layer.name for layer in more] == ["DAPI [TR2]", "EGFP [TR2]"]
     assert more[0].data.shape[-2:] == (237, 352)
     assert more[0].metadata["lightmic"].scene == 2
+
+
+def test_multi_scene_toast_points_at_the_scenes_panel(make_napari_viewer, notifications):
+    """A GUI user is told where to choose scenes, not what to type, and the panel is there,
+    in front, even after the user closed it."""
+    from tests.widgets.test_scenes import docked_picker
+
+    viewer = make_napari_viewer()
+    path = real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi")
+    viewer.open(path, plugin=PLUGIN)
+    said = [n for n in notifications if "scenes" in str(n.message)]
+    assert len(said) == 1
+    assert str(said[0].severity) == "info"
+    assert str(said[0].message).startswith("3 scenes: choose in the Scenes panel")
+    assert "S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi" in str(said[0].message)
+    assert "0: TR1" in str(said[0].message)  # which one is showing
+    for n in notifications:
+        assert "view(" not in str(n.message) and "lightmic view" not in str(n.message)
+    dock = viewer.window._wrapped_dock_widgets[f"Scenes ({PLUGIN})"]
+    assert not dock.isHidden() and docked_picker(viewer) is not None
+    dock.close()
+    view(path, scene="TR2", viewer=viewer)  # another scene of the open file: no new toast
+    assert len([n for n in notifications if "scenes" in str(n.message)]) == 1
+    assert not dock.isHidden()  # the panel is back
+    viewer.layers.clear()
+    dock.close()
+    viewer.open(path, plugin=PLUGIN)  # the file again, after its layers were closed
+    assert len([n for n in notifications if "scenes" in str(n.message)]) == 2
+    assert not dock.isHidden()
 
 
 def test_lif_xz_scan_shows_z_vertically(make_napari_viewer):
@@ -82,10 +111,107 @@ def test_bad_file_is_a_notification_not_an_exception(make_napari_viewer, tmp_pat
     assert errors and errors[0].severity == "error"
 
 
-def test_proprietary_formats_come_with_advice(make_napari_viewer, notifications):
+def test_proprietary_advice_is_said_once_per_format_at_info_level(make_napari_viewer,
+                                                                   notifications):
+    """The keep-a-copy advice: an info toast the first time a format is opened, not a warning
+    on every file."""
     viewer = make_napari_viewer()
-    viewer.open(real_file("nd2/example-zstack.nd2"), plugin=PLUGIN)
-    assert any("OME-TIFF or OME-Zarr" in str(n.message) for n in notifications)
+    for relpath in ("nd2/example-zstack.nd2", "nd2/example-multichannel.nd2",
+                    "czi/DAPI_GFP.czi", "nd2/example-zstack.nd2", "czi/DAPI_GFP.czi"):
+        viewer.layers.clear()  # file after file, as a user looks through a folder
+        viewer.open(real_file(relpath), plugin=PLUGIN)
+    advice = [n for n in notifications if "OME-TIFF or OME-Zarr" in str(n.message)]
+    assert [str(n.severity) for n in advice] == ["info", "info"]
+    assert str(advice[0].message).startswith("ND2 is a proprietary")
+    assert str(advice[1].message).startswith("CZI is a proprietary")
+    assert not [n for n in notifications if str(n.severity) in ("warning", "error")]
+    assert all("Metadata" in str(n.message) for n in advice)  # where it stays
+
+
+def test_a_sidecar_that_cannot_be_used_stays_a_warning(make_napari_viewer, tmp_path,
+                                                       notifications):
+    """The user's own saved edits being ignored is worth a warning, on an open file too."""
+    path = write_ome_tiff(tmp_path / "cells.ome.tif", np.zeros((2, 3, 16, 16), np.uint16))
+    path.with_name(path.name + ".lightmic.json").write_text("{not json")
+    make_napari_viewer().open(path, plugin=PLUGIN)
+    assert [(str(n.severity), "not valid JSON" in str(n.message))
+            for n in notifications] == [("warning", True)]
+
+
+def test_single_scene_open_format_is_silent(make_napari_viewer, tmp_path, notifications):
+    path = write_ome_tiff(tmp_path / "cells.ome.tif", np.zeros((2, 3, 16, 16), np.uint16))
+    make_napari_viewer().open(path, plugin=PLUGIN)
+    assert notifications == []
+
+
+def test_screenshot_vendor_file_with_the_quiet_info_toast(make_napari_viewer, qtbot,
+                                                         notifications):
+    """A multi-scene CZI as first opened: info toasts only, stacked in the canvas corner (the
+    CZI advice, said once, above the scenes' toast) beside the Scenes panel they name."""
+    from qtpy.QtCore import QAbstractAnimation
+
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1200, 800)
+    viewer.open(real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi"), plugin=PLUGIN)
+    viewer.reset_view()
+    assert [str(n.severity) for n in notifications] == ["info", "info"]
+    toasts = toasts_on(viewer)
+    assert [t.message.text()[:24] for t in toasts] == ["CZI is a proprietary acq",
+                                                       "3 scenes: choose in the "]
+    window = viewer.window._qt_window
+    for toast in toasts:
+        toast.timer_stop()  # keep them up for the picture
+        qtbot.waitUntil(lambda t=toast: t.opacity_anim.state()
+                        == QAbstractAnimation.State.Stopped
+                        and t.geom_anim.state() == QAbstractAnimation.State.Stopped)
+        canvas = toast.parentWidget()
+        assert canvas.rect().contains(toast.geometry()), (canvas.rect(), toast.geometry())
+    advice, scenes = (t.geometry() for t in toasts)
+    assert not advice.intersects(scenes) and advice.bottom() < scenes.top()  # both readable
+    shot = viewer.screenshot(canvas_only=False, flash=False)
+    assert shot.shape[:2] == (window.height(), window.width())
+    # toasts float over the GL canvas, which a window grab may leave out: put them in
+    for toast in toasts:
+        corner = toast.mapTo(window, toast.rect().topLeft())
+        picture = _rgba(toast.grab())
+        h, w = picture.shape[:2]
+        shot[corner.y():corner.y() + h, corner.x():corner.x() + w] = picture
+    _keep(shot, "napari-open-quiet.png")
+
+
+def test_toasts_of_a_file_go_when_the_next_file_opens(make_napari_viewer, tmp_path):
+    """The plugin's toasts for one file do not stay under those of the next, nor after a
+    file with nothing to say."""
+    def shown():
+        return [t.message.text()[:12] for t in toasts_on(viewer)]
+
+    viewer = make_napari_viewer(show=True)
+    viewer.open(real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi"), plugin=PLUGIN)
+    assert shown() == ["CZI is a pro", "3 scenes: ch"]
+    viewer.layers.clear()
+    viewer.open(real_file("lif/LeicaLASX_wavelength-sweep_example.lif"), plugin=PLUGIN)
+    assert shown() == ["LIF is a pro", "3 scenes: ch"]
+    viewer.layers.clear()
+    viewer.open(write_ome_tiff(tmp_path / "cells.ome.tif", np.zeros((2, 3, 16, 16), np.uint16)),
+                plugin=PLUGIN)
+    assert shown() == []
+
+
+def toasts_on(viewer):
+    """The toasts showing on the viewer's canvas, oldest first."""
+    from napari._qt.dialogs.qt_notification import NapariQtNotification
+
+    canvas = viewer.window._qt_viewer.canvas.native
+    return [t for t in canvas.findChildren(NapariQtNotification) if t.isVisible()]
+
+
+def _rgba(pixmap):
+    """A QPixmap as an RGBA uint8 array."""
+    from qtpy.QtGui import QImage
+
+    image = pixmap.toImage().convertToFormat(QImage.Format.Format_RGBA8888)
+    data = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
+    return data.reshape(image.height(), image.bytesPerLine() // 4, 4)[:, :image.width()].copy()
 
 
 def test_opening_reads_a_few_planes_not_the_file(make_napari_viewer, tmp_path):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import dask.array as da
 
-from ..model import Channel, ImageSource, Scene
+from ..model import Channel, Scene
 from ..scene.axes import displayed_axes
 from ..scene.contrast import estimate_contrast
 from .layer_ref import KEY, LayerRef
@@ -148,12 +148,3 @@ def _rgba(color: str) -> list[float]:
     text = color.lstrip("#")
     return [int(text[i:i + 2], 16) / 255 for i in (0, 2, 4)] + [1.0]
 
-
-def scene_summary(source: ImageSource, scene: Scene) -> str:
-    """'file: scene i 'name' of n', and how to open another scene when there are several."""
-    name = source.file_name
-    text = f"{name}: scene {scene.index} {scene.name!r} of {len(source.scenes)}"
-    if len(source.scenes) > 1:
-        text += (" (open another with napari_lightmic.view(path, scene=N)"
-                 " or `lightmic view PATH --scene N`)")
-    return text

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ..errors import LightmicReadError
 from ..session import Session, file_version
 from .layer_group import follow_session, ref_of
-from .layers import scene_layer_data, scene_summary
+from .layers import scene_layer_data
 
 if TYPE_CHECKING:
+    from napari.utils.notifications import Notification
     from napari.viewer import Viewer
+
+    from ..formats import FileFormat
+    from ..model import Scene
 
 PathLike: TypeAlias = "str | os.PathLike[str]"
 PathOrPaths: TypeAlias = "PathLike | list[PathLike] | tuple[PathLike, ...]"
@@ -59,9 +64,14 @@ def read_paths(path: PathOrPaths) -> LayerData:
 
 def read_scene(path: PathLike, scene: int | str = 0,
                viewer: Viewer | None = None) -> LayerData:
-    """Layers of one scene; an unreadable file becomes an error notification, not a dialog."""
+    """Layers of one scene; an unreadable file becomes an error notification, not a dialog.
+
+    A file newly shown in the viewer is announced quietly (see `_announcements`), and the
+    plugin's toasts about the file before go. A file with several scenes brings up the
+    Scenes dock.
+    """
     import napari
-    from napari.utils.notifications import show_error, show_info, show_warning
+    from napari.utils.notifications import show_error
 
     viewer = viewer or napari.current_viewer()
     try:
@@ -74,24 +84,89 @@ def read_scene(path: PathLike, scene: int | str = 0,
     except Exception as exc:  # noqa: BLE001 reader's boundary: truncated files fail lazily
         show_error(str(LightmicReadError(path, f"{type(exc).__name__}: {exc}")))
         return []
+    newly_shown = not _showing(viewer, session)
     follow_session(viewer, session)
     source = session.source
-    show_info(scene_summary(source, chosen))
-    if source.format.advice:
-        show_warning(source.format.advice)
-    if session.sidecar_problem:
-        show_warning(session.sidecar_problem)
     if len(source.scenes) > 1:
         _show_scene_picker(session, viewer)
+    if newly_shown:
+        _say(_announcements(session, chosen, viewer), viewer)
     return layers
 
 
+def _say(notifications: list[Notification], viewer: Viewer | None) -> None:
+    """Dispatch the notifications: as toasts kept in place for a viewer, else as they are."""
+    from napari.utils.notifications import notification_manager
+
+    if viewer is not None:  # Qt is loaded: the viewer has a window
+        from .toasts import say
+
+        say(notifications, viewer)
+    else:
+        for notification in notifications:
+            notification_manager.dispatch(notification)
+
+
+def _announcements(session: Session, chosen: Scene,
+                   viewer: Viewer | None) -> list[Notification]:
+    """What to tell the user about a file newly shown, in the order to say it.
+
+    At info level: the format's advice the first time the viewer meets the format, then the
+    file's scenes and where to choose them. A sidecar that could not be used stays a warning:
+    the user's own saved edits are being ignored. napari shows the last toast on top and the
+    earlier ones when it closes.
+    """
+    from napari.utils.notifications import Notification
+
+    source = session.source
+    said = []
+    if _first_advice(source.format, viewer):
+        said.append(Notification(f"{source.format.advice} (Said once; the Metadata panel's "
+                                 "File section keeps this note.)", severity="info"))
+    if len(source.scenes) > 1:
+        said.append(Notification(
+            f"{len(source.scenes)} scenes: choose in the Scenes panel ({source.file_name}, "
+            f"showing {chosen.index}: {chosen.name})", severity="info"))
+    if session.sidecar_problem:
+        said.append(Notification(session.sidecar_problem, severity="warning"))
+    return said
+
+
+def _showing(viewer: Viewer | None, session: Session) -> bool:
+    """Whether layers in the viewer already show this session."""
+    refs = (ref_of(layer) for layer in (viewer.layers if viewer is not None else []))
+    return any(ref is not None and ref.session is session for ref in refs)
+
+
+# The formats whose advice each viewer has shown (None: no viewer, headless use)
+_advised: weakref.WeakKeyDictionary[Viewer, set[str]] = weakref.WeakKeyDictionary()
+_advised_headless: set[str] = set()
+
+
+def _first_advice(fmt: FileFormat, viewer: Viewer | None) -> bool:
+    """Whether the format has advice the viewer has not shown yet (noting that it will).
+
+    Once per format in a viewer's session, because the advice names the format (and differs
+    for lossy ones); the Metadata dock's File section keeps it for every file.
+    """
+    if not fmt.advice:
+        return False
+    said = _advised.setdefault(viewer, set()) if viewer is not None else _advised_headless
+    if fmt.name in said:
+        return False
+    said.add(fmt.name)
+    return True
+
+
 def _show_scene_picker(session: Session, viewer: Viewer | None = None) -> None:
-    """Dock the scene picker, listing this file's scenes (from the same session)."""
+    """Dock (or show again) the scene picker, listing this file's scenes (same session)."""
     if viewer is None:
         return
     try:
-        _, widget = viewer.window.add_plugin_dock_widget("napari-lightmic", "Scenes")
+        dock, widget = viewer.window.add_plugin_dock_widget("napari-lightmic", "Scenes")
     except Exception:  # noqa: BLE001 no window (headless use): the notification said it all
         return
-    widget.set_path(session.path, session)
+    dock.show()
+    dock.raise_()
+    if widget.session is not session:
+        widget.set_path(session.path, session)
