@@ -27,7 +27,8 @@ def test_multichannel_czi_layers(make_napari_viewer):
         assert layer.axis_labels == ("T", "Z", "Y", "X")
         assert layer.data.shape == (3, 5, 170, 240)
         np.testing.assert_allclose(layer.scale, [1, 0.32, 0.0905767, 0.0905767], rtol=1e-4)
-        assert [str(u) for u in layer.units] == ["pixel", "micrometer", "micrometer", "micrometer"]
+        assert [str(u) for u in layer.units] == ["dimensionless", "micrometer", "micrometer",
+                                                 "micrometer"]
         assert layer.blending == "additive"
         ref = layer.metadata["lightmic"]
         assert ref.session.source.format.name == "CZI"

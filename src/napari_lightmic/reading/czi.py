@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 # Axes besides T, C, Z that a CZI can have; kept when larger than one.
 EXTRA_AXES = ("H", "R", "I", "V", "B")
 CHUNK_XY = 2048
+# The label of the H axis of Airyscan raw data: one image per detector element
+AIRYSCAN_AXIS = "Airyscan detector element"
 _DTYPES = {
     "Gray8": (np.uint8, 1), "Gray16": (np.uint16, 1), "Gray32Float": (np.float32, 1),
     "Bgr24": (np.uint8, 3), "Bgr48": (np.uint16, 3), "Bgr96Float": (np.float32, 3),
@@ -207,6 +209,7 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
     units = {a: "µm" for a, v in physical.items() if v is not None}
     n_channels = sizes.get("C", 1)  # each scene its own channel records
     names = _scene_names(xml)
+    airyscan = _airyscan(xml)
     handle = CziHandle(path)
     scenes = []
     for i, (scene_id, rect) in enumerate(sorted(rects.items(), key=lambda kv: kv[0] or 0)):
@@ -226,10 +229,16 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
         py = physical.get("Y")
         stage = ({"Y": rect.y * py, "X": rect.x * px} if px and py else None)
         notes = []
-        if "H" in dims:
+        axis_names = {}
+        if "H" in dims and airyscan:
+            axis_names["H"] = AIRYSCAN_AXIS
             notes.append(
-                f"Airyscan phase axis H ({sizes['H']} detector elements) kept as its own axis."
+                f"Unprocessed Airyscan raw data: axis H is the Airyscan detector element "
+                f"({sizes['H']} elements), each an image of its own. Airyscan processing (in "
+                "ZEN) combines them into one super-resolved image."
             )
+        elif "H" in dims:
+            notes.append(f"Phase axis H ({sizes['H']} phases) kept as its own axis.")
         if n_tiles > 1:
             notes.append(f"Mosaic of {n_tiles} tiles, stitched at their recorded positions.")
         if physical.get("X") is None:
@@ -239,7 +248,7 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
             physical_pixel_sizes=dict(physical), units=dict(units),
             channels=_channels(xml, n_channels),
             mosaic=Mosaic(tiles=n_tiles) if n_tiles > 1 else None,
-            stage_position=stage, pyramid=pyramid, notes=notes,
+            stage_position=stage, pyramid=pyramid, notes=notes, axis_names=axis_names,
         ))
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="pylibCZIrw",
                        handles=[handle], original_metadata=raw_xml,
@@ -281,6 +290,15 @@ def _channels(xml: etree._Element, n: int) -> list[Channel]:
     return [Channel(name=names[i] or f"Channel {i}", color=shown[i], emission_nm=emissions[i],
                     excitation_nm=excitations[i], fluor=fluors[i] or None,
                     named=bool(names[i])) for i in range(n)]
+
+def _airyscan(xml: etree._Element) -> bool:
+    """Whether the image was taken with an Airyscan detector (its H axis: the elements)."""
+    for detector in xml.iterfind(".//Detector"):
+        words = (detector.get("Name") or "") + " " + (detector.findtext("DetectorIdentifier") or "")
+        if "airyscan" in words.lower():
+            return True
+    return False
+
 
 def _scene_names(xml: etree._Element) -> dict[int | None, str]:
     out: dict[int | None, str] = {}
