@@ -85,8 +85,10 @@ def _lut_ranges(lut: dict[str, Any]) -> list[tuple[float, float] | None]:
         comp = components[key]
         low, high = (comp.get(k) if isinstance(comp, dict) else None
                      for k in ("i0000000000", "i0000000001"))
-        ok = isinstance(low, (int, float)) and isinstance(high, (int, float)) and high > low
-        ranges.append((float(low), float(high)) if ok else None)
+        if isinstance(low, (int, float)) and isinstance(high, (int, float)) and high > low:
+            ranges.append((float(low), float(high)))
+        else:
+            ranges.append(None)
     return ranges
 
 
