@@ -87,3 +87,79 @@ def test_bigdataviewer_voxel_unit_is_shown_in_micrometres(make_napari_viewer, tm
     layer = viewer.open(tmp_path / "demoSlice.xml", plugin=PLUGIN)[0]
     assert units(layer)[-2:] == ["micrometer", "micrometer"]
     np.testing.assert_allclose(layer.scale[-2:], [0.015, 0.015], rtol=1e-6)
+
+
+# -- items 5 and 7: contrast and colour from the file -----------------------------------------
+
+def colormap_rgb(layer) -> tuple[int, ...]:
+    return tuple(int(v) for v in np.round(np.asarray(layer.colormap.colors[-1][:3]) * 255))
+
+
+def test_zen_display_setting_is_the_contrast(make_napari_viewer):
+    viewer = make_napari_viewer()
+    layers = viewer.open(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"), plugin=PLUGIN)
+    # DisplaySetting High 0.05983 and 0.24976 of Gray16's range, Low absent (0)
+    assert tuple(layers[0].contrast_limits) == pytest.approx((0, 3921))
+    assert tuple(layers[1].contrast_limits) == pytest.approx((0, 16368))
+
+
+def test_zen_black_channel_in_the_dye_colour_and_its_display_range(make_napari_viewer):
+    viewer = make_napari_viewer()
+    layer = viewer.open(real_file("czi/xyz__multiple_images.czi"), plugin=PLUGIN)[0]
+    assert layer.name.startswith("ChA")
+    # ZEN black leaves the channel white; it records the emission (578.6 nm, yellow)
+    assert colormap_rgb(layer) == (0xFA, 0xFF, 0x00)
+    # Low 0.15259 and High 0.34108 of 0..65535
+    assert tuple(layer.contrast_limits) == pytest.approx((10000, 22353))
+
+
+def test_nis_elements_lut_is_the_contrast(make_napari_viewer):
+    viewer = make_napari_viewer()
+    layers = viewer.open(real_file("nd2/example-multichannel.nd2"), plugin=PLUGIN)
+    assert [tuple(layer.contrast_limits) for layer in layers] == [
+        (8949, 16588), (1172, 7090), (276, 2432), (113, 567)]
+
+
+def test_lambda_sweep_contrast_is_estimated_along_the_sweep(make_napari_viewer):
+    from napari_lightmic._napari.view import view
+
+    viewer = make_napari_viewer()
+    path = real_file("lif/LeicaLASX_wavelength-sweep_example.lif")
+    excitation = view(path, scene="x_y_lambdaExc", viewer=viewer)[0]
+    assert excitation.axis_labels[0] == "Λ"
+    # the first excitation step peaks at 22, the brightest at 125: one plane is not enough
+    low, high = excitation.contrast_limits
+    assert low == 0 and high > 100
+
+
+def test_reset_to_the_file_display_range_from_the_layers_menu(make_napari_viewer):
+    from napari._app_model import get_app_model
+
+    from tests._napari.test_menus import click
+
+    viewer = make_napari_viewer()
+    layers = viewer.open(real_file("nd2/example-multichannel.nd2"), plugin=PLUGIN)
+    for layer in layers[:2]:
+        layer.contrast_limits = (0, 60000)
+    layers[3].contrast_limits = (0, 100)
+    viewer.layers.selection = {layers[0], layers[1]}
+    click(viewer.window.layers_menu, "napari-lightmic.reset_display_range",
+          "napari/layers/visualize")
+    assert tuple(layers[0].contrast_limits) == (8949, 16588)
+    assert tuple(layers[1].contrast_limits) == (1172, 7090)
+    assert tuple(layers[3].contrast_limits) == (0, 100)  # not selected: left as it is
+    viewer.layers.selection = {layers[3]}
+    get_app_model().commands.execute_command("napari-lightmic.reset_display_range").result()
+    assert tuple(layers[3].contrast_limits) == (113, 567)
+
+
+def test_reset_gives_an_estimated_layer_its_estimate_back(make_napari_viewer):
+    from napari._app_model import get_app_model
+
+    viewer = make_napari_viewer()
+    layer = viewer.open(real_file("lsm/test.lsm"), plugin=PLUGIN)[0]  # records no range
+    opened_with = tuple(layer.contrast_limits)
+    layer.contrast_limits = (1, 2)
+    viewer.layers.selection = {layer}
+    get_app_model().commands.execute_command("napari-lightmic.reset_display_range").result()
+    assert tuple(layer.contrast_limits) == pytest.approx(opened_with)

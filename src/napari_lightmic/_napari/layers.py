@@ -109,7 +109,8 @@ def scene_layer_data(session: Session, scene: Scene) -> list[tuple[Any, ...]]:
     n = scene.size("C")
     if n > 1 or not rgb:
         kwargs["channel_axis"] = dims.index("C")
-        kwargs["metadata"] = [{KEY: LayerRef(session, scene.index, i)} for i in range(n)]
+        kwargs["metadata"] = [{KEY: LayerRef(session, scene.index, i, contrast[i])}
+                              for i in range(n)]
         kwargs["name"] = names
         kwargs["contrast_limits"] = contrast
         if not rgb:
@@ -122,6 +123,7 @@ def scene_layer_data(session: Session, scene: Scene) -> list[tuple[Any, ...]]:
         kwargs["metadata"] = {KEY: LayerRef(session, scene.index, 0)}
         if levels[0].dtype.itemsize > 1:  # every level has the dtype of the first
             kwargs["contrast_limits"] = contrast[0]
+            kwargs["metadata"] = {KEY: LayerRef(session, scene.index, 0, contrast[0])}
     layers: list[tuple[Any, ...]] = [(data, kwargs, "image")]
     for name, label in scene.labels.items():
         label_data = label[(slice(None),) * scene.dims.index("C") + (0,)]

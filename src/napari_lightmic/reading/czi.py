@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._xml import parse_xml
-from ..colors import complete_colors, parse_color
+from ..colors import GRAY, complete_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Mosaic, Scene
 from ..pyramid import shown_factors
@@ -205,6 +205,7 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
     extra = [a for a in EXTRA_AXES if sizes.get(a, 1) > 1]
     dims = "".join(extra) + "TCZYX" + ("S" if samples == 3 else "")
 
+    full = float(np.iinfo(dtype).max) if dtype.kind in "ui" else None
     physical = _scaling(xml)
     units = {a: "µm" for a, v in physical.items() if v is not None}
     n_channels = sizes.get("C", 1)  # each scene its own channel records
@@ -246,7 +247,7 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
         scenes.append(Scene(
             index=i, name=scene_name, data=data, dims=dims,
             physical_pixel_sizes=dict(physical), units=dict(units),
-            channels=_channels(xml, n_channels),
+            channels=_channels(xml, n_channels, full),
             mosaic=Mosaic(tiles=n_tiles) if n_tiles > 1 else None,
             stage_position=stage, pyramid=pyramid, notes=notes, axis_names=axis_names,
         ))
@@ -269,11 +270,13 @@ def _scaling(xml: etree._Element) -> dict[str, float | None]:
     return out
 
 
-def _channels(xml: etree._Element, n: int) -> list[Channel]:
+def _channels(xml: etree._Element, n: int, full: float | None = None) -> list[Channel]:
+    """The channels ZEN records; `full` is the top of the pixels' integer range."""
     dim_channels = list(xml.iterfind(".//Information/Image/Dimensions/Channels/Channel"))
     display = list(xml.iterfind(".//DisplaySetting/Channels/Channel"))
     display_by_id = {ch.get("Id"): ch for ch in display}
     names, colors, emissions, excitations, fluors = [], [], [], [], []
+    limits: list[tuple[float, float] | None] = []
     for i in range(n):
         dim = dim_channels[i] if i < len(dim_channels) else None
         disp = display_by_id.get(dim.get("Id")) if dim is not None else None
@@ -282,14 +285,52 @@ def _channels(xml: etree._Element, n: int) -> list[Channel]:
         name = (dim.get("Name") if dim is not None else None) or (
             disp.get("Name") if disp is not None else None)
         names.append(name or None)
-        colors.append(parse_color(disp.findtext("Color")) if disp is not None else None)
-        emissions.append(positive_float(text_of(dim, "EmissionWavelength")))
+        emission = positive_float(text_of(dim, "EmissionWavelength"))
+        color = parse_color(disp.findtext("Color")) if disp is not None else None
+        if color == GRAY and emission and _fluorescence(dim):
+            # ZEN black leaves a dye it does not know white: the emission gives its colour
+            color = None
+        colors.append(color)
+        emissions.append(emission)
         excitations.append(positive_float(text_of(dim, "ExcitationWavelength")))
         fluors.append(dim.findtext("Fluor") if dim is not None else None)
+        limits.append(_display_range(disp, full))
     shown = complete_colors(colors, emissions)
     return [Channel(name=names[i] or f"Channel {i}", color=shown[i], emission_nm=emissions[i],
                     excitation_nm=excitations[i], fluor=fluors[i] or None,
-                    named=bool(names[i])) for i in range(n)]
+                    named=bool(names[i]), contrast_limits=limits[i]) for i in range(n)]
+
+
+def _fluorescence(channel: etree._Element | None) -> bool:
+    """Whether ZEN records a channel as fluorescence (not transmitted light)."""
+    words = " ".join(text_of(channel, tag) or "" for tag in
+                     ("ContrastMethod", "IlluminationType", "ChannelType")).lower()
+    return "fluorescence" in words
+
+
+def _display_range(display: etree._Element | None,
+                   full: float | None) -> tuple[float, float] | None:
+    """A channel's display range (ZEN's DisplaySetting), in pixel values.
+
+    ZEN stores the black and white points (Low, High) as fractions of the range of the
+    channel's pixel type (0..65535 for Gray16; `full` where it names none), Low 0 and
+    High 1 where absent. None where neither is recorded, or for float pixels.
+    """
+    if display is None:
+        return None
+    low, high = (text_of(display, tag) for tag in ("Low", "High"))
+    kind = text_of(display, "PixelType")
+    if kind is not None:
+        full = {"Gray8": 255.0, "Bgr24": 255.0, "Gray16": 65535.0, "Bgr48": 65535.0}.get(kind)
+    if (low is None and high is None) or full is None:
+        return None
+    try:
+        black, white = float(low or 0.0) * full, float(high or 1.0) * full
+    except ValueError:
+        return None
+    if not (np.isfinite(black) and np.isfinite(white) and white > black):
+        return None
+    return (round(black, 3), round(white, 3))
 
 def _airyscan(xml: etree._Element) -> bool:
     """Whether the image was taken with an Airyscan detector (its H axis: the elements)."""
