@@ -120,16 +120,36 @@ def test_nis_elements_lut_is_the_contrast(make_napari_viewer):
         (8949, 16588), (1172, 7090), (276, 2432), (113, 567)]
 
 
-def test_lambda_sweep_contrast_is_estimated_along_the_sweep(make_napari_viewer):
+def shown_plane(viewer, layer) -> np.ndarray:
+    """The plane napari shows of a 3D layer: at the viewer's current step."""
+    return np.asarray(layer.data[viewer.dims.current_step[0]])
+
+
+def test_lambda_sweep_is_not_dark_at_the_step_napari_opens_at(make_napari_viewer):
+    viewer = make_napari_viewer()
+    path = real_file("lif/LeicaLASX_wavelength-sweep_example.lif")
+    layer = viewer.open(path, plugin=PLUGIN)[0]  # x_y_lambdaEmi, 20 emission steps
+    assert layer.axis_labels[0] == "λ"
+    assert viewer.dims.current_step[0] == 9  # napari opens at the middle step
+    # the first step peaks at 81, the middle one at 15: a range from the first step alone
+    # (0..73) shows the middle one almost black
+    low, high = layer.contrast_limits
+    assert low == 0
+    assert np.percentile(shown_plane(viewer, layer), 99.9) >= 0.8 * high
+
+
+def test_lambda_excitation_sweep_is_not_saturated_at_the_step_napari_opens_at(
+        make_napari_viewer):
     from napari_lightmic._napari.view import view
 
     viewer = make_napari_viewer()
     path = real_file("lif/LeicaLASX_wavelength-sweep_example.lif")
-    excitation = view(path, scene="x_y_lambdaExc", viewer=viewer)[0]
-    assert excitation.axis_labels[0] == "Λ"
-    # the first excitation step peaks at 22, the brightest at 125: one plane is not enough
-    low, high = excitation.contrast_limits
-    assert low == 0 and high > 100
+    layer = view(path, scene="x_y_lambdaExc", viewer=viewer)[0]
+    assert layer.axis_labels[0] == "Λ"
+    # the first excitation step peaks at 22, the middle one at 67: a range from the first
+    # step alone saturates most of the middle one
+    plane = shown_plane(viewer, layer)
+    assert np.mean(plane >= layer.contrast_limits[1]) < 0.01
 
 
 def test_reset_to_the_file_display_range_from_the_layers_menu(make_napari_viewer):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from itertools import product
+from typing import Any
 
 import dask.array as da
 import numpy as np
+import numpy.typing as npt
 
 from ..model import Scene
 from .axes import CANONICAL, compute, plane_index
@@ -46,22 +48,42 @@ def representative_planes(scene: Scene, channel: int) -> list[da.Array]:
 
 
 def _spread(n: int) -> list[int]:
-    """Up to `SWEEP_PLANES` evenly spaced positions of an axis of `n`, the first first."""
-    count = min(n, SWEEP_PLANES)
-    return sorted({round(k * (n - 1) / max(1, count - 1)) for k in range(count)})
+    """Up to `SWEEP_PLANES` evenly spaced positions of an axis of `n`.
+
+    The first, the middle (where napari opens a layer: step (n - 1) // 2) and the last.
+    """
+    if n <= SWEEP_PLANES:
+        return list(range(n))
+    last = n - 1
+    return sorted({0, last // 4, last // 2, (3 * last) // 4, last})
 
 
 def estimate_contrast(scene: Scene, channel: int) -> tuple[float, float]:
-    """0.1 and 99.9 percentiles of downsampled representative planes of one channel."""
+    """A display range for one channel from downsampled representative planes.
+
+    The 0.1 and 99.9 percentiles of the representative plane; where the scene has extra
+    axes (a lambda sweep), the median over a few planes along them of each plane's
+    percentiles: the range of a typical plane of the sweep, the plane napari opens at among
+    them, so that neither its brightest nor its darkest end sets it.
+    """
     views = representative_planes(scene, channel)
-    planes = compute(da.stack(views)) if len(views) > 1 else compute(views[0])
-    if planes.dtype.kind == "f":
-        planes = planes[np.isfinite(planes)]
-    if planes.size == 0:
+    planes = compute(da.stack(views))
+    ranges = [r for r in (_percentiles(plane) for plane in planes) if r is not None]
+    if not ranges:
         return (0.0, 1.0)
-    lo, hi = (float(v) for v in np.percentile(planes, (0.1, 99.9)))
-    if hi <= lo:
-        lo, hi = float(planes.min()), float(planes.max())
+    lo, hi = (float(np.median([r[k] for r in ranges])) for k in (0, 1))
     if hi <= lo:
         hi = lo + 1.0
+    return (lo, hi)
+
+
+def _percentiles(plane: npt.NDArray[Any]) -> tuple[float, float] | None:
+    """0.1 and 99.9 percentiles of a plane's finite values (min and max if they are equal)."""
+    if plane.dtype.kind == "f":
+        plane = plane[np.isfinite(plane)]
+    if plane.size == 0:
+        return None
+    lo, hi = (float(v) for v in np.percentile(plane, (0.1, 99.9)))
+    if hi <= lo:
+        lo, hi = float(plane.min()), float(plane.max())
     return (lo, hi)
