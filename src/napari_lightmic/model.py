@@ -39,6 +39,7 @@ class Channel:
     name: str  # the file's name, else a default ('Channel 0') shown to the user
     color: str  # '#RRGGBB'
     contrast_limits: tuple[float, float] | None = None  # from the file's display settings
+    gamma: float | None = None  # from the file's display settings (None: 1, linear)
     excitation_nm: float | None = None
     emission_nm: float | None = None
     fluor: str | None = None

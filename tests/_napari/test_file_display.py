@@ -101,6 +101,16 @@ def test_zen_display_setting_is_the_contrast(make_napari_viewer):
     # DisplaySetting High 0.05983 and 0.24976 of Gray16's range, Low absent (0)
     assert tuple(layers[0].contrast_limits) == pytest.approx((0, 3921))
     assert tuple(layers[1].contrast_limits) == pytest.approx((0, 16368))
+    # and its Gamma (libCZI's curve is x ** gamma, as napari's)
+    assert [layer.gamma for layer in layers] == pytest.approx([0.8, 0.8])
+    # Layers > Visualize > Reset contrast… gives both back after the user changed them
+    from napari._app_model import get_app_model
+
+    layers[0].contrast_limits, layers[0].gamma = (100, 200), 1.5
+    viewer.layers.selection = {layers[0]}
+    get_app_model().commands.execute_command("napari-lightmic.reset_display_range").result()
+    assert tuple(layers[0].contrast_limits) == pytest.approx((0, 3921))
+    assert layers[0].gamma == pytest.approx(0.8)
 
 
 def test_zen_black_channel_in_the_dye_colour_and_its_display_range(make_napari_viewer):

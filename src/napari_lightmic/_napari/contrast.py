@@ -11,9 +11,9 @@ if TYPE_CHECKING:  # napari resolves the name itself when it injects the viewer
 
 
 def reset_display_range(viewer: napari.viewer.Viewer) -> None:
-    """Give the selected layers back the contrast they opened with.
+    """Give the selected layers back the contrast (and gamma) they opened with.
 
-    The file's display range where the file records one (ZEN, NIS-Elements, LAS X,
+    The file's display range (and gamma) where the file records one (ZEN, NIS-Elements, LAS X,
     BigDataViewer, Imaris, OME-Zarr), else the plugin's estimate from the pixels. Kept on
     each layer's reference, so nothing is read again.
 
@@ -34,3 +34,7 @@ def reset_display_range(viewer: napari.viewer.Viewer) -> None:
         if low < lowest or high > highest:
             layer.contrast_limits_range = (min(low, lowest), max(high, highest))
         layer.contrast_limits = (low, high)
+        scene = ref.effective_scene
+        index = ref.channel or 0
+        if index < len(scene.channels):
+            layer.gamma = scene.channels[index].gamma or 1.0

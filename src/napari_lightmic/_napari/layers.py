@@ -113,6 +113,7 @@ def scene_layer_data(session: Session, scene: Scene) -> list[tuple[Any, ...]]:
                               for i in range(n)]
         kwargs["name"] = names
         kwargs["contrast_limits"] = contrast
+        kwargs["gamma"] = [ch.gamma or 1.0 for ch in scene.channels]
         if not rgb:
             kwargs["colormap"] = [channel_colormap(ch) for ch in scene.channels]
         kwargs["blending"] = ["additive"] * n if n > 1 else "translucent_no_depth"
@@ -123,6 +124,7 @@ def scene_layer_data(session: Session, scene: Scene) -> list[tuple[Any, ...]]:
         kwargs["metadata"] = {KEY: LayerRef(session, scene.index, 0)}
         if levels[0].dtype.itemsize > 1:  # every level has the dtype of the first
             kwargs["contrast_limits"] = contrast[0]
+            kwargs["gamma"] = scene.channels[0].gamma or 1.0
             kwargs["metadata"] = {KEY: LayerRef(session, scene.index, 0, contrast[0])}
     layers: list[tuple[Any, ...]] = [(data, kwargs, "image")]
     for name, label in scene.labels.items():

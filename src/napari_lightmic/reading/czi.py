@@ -277,6 +277,7 @@ def _channels(xml: etree._Element, n: int, full: float | None = None) -> list[Ch
     display_by_id = {ch.get("Id"): ch for ch in display}
     names, colors, emissions, excitations, fluors = [], [], [], [], []
     limits: list[tuple[float, float] | None] = []
+    gammas: list[float | None] = []
     for i in range(n):
         dim = dim_channels[i] if i < len(dim_channels) else None
         disp = display_by_id.get(dim.get("Id")) if dim is not None else None
@@ -295,10 +296,12 @@ def _channels(xml: etree._Element, n: int, full: float | None = None) -> list[Ch
         excitations.append(positive_float(text_of(dim, "ExcitationWavelength")))
         fluors.append(dim.findtext("Fluor") if dim is not None else None)
         limits.append(_display_range(disp, full))
+        gammas.append(positive_float(text_of(disp, "Gamma")))
     shown = complete_colors(colors, emissions)
     return [Channel(name=names[i] or f"Channel {i}", color=shown[i], emission_nm=emissions[i],
                     excitation_nm=excitations[i], fluor=fluors[i] or None,
-                    named=bool(names[i]), contrast_limits=limits[i]) for i in range(n)]
+                    named=bool(names[i]), contrast_limits=limits[i], gamma=gammas[i])
+            for i in range(n)]
 
 
 def _fluorescence(channel: etree._Element | None) -> bool:
