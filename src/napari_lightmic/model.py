@@ -39,6 +39,7 @@ class Channel:
     name: str  # the file's name, else a default ('Channel 0') shown to the user
     color: str  # '#RRGGBB'
     contrast_limits: tuple[float, float] | None = None  # from the file's display settings
+    gamma: float | None = None  # from the file's display settings (None: 1, linear)
     excitation_nm: float | None = None
     emission_nm: float | None = None
     fluor: str | None = None
@@ -85,6 +86,9 @@ class Scene:
     # Which Image of the source's OME this scene is, where that is not `index` (an OME-TIFF
     # whose OME-XML also lists images without pixels)
     ome_index: int | None = None
+    # What an extra axis is, in words, where its letter alone would not tell a user
+    # ({'H': 'Airyscan detector element'}); shown as the axis label
+    axis_names: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Keep sequences as tuples and the size maps as the scene's own."""
@@ -92,7 +96,7 @@ class Scene:
             value = getattr(self, name)
             if not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value))
-        for name in ("physical_pixel_sizes", "units"):  # never shared with the reader's
+        for name in ("physical_pixel_sizes", "units", "axis_names"):  # not the reader's
             object.__setattr__(self, name, dict(getattr(self, name)))
 
     @property
@@ -134,6 +138,14 @@ class Scene:
     def channel_colors(self) -> list[str]:
         """The channels' colours ('#RRGGBB'), in order."""
         return [c.color for c in self.channels]
+
+    def axis_label(self, axis: str) -> str:
+        """How an axis is shown: its name in words where the reader gave one, else its letter."""
+        return self.axis_names.get(axis, axis)
+
+    def axis_letter(self, label: str) -> str:
+        """The letter of an axis shown as `label` (the inverse of `axis_label`)."""
+        return next((a for a, name in self.axis_names.items() if name == label), label)
 
     def size(self, axis: str) -> int:
         """The size of an axis (1 for an axis the scene does not have)."""

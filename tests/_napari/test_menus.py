@@ -39,6 +39,8 @@ COVERED = {
     "napari-lightmic.save_as_ome_zarr": "test_save_as_ome_zarr_from_the_file_menu",
     "napari-lightmic.sample_cells": "test_sample_data_from_file_open_sample",
     "napari-lightmic.open_guide": "test_guide_from_the_help_menu",
+    "napari-lightmic.reset_display_range":
+        "test_file_display.py::test_reset_to_the_file_display_range_from_the_layers_menu",
 }
 
 

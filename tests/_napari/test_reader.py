@@ -18,16 +18,17 @@ def test_multichannel_czi_layers(make_napari_viewer):
     viewer = make_napari_viewer()
     layers = viewer.open(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"), plugin=PLUGIN)
     assert [layer.name for layer in layers] == ["LED555", "LED470"]
-    # 0.1-99.9 percentiles of the middle plane, not the dtype's range
-    assert tuple(layers[0].contrast_limits) == pytest.approx((0.0, 3341.402), rel=1e-4)
-    assert tuple(layers[1].contrast_limits) == pytest.approx((3.0, 13870.618), rel=1e-4)
+    # ZEN's display setting (a fraction of 0..65535), not percentiles nor the dtype's range
+    assert tuple(layers[0].contrast_limits) == pytest.approx((0.0, 3921.0), rel=1e-4)
+    assert tuple(layers[1].contrast_limits) == pytest.approx((0.0, 16368.0), rel=1e-4)
     assert colormap_rgb(layers[0]) == (0xFF, 0x7E, 0x00)
     assert colormap_rgb(layers[1]) == (0x00, 0xFF, 0x33)
     for layer in layers:
         assert layer.axis_labels == ("T", "Z", "Y", "X")
         assert layer.data.shape == (3, 5, 170, 240)
         np.testing.assert_allclose(layer.scale, [1, 0.32, 0.0905767, 0.0905767], rtol=1e-4)
-        assert [str(u) for u in layer.units] == ["pixel", "micrometer", "micrometer", "micrometer"]
+        assert [str(u) for u in layer.units] == ["dimensionless", "micrometer", "micrometer",
+                                                 "micrometer"]
         assert layer.blending == "additive"
         ref = layer.metadata["lightmic"]
         assert ref.session.source.format.name == "CZI"

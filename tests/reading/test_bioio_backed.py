@@ -53,3 +53,33 @@ def test_nd2_planes_read_from_many_threads(tmp_path, opened):
             scheduler="synchronous")), list(range(11)) * 4))
     for i, plane in enumerate(got):
         np.testing.assert_array_equal(plane, expected[0, 0, i % 11])
+
+
+@pytest.mark.parametrize("name", ["example-cerevisiae", "example-multichannel",
+                                  "example-timelapse", "example-zstack"])
+def test_nd2_instrument_is_the_stand_nis_elements_records(name, opened):
+    # 'Microscope: Ti2 Microscope' (and 'Nikon Ti2, FilterChanger…') in the description
+    source = opened(real_file(f"nd2/{name}.nd2"))
+    microscope = source.ome.instruments[0].microscope
+    assert (microscope.manufacturer, microscope.model) == ("Nikon", "Ti2 Microscope")
+    assert source.acquisition.instrument.microscope.model == "Ti2 Microscope"
+    assert source.acquisition.instrument.objectives  # bioio-nd2's objective is kept
+
+
+def test_nd2_instrument_is_no_longer_missing_from_the_rembi_record():
+    from tests.test_cli import lightmic
+
+    done = lightmic("metadata", "--show", real_file("nd2/example-cerevisiae.nd2"))
+    assert done.returncode == 0, done.stderr
+    assert "image_acquisition.instrument: Nikon Ti2 Microscope" in done.stdout
+    missing = done.stdout.rsplit("missing", 1)[-1]
+    assert "Instrument" not in missing
+
+
+def test_nd2_display_ranges_are_the_lut_nis_elements_stored(opened):
+    scene = opened(real_file("nd2/example-multichannel.nd2")).scenes[0]
+    assert [c.contrast_limits for c in scene.channels] == [
+        (8949, 16588), (1172, 7090), (276, 2432), (113, 567)]
+    # A LUT never adjusted (no low, high at the full range) is no display range.
+    scene = opened(real_file("nd2/example-zstack.nd2")).scenes[0]
+    assert scene.channels[0].contrast_limits is None

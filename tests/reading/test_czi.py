@@ -172,3 +172,29 @@ def test_close_releases_the_file(opened):
     assert handles() > before
     source.close()
     assert handles() == before
+
+
+def test_display_settings_are_the_channels_display_ranges(opened):
+    # ZEN stores Low/High as fractions of the pixel type's range (Gray16: 0..65535)
+    scene = opened(real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi")).scenes[0]
+    assert [c.contrast_limits for c in scene.channels] == [
+        pytest.approx((133.456, 3778.191), abs=1e-3), pytest.approx((133.163, 3860.136), abs=1e-3)]
+    # no Low: the black point is 0
+    scene = opened(real_file("czi/WellD6-7_S2.czi")).scenes[0]
+    assert scene.channels[0].contrast_limits == pytest.approx((0.0, 16383.75))
+
+
+def test_zen_black_white_dye_takes_the_emission_colour(opened):
+    channel = opened(real_file("czi/xyz__multiple_images.czi")).scenes[0].channels[0]
+    # the only colours the file records are #FFFFFF (DisplaySetting, detector); the dye
+    # (empty in the file) emits at 578.6 nm: yellow
+    assert channel.emission_nm == pytest.approx(578.617841)
+    assert channel.color == "#FAFF00"
+    assert channel.contrast_limits == pytest.approx((10000.0, 22353.0), abs=1)
+
+
+def test_airyscan_raw_h_axis_is_named(opened):
+    scene = opened(real_file("czi/LSM880_AiryScan.czi")).scenes[0]
+    assert scene.dims.startswith("H") and scene.axis_label("H") == "Airyscan detector element"
+    assert scene.axis_letter("Airyscan detector element") == "H"
+    assert any(note.startswith("Unprocessed Airyscan raw data") for note in scene.notes)

@@ -111,3 +111,9 @@ def test_virtual_datasets_reading_other_files_are_refused(tmp_path):
         f.create_virtual_dataset("view", layout)
     with pytest.raises(LightmicReadError, match="virtual dataset"):
         open_image(path)
+
+
+def test_bigdataviewer_channel_named_by_its_setup_not_its_number(opened):
+    # <Channel><id>1</id><name>1</name>: a number; the setup is 'demoSlice.tif channel 1'
+    scene = opened(real_file("hdf5/bdv/demoSlice.xml")).scenes[0]
+    assert scene.channel_names == ["demoSlice.tif channel 1"]

@@ -10,6 +10,10 @@ Bio-Formats does, and says why:
   a single plane has no Z step, so the size is unknown here.
 - Channel names Bio-Formats leaves empty (the LIF lambda sweeps) are named here after the
   detector ('HyD 1'); only non-empty reference names are compared.
+- Channel names Bio-Formats leaves empty in a BigDataViewer dataset (the channel attribute
+  named '1', its id) are named here after the view setup ('demoSlice.tif channel 1').
+- Bio-Formats gives T no unit where the file records no time step; here too (no 'pixel'
+  unit on T), and the scene's notes say the step is unknown.
 - Scene names are not compared: Bio-Formats calls the CZI scenes TR1, TR2, 'Scene #3' where
   the file names them TR1, P1, TR2 (see test_czi.py).
 """
@@ -80,3 +84,18 @@ def _our_axis(scene, bf_axis: str) -> str:
     if xz_scan and bf_axis in "YZ":
         return {"Y": "Z", "Z": "Y"}[bf_axis]
     return bf_axis
+
+
+@pytest.mark.parametrize("relpath", TRUTH_FILES)
+def test_time_has_a_unit_only_where_the_file_records_a_step(relpath, opened):
+    from napari_lightmic.scene.axes import NO_TIME_STEP
+    from napari_lightmic.units import is_time
+
+    for scene in opened(real_file(relpath)).scenes:
+        step = scene.physical_pixel_sizes.get("T")
+        if step:
+            assert is_time(scene.units["T"]), (scene.name, scene.units)
+        else:
+            assert "T" not in scene.units, scene.name
+            if scene.size("T") > 1:
+                assert NO_TIME_STEP in scene.notes, scene.name

@@ -29,6 +29,9 @@ class LayerRef:
     session: Session
     scene: int
     channel: int | None = None
+    # The contrast the layer opened with: the file's display range where it records one,
+    # else the estimate from its pixels (what "Reset to the file's display range" restores)
+    display_range: tuple[float, float] | None = None
 
     def __copy__(self) -> LayerRef:
         """The same reference: a copied layer shows the same session."""

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from ..session import Session
 
 PIXEL = "pixel"
+# The unit of an axis that is not a length and has no recorded step (a time axis without a
+# time step, Airyscan detector elements): a count of planes, not pixels or seconds
+COUNT = "dimensionless"
 
 
 SHOWN_UNITS = {"length": "µm", "time": "s"}  # layers of every file overlay in these
@@ -27,15 +30,18 @@ def scale_and_units(scene: Scene, axes: Sequence[str]) -> tuple[list[float], lis
     """Layer scale and units for these axes.
 
     The physical size in µm (lengths) or s (time), whatever unit the file records, so layers
-    of different files overlay; 1 pixel where the size is unknown.
+    of different files overlay. Where the size is unknown: 1 pixel for Z, Y and X, and a
+    step of 1 without a unit for every other axis (T without a recorded time step counts
+    time points; it is not in pixels). `axes` are letters or the scene's axis labels.
     """
     scale: list[float] = []
     units: list[str] = []
-    for axis in axes:
+    for label in axes:
+        axis = scene.axis_letter(str(label))
         size = scene.physical_pixel_sizes.get(axis)
         shown = _shown(size, scene.units.get(axis)) if size else None
         scale.append(shown[0] if shown else 1.0)
-        units.append(shown[1] if shown else PIXEL)
+        units.append(shown[1] if shown else (PIXEL if axis in "ZYX" else COUNT))
     return scale, units
 
 
@@ -88,7 +94,7 @@ def scene_layer_data(session: Session, scene: Scene) -> list[tuple[Any, ...]]:
     kwargs: dict[str, Any] = {
         "scale": scale,
         "units": units,
-        "axis_labels": non_channel,
+        "axis_labels": [scene.axis_label(a) for a in non_channel],
         "metadata": metadata,
     }
     if scene.stage_position and all(scene.physical_pixel_sizes.get(a) for a in "YX"):
@@ -103,9 +109,11 @@ def scene_layer_data(session: Session, scene: Scene) -> list[tuple[Any, ...]]:
     n = scene.size("C")
     if n > 1 or not rgb:
         kwargs["channel_axis"] = dims.index("C")
-        kwargs["metadata"] = [{KEY: LayerRef(session, scene.index, i)} for i in range(n)]
+        kwargs["metadata"] = [{KEY: LayerRef(session, scene.index, i, contrast[i])}
+                              for i in range(n)]
         kwargs["name"] = names
         kwargs["contrast_limits"] = contrast
+        kwargs["gamma"] = [ch.gamma or 1.0 for ch in scene.channels]
         if not rgb:
             kwargs["colormap"] = [channel_colormap(ch) for ch in scene.channels]
         kwargs["blending"] = ["additive"] * n if n > 1 else "translucent_no_depth"
@@ -116,6 +124,8 @@ def scene_layer_data(session: Session, scene: Scene) -> list[tuple[Any, ...]]:
         kwargs["metadata"] = {KEY: LayerRef(session, scene.index, 0)}
         if levels[0].dtype.itemsize > 1:  # every level has the dtype of the first
             kwargs["contrast_limits"] = contrast[0]
+            kwargs["gamma"] = scene.channels[0].gamma or 1.0
+            kwargs["metadata"] = {KEY: LayerRef(session, scene.index, 0, contrast[0])}
     layers: list[tuple[Any, ...]] = [(data, kwargs, "image")]
     for name, label in scene.labels.items():
         label_data = label[(slice(None),) * scene.dims.index("C") + (0,)]
@@ -123,7 +133,7 @@ def scene_layer_data(session: Session, scene: Scene) -> list[tuple[Any, ...]]:
         squeeze = tuple(slice(None) if i in keep else 0 for i in range(label_data.ndim))
         layers.append((label_data[squeeze], {
             "name": f"{name} [{scene.name}]" if multi_scene else name,
-            "scale": scale, "units": units, "axis_labels": non_channel,
+            "scale": scale, "units": units, "axis_labels": kwargs["axis_labels"],
             "translate": kwargs.get("translate", [0.0] * len(non_channel)),
             "metadata": metadata,
         }, "labels"))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ..errors import LightmicReadError
 from ..formats import FORMATS, FileFormat, format_for, is_zarr_group
 from ..model import ImageSource
+from ..scene.axes import with_time_note
 from ..scene.levels import with_strided_levels
 from .contract import reader_for
 from .remote import idr_url, is_remote
@@ -55,7 +56,8 @@ def open_image(path: str | os.PathLike[str]) -> ImageSource:
     try:
         opened = reader_for(fmt).open(path, fmt)
         source = dataclasses.replace(
-            opened, scenes=tuple(with_strided_levels(scene) for scene in opened.scenes),
+            opened, scenes=tuple(with_time_note(with_strided_levels(scene))
+                                 for scene in opened.scenes),
             describe_ome=opened.describe_ome or described_ome)
     except LightmicReadError:
         raise

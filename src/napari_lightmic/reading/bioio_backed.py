@@ -2,17 +2,21 @@
 
 bioio reduces every file to TCZYX(S); these formats have no other axes, so nothing is lost.
 What is fixed here: a single plane's invented Z size (ND2 reports 1.0) is reported unknown,
-and placeholder channel names become plain numbers.
+and placeholder channel names become plain numbers. What NIS-Elements records that bioio
+does not pass on is read from the ND2 file itself (`Nd2Extras`): the microscope stand and
+each channel's display range (its LUT).
 """
 
 from __future__ import annotations
 
+import re
 import warnings
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ..colors import complete_colors, parse_color
 from ..formats import FileFormat, file_stem
-from ..model import Channel, ImageSource, Scene
+from ..model import Acquisition, Channel, ImageSource, Scene
 from ..scene.axes import SerialReads, canonical
 from .acquisition import given
 from .contract import ReaderBase
@@ -28,6 +32,97 @@ READERS = {
     "PNG": "bioio_imageio",
     "JPEG": "bioio_imageio",
 }
+
+
+@dataclass(frozen=True)
+class Nd2Extras:
+    """What NIS-Elements records in an ND2 file that bioio-nd2 does not give."""
+
+    microscope: str | None = None  # the stand, as NIS-Elements names it ('Ti2 Microscope')
+    manufacturer: str | None = None
+    # each channel's display range (the LUT's low and high, in pixel values); None = none set
+    display_ranges: list[tuple[float, float] | None] = field(default_factory=list)
+
+
+def nd2_extras(path: str) -> Nd2Extras:
+    """The microscope stand and the channels' display ranges NIS-Elements recorded.
+
+    Parameters
+    ----------
+    path : str
+        A local ND2 file.
+
+    Returns
+    -------
+    Nd2Extras
+        Empty fields for what the file does not record (or the nd2 library cannot read).
+    """
+    import nd2
+
+    try:
+        with nd2.ND2File(path) as f:
+            description = str(f.text_info.get("description", ""))
+            lut = f.custom_data.get("LUTDataV1_0") or {}
+    except Exception:  # noqa: BLE001 - extras only: an unreadable part means none
+        return Nd2Extras()
+    # 'Microscope Settings:   Microscope: Ti2 Microscope' in each plane's description
+    found = re.search(r"\bMicroscope:[ \t]*([^\r\n]+)", description)
+    microscope = found.group(1).strip() or None if found else None
+    manufacturer = "Nikon" if microscope and re.search(r"\bNikon\b", description) else None
+    return Nd2Extras(microscope=microscope, manufacturer=manufacturer,
+                     display_ranges=_lut_ranges(lut))
+
+
+def _lut_ranges(lut: dict[str, Any]) -> list[tuple[float, float] | None]:
+    """Each component's display range from NIS-Elements' LUT data, in pixel values.
+
+    ``LutParam/CompLutParam/NN`` holds the low (``i0000000000``) and high (``i0000000001``)
+    of component NN; a component without a low was never adjusted (full range).
+    """
+    components = (lut.get("LutParam") or {}).get("CompLutParam") or {}
+    ranges: list[tuple[float, float] | None] = []
+    for key in sorted(components):
+        comp = components[key]
+        low, high = (comp.get(k) if isinstance(comp, dict) else None
+                     for k in ("i0000000000", "i0000000001"))
+        if isinstance(low, (int, float)) and isinstance(high, (int, float)) and high > low:
+            ranges.append((float(low), float(high)))
+        else:
+            ranges.append(None)
+    return ranges
+
+
+def nd2_acquisition(ome: OME | None) -> Acquisition:
+    """The acquisition facts of an ND2 file: its OME's instrument, with the stand added.
+
+    Parameters
+    ----------
+    ome : OME or None
+        The OME bioio-nd2 made of the file, with the stand added (`_with_microscope`).
+
+    Returns
+    -------
+    Acquisition
+        The instrument (with the microscope stand) and the first image's acquisition date.
+    """
+    instrument = ome.instruments[0] if ome is not None and ome.instruments else None
+    date = ome.images[0].acquisition_date if ome is not None and ome.images else None
+    return Acquisition(instrument=instrument, acquisition_date=date)
+
+
+def _with_microscope(ome: OME, extras: Nd2Extras) -> OME:
+    """The OME with the microscope stand NIS-Elements recorded on its instrument."""
+    from ome_types import model
+
+    if not extras.microscope:
+        return ome
+    microscope = model.Microscope(model=extras.microscope, manufacturer=extras.manufacturer)
+    if not ome.instruments:
+        ome.instruments.append(model.Instrument(id="Instrument:0"))
+    for instrument in ome.instruments:
+        if instrument.microscope is None:
+            instrument.microscope = microscope
+    return ome
 
 
 def _reader_class(fmt: FileFormat) -> type[Reader]:
@@ -59,16 +154,20 @@ def open_bioio(path: str, fmt: FileFormat) -> ImageSource:
         image = BioImage(path, reader=_reader_class(fmt))
         scene_ids = list(image.scenes)
         ome = _ome_or_none(image)
+        extras = nd2_extras(path) if fmt.name == "ND2" else Nd2Extras()
+        if ome is not None:
+            ome = _with_microscope(ome, extras)
         scenes = []
         for index, scene_id in enumerate(scene_ids):
             image.set_scene(scene_id)
-            scenes.append(_scene(image, index, scene_id, ome, path))
+            scenes.append(_scene(image, index, scene_id, ome, path, extras.display_ranges))
     return ImageSource(
         path=path,
         format=fmt,
         scenes=scenes,
         reader=READERS[fmt.name].replace("_", "-"),
         ome_factory=given(ome) if ome is not None else None,
+        acquisition_factory=given(nd2_acquisition(ome)) if fmt.name == "ND2" else None,
     )
 
 
@@ -79,7 +178,8 @@ def _ome_or_none(image: BioImage) -> OME | None:
         return None
 
 
-def _scene(image: BioImage, index: int, scene_id: str, ome: OME | None, path: str) -> Scene:
+def _scene(image: BioImage, index: int, scene_id: str, ome: OME | None, path: str,
+           display_ranges: list[tuple[float, float] | None]) -> Scene:
     data, dims = canonical(SerialReads(image.dask_data).to_dask(), image.dims.order)
     sizes = dict(zip(dims, data.shape))
     pps = image.physical_pixel_sizes
@@ -119,9 +219,13 @@ def _scene(image: BioImage, index: int, scene_id: str, ome: OME | None, path: st
     named = [not n.startswith("Channel:") for n in names]
     names = [_clean_placeholder(n, i) for i, n in enumerate(names)]
     shown = complete_colors(colors, emissions)
+    # the file's display range per channel, where it records one for each (not for RGB)
+    ranges = (display_ranges[:n_channels] if len(display_ranges) >= n_channels
+              and "S" not in dims else [None] * n_channels)
     channels = [
         Channel(name=names[i], color=shown[i], excitation_nm=excitations[i],
-                emission_nm=emissions[i], fluor=fluors[i], named=named[i])
+                emission_nm=emissions[i], fluor=fluors[i], named=named[i],
+                contrast_limits=ranges[i])
         for i in range(n_channels)
     ]
     name = ome_image.name if ome_image is not None and ome_image.name else None

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._xml import parse_xml
-from ..colors import complete_colors, parse_color
+from ..colors import GRAY, complete_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Mosaic, Scene
 from ..pyramid import shown_factors
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 # Axes besides T, C, Z that a CZI can have; kept when larger than one.
 EXTRA_AXES = ("H", "R", "I", "V", "B")
 CHUNK_XY = 2048
+# The label of the H axis of Airyscan raw data: one image per detector element
+AIRYSCAN_AXIS = "Airyscan detector element"
 _DTYPES = {
     "Gray8": (np.uint8, 1), "Gray16": (np.uint16, 1), "Gray32Float": (np.float32, 1),
     "Bgr24": (np.uint8, 3), "Bgr48": (np.uint16, 3), "Bgr96Float": (np.float32, 3),
@@ -203,10 +205,12 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
     extra = [a for a in EXTRA_AXES if sizes.get(a, 1) > 1]
     dims = "".join(extra) + "TCZYX" + ("S" if samples == 3 else "")
 
+    full = float(np.iinfo(dtype).max) if dtype.kind in "ui" else None
     physical = _scaling(xml)
     units = {a: "µm" for a, v in physical.items() if v is not None}
     n_channels = sizes.get("C", 1)  # each scene its own channel records
     names = _scene_names(xml)
+    airyscan = _airyscan(xml)
     handle = CziHandle(path)
     scenes = []
     for i, (scene_id, rect) in enumerate(sorted(rects.items(), key=lambda kv: kv[0] or 0)):
@@ -226,10 +230,16 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
         py = physical.get("Y")
         stage = ({"Y": rect.y * py, "X": rect.x * px} if px and py else None)
         notes = []
-        if "H" in dims:
+        axis_names = {}
+        if "H" in dims and airyscan:
+            axis_names["H"] = AIRYSCAN_AXIS
             notes.append(
-                f"Airyscan phase axis H ({sizes['H']} detector elements) kept as its own axis."
+                f"Unprocessed Airyscan raw data: axis H is the Airyscan detector element "
+                f"({sizes['H']} elements), each an image of its own. Airyscan processing (in "
+                "ZEN) combines them into one super-resolved image."
             )
+        elif "H" in dims:
+            notes.append(f"Phase axis H ({sizes['H']} phases) kept as its own axis.")
         if n_tiles > 1:
             notes.append(f"Mosaic of {n_tiles} tiles, stitched at their recorded positions.")
         if physical.get("X") is None:
@@ -237,9 +247,9 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
         scenes.append(Scene(
             index=i, name=scene_name, data=data, dims=dims,
             physical_pixel_sizes=dict(physical), units=dict(units),
-            channels=_channels(xml, n_channels),
+            channels=_channels(xml, n_channels, full),
             mosaic=Mosaic(tiles=n_tiles) if n_tiles > 1 else None,
-            stage_position=stage, pyramid=pyramid, notes=notes,
+            stage_position=stage, pyramid=pyramid, notes=notes, axis_names=axis_names,
         ))
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="pylibCZIrw",
                        handles=[handle], original_metadata=raw_xml,
@@ -260,11 +270,14 @@ def _scaling(xml: etree._Element) -> dict[str, float | None]:
     return out
 
 
-def _channels(xml: etree._Element, n: int) -> list[Channel]:
+def _channels(xml: etree._Element, n: int, full: float | None = None) -> list[Channel]:
+    """The channels ZEN records; `full` is the top of the pixels' integer range."""
     dim_channels = list(xml.iterfind(".//Information/Image/Dimensions/Channels/Channel"))
     display = list(xml.iterfind(".//DisplaySetting/Channels/Channel"))
     display_by_id = {ch.get("Id"): ch for ch in display}
     names, colors, emissions, excitations, fluors = [], [], [], [], []
+    limits: list[tuple[float, float] | None] = []
+    gammas: list[float | None] = []
     for i in range(n):
         dim = dim_channels[i] if i < len(dim_channels) else None
         disp = display_by_id.get(dim.get("Id")) if dim is not None else None
@@ -273,14 +286,63 @@ def _channels(xml: etree._Element, n: int) -> list[Channel]:
         name = (dim.get("Name") if dim is not None else None) or (
             disp.get("Name") if disp is not None else None)
         names.append(name or None)
-        colors.append(parse_color(disp.findtext("Color")) if disp is not None else None)
-        emissions.append(positive_float(text_of(dim, "EmissionWavelength")))
+        emission = positive_float(text_of(dim, "EmissionWavelength"))
+        color = parse_color(disp.findtext("Color")) if disp is not None else None
+        if color == GRAY and emission and _fluorescence(dim):
+            # ZEN black leaves a dye it does not know white: the emission gives its colour
+            color = None
+        colors.append(color)
+        emissions.append(emission)
         excitations.append(positive_float(text_of(dim, "ExcitationWavelength")))
         fluors.append(dim.findtext("Fluor") if dim is not None else None)
+        limits.append(_display_range(disp, full))
+        gammas.append(positive_float(text_of(disp, "Gamma")))
     shown = complete_colors(colors, emissions)
     return [Channel(name=names[i] or f"Channel {i}", color=shown[i], emission_nm=emissions[i],
                     excitation_nm=excitations[i], fluor=fluors[i] or None,
-                    named=bool(names[i])) for i in range(n)]
+                    named=bool(names[i]), contrast_limits=limits[i], gamma=gammas[i])
+            for i in range(n)]
+
+
+def _fluorescence(channel: etree._Element | None) -> bool:
+    """Whether ZEN records a channel as fluorescence (not transmitted light)."""
+    words = " ".join(text_of(channel, tag) or "" for tag in
+                     ("ContrastMethod", "IlluminationType", "ChannelType")).lower()
+    return "fluorescence" in words
+
+
+def _display_range(display: etree._Element | None,
+                   full: float | None) -> tuple[float, float] | None:
+    """A channel's display range (ZEN's DisplaySetting), in pixel values.
+
+    ZEN stores the black and white points (Low, High) as fractions of the range of the
+    channel's pixel type (0..65535 for Gray16; `full` where it names none), Low 0 and
+    High 1 where absent. None where neither is recorded, or for float pixels.
+    """
+    if display is None:
+        return None
+    low, high = (text_of(display, tag) for tag in ("Low", "High"))
+    kind = text_of(display, "PixelType")
+    if kind is not None:
+        full = {"Gray8": 255.0, "Bgr24": 255.0, "Gray16": 65535.0, "Bgr48": 65535.0}.get(kind)
+    if (low is None and high is None) or full is None:
+        return None
+    try:
+        black, white = float(low or 0.0) * full, float(high or 1.0) * full
+    except ValueError:
+        return None
+    if not (np.isfinite(black) and np.isfinite(white) and white > black):
+        return None
+    return (round(black, 3), round(white, 3))
+
+def _airyscan(xml: etree._Element) -> bool:
+    """Whether the image was taken with an Airyscan detector (its H axis: the elements)."""
+    for detector in xml.iterfind(".//Detector"):
+        words = (detector.get("Name") or "") + " " + (detector.findtext("DetectorIdentifier") or "")
+        if "airyscan" in words.lower():
+            return True
+    return False
+
 
 def _scene_names(xml: etree._Element) -> dict[int | None, str]:
     out: dict[int | None, str] = {}

@@ -382,7 +382,7 @@ def _bdv_scenes(root: etree._Element, handle: H5Handle) -> list[Scene]:
         limits: list[tuple[float, float] | None] = []
         for s in members:
             cid = s["attrs"].get("channel")
-            names.append(channel_names.get(cid) or s["name"] or f"Setup {s['id']}")
+            names.append(_channel_name(channel_names.get(cid), s["name"], s["id"]))
             d = display.get(s["attrs"].get("displaysettings"))
             rgba = (d.findtext("color") or "").split() if d is not None else []
             colors.append(parse_color(tuple(int(v) for v in rgba[:3])) if len(rgba) >= 3 else None)
@@ -400,6 +400,19 @@ def _bdv_scenes(root: etree._Element, handle: H5Handle) -> list[Scene]:
                             physical_pixel_sizes=physical, units=units, channels=channels,
                             pyramid=levels[1:], notes=notes))
     return scenes
+
+
+def _channel_name(channel: str | None, setup: str, setup_id: int) -> str:
+    """A BigDataViewer channel's name.
+
+    The channel attribute's name where it is a name; BigDataViewer's own exports name a
+    channel by its number ('1'), which says less than the setup's name ('demoSlice.tif
+    channel 1').
+    """
+    channel = (channel or "").strip()
+    if channel and not channel.isdigit():
+        return channel
+    return setup.strip() or (f"Channel {channel}" if channel else f"Setup {setup_id}")
 
 
 def _display_limits(settings: etree._Element | None) -> tuple[float, float] | None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import dask.array as da
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from ..model import Scene
 
 CANONICAL = "TCZYXS"
 
@@ -133,3 +136,16 @@ class SerialReads:
     def to_dask(self) -> da.Array:
         """A dask array of the same chunks, each read under the lock."""
         return lazy_array(self, self.data.chunks)
+
+
+NO_TIME_STEP = ("The file records no time step: T counts time points and is shown without "
+                "a unit.")
+
+
+def with_time_note(scene: Scene) -> Scene:
+    """The scene, with a note saying so when it has time points but no recorded time step."""
+    import dataclasses
+
+    if scene.size("T") < 2 or scene.physical_pixel_sizes.get("T") or NO_TIME_STEP in scene.notes:
+        return scene
+    return dataclasses.replace(scene, notes=[*scene.notes, NO_TIME_STEP])

@@ -1,14 +1,20 @@
-"""Display ranges from a small, strided read of one plane — never from the full data."""
+"""Display ranges from small, strided reads of a few planes — never from the full data."""
 
 from __future__ import annotations
 
+from itertools import product
+from typing import Any
+
 import dask.array as da
 import numpy as np
+import numpy.typing as npt
 
 from ..model import Scene
-from .axes import compute, plane_index
+from .axes import CANONICAL, compute, plane_index
 
 MAX_SIDE = 512  # pixels per side read at most for the estimate
+SWEEP_PLANES = 5  # planes read at most along an extra axis (a λ sweep, Airyscan elements)
+MAX_PLANES = 9  # planes read at most in all
 
 
 def representative_plane(scene: Scene, channel: int) -> da.Array:
@@ -16,23 +22,68 @@ def representative_plane(scene: Scene, channel: int) -> da.Array:
 
     The first time point, the middle Z, the first of every other axis.
     """
+    return representative_planes(scene, channel)[0]
+
+
+def representative_planes(scene: Scene, channel: int) -> list[da.Array]:
+    """Lazy 2D (or 2D+S) views of a few planes of the smallest resolution level.
+
+    The first time point and the middle Z, at a few evenly spaced positions of each extra
+    axis (a lambda sweep's wavelengths, Airyscan's detector elements): one plane of a sweep
+    can be almost dark where another is bright. The first view is the representative plane.
+    """
     data = scene.levels[-1]
-    plane = data[plane_index(scene.dims, data.shape, channel)]
-    step = max(1, max(plane.shape[:2]) // MAX_SIDE)
-    view: da.Array = plane[::step, ::step]
-    return view
+    base = plane_index(scene.dims, data.shape, channel)
+    extras = [i for i, a in enumerate(scene.dims) if a not in CANONICAL and data.shape[i] > 1]
+    positions = [_spread(int(data.shape[i])) for i in extras]
+    views = []
+    for chosen in list(product(*positions))[:MAX_PLANES]:
+        index = list(base)
+        for axis, at in zip(extras, chosen):
+            index[axis] = at
+        plane = data[tuple(index)]
+        step = max(1, max(plane.shape[:2]) // MAX_SIDE)
+        views.append(plane[::step, ::step])
+    return views
+
+
+def _spread(n: int) -> list[int]:
+    """Up to `SWEEP_PLANES` evenly spaced positions of an axis of `n`.
+
+    The first, the middle (where napari opens a layer: step (n - 1) // 2) and the last.
+    """
+    if n <= SWEEP_PLANES:
+        return list(range(n))
+    last = n - 1
+    return sorted({0, last // 4, last // 2, (3 * last) // 4, last})
 
 
 def estimate_contrast(scene: Scene, channel: int) -> tuple[float, float]:
-    """0.1 and 99.9 percentiles of a downsampled representative plane of one channel."""
-    plane = compute(representative_plane(scene, channel))
+    """A display range for one channel from downsampled representative planes.
+
+    The 0.1 and 99.9 percentiles of the representative plane; where the scene has extra
+    axes (a lambda sweep), the median over a few planes along them of each plane's
+    percentiles: the range of a typical plane of the sweep, the plane napari opens at among
+    them, so that neither its brightest nor its darkest end sets it.
+    """
+    views = representative_planes(scene, channel)
+    planes = compute(da.stack(views))
+    ranges = [r for r in (_percentiles(plane) for plane in planes) if r is not None]
+    if not ranges:
+        return (0.0, 1.0)
+    lo, hi = (float(np.median([r[k] for r in ranges])) for k in (0, 1))
+    if hi <= lo:
+        hi = lo + 1.0
+    return (lo, hi)
+
+
+def _percentiles(plane: npt.NDArray[Any]) -> tuple[float, float] | None:
+    """0.1 and 99.9 percentiles of a plane's finite values (min and max if they are equal)."""
     if plane.dtype.kind == "f":
         plane = plane[np.isfinite(plane)]
     if plane.size == 0:
-        return (0.0, 1.0)
+        return None
     lo, hi = (float(v) for v in np.percentile(plane, (0.1, 99.9)))
     if hi <= lo:
         lo, hi = float(plane.min()), float(plane.max())
-    if hi <= lo:
-        hi = lo + 1.0
     return (lo, hi)
