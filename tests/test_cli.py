@@ -86,7 +86,9 @@ def test_metadata_set_show_json_and_export(vendor_copy, tmp_path, capsys):
     assert record["rembi"]["image_acquisition"]["imaging_method"]["label"] == \
         "Confocal fluorescence microscopy"  # SDCM: a synonym's acronym
     assert main(["info", path, "--json"]) == 0  # edits are applied when the CLI opens the file
-    assert json.loads(capsys.readouterr().out)["scenes"][0]["channel_names"][0] == "Brightfield"
+    info = json.loads(capsys.readouterr().out)
+    assert info["scenes"][0]["channel_names"][0] == "Brightfield"
+    assert info["acquisition"]["imaging_method"].startswith("Confocal fluorescence microscopy")
     assert main(["metadata", path]) == 0
     out = capsys.readouterr().out
     assert "study.title: Yeast division" in out
@@ -229,3 +231,24 @@ def test_exit_codes_usage_2_failed_work_1(tmp_path):
     assert refused.returncode == 1 and "--overwrite" in refused.stderr
     assert lightmic("validate", tmp_path / "there.ome.tif").returncode == 1  # invalid output
 
+
+def test_info_shows_the_acquisition_as_metadata_does(capsys):
+    nd2 = str(real_file("nd2/example-timelapse.nd2"))
+    assert main(["metadata", nd2, "--show"]) == 0
+    shown = dict(line.split(": ", 1) for line in capsys.readouterr().out.splitlines()
+                 if line.startswith("image_acquisition."))
+    assert main(["info", nd2, "--json"]) == 0
+    acquisition = json.loads(capsys.readouterr().out)["acquisition"]
+    assert {f"image_acquisition.{k}": v for k, v in acquisition.items()} == shown
+    assert acquisition["objective"].startswith("PLAN APO λD 40x")
+    assert acquisition["acquisition_date"].startswith("2025-03-27")
+    assert main(["info", nd2]) == 0
+    out = capsys.readouterr().out
+    assert "  acquisition:\n" in out and "objective: PLAN APO λD 40x" in out
+    assert "time step: 500.2 ms" in out and "pixel size: Y 0.325 µm, X 0.325 µm\n" in out
+
+
+def test_info_says_when_no_time_step_is_recorded(capsys):
+    assert main(["info", str(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"))]) == 0
+    out = capsys.readouterr().out
+    assert "time step: not recorded" in out and "instrument: Carl Zeiss Castor.Stand" in out

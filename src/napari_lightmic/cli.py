@@ -280,7 +280,7 @@ def _info(args: argparse.Namespace) -> int:
     from .describe import describe_source, format_text
 
     with _open_session(args.path) as session:
-        info = describe_source(session.effective_source(), args.scene)
+        info = describe_source(session.effective_source(), args.scene, session.record)
     if args.json:
         print(json.dumps(info, indent=1, ensure_ascii=False))
     else:
