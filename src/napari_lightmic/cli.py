@@ -37,13 +37,14 @@ def _version() -> str:
 
 
 EXIT_CODES = """exit status: 0 done, 1 the work failed (an unreadable file, an invalid output, a
-failed conversion), 2 a usage error (a bad option or value), 130 interrupted."""
+failed conversion), 2 a usage error (a bad option or value), 130 interrupted, 141 the
+output was closed early (e.g. by `| head`)."""
 
 
 def _sub(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str,
-         examples: str, description: str | None = None) -> argparse.ArgumentParser:
+         examples: str) -> argparse.ArgumentParser:
     """A subcommand whose --help ends with examples, kept as written."""
-    return sub.add_parser(name, help=help_text, description=description or help_text,
+    return sub.add_parser(name, help=help_text, description=help_text,
                           epilog="examples:\n" + examples.strip("\n") + "\n\n" + EXIT_CODES,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
 
@@ -65,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
   lightmic info cells.nd2 --json | jq '.scenes[0].shape'
 """)
     info.add_argument("path", help="a microscopy file (CZI, LIF, ND2, LSM, OME-TIFF, TIFF, "
-                      "Imaris, BigDataViewer XML), an OME-Zarr folder or URL, or idr:<image id>")
+                      "Imaris, BigDataViewer XML, HDF5, PNG, JPEG), an OME-Zarr folder or URL, "
+                      "or idr:<image id>")
     info.add_argument("--scene", type=_scene_arg, help="one scene, by index or name")
     info.add_argument("--json", action="store_true", help="machine-readable output")
     convert = _sub(sub, "convert", "write a file as OME-Zarr or OME-TIFF, losslessly", """
@@ -142,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         status = _run(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit as an ignored exception
     except BrokenPipeError:
+        if not _stdout_closed():
+            raise  # a socket's, not the output's
         # Nothing more can be said to the reader; stdout goes nowhere so that Python's own
         # flush at exit does not fail again.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -158,6 +162,21 @@ def main(argv: list[str] | None = None) -> int:
         print("lightmic: interrupted; nothing was written at the output path", file=sys.stderr)
         return EXIT_INTERRUPTED
     return status
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe whose reader has quit (where the system can tell: not Windows)."""
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):  # stdout replaced by an object without a descriptor
+        return False
+    if not hasattr(select, "poll"):
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(event & select.POLLERR for _, event in poller.poll(0))
 
 
 def _run(args: argparse.Namespace) -> int:
