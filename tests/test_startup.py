@@ -29,15 +29,18 @@ from npe2 import PluginManager, io_utils
 PluginManager.instance().discover()
 layers, reader = io_utils.read_get_reader(sys.argv[1], plugin_name="napari-lightmic")
 assert reader.plugin_name == "napari-lightmic" and layers[0][0] is not None
-print(" ".join(sorted(m for m in ("distributed",) if m in sys.modules)))
+print(" ".join(sorted(m for m in ("distributed", "zarr") if m in sys.modules)))
 """
 
 
 @pytest.mark.parametrize("relpath", ["czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi",
-                                     "nd2/example-zstack.nd2"])
-def test_first_file_does_not_look_for_a_dask_cluster(relpath):
+                                     "nd2/example-zstack.nd2",
+                                     "ometiff/bioformats_converted/s_1_t_1_c_1_z_1.ome.tiff",
+                                     "lsm/test.lsm"])
+def test_first_file_imports_no_dask_cluster_and_no_zarr(relpath):
     # The reader computes a plane for the contrast limits; dask, told the scheduler by name
-    # or not at all, first looks for a distributed client, importing `distributed`.
+    # or not at all, first looks for a distributed client, importing `distributed`. zarr is
+    # for TIFFs that tifffile can only give as a zarr store, not for plain page series.
     done = fresh(READ_AS_NAPARI_DOES, str(real_file(relpath)))
     assert done.stdout.split() == []
 
