@@ -1,6 +1,26 @@
-"""Time from opening a file to its first displayed plane, against the peers.
+"""Time from opening a file to its first displayed plane: in napari, and against the peers.
 
+    python benchmarks/open_first_plane.py --first-file [--runs 5] [--src DIR,DIR...]
     python benchmarks/open_first_plane.py [--sizes small,large] [--dir /tmp/lightmic-bench]
+
+--first-file: the shared vendor files (a CZI, a LIF, an ND2, an OME-TIFF, under
+LIGHTMIC_TESTDATA or /work/shared/testdata) opened as napari opens a dropped file, each run
+in a fresh interpreter that has already started napari (a `napari.Viewer(show=False)`, so
+napari's own imports are not counted):
+
+  reader        npe2 finds the plugin's reader and napari calls it with the path
+                (`napari.plugins._npe2.read`): the layer data, contrast limits included;
+                the plugin's share of the wait
+  first plane   then the first plane of the first layer as napari's slicing reads it
+                (`np.asarray(data[0, ..., :, :])`)
+
+for the first file of the session and for a later one (a small OME-TIFF opened first).
+Runs are interleaved (file after file, source after source) and the medians and ranges
+printed. `--src` compares source trees (e.g. an export of the code before a change and
+`src`): each run imports napari_lightmic from the tree named. Needs a display; without one
+it runs itself under `xvfb-run`.
+
+Without --first-file:
 
 Makes synthetic OME-TIFFs (tiled 512 x 512, TCZYX uint16) and CZI mosaics of about 100 MB and
 2 GB, then measures, each in a fresh process so nothing is shared:
@@ -129,13 +149,98 @@ def measure(method: str, path: Path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+FIRST_FILE_CHILD = r'''
+import json, os, sys, time, warnings
+warnings.simplefilter("ignore")
+path, later = sys.argv[1], sys.argv[2] == "later"
+import numpy as np
+import napari
+from napari.plugins import _npe2
+
+viewer = napari.Viewer(show=False)  # napari started: plugins discovered, its modules loaded
+if later:  # a first, different file has been opened in this session
+    from napari_lightmic.synthetic import cells, write_ome_tiff
+    import tempfile
+    first = write_ome_tiff(os.path.join(tempfile.mkdtemp(), "first.ome.tif"), cells((4, 64, 64)))
+    data = _npe2.read([first], "napari-lightmic", stack=False)[0][0][0]
+    np.asarray(data[(0,) * (data.ndim - 2)])
+start = time.perf_counter()
+layer_data, plugin = _npe2.read([path], "napari-lightmic", stack=False)
+read = time.perf_counter()
+data = layer_data[0][0]
+data = data[0] if isinstance(data, list) else data  # a pyramid: napari shows its top level
+np.asarray(data[(0,) * (data.ndim - 2)])
+plane = time.perf_counter()
+assert plugin == "napari-lightmic"
+print(json.dumps({"reader": read - start, "first plane": plane - start}), flush=True)
+os._exit(0)  # the figures are out: no Qt teardown (it may crash under xvfb, after the fact)
+'''
+
+FIRST_FILES = ["czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi", "lif/testdata_2channel_xz.lif",
+               "nd2/example-zstack.nd2", "ometiff/bioformats_converted/s_1_t_1_c_1_z_1.ome.tiff"]
+
+
+def measure_first_file(path: Path, src: str, later: bool) -> dict:
+    import os
+    import shutil
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(Path(src).resolve())] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+                                     if p]))
+    command = [sys.executable, "-c", FIRST_FILE_CHILD, str(path), "later" if later else "first"]
+    if not os.environ.get("DISPLAY") and shutil.which("xvfb-run"):
+        command = ["xvfb-run", "-a", *command]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    if result.returncode != 0:
+        return {"error": (result.stderr.strip().splitlines() or ["?"])[-1][:120]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def first_file(runs: int, sources: list[str], files: list[str]) -> None:
+    import os
+    import statistics
+
+    root = Path(os.environ.get("LIGHTMIC_TESTDATA", "/work/shared/testdata"))
+    times: dict[tuple[str, str, str, str], list[float]] = {}
+    for run in range(runs):  # interleaved: a slow moment of the machine hits every row alike
+        for name in files:
+            for src in sources:
+                for later in (False, True):
+                    r = measure_first_file(root / name, src, later)
+                    session = "later file" if later else "first file"
+                    print(run, name, src, session, r, file=sys.stderr)
+                    for what in ("reader", "first plane"):
+                        if what in r:
+                            times.setdefault((name, src, session, what), []).append(r[what])
+    print(f"| file | source | session | reader (s) | first plane (s) |  ({runs} runs: median, "
+          "range)")
+    print("|---|---|---|---|---|")
+    for name in files:
+        for src in sources:
+            for session in ("first file", "later file"):
+                cells = []
+                for what in ("reader", "first plane"):
+                    values = times.get((name, src, session, what), [])
+                    cells.append(f"{statistics.median(values):.2f} ({min(values):.2f}–"
+                                 f"{max(values):.2f})" if values else "failed")
+                print(f"| {Path(name).name} | {src} | {session} | {cells[0]} | {cells[1]} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--first-file", action="store_true",
+                        help="the shared vendor files through napari's npe2 reader call")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--src", default="src", help="source trees to compare, comma-separated")
+    parser.add_argument("--files", default=",".join(FIRST_FILES))
     parser.add_argument("--sizes", default="small,large")
     parser.add_argument("--dir", default="/tmp/lightmic-bench")
     parser.add_argument("--methods",
                         default="lightmic,lightmic warm,bioio lazy,bioio eager,full read")
     args = parser.parse_args()
+    if args.first_file:
+        first_file(args.runs, args.src.split(","), args.files.split(","))
+        return
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
     rows = []

@@ -1,4 +1,6 @@
 import json
+import os
+import re
 import subprocess
 import sys
 
@@ -47,12 +49,12 @@ def test_info_text(capsys):
     assert "ND2 (Nikon)" in out and "Z 6 µm" in out and "FITC BP" in out
 
 
-def test_bad_input_is_one_line_and_exit_2(tmp_path):
+def test_bad_input_is_one_line_and_exit_1(tmp_path):
     bad = tmp_path / "broken.lif"
     bad.write_bytes(b"\x00" * 100)
     result = subprocess.run([sys.executable, "-m", "napari_lightmic", "info", str(bad)],
                             capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2
+    assert result.returncode == 1  # the work failed: the file is unreadable
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "broken.lif" in lines[0] and "LIF" in lines[0]
 
@@ -84,7 +86,9 @@ def test_metadata_set_show_json_and_export(vendor_copy, tmp_path, capsys):
     assert record["rembi"]["image_acquisition"]["imaging_method"]["label"] == \
         "Confocal fluorescence microscopy"  # SDCM: a synonym's acronym
     assert main(["info", path, "--json"]) == 0  # edits are applied when the CLI opens the file
-    assert json.loads(capsys.readouterr().out)["scenes"][0]["channel_names"][0] == "Brightfield"
+    info = json.loads(capsys.readouterr().out)
+    assert info["scenes"][0]["channel_names"][0] == "Brightfield"
+    assert info["acquisition"]["imaging_method"].startswith("Confocal fluorescence microscopy")
     assert main(["metadata", path]) == 0
     out = capsys.readouterr().out
     assert "study.title: Yeast division" in out
@@ -156,3 +160,96 @@ def test_convert_refuses_bad_options_naming_the_output(tmp_path, capsys, options
     err = capsys.readouterr().err
     assert f"lightmic: {out}: {message}" in err
     assert not out.exists()
+
+
+# -- the command line as Unix tools behave ---------------------------------------------------
+
+def lightmic_to_closed_pipe(*args) -> subprocess.CompletedProcess:
+    """`lightmic ARGS | head -0`: stdout is a pipe whose reader is gone before anything is
+    written (closed before the command starts, so the outcome does not depend on timing)."""
+    import shutil
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("lightmic")
+    command = [str(exe)] if exe.exists() else [shutil.which("lightmic") or "lightmic"]
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run([*command, *map(str, args)], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=300)
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize("args", [["info"], ["info", "--json"], ["metadata", "--show"],
+                                  ["metadata", "--json"]])
+def test_output_into_a_closed_pipe_ends_quietly(args):
+    done = lightmic_to_closed_pipe(*args, real_file("nd2/example-zstack.nd2"))
+    assert done.stderr == ""  # no BrokenPipeError traceback, no "Exception ignored"
+    assert done.returncode == 141  # 128 + SIGPIPE, what the shell shows for `cat F | head`
+
+
+def test_version_from_the_installed_package():
+    from importlib.metadata import version
+
+    done = lightmic("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"lightmic {version('napari-lightmic')}"
+
+
+@pytest.mark.parametrize("command, positional", [
+    ("info", "path"), ("convert", "input"), ("validate", "path"), ("metadata", "path"),
+    ("view", "path")])
+def test_each_subcommand_help_has_examples_and_explains_its_arguments(command, positional):
+    done = lightmic(command, "--help")
+    assert done.returncode == 0
+    out = done.stdout
+    assert "\nexamples:\n  lightmic " + command in out  # kept as written, one per line
+    assert "exit status: 0 done, 1 the work failed" in out
+    arguments = out.split("positional arguments:")[1].split("options:")[0]
+    entries = dict(re.findall(r"^  (\S+)(.*(?:\n {4,}.*)*)", arguments, re.MULTILINE))
+    assert positional in entries
+    assert all(text.strip() for text in entries.values())  # each says what it takes
+
+
+def test_validate_says_what_it_accepts():
+    done = lightmic("validate", real_file("lsm/test.lsm"))
+    assert done.returncode == 2  # a usage error: validate does not check LSM files
+    assert "output" not in done.stderr
+    assert "validate checks an OME-Zarr folder (*.ome.zarr, *.zarr) or an OME-TIFF file " \
+        "(*.ome.tif, *.ome.tiff)" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_exit_codes_usage_2_failed_work_1(tmp_path):
+    czi = real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi")
+    assert lightmic("info", czi, "--no-such-option").returncode == 2  # argparse's own
+    assert lightmic("info", czi, "--scene", "9").returncode == 2  # a bad option value
+    assert lightmic("convert", czi, tmp_path / "out.png").returncode == 2  # no such format
+    assert not (tmp_path / "out.png").exists()
+    assert lightmic("info", tmp_path / "missing.czi").returncode == 1  # the work failed
+    (tmp_path / "there.ome.tif").write_bytes(b"")
+    refused = lightmic("convert", czi, tmp_path / "there.ome.tif")  # would overwrite
+    assert refused.returncode == 1 and "--overwrite" in refused.stderr
+    assert lightmic("validate", tmp_path / "there.ome.tif").returncode == 1  # invalid output
+
+
+def test_info_shows_the_acquisition_as_metadata_does(capsys):
+    nd2 = str(real_file("nd2/example-timelapse.nd2"))
+    assert main(["metadata", nd2, "--show"]) == 0
+    shown = dict(line.split(": ", 1) for line in capsys.readouterr().out.splitlines()
+                 if line.startswith("image_acquisition."))
+    assert main(["info", nd2, "--json"]) == 0
+    acquisition = json.loads(capsys.readouterr().out)["acquisition"]
+    assert {f"image_acquisition.{k}": v for k, v in acquisition.items()} == shown
+    assert acquisition["objective"].startswith("PLAN APO λD 40x")
+    assert acquisition["acquisition_date"].startswith("2025-03-27")
+    assert main(["info", nd2]) == 0
+    out = capsys.readouterr().out
+    assert "  acquisition:\n" in out and "objective: PLAN APO λD 40x" in out
+    assert "time step: 500.2 ms" in out and "pixel size: Y 0.325 µm, X 0.325 µm\n" in out
+
+
+def test_info_says_when_no_time_step_is_recorded(capsys):
+    assert main(["info", str(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"))]) == 0
+    out = capsys.readouterr().out
+    assert "time step: not recorded" in out and "instrument: Carl Zeiss Castor.Stand" in out

@@ -4,34 +4,79 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from .errors import LightmicError
+from .errors import LightmicError, NoSuchScene, UsageError
 
 if TYPE_CHECKING:
     from .metadata.record import MetadataRecord
     from .session import Session
 
-EXIT_BAD_INPUT = 2
+EXIT_DONE = 0
+EXIT_FAILED = 1  # the work failed: an unreadable file, an invalid output, a failed write
+EXIT_USAGE = 2  # a usage error: argparse's own, and option values the command refuses
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a tool whose reader quit
 
 
 def _scene_arg(text: str) -> int | str:
     return int(text) if text.lstrip("-").isdigit() else text
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("napari-lightmic")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        from . import __version__
+
+        return __version__
+
+
+EXIT_CODES = """exit status: 0 done, 1 the work failed (an unreadable file, an invalid output, a
+failed conversion), 2 a usage error (a bad option or value), 130 interrupted, 141 the
+output was closed early (e.g. by `| head`)."""
+
+
+def _sub(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str,
+         examples: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help ends with examples, kept as written."""
+    return sub.add_parser(name, help=help_text, description=help_text,
+                          epilog="examples:\n" + examples.strip("\n") + "\n\n" + EXIT_CODES,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of `lightmic`: info, convert, validate, metadata and view."""
     parser = argparse.ArgumentParser(
-        prog="lightmic", description="Light-microscopy files: inspect, view, convert."
+        prog="lightmic", description="Light-microscopy files: inspect, view, convert.",
+        epilog="examples:\n  lightmic info cells.czi\n  lightmic convert cells.czi "
+        "cells.ome.zarr\n  lightmic COMMAND --help\n\n" + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    info = sub.add_parser("info", help="describe a file's scenes, sizes and channels")
-    info.add_argument("path")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    info = _sub(sub, "info", "describe a file's scenes, sizes, channels and acquisition", """
+  lightmic info cells.czi                  format, scenes, pixel sizes, channels, acquisition
+  lightmic info cells.czi --scene 1        one scene, by index
+  lightmic info plate.lif --scene "A1/P2"  one scene, by name
+  lightmic info cells.nd2 --json | jq '.scenes[0].shape'
+""")
+    info.add_argument("path", help="a microscopy file (CZI, LIF, ND2, LSM, OME-TIFF, TIFF, "
+                      "Imaris, BigDataViewer XML, HDF5, PNG, JPEG), an OME-Zarr folder or URL, "
+                      "or idr:<image id>")
     info.add_argument("--scene", type=_scene_arg, help="one scene, by index or name")
     info.add_argument("--json", action="store_true", help="machine-readable output")
-    convert = sub.add_parser("convert", help="write a file as OME-Zarr or OME-TIFF, losslessly")
-    convert.add_argument("input")
+    convert = _sub(sub, "convert", "write a file as OME-Zarr or OME-TIFF, losslessly", """
+  lightmic convert cells.czi cells.ome.zarr                 every scene, NGFF 0.5
+  lightmic convert cells.czi cells.ome.tif --scene P1       one scene, as OME-TIFF
+  lightmic convert cells.lif cells.ome.zarr --ngff-version 0.4 --overwrite
+  lightmic convert big.czi big.ome.zarr --shard --pyramid-levels 4
+""")
+    convert.add_argument("input", help="the file to convert (anything `lightmic info` reads)")
     convert.add_argument("output", help="*.ome.zarr or *.ome.tif(f): the format follows")
     convert.add_argument("--scene", default="all",
                          help="one scene, by index or name (default: every scene)")
@@ -42,14 +87,28 @@ def build_parser() -> argparse.ArgumentParser:
                          "(default: down to about 256 px)")
     convert.add_argument("--shard", action="store_true", help="zarr v3 shards (NGFF 0.5)")
     convert.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    check = sub.add_parser("validate", help="check an OME-Zarr or OME-TIFF against its spec")
-    check.add_argument("path")
+    check = _sub(sub, "validate", "check an OME-Zarr or OME-TIFF against its spec", """
+  lightmic validate cells.ome.zarr            exit 0 when valid, else 1 and the problems
+  lightmic validate cells.ome.zarr --strict   also what NGFF says a file SHOULD carry
+  lightmic validate cells.ome.tif             the OME-XML against the OME schema
+""")
+    check.add_argument("path", help="an OME-Zarr folder (*.ome.zarr, *.zarr) or an OME-TIFF "
+                       "file (*.ome.tif, *.ome.tiff)")
     check.add_argument("--strict", action="store_true",
                        help="OME-Zarr: also what NGFF says a file SHOULD carry (its strict "
                        "schemas: versions, names, a label's colours)")
-    meta = sub.add_parser("metadata", help="show, edit and export a file's metadata record "
-                          "(edits are kept in PATH.lightmic.json; the file is never written)")
-    meta.add_argument("path")
+    meta = _sub(sub, "metadata", "show, edit and export a file's metadata record (edits are "
+                "kept in PATH.lightmic.json; the file is never written)", """
+  lightmic metadata cells.czi                  the record and its REMBI completeness
+  lightmic metadata cells.czi --json           the record as JSON
+  lightmic metadata cells.czi --set rembi.study.title=Mitosis \\
+      --set "rembi.image_acquisition.imaging_method=Confocal microscopy"
+  lightmic metadata cells.czi --set scenes.0.channels.1.name=GFP
+  lightmic metadata cells.czi --privacy        personal data found in the metadata
+  lightmic metadata cells.czi --export-idr submission/
+""")
+    meta.add_argument("path", help="a microscopy file or OME-Zarr; its edits are read from and "
+                      "saved to PATH.lightmic.json beside it")
     meta.add_argument("--show", action="store_true", help="the record as text (the default)")
     meta.add_argument("--json", action="store_true", help="the record as JSON")
     meta.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -61,7 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--privacy", action="store_true",
                       help="list personal data found in the metadata (with --json: as JSON, "
                       "each finding's id, field, text, reason and whether exports remove it)")
-    view = sub.add_parser("view", help="open napari with a file (or the sample data)")
+    view = _sub(sub, "view", "open napari with a file (or the sample data)", """
+  lightmic view                                the synthetic sample cells
+  lightmic view cells.czi --scene 2            one scene of a file
+  lightmic view cells.czi --screenshot shot.png
+""")
     view.add_argument("path", nargs="?", help="file to open; the sample data when absent")
     view.add_argument("--scene", type=_scene_arg, default=0, help="scene index or name")
     view.add_argument("--screenshot", metavar="PNG",
@@ -70,26 +133,56 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one `lightmic` command; the exit status (2 for bad input, 130 when interrupted)."""
+    """Run one `lightmic` command and give its exit status.
+
+    0 done, 1 the work failed (an unreadable file, an invalid output, a failed write),
+    2 a usage error (argparse exits with it itself), 130 interrupted, 141 when the reader of
+    the output closed it early (`lightmic info F | head`), quietly, as Unix tools end then.
+    """
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "info":
-            return _info(args)
-        if args.command == "convert":
-            return _convert(args)
-        if args.command == "validate":
-            return _validate(args)
-        if args.command == "view":
-            return _view(args)
-        if args.command == "metadata":
-            return _metadata(args)
+        status = _run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit as an ignored exception
+    except BrokenPipeError:
+        if not _stdout_closed():
+            raise  # a socket's, not the output's
+        # Nothing more can be said to the reader; stdout goes nowhere so that Python's own
+        # flush at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_PIPE_CLOSED
+    except (UsageError, NoSuchScene) as err:
+        print(f"lightmic: {err}", file=sys.stderr)
+        return EXIT_USAGE
     except LightmicError as err:
         print(f"lightmic: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("lightmic: interrupted; nothing was written at the output path", file=sys.stderr)
-        return 130
-    return 1
+        return EXIT_INTERRUPTED
+    return status
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe whose reader has quit (where the system can tell: not Windows)."""
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):  # stdout replaced by an object without a descriptor
+        return False
+    if not hasattr(select, "poll"):
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(event & select.POLLERR for _, event in poller.poll(0))
+
+
+def _run(args: argparse.Namespace) -> int:
+    commands = {"info": _info, "convert": _convert, "validate": _validate, "view": _view,
+                "metadata": _metadata}
+    return commands[args.command](args)
 
 
 class TerminalProgress:
@@ -137,13 +230,18 @@ def _keep_freed_memory() -> None:
 def _convert(args: argparse.Namespace) -> int:
     from .errors import WriteError
     from .writing import WriteOptions, convert
+    from .writing.options import target_format
 
-    try:
+    try:  # refused options are usage errors, found before any file is opened
+        kind = target_format(args.output)
         options = WriteOptions(ngff_version=args.ngff_version, compression=args.compression,
                                pyramid_levels=args.pyramid_levels, shard=args.shard,
                                overwrite=args.overwrite)
+        options.compression_for(kind)
+    except WriteError as err:
+        raise UsageError(err.path, err.cause) from err
     except ValueError as exc:
-        raise WriteError(args.output, str(exc)) from exc
+        raise UsageError(args.output, str(exc)) from exc
     _keep_freed_memory()
 
     scene = "all" if args.scene == "all" else _scene_arg(args.scene)
@@ -167,8 +265,16 @@ def _scenes_text(names: list[str]) -> str:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from .errors import WriteError
     from .writing import validate
+    from .writing.options import target_format
 
+    try:
+        target_format(args.path)
+    except WriteError:
+        raise UsageError(args.path, "validate checks an OME-Zarr folder (*.ome.zarr, *.zarr) "
+                         "or an OME-TIFF file (*.ome.tif, *.ome.tiff), not this file; "
+                         f"`lightmic info {args.path}` describes it") from None
     problems = validate(args.path, strict=args.strict)
     for problem in problems:
         print(f"{args.path}: {problem}")
@@ -193,7 +299,7 @@ def _info(args: argparse.Namespace) -> int:
     from .describe import describe_source, format_text
 
     with _open_session(args.path) as session:
-        info = describe_source(session.effective_source(), args.scene)
+        info = describe_source(session.effective_source(), args.scene, session.record)
     if args.json:
         print(json.dumps(info, indent=1, ensure_ascii=False))
     else:
@@ -214,12 +320,12 @@ def _metadata_job(args: argparse.Namespace, session: Session) -> int:
             key, sep, value = item.partition("=")
             if not sep:
                 print(f"lightmic: --set {item!r}: give KEY=VALUE", file=sys.stderr)
-                return EXIT_BAD_INPUT
+                return EXIT_USAGE
             try:
                 session.edit(key.strip(), value)
             except (ValueError, IndexError, KeyError) as exc:
                 print(f"lightmic: --set {item!r}: {exc}", file=sys.stderr)
-                return EXIT_BAD_INPUT
+                return EXIT_USAGE
         print(f"saved {session.save()}", file=sys.stderr)
     if args.export_idr:
         for path in session.export_idr(args.export_idr):

@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .model import ImageSource, Scene
 
+if TYPE_CHECKING:
+    from .metadata.record import MetadataRecord
+
 SIZE_AXES = ("T", "Z", "Y", "X")
+ACQUISITION = "image_acquisition."
 
 
-def describe_source(source: ImageSource, scene: int | str | None = None) -> dict:
-    """The file's format, reader and scenes (every one, or the one named), as JSON data."""
+def describe_acquisition(record: MetadataRecord) -> dict[str, str]:
+    """How the image was acquired, as far as the record says: the REMBI image-acquisition pairs.
+
+    The same text `lightmic metadata --show` prints (imaging method, instrument, objective,
+    detector, date, mode), keyed by field name, e.g. 'objective'; with the user's edits.
+    """
+    from .metadata.ome import rembi_pairs
+
+    return {key.removeprefix(ACQUISITION): value for key, value in rembi_pairs(record)
+            if key.startswith(ACQUISITION)}
+
+
+def describe_source(source: ImageSource, scene: int | str | None = None,
+                    record: MetadataRecord | None = None) -> dict:
+    """The file's format, reader, acquisition and scenes (every one, or the one named).
+
+    As JSON data; the acquisition is the metadata `record`'s (an empty mapping without one).
+    """
     scenes = source.scenes if scene is None else [source.scene(scene)]
     fmt = source.format
     return {
@@ -21,6 +43,7 @@ def describe_source(source: ImageSource, scene: int | str | None = None) -> dict
         "advice": fmt.advice,
         "reader": source.reader,
         "scene_count": len(source.scenes),
+        "acquisition": describe_acquisition(record) if record is not None else {},
         "scenes": [describe_scene(s) for s in scenes],
     }
 
@@ -57,14 +80,23 @@ def format_text(info: dict) -> str:
              f"  scenes: {info['scene_count']}"]
     if info["advice"]:
         lines.append(f"  note: {info['advice']}")
+    if info.get("acquisition"):
+        lines.append("  acquisition:")
+        lines.extend(f"      {key.replace('_', ' ')}: {value}"
+                     for key, value in info["acquisition"].items())
     for s in info["scenes"]:
         shape = " x ".join(f"{a}{n}" for a, n in zip(s["dims"], s["shape"]))
         sizes = ", ".join(
             f"{a} {v:.4g} {s['units'].get(a, '')}".rstrip()
-            for a, v in s["physical_pixel_sizes"].items() if v
+            for a, v in s["physical_pixel_sizes"].items() if v and a != "T"
         ) or "unknown"
         lines.append(f"  [{s['index']}] {s['name']}: {shape} {s['dtype']}")
         lines.append(f"      pixel size: {sizes}")
+        step = s["physical_pixel_sizes"].get("T")
+        if step:
+            lines.append(f"      time step: {step:.4g} {s['units'].get('T', '')}".rstrip())
+        elif dict(zip(s["dims"], s["shape"])).get("T", 1) > 1:
+            lines.append("      time step: not recorded")
         lines.append("      channels: " + ", ".join(
             f"{n} {c}" for n, c in zip(s["channel_names"], s["channel_colors"])))
         mosaic = s["mosaic"]

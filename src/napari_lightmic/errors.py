@@ -1,7 +1,8 @@
 """The errors the core raises: one base naming the path and the cause, one class per job.
 
 ``str(err)`` is one line fit for a notification or a command-line message; the command line
-catches `LightmicError` as one and exits with status 2.
+catches `LightmicError` as one and exits with status 1 (2 for a usage error: `UsageError`,
+`NoSuchScene`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ class LightmicReadError(LightmicError):
     Missing, empty, truncated, mis-named or non-image files, and scenes or channels that do
     not exist.
     """
+
+
+class NoSuchScene(LightmicReadError):
+    """A scene asked for by index or name that the file does not have."""
+
+
+class UsageError(LightmicError):
+    """A value given for a path that the job refuses (an option, a path of the wrong kind)."""
 
 
 class WriteError(LightmicError):

@@ -237,18 +237,18 @@ class ImageSource:
         return self.acquisition_factory() if self.acquisition_factory else Acquisition()
 
     def scene(self, key: int | str) -> Scene:
-        """A scene by index or by name; LightmicReadError when there is none."""
-        from .errors import LightmicReadError
+        """A scene by index or by name; NoSuchScene (a LightmicReadError) when there is none."""
+        from .errors import NoSuchScene
 
         if isinstance(key, str) and not key.lstrip("-").isdigit():
             for s in self.scenes:
                 if s.name == key:
                     return s
             names = ", ".join(repr(s.name) for s in self.scenes)
-            raise LightmicReadError(self.path, f"no scene named {key!r} (scenes: {names})")
+            raise NoSuchScene(self.path, f"no scene named {key!r} (scenes: {names})")
         i = int(key)
         if not -len(self.scenes) <= i < len(self.scenes):
-            raise LightmicReadError(
+            raise NoSuchScene(
                 self.path, f"no scene {i}: the file has {len(self.scenes)} scene(s)"
             )
         return self.scenes[i]

@@ -272,12 +272,12 @@ def series_dask(series: tifffile.TiffPageSeries, level: int = 0) -> da.Array:
 
 
 def _series_dask(series: tifffile.TiffPageSeries, level: int = 0) -> da.Array:
-    import zarr
-
     pages = PageArray.of(series, level)
     if pages is not None:
         chunks = tuple(1 for _ in pages.shape[:pages.lead]) + pages.shape[pages.lead:]
         return lazy_array(pages, chunks)
+    import zarr  # only here: importing it costs 0.1 s on the first file of a session
+
     store = series.aszarr(level=level)
     data: da.Array = da.from_zarr(zarr.open(store, mode="r"))
     return data

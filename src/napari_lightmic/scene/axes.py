@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import dask.array as da
 import numpy as np
@@ -89,19 +89,25 @@ def lazy_array(array: Chunked, chunks: tuple[int, ...] | tuple[tuple[int, ...], 
     return data
 
 
-def compute(data: da.Array | npt.ArrayLike, scheduler: str | None = None) -> npt.NDArray[Any]:
+def compute(data: da.Array | npt.ArrayLike,
+            scheduler: Literal["threads", "synchronous"] = "threads") -> npt.NDArray[Any]:
     """The values of a dask array (or an array-like), computed without dask's callbacks.
 
     napari registers a `dask.cache.Cache` as a global callback while it slices; a compute on
     another thread (thumbnails, contrast, writers, chunk reads nested in napari's own
     compute) would share that cache's bookkeeping (`KeyError` in `_posttask`) and swap
     dask's global callback set under napari. Every compute of this package goes through
-    here. `scheduler` as in `dask.compute` ("synchronous" where the caller is already
-    parallel).
+    here, in this process: dask's threaded scheduler, or "synchronous" (the calling
+    thread) where the caller is already parallel. The scheduler is given to dask as its
+    function, not its name: for a name or none dask first looks for a distributed client,
+    importing `distributed` (0.1-0.4 s on the first compute of a session).
     """
     if not isinstance(data, da.Array):
         return np.asarray(data)
-    return np.asarray(data.compute(scheduler=scheduler, callbacks=()))
+    from dask import local, threaded
+
+    get = local.get_sync if scheduler == "synchronous" else threaded.get
+    return np.asarray(data.compute(scheduler=get, callbacks=()))
 
 
 class SerialReads:

@@ -1,0 +1,64 @@
+"""What the first file of a session and the command line import: each in a fresh interpreter.
+
+Not timed (timings flake on a shared machine): the modules that cost the time are named
+instead. `benchmarks/open_first_plane.py` gives the figures.
+"""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import real_file
+
+
+def fresh(script: str, *args: str) -> subprocess.CompletedProcess:
+    """`script` in a new interpreter, with nothing imported before it."""
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+# What napari does with a file dropped on it: npe2 finds the readers of the installed
+# plugins, and napari calls the chosen one with the path (napari.plugins._npe2.read).
+READ_AS_NAPARI_DOES = r"""
+import sys
+from npe2 import PluginManager, io_utils
+
+PluginManager.instance().discover()
+layers, reader = io_utils.read_get_reader(sys.argv[1], plugin_name="napari-lightmic")
+assert reader.plugin_name == "napari-lightmic" and layers[0][0] is not None
+print(" ".join(sorted(m for m in ("distributed", "zarr") if m in sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("relpath", ["czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi",
+                                     "nd2/example-zstack.nd2",
+                                     "ometiff/bioformats_converted/s_1_t_1_c_1_z_1.ome.tiff",
+                                     "lsm/test.lsm"])
+def test_first_file_imports_no_dask_cluster_and_no_zarr(relpath):
+    # The reader computes a plane for the contrast limits; dask, told the scheduler by name
+    # or not at all, first looks for a distributed client, importing `distributed`. zarr is
+    # for TIFFs that tifffile can only give as a zarr store, not for plain page series.
+    done = fresh(READ_AS_NAPARI_DOES, str(real_file(relpath)))
+    assert done.stdout.split() == []
+
+
+HELP = r"""
+import sys
+from napari_lightmic.cli import main
+
+for argv in (["--help"], ["info", "--help"], ["--version"]):
+    try:
+        main(argv)
+    except SystemExit as exit:
+        assert exit.code == 0, exit.code
+print(" ".join(m for m in ("dask.array", "napari") if m in sys.modules), file=sys.stderr)
+"""
+
+
+def test_command_line_help_imports_neither_dask_array_nor_napari():
+    done = fresh(HELP)
+    assert "usage: lightmic info" in done.stdout
+    assert done.stderr.split() == []
