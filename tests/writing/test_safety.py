@@ -57,7 +57,7 @@ def test_existing_output_needs_overwrite(tmp_path, capsys):
                      metadata={"axes": "ZYX"})
     target = tmp_path / "out.ome.tif"
     target.write_bytes(b"precious")
-    assert main(["convert", str(source), str(target)]) == 2
+    assert main(["convert", str(source), str(target)]) == 1  # a refused write: the work failed (README, Exit codes)
     assert "--overwrite" in capsys.readouterr().err
     assert target.read_bytes() == b"precious"
     assert main(["convert", str(source), str(target), "--overwrite"]) == 0
@@ -68,7 +68,7 @@ def test_the_source_is_never_the_target(tmp_path, capsys):
     source = tmp_path / "same.ome.tif"
     tifffile.imwrite(source, np.zeros((64, 64), np.uint16), ome=True)
     before = digest(source)
-    assert main(["convert", str(source), str(source), "--overwrite"]) == 2
+    assert main(["convert", str(source), str(source), "--overwrite"]) == 1
     assert "never written" in capsys.readouterr().err
     assert digest(source) == before
 
