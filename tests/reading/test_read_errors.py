@@ -360,3 +360,20 @@ def test_info_of_a_damaged_file_reads_no_pixels_and_succeeds(tmp_path):
     done = lightmic("info", path)
     assert done.returncode == 0, done.stderr
     assert "Z4" in done.stdout
+
+
+def test_every_reader_reads_its_pixels_through_lazy_array():
+    """The one place: no reader builds a dask array of a file's pixels any other way (so no
+    chunk read escapes the guard that names its file and plane)."""
+    import re
+
+    import napari_lightmic
+
+    root = Path(napari_lightmic.__file__).parent
+    other = re.compile(r"\bda\.(from_array|from_zarr|from_delayed|from_npy_stack|map_blocks)\b"
+                       r"|\bdask\.delayed\b|\bda\.Array\(")
+    offenders = [f"{path.relative_to(root)}:{n}" for path in sorted(root.rglob("*.py"))
+                 if path.relative_to(root).as_posix() != "scene/axes.py"
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if other.search(line)]
+    assert not offenders
