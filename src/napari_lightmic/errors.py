@@ -18,6 +18,10 @@ class LightmicError(Exception):
         self.cause = cause
         super().__init__(f"{self.path}: {cause}")
 
+    def __reduce__(self) -> tuple[type[LightmicError], tuple[str, str]]:
+        """Pickle as the path and the cause (errors cross to dask workers and subprocesses)."""
+        return type(self), (self.path, self.cause)
+
 
 class LightmicReadError(LightmicError):
     """A file could not be opened.
@@ -57,3 +61,7 @@ class RefusedEdit(LightmicError, ValueError):
     def __init__(self, key: str, cause: str, fix: str | None = None) -> None:
         super().__init__(key, cause)
         self.fix = fix
+
+    def __reduce__(self) -> tuple[type[RefusedEdit], tuple[str, str, str | None]]:  # type: ignore[override]
+        """Pickle as the key, the cause and the fix."""
+        return type(self), (self.path, self.cause, self.fix)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..colors import complete_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Scene
-from ..scene.axes import SerialReads, canonical
+from ..scene.axes import ChunkOrigin, SerialReads, canonical
 from .acquisition import given
 from .contract import ReaderBase
 
@@ -180,7 +180,8 @@ def _ome_or_none(image: BioImage) -> OME | None:
 
 def _scene(image: BioImage, index: int, scene_id: str, ome: OME | None, path: str,
            display_ranges: list[tuple[float, float] | None]) -> Scene:
-    data, dims = canonical(SerialReads(image.dask_data).to_dask(), image.dims.order)
+    origin = ChunkOrigin(path, image.dims.order)
+    data, dims = canonical(SerialReads(image.dask_data, origin).to_dask(), image.dims.order)
     sizes = dict(zip(dims, data.shape))
     pps = image.physical_pixel_sizes
     reported = {"Z": pps.Z, "Y": pps.Y, "X": pps.X}

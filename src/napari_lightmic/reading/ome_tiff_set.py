@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from .._xml import local, parse_xml
 from ..model import Scene
-from ..scene.axes import lazy_array
+from ..scene.axes import ChunkOrigin, lazy_array
 
 if TYPE_CHECKING:
     import tifffile
@@ -187,7 +187,7 @@ def open_set(tif: tifffile.TiffFile, path: str) -> tuple[list[Scene], OME | None
         where, assumed = _plane_map(pixels, order, shape, files)
         notes = list(assumed)
         data = lazy_array(PlaneArray(files, where, shape, _dtype(pixels)),
-                          (1, 1, 1, shape[3], shape[4]))
+                          (1, 1, 1, shape[3], shape[4]), ChunkOrigin(path, "TCZYX"))
         info = infos[k] if k < len(infos) else ImageInfo(name=None, sizes={}, channels=[])
         missing = _missing(where, shape, files)
         if missing:
