@@ -76,6 +76,7 @@ def test_long_names_get_distinct_short_sidecars(tmp_path):
     b = sidecar_path(tmp_path / ("y" * 245 + "b.czi"))
     assert a is not None and b is not None and a != b
     assert a.name.endswith(".lightmic.json") and a.name.startswith("y" * 200)
+    assert len(os.fsencode(a.name)) == 255  # as long as the file system takes
     assert sidecar_path(tmp_path / "short.czi") == tmp_path / "short.czi.lightmic.json"
 
 

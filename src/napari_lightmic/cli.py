@@ -179,7 +179,10 @@ def _tolerant_streams() -> None:
 
 
 def _json_text(data: object) -> str:
-    """`data` as JSON text that is valid UTF-8: a name's undecodable bytes as \\udcXX escapes."""
+    """`data` as JSON text that is valid UTF-8.
+
+    A name's bytes that are not UTF-8 (surrogate escapes) become JSON's own escapes.
+    """
     text = json.dumps(data, indent=1, ensure_ascii=False)
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
@@ -270,8 +273,9 @@ def _convert(args: argparse.Namespace) -> int:
         done = convert(args.input, args.output, scene, options, progress=progress)
     finally:
         progress.close()
-    print(f"lightmic: wrote {one_line(str(done.path))}: {_scenes_text([name for name, _ in done.scenes])} in "
-          f"{done.seconds:.1f} s", file=sys.stderr)
+    names = _scenes_text([name for name, _ in done.scenes])
+    print(f"lightmic: wrote {one_line(str(done.path))}: {names} in {done.seconds:.1f} s",
+          file=sys.stderr)
     for name, notes in done.scenes:
         for note in notes:
             print(f"lightmic: {name}: {note}", file=sys.stderr)

@@ -3,9 +3,9 @@
 ``str(err)`` is one line fit for a notification or a command-line message; the command line
 catches `LightmicError` as one and exits with status 1 (2 for a usage error: `UsageError`,
 `NoSuchScene`). The line is made here, for every error: a path's newlines and other control
-characters are escaped as Python writes them (``\\n``), bytes of a name that are not UTF-8
-(kept by Python as surrogate escapes) as ``\\xff``, and a cause of several lines (a library's
-message) keeps its first line that says something.
+characters are escaped as Python writes them (a backslash and n), bytes of a name that are not
+UTF-8 (kept by Python as surrogate escapes) as a backslash, x and two hex digits, and a cause
+of several lines (a library's message) keeps its first line that says something.
 """
 
 from __future__ import annotations

@@ -137,7 +137,7 @@ def _reader_class(fmt: FileFormat) -> type[Reader]:
 
 
 def _bioimage(path: str, fmt: FileFormat) -> BioImage:
-    """bioio's image of the file, or LightmicReadError with the plugin's reason in one line."""
+    """The file as bioio opens it, or LightmicReadError: the plugin's reason in one line."""
     from bioio import BioImage
     from bioio_base.exceptions import UnsupportedFileFormatError
 
