@@ -129,3 +129,21 @@ def test_convert_to_a_long_target_name(tmp_path):
         done = lightmic("convert", source, target)
         assert done.returncode == 0, done.stderr.decode(errors="replace")
         assert open_image(target).scenes[0].data.shape[-2:] == (16, 16)
+
+
+@pytest.mark.parametrize("kind", ["long", "not-utf8", "emoji"])
+def test_any_name_opens_in_napari(make_napari_viewer, tmp_path, kind):
+    path = small_ome_tiff(tmp_path, NAMES[kind])
+    viewer = make_napari_viewer()
+    layers = viewer.open(path, plugin="napari-lightmic")
+    assert len(layers) == 1 and layers[0].data.shape[-2:] == (16, 16)
+
+
+def test_a_bad_file_with_a_newline_in_its_name_is_one_line_in_napari(make_napari_viewer,
+                                                                    tmp_path, notifications):
+    bad = tmp_path / "broken\nfile.czi"
+    bad.write_bytes(b"ZISRAWFILE" + b"\0" * 50)
+    viewer = make_napari_viewer()
+    assert viewer.open(bad, plugin="napari-lightmic") == []
+    said = [str(n.message) for n in notifications if "broken" in str(n.message)]
+    assert said and all("\n" not in text and "broken\\nfile.czi" in text for text in said)
