@@ -147,3 +147,12 @@ def test_a_bad_file_with_a_newline_in_its_name_is_one_line_in_napari(make_napari
     assert viewer.open(bad, plugin="napari-lightmic") == []
     said = [str(n.message) for n in notifications if "broken" in str(n.message)]
     assert said and all("\n" not in text and "broken\\nfile.czi" in text for text in said)
+
+
+def test_a_target_name_the_system_refuses_is_one_line(tmp_path):
+    source = small_ome_tiff(tmp_path, "short.ome.tif")
+    target = tmp_path / ("t" * 300 + ".ome.zarr")
+    done = lightmic("convert", source, target)
+    assert done.returncode == 1
+    assert done.stderr.endswith(b": cannot be written: File name too long\n")
+    assert done.stderr.count(b"\n") == 1
