@@ -19,6 +19,7 @@ from ..colors import complete_colors, parse_color
 from ..formats import FileFormat
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import canonical
+from ..scene.budget import check_grid
 from ..units import symbol
 from .contract import ReaderBase
 from .remote import fs_kwargs, is_http
@@ -123,6 +124,7 @@ def _scene(group: zarr.Group, index: int) -> Scene:
         if array.ndim != len(names):
             raise ValueError(f"the array {dataset['path']!r} has {array.ndim} dimensions but "
                              f"the multiscales metadata {len(names)} axes")
+        check_grid(array.shape, array.chunks, array.dtype.itemsize)
         data, dims = canonical(da.from_zarr(array), names)
         levels.append(data)
     scale = _scale(multiscale["datasets"][0], len(names))
@@ -230,6 +232,7 @@ def _labels(group: zarr.Group) -> dict[str, da.Array]:
             axes = axis_letters([a if isinstance(a, dict) else {"name": a}
                                  for a in multiscale["axes"]])
             array = _array(label, multiscale["datasets"][0]["path"])
+            check_grid(array.shape, array.chunks, array.dtype.itemsize)
             out[name] = canonical(da.from_zarr(array), axes)[0]
         except (KeyError, IndexError, TypeError, ValueError):
             continue  # a broken label image is skipped; the image itself still opens

@@ -27,6 +27,7 @@ from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Scene
 from ..scene.axes import canonical, lazy_array
+from ..scene.budget import check_grid
 from .acquisition import given, immersion, lenient, positive_float
 from .contract import ReaderBase
 from .handles import Closable, Held, LazyHandle
@@ -279,7 +280,9 @@ def _series_dask(series: tifffile.TiffPageSeries, level: int = 0) -> da.Array:
     import zarr  # only here: importing it costs 0.1 s on the first file of a session
 
     store = series.aszarr(level=level)
-    data: da.Array = da.from_zarr(zarr.open(store, mode="r"))
+    array = zarr.open_array(store, mode="r")
+    check_grid(array.shape, array.chunks, array.dtype.itemsize)
+    data: da.Array = da.from_zarr(array)
     return data
 
 

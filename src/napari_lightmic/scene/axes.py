@@ -8,6 +8,8 @@ import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
+from .budget import check_grid
+
 if TYPE_CHECKING:
     from ..model import Scene
 
@@ -82,8 +84,11 @@ def canonical(data: da.Array, axes: str) -> tuple[da.Array, str]:
 def lazy_array(array: Chunked, chunks: tuple[int, ...] | tuple[tuple[int, ...], ...]) -> da.Array:
     """A dask array over an array-like that reads what it is indexed with.
 
-    One call per chunk, no copy, no hashing of the data for a name.
+    One call per chunk, no copy, no hashing of the data for a name. A grid too large to
+    build is refused first (`budget.check_grid`).
     """
+    if all(isinstance(c, int) for c in chunks):
+        check_grid(array.shape, chunks, np.dtype(array.dtype).itemsize)  # type: ignore[arg-type]
     data: da.Array = da.from_array(array, chunks=chunks, asarray=False, fancy=False, name=False,
                          meta=np.empty((0,) * len(array.shape), dtype=array.dtype))
     return data
