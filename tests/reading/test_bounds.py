@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import struct
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from napari_lightmic import LightmicReadError
@@ -163,3 +166,149 @@ def test_a_large_directory_is_checked(tmp_path):
     path.write_bytes(bytes(body))
     with pytest.raises(LightmicReadError, match="entry 54321: DimensionCount 0"):
         check_structure(str(path))
+
+
+# ---- declared sizes: checked before anything is allocated ---------------------------------
+
+
+def _nd2_chunks(data: bytes) -> list[int]:
+    """Byte offsets of the ND2 chunk headers (magic 0x0ABECEDA)."""
+    magic = struct.pack("<I", 0x0ABECEDA)
+    found, at = [], data.find(magic)
+    while at >= 0:
+        found.append(at)
+        at = data.find(magic, at + 1)
+    return found
+
+
+@pytest.mark.parametrize("which", [1, 2, -1])
+def test_nd2_chunk_length_of_2_62_is_refused(tmp_path, which):
+    # data_length (uint64 after the magic and the name length) of a metadata chunk, and
+    # of the chunk map at the end: nd2 read that many bytes (MemoryError, a traceback)
+    relpath = "nd2/example-zstack.nd2"
+    offset = _nd2_chunks(real_file(relpath).read_bytes())[which]
+    refused(mutated(tmp_path, relpath, [(offset + 8, "<Q", 2**62)]), "declares 4,611,686,018")
+
+
+def test_png_declaring_2_31_frames_is_refused(tmp_path):
+    import zlib
+
+    from PIL import Image
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "base.png")
+    data = (tmp_path / "base.png").read_bytes()
+    body = b"acTL" + struct.pack(">II", 2**31 - 1, 0)
+    chunk = struct.pack(">I", 8) + body + struct.pack(">I", zlib.crc32(body))
+    path = tmp_path / "frames.png"
+    path.write_bytes(data[:33] + chunk + data[33:])  # after the IHDR chunk
+    refused(path, "2,147,483,647 animation frames")
+
+
+def test_bigdataviewer_last_time_point_of_2e9_is_refused(tmp_path):
+    xml = real_file("hdf5/bdv/demoSlice.xml").read_text()
+    shutil.copy(real_file("hdf5/bdv/demoSlice.h5"), tmp_path / "demoSlice.h5")
+    path = tmp_path / "demoSlice.xml"
+    path.write_text(re.sub(r"<last>\d+</last>", "<last>2000000000</last>", xml))
+    refused(path, "time points", "2000000000")
+
+
+def test_hdf5_dataset_of_1e9_squared_in_single_pixel_chunks_is_refused(tmp_path):
+    import h5py
+
+    path = tmp_path / "huge.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("img", shape=(10**9, 10**9), chunks=(1, 1), dtype="u1")
+    refused(path, "chunks", "LIGHTMIC_MAX_CHUNKS")
+
+
+def _ome_zarr(path: Path, shape: tuple[int, ...], chunks: tuple[int, ...]) -> Path:
+    import zarr
+
+    group = zarr.open_group(path, mode="w", zarr_format=3)
+    group.create_array("0", shape=shape, chunks=chunks, dtype="u1")
+    group.attrs["ome"] = {"version": "0.5", "multiscales": [{
+        "axes": [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}],
+        "datasets": [{"path": "0", "coordinateTransformations": [
+            {"type": "scale", "scale": [1.0, 1.0]}]}]}]}
+    return path
+
+
+def test_ome_zarr_of_1e6_squared_in_single_pixel_chunks_is_refused(tmp_path):
+    path = _ome_zarr(tmp_path / "huge.ome.zarr", (10**6, 10**6), (1, 1))
+    refused(path, "1,000,000,000,000 chunks", "LIGHTMIC_MAX_CHUNKS")
+
+
+def _ome_tiff(tmp_path: Path, **sizes: int) -> Path:
+    import tifffile
+
+    source = real_file("ometiff/bioformats_converted/s_1_t_1_c_1_z_1.ome.tiff")
+    with tifffile.TiffFile(source) as tif:
+        xml, plane = tif.pages[0].description, tif.pages[0].asarray()
+    for axis, value in sizes.items():
+        xml = re.sub(rf'{axis}="\d+"', f'{axis}="{value}"', xml)
+    path = tmp_path / "declared.ome.tiff"
+    tifffile.imwrite(path, plane, description=xml.encode(), metadata=None)
+    return path
+
+
+def test_ome_tiff_declaring_1e6_squared_pixels_is_refused(tmp_path):
+    # was: opened, then a read asked for 1.8 TiB
+    path = _ome_tiff(tmp_path, SizeX=10**6, SizeY=10**6)
+    refused(path, "1000000 × 1000000", "LIGHTMIC_MAX_PLANE_BYTES")
+
+
+def test_lsm_declaring_2_31_channels_is_refused(tmp_path):
+    import tifffile
+
+    relpath = "lsm/test.lsm"
+    with tifffile.TiffFile(real_file(relpath)) as tif:
+        info = tif.pages[0].tags[34412].valueoffset  # CZ_LSMINFO
+    # DimensionChannels: after the magic, the structure size and DimensionX, Y, Z
+    refused(mutated(tmp_path, relpath, [(info + 20, "<i", 2**31 - 1)]))
+
+
+# ---- a width or height of 0: refused at open ----------------------------------------------
+
+
+def test_ome_zarr_of_height_0_is_refused_at_open(tmp_path):
+    # was: opened, and every read gave an empty plane
+    path = _ome_zarr(tmp_path / "empty.ome.zarr", (0, 64), (16, 16))
+    expect = refused(path, "0 × 64")
+    assert "width, height" in expect
+
+
+def test_ome_tiff_of_width_0_is_refused_at_open(tmp_path):
+    # was: opened as one pixel wide, then every read failed with a ValueError
+    refused(_ome_tiff(tmp_path, SizeX=0), "SizeX 0")
+
+
+# ---- the limits, and the open boundary ------------------------------------------------------
+
+
+def test_the_limits_are_configurable(monkeypatch):
+    from napari_lightmic import open_image
+
+    path = real_file(CZI)
+    monkeypatch.setenv("LIGHTMIC_MAX_PLANE_BYTES", "1000")
+    with pytest.raises(LightmicReadError, match="LIGHTMIC_MAX_PLANE_BYTES"):
+        open_image(path)
+    monkeypatch.delenv("LIGHTMIC_MAX_PLANE_BYTES")
+    monkeypatch.setenv("LIGHTMIC_MAX_CHUNKS", "1")
+    with pytest.raises(LightmicReadError, match="LIGHTMIC_MAX_CHUNKS"):
+        open_image(path)
+    monkeypatch.delenv("LIGHTMIC_MAX_CHUNKS")
+    open_image(path).close()
+
+
+def test_memory_error_in_a_reader_is_a_read_error(tmp_path, monkeypatch):
+    """What a library raises when it believes a declared size: one line, the file named."""
+    from napari_lightmic import open_image
+    from napari_lightmic.reading import czi
+
+    def believe(path, fmt):
+        raise MemoryError("Unable to allocate 16.0 GiB for an array")
+
+    monkeypatch.setattr(czi, "open_czi", believe)
+    path = real_file(CZI)
+    with pytest.raises(LightmicReadError, match="too large to hold in memory") as info:
+        open_image(path)
+    assert str(path) in str(info.value) and "16.0 GiB" in str(info.value)
