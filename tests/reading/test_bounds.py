@@ -312,3 +312,16 @@ def test_memory_error_in_a_reader_is_a_read_error(tmp_path, monkeypatch):
     with pytest.raises(LightmicReadError, match="too large to hold in memory") as info:
         open_image(path)
     assert str(path) in str(info.value) and "16.0 GiB" in str(info.value)
+
+
+def test_cli_info_on_a_damaged_czi_says_one_line(tmp_path):
+    """`lightmic info` on the CZI that crashed the process: exit 1, one line, no traceback."""
+    path = mutated(tmp_path, CZI, [(732, "<i", -1)])
+    paths = [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]
+    proc = subprocess.run(
+        [sys.executable, "-m", "napari_lightmic", "info", str(path)], capture_output=True,
+        text=True, timeout=TIMEOUT, preexec_fn=_limit,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)})
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "DimensionCount -1" in lines[0] and str(path) in lines[0]
