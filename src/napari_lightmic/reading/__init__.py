@@ -65,10 +65,10 @@ def open_image(path: str | os.PathLike[str]) -> ImageSource:
             opened, scenes=tuple(with_time_note(with_strided_levels(scene))
                                  for scene in opened.scenes),
             describe_ome=opened.describe_ome or described_ome)
+    except SizeRefused as exc:
+        raise LightmicReadError(path, exc.cause) from exc
     except LightmicReadError:
         raise
-    except SizeRefused as exc:
-        raise LightmicReadError(path, str(exc)) from exc
     except MemoryError as exc:
         # a size the file declares, believed by a library, asked for more memory than there is
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

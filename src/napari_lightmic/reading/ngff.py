@@ -19,7 +19,7 @@ from ..colors import complete_colors, parse_color
 from ..formats import FileFormat
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import canonical
-from ..scene.budget import check_grid
+from ..scene.budget import SizeRefused, check_grid
 from ..units import symbol
 from .contract import ReaderBase
 from .remote import fs_kwargs, is_http
@@ -234,7 +234,7 @@ def _labels(group: zarr.Group) -> dict[str, da.Array]:
             array = _array(label, multiscale["datasets"][0]["path"])
             check_grid(array.shape, array.chunks, array.dtype.itemsize)
             out[name] = canonical(da.from_zarr(array), axes)[0]
-        except (KeyError, IndexError, TypeError, ValueError):
+        except (KeyError, IndexError, TypeError, ValueError, SizeRefused):
             continue  # a broken label image is skipped; the image itself still opens
     return out
 

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..errors import LightmicReadError
+
 if TYPE_CHECKING:
     import dask.array as da
 
@@ -33,8 +35,14 @@ DEFAULT_MAX_CHUNKS = 10_000_000
 DEFAULT_MAX_PLANE_BYTES = 4 << 30
 
 
-class SizeRefused(ValueError):
-    """A declared size beyond what the file or the limits allow (the message says which)."""
+class SizeRefused(LightmicReadError):
+    """A declared size beyond what the file or the limits allow (the cause says which).
+
+    Raised where the path may not be known (a chunk grid); `open_image` names the file.
+    """
+
+    def __init__(self, cause: str, path: str = "") -> None:
+        super().__init__(path, cause)
 
 
 def max_chunks() -> int:
@@ -101,7 +109,7 @@ def check_source(source: ImageSource) -> None:
                 _check_array(level)
             except SizeRefused as exc:
                 where = f"scene {scene.name!r}: " if len(source.scenes) > 1 else ""
-                raise SizeRefused(f"{where}{exc}") from None
+                raise SizeRefused(f"{where}{exc.cause}") from None
 
 
 def _check_array(data: da.Array) -> None:
