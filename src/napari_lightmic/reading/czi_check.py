@@ -4,7 +4,9 @@ libCZI trusts the file's header, subblock directory and segment sizes: a negativ
 dimension count in a directory entry crashes the process, a metadata size beyond the file
 asks for gigabytes. `check_structure` reads those few fixed-size fields (the directory as
 one structured numpy array, so a directory of 100,000s of entries takes milliseconds) and
-raises `ValueError` naming what is wrong before anything is handed over.
+raises `LightmicReadError` naming what is wrong before anything is handed over. Each
+subblock's own header (its id, its size, its copy of the directory entry) is checked too: all
+of them, or in a file of more than `HEADERS_READ` subblocks the first and last by position.
 
 Layout (ZEISS CZI file format): every segment is a 32-byte header (16-byte id,
 int64 allocated size, int64 used size) followed by its data; the file header's data holds
@@ -42,6 +44,8 @@ PIXEL_TYPES = frozenset({0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13})
 # Uncompressed, JPEG, LZW, JPEG XR, zstd (0 and 1); 100 and above: camera-specific
 COMPRESSIONS = frozenset({0, 1, 2, 4, 5, 6})
 MAX_DIMENSIONS = 20
+# subblock headers read at open (each a read of its own in a large file)
+HEADERS_READ = 4096
 DIMENSION_NAMES = frozenset(b"XYZCTRIHVBSM")
 
 
@@ -210,18 +214,31 @@ def _check_entries(entries: Table, buf: npt.NDArray[np.uint8], size: int) -> Non
         refuse(int(bad[0]), f"FilePosition {int(positions[bad[0]])} is outside the file "
                             f"({size} bytes)")
     # each subblock's own header: its id, and its data within the file
-    heads = buf[positions[:, None] + np.arange(SEGMENT_HEADER + 16)]
+    sample = _sample(positions)
+    heads = buf[positions[sample, None] + np.arange(SEGMENT_HEADER + 16)]
     sid = np.frombuffer(b"ZISRAWSUBBLOCK\0\0", np.uint8)
-    bad = np.flatnonzero(~np.all(heads[:, :16] == sid, axis=1))
+    bad = sample[~np.all(heads[:, :16] == sid, axis=1)]
     if bad.size:
         refuse(int(bad[0]), f"no subblock at FilePosition {int(positions[bad[0]])}")
     used = heads[:, 24:32].copy().view("<i8")[:, 0]
     data_size = heads[:, 40:48].copy().view("<i8")[:, 0]
-    bad = np.flatnonzero((used < 0) | (positions + SEGMENT_HEADER + used > size)
-                         | (data_size < 0) | (data_size > size))
+    bad = sample[(used < 0) | (positions[sample] + SEGMENT_HEADER + used > size)
+                 | (data_size < 0) | (data_size > size)]
     if bad.size:
-        refuse(int(bad[0]), "truncated: its subblock runs past the end of the file "
-                            f"({size} bytes)")
+        raise ValueError("truncated: pixel data is missing from the end of the file "
+                         f"(subblock directory entry {int(bad[0])})")
+
+
+def _sample(positions: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
+    """The entries whose subblock headers are read: all, or the first and last by position.
+
+    A header is a read at a place of its own: at most `HEADERS_READ` of them, the last
+    subblock (where a truncated file ends) always among them.
+    """
+    if positions.size <= HEADERS_READ:
+        return np.arange(positions.size)
+    order = np.argsort(positions, kind="stable")
+    return np.sort(np.concatenate([order[:HEADERS_READ // 2], order[-HEADERS_READ // 2:]]))
 
 
 def _check_dimensions(dims: Table, owners: npt.NDArray[np.intp]) -> None:
@@ -248,6 +265,8 @@ def _check_copies(buf: npt.NDArray[np.uint8], entries: Table, dims: Table) -> No
     """Each subblock repeats its directory entry: libCZI refuses a read where they differ."""
     ndims = dims.shape[1]
     layout = np.dtype([("entry", _ENTRY), ("dims", _DIMENSION, (ndims,))])
+    sample = _sample(entries["position"])
+    entries, dims = entries[sample], dims[sample]
     at = entries["position"][:, None] + SEGMENT_HEADER + 16 + np.arange(layout.itemsize)
     copies = np.ascontiguousarray(buf[at]).view(layout)[:, 0]
     same = ((copies["entry"]["pixel_type"] == entries["pixel_type"])
@@ -255,7 +274,7 @@ def _check_copies(buf: npt.NDArray[np.uint8], entries: Table, dims: Table) -> No
             & (copies["entry"]["ndims"] == entries["ndims"]))
     for field in ("name", "start", "size", "stored"):
         same &= np.all(copies["dims"][field] == dims[field], axis=1)
-    bad = np.flatnonzero(~same)
+    bad = sample[~same]
     if bad.size:
         _refuse(int(bad[0]), "the directory and the subblock it points to disagree (pixel "
                              "type, compression or position)")
