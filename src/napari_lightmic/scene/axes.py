@@ -87,7 +87,7 @@ def lazy_array(array: Chunked, chunks: tuple[int, ...] | tuple[tuple[int, ...], 
     One call per chunk, no copy, no hashing of the data for a name. A grid too large to
     build is refused first (`budget.check_grid`).
     """
-    if all(isinstance(c, int) for c in chunks):
+    if not any(isinstance(c, tuple) for c in chunks):
         check_grid(array.shape, chunks, np.dtype(array.dtype).itemsize)  # type: ignore[arg-type]
     data: da.Array = da.from_array(array, chunks=chunks, asarray=False, fancy=False, name=False,
                          meta=np.empty((0,) * len(array.shape), dtype=array.dtype))
