@@ -14,6 +14,7 @@ from ..errors import LightmicReadError
 from ..formats import FORMATS, FileFormat, format_for, is_zarr_group
 from ..model import ImageSource
 from ..scene.axes import with_time_note
+from ..scene.budget import SizeRefused, check_source
 from ..scene.levels import with_strided_levels
 from .contract import reader_for
 from .remote import idr_url, is_remote
@@ -55,14 +56,24 @@ def open_image(path: str | os.PathLike[str]) -> ImageSource:
     fmt = _remote_format() if is_remote(path) else _check(path)
     try:
         opened = reader_for(fmt).open(path, fmt)
+        try:
+            check_source(opened)
+        except SizeRefused:
+            opened.close()
+            raise
         source = dataclasses.replace(
             opened, scenes=tuple(with_time_note(with_strided_levels(scene))
                                  for scene in opened.scenes),
             describe_ome=opened.describe_ome or described_ome)
+    except SizeRefused as exc:
+        raise LightmicReadError(path, exc.cause) from exc
     except LightmicReadError:
         raise
-    except MemoryError:
-        raise
+    except MemoryError as exc:
+        # a size the file declares, believed by a library, asked for more memory than there is
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise LightmicReadError(path, "declares sizes too large to hold in memory"
+                                + (f" ({text})" if text else "")) from exc
     except Exception as exc:  # every library has its own errors; the user gets one
         text = str(exc)
         if text.startswith("truncated: "):

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
+import struct
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..colors import complete_colors, parse_color
 from ..errors import LightmicReadError, first_line
 from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Scene
 from ..scene.axes import ChunkOrigin, SerialReads, canonical
+from ..scene.budget import SizeRefused, max_chunks
 from .acquisition import given
 from .contract import ReaderBase
 
@@ -197,6 +200,10 @@ def open_bioio(path: str, fmt: FileFormat) -> ImageSource:
     ImageSource
         One scene per bioio scene, with the file's OME metadata where the plugin gives it.
     """
+    if fmt.name == "ND2":
+        check_nd2_chunks(path)
+    elif fmt.name == "PNG":
+        check_png_frames(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         image = _bioimage(path, fmt)
@@ -217,6 +224,107 @@ def open_bioio(path: str, fmt: FileFormat) -> ImageSource:
         ome_factory=given(ome) if ome is not None else None,
         acquisition_factory=given(nd2_acquisition(ome)) if fmt.name == "ND2" else None,
     )
+
+
+ND2_MAGIC = 0x0ABECEDA
+ND2_MAP_SIGNATURE = b"ND2 CHUNK MAP SIGNATURE 0000001!"
+
+
+def check_nd2_chunks(path: str) -> None:
+    """Refuse an ND2 whose chunks declare more bytes than the file has.
+
+    The nd2 library reads a chunk's declared length at once: a length of 2**62 is a
+    MemoryError, a large one an allocation of gigabytes. The chunk map at the end of the
+    file names every chunk; each header is checked against the file's size. Files of the
+    older (JPEG 2000) layout, and files whose map is missing, are left to the library.
+
+    Parameters
+    ----------
+    path : str
+        A local ND2 file.
+
+    Raises
+    ------
+    SizeRefused
+        Naming the chunk and the length it declares.
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        if struct.unpack("<I", fh.read(4).ljust(4, b"\0"))[0] != ND2_MAGIC:
+            return
+        _nd2_chunk(fh, 0, "file header chunk", size)
+        fh.seek(max(size - 40, 0))
+        tail = fh.read(40)
+        if not tail.startswith(ND2_MAP_SIGNATURE):
+            return
+        where = struct.unpack_from("<Q", tail, 32)[0]
+        name_length, data_length = _nd2_chunk(fh, where, "chunk map", size)
+        fh.seek(where + 16 + name_length)
+        chunk_map = fh.read(data_length)
+        at = 0
+        while at < len(chunk_map):
+            end = chunk_map.find(b"!", at)
+            if end < 0 or end + 17 > len(chunk_map) or chunk_map[at:end + 1] == ND2_MAP_SIGNATURE:
+                break
+            name = chunk_map[at:end].decode(errors="replace")
+            _nd2_chunk(fh, struct.unpack_from("<Q", chunk_map, end + 1)[0], f"chunk {name!r}",
+                       size)
+            at = end + 17
+
+
+def _nd2_chunk(fh: BinaryIO, offset: int, what: str, size: int) -> tuple[int, int]:
+    """A chunk header's name and data length, refused where they run past the file's end."""
+    fh.seek(min(offset, size))
+    raw = fh.read(16)
+    if len(raw) < 16:
+        raise SizeRefused(f"the ND2 {what} at byte {offset} is past the end of the file")
+    magic, name_length, data_length = struct.unpack("<IIQ", raw)
+    if magic != ND2_MAGIC:
+        return 0, 0
+    if offset + 16 + name_length + data_length > size:
+        raise SizeRefused(f"the ND2 {what} at byte {offset} declares {data_length:,} bytes; "
+                          f"the file has {size:,}")
+    return name_length, data_length
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+FCTL_BYTES = 38  # the frame control chunk each animation frame has, with its length and CRC
+
+
+def check_png_frames(path: str) -> None:
+    """Refuse a PNG whose animation control (acTL) declares more frames than the file holds.
+
+    bioio-imageio allocates a slot per declared frame before reading one.
+
+    Parameters
+    ----------
+    path : str
+        A local PNG file.
+
+    Raises
+    ------
+    SizeRefused
+        Naming the count declared and what the file could hold.
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        if fh.read(8) != PNG_SIGNATURE:
+            return
+        while True:
+            head = fh.read(8)
+            if len(head) < 8:
+                return
+            length, kind = struct.unpack(">I4s", head)
+            if kind == b"IDAT":
+                return
+            if kind == b"acTL":
+                frames = struct.unpack(">I", fh.read(4).ljust(4, b"\0"))[0]
+                if frames > min(size // FCTL_BYTES, max_chunks()):
+                    raise SizeRefused(f"the PNG declares {frames:,} animation frames (acTL); "
+                                      f"the file ({size:,} bytes) could hold at most "
+                                      f"{size // FCTL_BYTES:,}")
+                return
+            fh.seek(length + 4, 1)
 
 
 def _ome_or_none(image: BioImage) -> OME | None:

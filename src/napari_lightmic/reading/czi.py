@@ -9,8 +9,6 @@ positions the file records.
 
 from __future__ import annotations
 
-import os
-import struct
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +24,7 @@ from ..pyramid import shown_factors
 from ..scene.axes import ChunkOrigin, lazy_array
 from .acquisition import Tree, immersion, lenient, parse_date, positive_float, text_of
 from .contract import ReaderBase
+from .czi_check import check_structure
 from .handles import LazyHandle
 
 if TYPE_CHECKING:
@@ -108,37 +107,6 @@ class CziSceneArray:
         return out
 
 
-def check_extent(path: str) -> None:
-    """Refuse a truncated CZI: its subblock directory and last subblock must be in the file.
-
-    libCZI itself only notices when the missing pixels are read.
-    """
-    size = os.path.getsize(path)
-    with open(path, "rb") as fh:
-        header = fh.read(32 + 80)
-        if len(header) < 112:
-            raise ValueError("truncated: the file header is incomplete")
-        directory = struct.unpack_from("<q", header, 32 + 52)[0]
-        if not 0 < directory < size - 32:
-            raise ValueError("truncated: the subblock directory is missing")
-        fh.seek(directory + 32)
-        count = struct.unpack("<i", fh.read(4))[0]
-        fh.seek(124, 1)
-        last = 0
-        for _ in range(count):
-            entry = fh.read(32)
-            if len(entry) < 32:
-                raise ValueError("truncated: the subblock directory is incomplete")
-            position = struct.unpack_from("<q", entry, 6)[0]
-            ndims = struct.unpack_from("<i", entry, 28)[0]
-            fh.seek(20 * ndims, 1)
-            last = max(last, position)
-        fh.seek(last + 16)
-        used = fh.read(16)
-        if len(used) < 16 or last + 32 + struct.unpack_from("<q", used, 8)[0] > size:
-            raise ValueError("truncated: pixel data is missing from the end of the file")
-
-
 def _fit(tile: npt.NDArray[Any], height: int, width: int) -> npt.NDArray[Any]:
     """Crop or zero-pad a zoomed read to the size the level promises."""
     if tile.shape[:2] == (height, width):
@@ -175,11 +143,11 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
     Raises
     ------
     ValueError
-        If the file is truncated (see `check_extent`).
+        If the file is truncated or its structure is damaged (see `check_structure`).
     """
     from pylibCZIrw import czi as pyczi
 
-    check_extent(path)
+    check_structure(path)
     with pyczi.open_czi(path) as czi:
         bbox = czi.total_bounding_box_no_pyramid
         try:

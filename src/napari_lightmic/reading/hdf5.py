@@ -23,6 +23,7 @@ from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem, format_for
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import ChunkOrigin, canonical, lazy_array
+from ..scene.budget import SizeRefused, max_chunks
 from ..units import symbol
 from .contract import ReaderBase
 from .handles import LazyHandle
@@ -318,7 +319,11 @@ def _timepoints(root: etree._Element) -> list[int]:
         return [0]
     kind = tp.get("type", "range")
     if kind == "range":
-        return list(range(int(tp.findtext("first", "0")), int(tp.findtext("last", "0")) + 1))
+        first, last = int(tp.findtext("first", "0")), int(tp.findtext("last", "0"))
+        if last - first + 1 > max_chunks():  # each a group in the file: refused before listed
+            raise SizeRefused(f"declares {last - first + 1:,} time points ({first} to {last}), "
+                              f"more than the limit of {max_chunks():,} (LIGHTMIC_MAX_CHUNKS)")
+        return list(range(first, last + 1))
     if kind == "list":
         return [int(v) for v in (tp.findtext("integerpattern") or tp.findtext("list") or "0")
                 .replace(",", " ").split()]

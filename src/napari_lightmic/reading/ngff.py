@@ -19,6 +19,7 @@ from ..colors import complete_colors, parse_color
 from ..formats import FileFormat
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import ChunkOrigin, canonical, lazy_array
+from ..scene.budget import SizeRefused
 from ..units import symbol
 from .contract import ReaderBase
 from .remote import fs_kwargs, is_http
@@ -236,7 +237,7 @@ def _labels(group: zarr.Group, where: str) -> dict[str, da.Array]:
                                  for a in multiscale["axes"]])
             array = _array(label, multiscale["datasets"][0]["path"])
             out[name] = canonical(_lazy(array, where, axes), axes)[0]
-        except (KeyError, IndexError, TypeError, ValueError):
+        except (KeyError, IndexError, TypeError, ValueError, SizeRefused):
             continue  # a broken label image is skipped; the image itself still opens
     return out
 

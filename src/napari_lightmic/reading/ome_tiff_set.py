@@ -23,6 +23,7 @@ import numpy.typing as npt
 from .._xml import local, parse_xml
 from ..model import Scene
 from ..scene.axes import ChunkOrigin, lazy_array
+from ..scene.budget import SizeRefused
 
 if TYPE_CHECKING:
     import tifffile
@@ -226,7 +227,12 @@ def _int(element: etree._Element, name: str, default: int | None) -> int | None:
 
 
 def _shape(pixels: etree._Element) -> tuple[Shape, str]:
-    sizes = {a: max(1, _int(pixels, f"Size{a}", 1)) for a in "XYZCT"}
+    sizes = {a: max(1, _int(pixels, f"Size{a}", 1)) for a in "ZCT"}
+    for axis in "XY":
+        sizes[axis] = _int(pixels, f"Size{axis}", 0)
+        if sizes[axis] < 1:
+            raise SizeRefused(f"the OME-XML declares Size{axis} {sizes[axis]} (a width or "
+                              "height of 0)")
     order = pixels.get("DimensionOrder") or "XYZCT"
     if sorted(order) != sorted("XYZCT") or not order.startswith("XY"):
         raise ValueError(f"DimensionOrder {order!r} is not one of OME's")

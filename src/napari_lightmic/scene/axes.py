@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import LightmicReadError
+from .budget import check_grid
 
 if TYPE_CHECKING:
     from ..model import Scene
@@ -200,7 +201,10 @@ def lazy_array(array: Chunked, chunks: tuple[int, ...] | tuple[tuple[int, ...], 
     One call per chunk, no copy, no hashing of the data for a name. The one place every
     reader's pixels are read through: a chunk that cannot be read or decoded raises a
     `LightmicReadError` naming `origin`'s file and the chunk's plane (`GuardedChunks`).
+    A grid too large to build is refused first (`budget.check_grid`).
     """
+    if not any(isinstance(c, tuple) for c in chunks):
+        check_grid(array.shape, chunks, np.dtype(array.dtype).itemsize)  # type: ignore[arg-type]
     guarded = GuardedChunks(array, origin)
     data: da.Array = da.from_array(guarded, chunks=chunks, asarray=False, fancy=False,
                                    name=False, meta=np.empty((0,) * guarded.ndim,
