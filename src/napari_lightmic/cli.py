@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from typing import TYPE_CHECKING, TextIO
@@ -301,7 +302,7 @@ def _info(args: argparse.Namespace) -> int:
     with _open_session(args.path) as session:
         info = describe_source(session.effective_source(), args.scene, session.record)
     if args.json:
-        print(json.dumps(info, indent=1, ensure_ascii=False))
+        print(_json(info))
     else:
         print(format_text(info))
     return 0
@@ -334,7 +335,7 @@ def _metadata_job(args: argparse.Namespace, session: Session) -> int:
     if args.json and args.privacy:
         return _print_privacy(session, as_json=True)
     if args.json:
-        print(json.dumps(record.model_dump(mode="json"), indent=1, ensure_ascii=False))
+        print(_json(record.model_dump(mode="json")))
     elif args.show or not (args.set or args.export_idr or args.privacy):
         print(_record_text(record))
         done = completeness(record)
@@ -350,13 +351,30 @@ def _print_privacy(session: Session, as_json: bool) -> int:
 
     findings = session.privacy_findings
     if as_json:
-        print(json.dumps(findings_json(findings, session.record.privacy), indent=1,
-                         ensure_ascii=False))
+        print(_json(findings_json(findings, session.record.privacy)))
     for finding in findings if not as_json else []:
         print(f"personal data? {finding}")
     if not findings and not as_json:
         print("no personal data found in the metadata")
     return 0
+
+
+def _json(value: object) -> str:
+    """Strict JSON of what a command prints: non-finite numbers become null (unknown)."""
+    return json.dumps(_finite(value), indent=1, ensure_ascii=False, allow_nan=False)
+
+
+def _finite(value: object) -> object:
+    """`value` with NaN and infinities as None and unpaired surrogates replaced."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_finite(str(k)): _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _record_text(record: MetadataRecord) -> str:
