@@ -142,6 +142,14 @@ def test_lif_header_xml_with_a_dtd_is_refused(tmp_path):
         open_image(path)
 
 
+def test_lif_header_xml_length_past_the_end_is_refused(tmp_path):
+    data = bytearray(real_file("lif/testdata_2channel_xz.lif").read_bytes())
+    struct.pack_into("<I", data, 9, 2**31 - 1)  # the XML header's length in characters
+    path = tmp_path / "long.lif"
+    path.write_bytes(bytes(data))
+    refused(path, "truncated")
+
+
 def _bdv_copy(folder: Path, xml_text: str | None = None) -> Path:
     source = real_file("hdf5/bdv/demoSlice.xml")
     shutil.copy(source.with_suffix(".h5"), folder / "demoSlice.h5")

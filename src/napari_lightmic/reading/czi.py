@@ -18,7 +18,7 @@ import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
-from .._xml import check_xml, parse_xml
+from .._xml import MAX_XML_BYTES, check_xml, parse_xml
 from ..colors import GRAY, complete_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Mosaic, Scene
@@ -169,6 +169,9 @@ def check_metadata(path: str) -> None:
         if length < 0 or position + 32 + 256 + length > size:
             raise ValueError(f"truncated: the metadata segment declares {length} bytes of XML, "
                              "more than the file holds")
+        if length > MAX_XML_BYTES:
+            raise ValueError(f"its metadata XML ({length} bytes) is larger than "
+                             f"{MAX_XML_BYTES // 2**20} MiB, which is not read")
         fh.seek(position + 32 + 256)
         text = fh.read(length)
     check_xml(text, "the CZI metadata")
