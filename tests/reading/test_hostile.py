@@ -300,6 +300,11 @@ def test_link_to_dev_zero_as_the_sidecar_is_reported_not_read(tmp_path):
     assert "device" in message and "plain.h5.lightmic.json" in message
 
 
+def test_oversized_sidecar_is_reported_not_read(tmp_path):
+    message = _sidecar_case(tmp_path, lambda p: p.write_bytes(b" " * (17 * 2**20) + b"{}"))
+    assert "larger than" in message and "plain.h5.lightmic.json" in message
+
+
 # --- HDF5: no other file's bytes; cycles and deep groups walked safely ----------------------
 
 
