@@ -9,7 +9,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from .errors import LightmicError, NoSuchScene, UsageError
+from .errors import LightmicError, NoSuchScene, UsageError, one_line
 
 if TYPE_CHECKING:
     from .metadata.record import MetadataRecord
@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     2 a usage error (argparse exits with it itself), 130 interrupted, 141 when the reader of
     the output closed it early (`lightmic info F | head`), quietly, as Unix tools end then.
     """
+    _tolerant_streams()
     args = build_parser().parse_args(argv)
     try:
         status = _run(args)
@@ -163,6 +164,29 @@ def main(argv: list[str] | None = None) -> int:
         print("lightmic: interrupted; nothing was written at the output path", file=sys.stderr)
         return EXIT_INTERRUPTED
     return status
+
+
+def _tolerant_streams() -> None:
+    """Let stdout and stderr print any name the file system gives.
+
+    A name whose bytes are not UTF-8 reaches Python as surrogate escapes, which a strict stream
+    refuses (UnicodeEncodeError); such characters are written as backslash escapes instead.
+    Streams that already pass them (Python's UTF-8 mode: surrogateescape) are left as they are.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+            reconfigure(errors="backslashreplace")
+
+
+def _json_text(data: object) -> str:
+    """`data` as JSON text that is valid UTF-8.
+
+    A name's bytes that are not UTF-8 (surrogate escapes) become JSON's own escapes;
+    non-finite numbers (NaN, infinities) become null, unknown, as strict JSON has no others.
+    """
+    text = json.dumps(_finite(data), indent=1, ensure_ascii=False, allow_nan=False)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _stdout_closed() -> bool:
@@ -251,8 +275,9 @@ def _convert(args: argparse.Namespace) -> int:
         done = convert(args.input, args.output, scene, options, progress=progress)
     finally:
         progress.close()
-    print(f"lightmic: wrote {done.path}: {_scenes_text([name for name, _ in done.scenes])} in "
-          f"{done.seconds:.1f} s", file=sys.stderr)
+    names = _scenes_text([name for name, _ in done.scenes])
+    print(f"lightmic: wrote {one_line(str(done.path))}: {names} in {done.seconds:.1f} s",
+          file=sys.stderr)
     for name, notes in done.scenes:
         for note in notes:
             print(f"lightmic: {name}: {note}", file=sys.stderr)
@@ -292,7 +317,8 @@ def _open_session(path: str) -> Session:
     if session.sidecar_problem:
         print(f"lightmic: warning: {session.sidecar_problem}", file=sys.stderr)
     elif session.loaded_edits:
-        print(f"lightmic: edits from {session.sidecar_path} applied", file=sys.stderr)
+        print(f"lightmic: edits from {one_line(str(session.sidecar_path))} applied",
+              file=sys.stderr)
     return session
 
 
@@ -302,7 +328,7 @@ def _info(args: argparse.Namespace) -> int:
     with _open_session(args.path) as session:
         info = describe_source(session.effective_source(), args.scene, session.record)
     if args.json:
-        print(_json(info))
+        print(_json_text(info))
     else:
         print(format_text(info))
     return 0
@@ -327,15 +353,15 @@ def _metadata_job(args: argparse.Namespace, session: Session) -> int:
             except (ValueError, IndexError, KeyError) as exc:
                 print(f"lightmic: --set {item!r}: {exc}", file=sys.stderr)
                 return EXIT_USAGE
-        print(f"saved {session.save()}", file=sys.stderr)
+        print(f"saved {one_line(str(session.save()))}", file=sys.stderr)
     if args.export_idr:
         for path in session.export_idr(args.export_idr):
-            print(f"wrote {path}", file=sys.stderr)
+            print(f"wrote {one_line(str(path))}", file=sys.stderr)
     record = session.record
     if args.json and args.privacy:
         return _print_privacy(session, as_json=True)
     if args.json:
-        print(_json(record.model_dump(mode="json")))
+        print(_json_text(record.model_dump(mode="json")))
     elif args.show or not (args.set or args.export_idr or args.privacy):
         print(_record_text(record))
         done = completeness(record)
@@ -351,7 +377,7 @@ def _print_privacy(session: Session, as_json: bool) -> int:
 
     findings = session.privacy_findings
     if as_json:
-        print(_json(findings_json(findings, session.record.privacy)))
+        print(_json_text(findings_json(findings, session.record.privacy)))
     for finding in findings if not as_json else []:
         print(f"personal data? {finding}")
     if not findings and not as_json:
@@ -359,19 +385,12 @@ def _print_privacy(session: Session, as_json: bool) -> int:
     return 0
 
 
-def _json(value: object) -> str:
-    """Strict JSON of what a command prints: non-finite numbers become null (unknown)."""
-    return json.dumps(_finite(value), indent=1, ensure_ascii=False, allow_nan=False)
-
-
 def _finite(value: object) -> object:
-    """`value` with NaN and infinities as None and unpaired surrogates replaced."""
+    """`value` with NaN and infinities as None."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     if isinstance(value, dict):
-        return {_finite(str(k)): _finite(v) for k, v in value.items()}
+        return {str(k): _finite(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_finite(v) for v in value]
     return value

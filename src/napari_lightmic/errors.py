@@ -2,21 +2,51 @@
 
 ``str(err)`` is one line fit for a notification or a command-line message; the command line
 catches `LightmicError` as one and exits with status 1 (2 for a usage error: `UsageError`,
-`NoSuchScene`).
+`NoSuchScene`). The line is made here, for every error: a path's newlines and other control
+characters are escaped as Python writes them (a backslash and n), bytes of a name that are not
+UTF-8 (kept by Python as surrogate escapes) as a backslash, x and two hex digits, and a cause
+of several lines (a library's message) keeps its first line that says something.
 """
 
 from __future__ import annotations
 
 import os
+import re
+
+# C0 and C1 controls, line and paragraph separators, and the lone surrogates by which Python
+# keeps the bytes of a file name that are not UTF-8
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if "\udc80" <= char <= "\udcff":  # a byte of the name that is not UTF-8
+        return f"\\x{ord(char) - 0xDC00:02x}"
+    return repr(char)[1:-1] if char not in "\u2028\u2029" else f"\\u{ord(char):04x}"
+
+
+def one_line(text: str) -> str:
+    """`text` as one printable line: control characters and undecodable bytes escaped."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def first_line(text: str) -> str:
+    """The first line of a message that says something, as one line (`one_line`)."""
+    lines = [line.strip() for line in str(text).splitlines()]
+    return one_line(next((line for line in lines if line.strip(" .:-")), ""))
 
 
 class LightmicError(Exception):
     """Something this plugin could not do with a path: names the path and the cause."""
 
     def __init__(self, path: str | os.PathLike[str], cause: str) -> None:
-        self.path = str(path)
-        self.cause = cause
-        super().__init__(f"{self.path}: {cause}")
+        self.path = os.fsdecode(path) if isinstance(path, bytes) else str(path)
+        self.cause = first_line(cause)
+        super().__init__(f"{one_line(self.path)}: {self.cause}")
+
+    def __reduce__(self) -> tuple[type[LightmicError], tuple[str, str]]:
+        """Pickle as the path and the cause (errors cross to dask workers and subprocesses)."""
+        return type(self), (self.path, self.cause)
 
 
 class LightmicReadError(LightmicError):
@@ -57,3 +87,7 @@ class RefusedEdit(LightmicError, ValueError):
     def __init__(self, key: str, cause: str, fix: str | None = None) -> None:
         super().__init__(key, cause)
         self.fix = fix
+
+    def __reduce__(self) -> tuple[type[RefusedEdit], tuple[str, str, str | None]]:  # type: ignore[override]
+        """Pickle as the key, the cause and the fix."""
+        return type(self), (self.path, self.cause, self.fix)

@@ -106,8 +106,9 @@ def test_a_plane_of_the_wrong_size_is_an_error_naming_the_file(tmp_path, opened)
     (tmp_path / name(0)).unlink()
     tifffile.imwrite(tmp_path / name(0), np.zeros((10, 10), np.uint16))
     scene = opened(tmp_path / name(1)).scenes[0]
-    with pytest.raises(ValueError, match=name(0)):
+    with pytest.raises(LightmicReadError, match=name(0)) as caught:
         np.asarray(scene.data[0, 0, 0])
+    assert "plane T=0, C=0, Z=0 cannot be decoded" in caught.value.cause
 
 
 def test_a_set_of_absent_files_opens_as_missing_planes_and_a_bad_type_is_refused(tmp_path, opened):
@@ -215,7 +216,7 @@ def test_set_tiffdata_outside_the_image_and_ifds_beyond_the_file(tmp_path, opene
     assert any("outside the image" in n for n in scene.notes)
     assert any("4 of 6 planes" in n for n in scene.notes), scene.notes  # IFD 7, and C1
     source.close()
-    with pytest.raises(ValueError, match="closed"):
+    with pytest.raises(LightmicReadError, match="closed"):
         np.asarray(scene.data[0, 0, 0])
 
 

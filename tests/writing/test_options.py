@@ -56,3 +56,15 @@ def test_convert_says_what_it_wrote(small, tmp_path):
     assert done.path == tmp_path / "out.ome.zarr" and done.path.is_dir()
     assert len(done.scenes) == 1 and isinstance(done.scenes[0][1], tuple)
     assert done.seconds > 0
+
+
+def test_validate_says_what_it_checks(tmp_path):
+    """validate() of a vendor file names what validate accepts, not an output's endings."""
+    from napari_lightmic.errors import WriteError
+    from napari_lightmic.writing.validate import validate
+
+    lsm = tmp_path / "test.lsm"
+    lsm.write_bytes(b"")
+    with pytest.raises(WriteError, match="validate checks an OME-Zarr folder") as err:
+        validate(lsm)
+    assert "output" not in str(err.value)

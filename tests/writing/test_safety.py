@@ -57,7 +57,7 @@ def test_existing_output_needs_overwrite(tmp_path, capsys):
                      metadata={"axes": "ZYX"})
     target = tmp_path / "out.ome.tif"
     target.write_bytes(b"precious")
-    assert main(["convert", str(source), str(target)]) == 1  # a refused write: the work failed (README, Exit codes)
+    assert main(["convert", str(source), str(target)]) == 1
     assert "--overwrite" in capsys.readouterr().err
     assert target.read_bytes() == b"precious"
     assert main(["convert", str(source), str(target), "--overwrite"]) == 0

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import dask.array as da
 
+from ..errors import LightmicReadError
 from ..model import Channel, Scene
-from ..scene.axes import displayed_axes
+from ..scene.axes import displayed_axes, tolerant
 from ..scene.contrast import estimate_contrast
 from .layer_ref import KEY, LayerRef
 
@@ -77,12 +80,50 @@ def channel_colormap(channel: Channel) -> Colormap:
                     display_name=channel.color)
 
 
+class ReadErrorReport:
+    """Says once, as an error notification, each plane of a file that cannot be read.
+
+    The layers' chunks are read on napari's slicing threads, again at every redraw: the
+    first failure of a plane is shown, its repeats are not.
+    """
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, str]] = set()
+        self.lock = threading.Lock()
+
+    def __call__(self, err: LightmicReadError) -> None:
+        """Show `err`, unless its file and plane were already shown."""
+        plane = err.cause.split(" cannot be decoded", 1)[0]
+        with self.lock:
+            if (err.path, plane) in self.seen:
+                return
+            self.seen.add((err.path, plane))
+        from napari.utils.notifications import show_error
+
+        show_error(f"{err} (shown as zeros)")
+
+
+def shown_scene(scene: Scene, report: ReadErrorReport) -> Scene:
+    """The scene as napari reads it: a chunk that fails reads as zeros, said once (`report`).
+
+    The core's arrays keep raising (the command line and the writers fail on damage); only
+    the viewer shows what it can.
+    """
+    return dataclasses.replace(
+        scene, data=tolerant(scene.data, report),
+        pyramid=[tolerant(level, report) for level in scene.pyramid],
+        labels={name: tolerant(label, report) for name, label in scene.labels.items()})
+
+
 def scene_layer_data(session: Session, scene: Scene) -> list[tuple[Any, ...]]:
     """LayerData for one scene (as the session edited it).
 
     Its channels as image layers (RGB data as RGB layers), each carrying its `LayerRef`.
+    A chunk that cannot be read shows as zeros, and the file and plane in one error
+    notification (`shown_scene`).
     """
     source = session.source
+    scene = shown_scene(scene, ReadErrorReport())
     levels, dims = _squeeze(scene)
     non_channel = [a for a in dims if a not in ("C", "S")]
     scale, units = scale_and_units(scene, non_channel)

@@ -7,6 +7,7 @@ and left as it is: it is never overwritten.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import uuid
@@ -28,7 +29,33 @@ def sidecar_path(source_path: str | os.PathLike[str]) -> Path | None:
 
     if is_remote(source_path):
         return None
-    return Path(str(source_path).rstrip("/\\") + SUFFIX)
+    path = Path(str(source_path).rstrip("/\\") + SUFFIX)
+    return path.with_name(fitted_name(path.name, name_max(path.parent)))
+
+
+def name_max(folder: Path) -> int:
+    """The longest file name, in bytes, the folder's file system takes (255 when unknown)."""
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):  # no such folder; not POSIX
+        return 255
+
+
+def fitted_name(name: str, limit: int = 255, suffix: str = SUFFIX) -> str:
+    """`name` when it fits in `limit` bytes; else its start, ``~``, a hash of it, `suffix`.
+
+    The hash (12 hex digits of SHA-256 of the whole name) keeps the names of two long files
+    that start alike apart; the start is cut between characters, never inside one.
+    """
+    raw = os.fsencode(name)
+    if len(raw) <= limit:
+        return name
+    tail = f"~{hashlib.sha256(raw).hexdigest()[:12]}{suffix}"
+    room = limit - len(os.fsencode(tail))
+    head = name[:room]  # at most `room` characters, each of one byte or more
+    while len(os.fsencode(head)) > room:
+        head = head[:-1]
+    return head + tail
 
 
 def read_edits(source_path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -102,7 +129,8 @@ def write_edits(source_path: str | os.PathLike[str], base: MetadataRecord,
                                      "to save edits") from None
     data = {"$schema": SCHEMA_ID, "lightmic_metadata": SCHEMA_VERSION,
             **difference(base, record)}
-    tmp = path.with_name(f".{path.name}.partial-{uuid.uuid4().hex[:8]}")
+    room = name_max(path.parent) - len(".") - len(".partial-12345678")
+    tmp = path.with_name(f".{fitted_name(path.name, room, '')}.partial-{uuid.uuid4().hex[:8]}")
     try:
         tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         os.replace(tmp, path)

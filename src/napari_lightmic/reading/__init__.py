@@ -95,7 +95,11 @@ def _remote_format() -> FileFormat:
 def _check(path: str) -> FileFormat:
     p = Path(path)
     fmt = format_for(path)
-    if not p.exists():
+    try:
+        exists = p.exists()
+    except OSError as exc:  # a name the system refuses: too long, ...
+        raise LightmicReadError(path, f"cannot be opened: {exc.strerror or exc}") from exc
+    if not exists:
         raise LightmicReadError(path, "no such file or folder")
     if fmt is None:
         raise LightmicReadError(path, f"unsupported file type {p.suffix or '(no extension)'!r}")

@@ -9,15 +9,19 @@ each channel's display range (its LUT).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..colors import complete_colors, parse_color
+from ..errors import LightmicReadError, first_line
 from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Scene
-from ..scene.axes import SerialReads, canonical
+from ..scene.axes import ChunkOrigin, SerialReads, canonical
 from .acquisition import given
 from .contract import ReaderBase
 
@@ -132,6 +136,52 @@ def _reader_class(fmt: FileFormat) -> type[Reader]:
     return reader
 
 
+def _bioimage(path: str, fmt: FileFormat) -> BioImage:
+    """The file as bioio opens it, or LightmicReadError: the plugin's reason in one line."""
+    from bioio import BioImage
+    from bioio_base.exceptions import UnsupportedFileFormatError
+
+    with _without_bioio_log():
+        try:
+            return BioImage(path, reader=_reader_class(fmt))
+        except UnsupportedFileFormatError as exc:
+            raise LightmicReadError(path, f"cannot be read as {fmt.name}: "
+                                    f"{_refusal(exc, fmt)}") from exc
+
+
+def _refusal(exc: Exception, fmt: FileFormat) -> str:
+    """What the plugin said, from bioio's several-line 'Readers attempted' text.
+
+    bioio-imageio says "Cannot read the provided file ... remotely" of any local file it
+    cannot parse (a truncated PNG): that is told as what it means.
+    """
+    said = str(getattr(exc, "msg_extra", None) or "").partition("Readers attempted:")[2]
+    reasons = [line.strip()[2:].partition(": ")[2] for line in said.splitlines()
+               if line.strip().startswith("- ")]
+    reason = first_line(reasons[0]) if reasons else ""
+    if not reason or "remotely" in said:
+        return f"the file is damaged, truncated or not a {fmt.name} file"
+    return reason
+
+
+class _NoAttemptLog(logging.Filter):
+    """Drops bioio's "Exclusive reader attempt failed" warning: the error says it, once."""
+
+    def filter(self, record: logging.LogRecord) -> bool:  # noqa: D102 - logging's own
+        return not str(record.msg).startswith("Exclusive reader attempt failed")
+
+
+@contextlib.contextmanager
+def _without_bioio_log() -> Iterator[None]:
+    logger = logging.getLogger("bioio.bio_image")
+    quiet = _NoAttemptLog()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
+
+
 def open_bioio(path: str, fmt: FileFormat) -> ImageSource:
     """Open an ND2, PNG or JPEG file with its bioio plugin, reading no pixels.
 
@@ -147,11 +197,9 @@ def open_bioio(path: str, fmt: FileFormat) -> ImageSource:
     ImageSource
         One scene per bioio scene, with the file's OME metadata where the plugin gives it.
     """
-    from bioio import BioImage
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        image = BioImage(path, reader=_reader_class(fmt))
+        image = _bioimage(path, fmt)
         scene_ids = list(image.scenes)
         ome = _ome_or_none(image)
         extras = nd2_extras(path) if fmt.name == "ND2" else Nd2Extras()
@@ -180,7 +228,8 @@ def _ome_or_none(image: BioImage) -> OME | None:
 
 def _scene(image: BioImage, index: int, scene_id: str, ome: OME | None, path: str,
            display_ranges: list[tuple[float, float] | None]) -> Scene:
-    data, dims = canonical(SerialReads(image.dask_data).to_dask(), image.dims.order)
+    origin = ChunkOrigin(path, image.dims.order)
+    data, dims = canonical(SerialReads(image.dask_data, origin).to_dask(), image.dims.order)
     sizes = dict(zip(dims, data.shape))
     pps = image.physical_pixel_sizes
     reported = {"Z": pps.Z, "Y": pps.Y, "X": pps.X}

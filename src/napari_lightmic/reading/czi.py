@@ -23,7 +23,7 @@ from ..colors import GRAY, complete_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Mosaic, Scene
 from ..pyramid import shown_factors
-from ..scene.axes import lazy_array
+from ..scene.axes import ChunkOrigin, lazy_array
 from .acquisition import Tree, immersion, lenient, parse_date, positive_float, text_of
 from .contract import ReaderBase
 from .handles import LazyHandle
@@ -192,7 +192,7 @@ def _as_dask(array: CziSceneArray) -> da.Array:
         (min(CHUNK_XY, n) if a in "YX" else (n if a == "S" else 1))
         for a, n in zip(array.dims, array.shape)
     )
-    return lazy_array(array, chunks)
+    return lazy_array(array, chunks, ChunkOrigin(array.handle.path, array.dims))
 
 
 def open_czi(path: str, fmt: FileFormat) -> ImageSource:

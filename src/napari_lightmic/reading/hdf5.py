@@ -23,7 +23,7 @@ from .._xml import parse_xml
 from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem, format_for
 from ..model import Channel, ImageSource, Scene
-from ..scene.axes import canonical, lazy_array
+from ..scene.axes import ChunkOrigin, canonical, lazy_array
 from ..units import symbol
 from .contract import ReaderBase
 from .files import check_regular, read_regular
@@ -69,14 +69,14 @@ class H5Array:
         return out.view(self.view) if self.view is not None else out
 
 
-def _lazy(handle: H5Handle, name: str, shape: tuple[int, ...] | None = None,
+def _lazy(handle: H5Handle, name: str, origin: ChunkOrigin, shape: tuple[int, ...] | None = None,
           view: npt.DTypeLike | None = None) -> da.Array:
     dset = handle.file[name]
     shape = tuple(shape or dset.shape)
     dtype = np.dtype(view) if view is not None else dset.dtype
     chunks = dset.chunks or tuple(min(n, 512) for n in shape)
     chunks = tuple(min(c, n) for c, n in zip(chunks, shape))
-    return lazy_array(H5Array(handle, name, shape, dtype, view), chunks)
+    return lazy_array(H5Array(handle, name, shape, dtype, view), chunks, origin)
 
 
 def check_links(h5file: h5py.File) -> None:
@@ -231,14 +231,15 @@ def _imaris(handle: H5Handle) -> list[Scene]:
 
     def level_array(level: str) -> da.Array:
         per_t = []
-        for t in times:
+        for ti, t in enumerate(times):
             per_c = []
-            for c in chans:
+            for ci, c in enumerate(chans):
                 group = base[level][t][c]
                 size = [int(_float(group.attrs, f"ImageSize{a}") or 0) for a in "ZYX"]
                 name = f"DataSet/{level}/{t}/{c}/Data"
                 shape = tuple(s or n for s, n in zip(size, f[name].shape))
-                per_c.append(_lazy(handle, name)[: shape[0], : shape[1], : shape[2]])
+                origin = ChunkOrigin(handle.path, "ZYX", (("T", ti), ("C", ci)))
+                per_c.append(_lazy(handle, name, origin)[: shape[0], : shape[1], : shape[2]])
             per_t.append(da.stack(per_c))
         stacked: da.Array = da.stack(per_t)
         return stacked
@@ -292,7 +293,7 @@ def _plain(handle: H5Handle, path: str) -> list[Scene]:
         axes = axes_by_ndim.get(dset.ndim)
         if axes is None:
             continue
-        data, dims = canonical(_lazy(handle, name), axes)
+        data, dims = canonical(_lazy(handle, name, ChunkOrigin(handle.path, axes)), axes)
         physical: dict[str, float | None] = {"Z": None, "Y": None, "X": None}
         element = dset.attrs.get("element_size_um")
         if element is not None:
@@ -386,12 +387,13 @@ def _bdv_scenes(root: etree._Element, handle: H5Handle) -> list[Scene]:
         levels = []
         for level in range(len(resolutions)):
             per_t = []
-            for t in times:
+            for ti, t in enumerate(times):
                 per_c = []
-                for s in members:
+                for ci, s in enumerate(members):
                     name = f"t{t:05d}/s{s['id']:02d}/{level}/cells"
                     view = np.uint16 if f[name].dtype == np.int16 else None  # BDV's uint16
-                    per_c.append(_lazy(handle, name, view=view))
+                    origin = ChunkOrigin(handle.path, "ZYX", (("T", ti), ("C", ci)))
+                    per_c.append(_lazy(handle, name, origin, view=view))
                 per_t.append(da.stack(per_c))
             levels.append(da.stack(per_t))
         physical: dict[str, float | None] = {"Z": None, "Y": None, "X": None}

@@ -22,13 +22,12 @@ from .._xml import MAX_XML_BYTES, check_xml
 from ..colors import complete_colors
 from ..formats import FileFormat
 from ..model import Acquisition, Channel, ImageSource, Mosaic, Scene
-from ..scene.axes import lazy_array
+from ..scene.axes import ChunkOrigin, lazy_array
 from .acquisition import immersion, lenient, positive_float
 from .contract import ReaderBase
 from .mosaic import TileMosaic
 
 if TYPE_CHECKING:
-    from dask.delayed import Delayed
     from liffile import LifImageABC
 
 LUT_COLORS = {
@@ -116,21 +115,21 @@ def _pixels(path: str, image: LifImageABC,
     whole when first computed.
     """
     file_dims = "".join(image.dims)
-    raw: npt.NDArray[Any] | da.Array
     try:
         raw = image.asarray(out="memmap")  # read-only map of the file; nothing read yet
     except (OSError, ValueError, NotImplementedError):
-        raw = da.from_delayed(_delayed_read(path, index), shape=image.shape, dtype=image.dtype)
-    if not isinstance(raw, np.ndarray):
-        return raw, file_dims, None
+        whole = WholeImage(path, index, tuple(image.shape), image.dtype)
+        return lazy_array(whole, whole.shape, ChunkOrigin(path, file_dims)), file_dims, None
     offsets = _tile_offsets(image, file_dims)
     if offsets is None:
-        return lazy_array(MappedArray(raw), _plane_chunks(file_dims, image.shape)), file_dims, None
+        return (lazy_array(MappedArray(raw), _plane_chunks(file_dims, image.shape),
+                           ChunkOrigin(path, file_dims)), file_dims, None)
     # Tiles first, Y and X last; a view of the memory map, nothing read.
     order = "M" + "".join(a for a in file_dims if a not in "MYXS") + "YX"
     order += "S" if "S" in file_dims else ""
     raw = raw.transpose([file_dims.index(a) for a in order])
-    return TileMosaic(raw, offsets, samples="S" in order).to_dask(), order[1:], offsets
+    mosaic = TileMosaic(raw, offsets, samples="S" in order)
+    return mosaic.to_dask(ChunkOrigin(path, order[1:])), order[1:], offsets
 
 
 def _scales(image: LifImageABC,
@@ -246,18 +245,21 @@ def _plane_chunks(dims: str, shape: tuple[int, ...]) -> tuple[int, ...]:
                  for a, n in zip(dims, shape))
 
 
-def _delayed_read(path: str, index: int) -> Delayed:
-    """Whole-image read for data that cannot be memory-mapped; opens the file itself."""
-    import dask
+class WholeImage:
+    """An image that cannot be memory-mapped, read whole when first indexed; opens the file."""
 
-    def read() -> npt.NDArray[Any]:
+    def __init__(self, path: str, index: int, shape: tuple[int, ...],
+                 dtype: npt.DTypeLike) -> None:
+        self.path, self.index = path, index
+        self.shape, self.dtype, self.ndim = shape, np.dtype(dtype), len(shape)
+
+    def __getitem__(self, key: tuple[slice, ...]) -> npt.NDArray[Any]:
+        """The region of the whole image (one chunk: the image)."""
         import liffile
 
-        with liffile.LifFile(path) as lif:
-            return lif.images[index].asarray()
-
-    delayed: Delayed = dask.delayed(read)()
-    return delayed
+        with liffile.LifFile(self.path) as lif:
+            out: npt.NDArray[Any] = lif.images[self.index].asarray()[key]
+        return out
 
 
 def _channels(image: LifImageABC, n: int) -> list[Channel]:

@@ -8,7 +8,7 @@ import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
-from ..scene.axes import lazy_array
+from ..scene.axes import ChunkOrigin, lazy_array
 
 CHUNK_XY = 2048
 
@@ -62,10 +62,13 @@ class TileMosaic:
             out[window] = region
         return out.squeeze(axis=squeeze) if squeeze else out
 
-    def to_dask(self) -> da.Array:
-        """A lazy array of the mosaic: one chunk per plane, in 2048-pixel squares."""
+    def to_dask(self, origin: ChunkOrigin) -> da.Array:
+        """A lazy array of the mosaic: one chunk per plane, in 2048-pixel squares.
+
+        `origin` names the file and the mosaic's axes (without the tiles') in errors.
+        """
         n_lead = self.ndim - 2 - (1 if self.samples else 0)
         yx = self.shape[n_lead:n_lead + 2]
         chunks = (1,) * n_lead + tuple(min(CHUNK_XY, n) for n in yx)
         chunks += (self.shape[-1],) if self.samples else ()
-        return lazy_array(self, chunks)
+        return lazy_array(self, chunks, origin)

@@ -18,7 +18,7 @@ from .._xml import check_xml
 from ..colors import complete_colors, parse_color
 from ..formats import FileFormat
 from ..model import Channel, ImageSource, Scene
-from ..scene.axes import canonical
+from ..scene.axes import ChunkOrigin, canonical, lazy_array
 from ..units import symbol
 from .contract import ReaderBase
 from .files import MAX_METADATA_BYTES, check_tree, read_regular
@@ -75,7 +75,7 @@ def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
         raise ValueError("HCS plates are not supported yet; open one well's field instead")
     else:
         raise ValueError("no OME-Zarr image here (no 'multiscales' or bioformats2raw layout)")
-    scenes = [_scene_of(group, index) for index, group in enumerate(groups)]
+    scenes = [_scene_of(group, index, path) for index, group in enumerate(groups)]
     # OME/METADATA.ome.xml, where there is one; ImageSource.ome falls back when it is absent.
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="zarr",
                        ome_factory=_ome_factory(path))
@@ -90,7 +90,7 @@ def _group(root: zarr.Group, key: str) -> zarr.Group:
     return node
 
 
-def _scene_of(group: zarr.Group, index: int) -> Scene:
+def _scene_of(group: zarr.Group, index: int, where: str) -> Scene:
     """One image group as a scene.
 
     Metadata too malformed to place the arrays is refused with what is wrong (the reader is
@@ -104,14 +104,14 @@ def _scene_of(group: zarr.Group, index: int) -> Scene:
     if not isinstance(datasets, list) or not datasets:
         raise ValueError("multiscales[0] has no 'datasets': the metadata names no array")
     try:
-        return _scene(group, index)
+        return _scene(group, index, where)
     except KeyError as exc:
         raise ValueError(f"the multiscales metadata lacks {exc.args[0]!r}") from exc
     except (IndexError, TypeError, AttributeError) as exc:
         raise ValueError(f"the multiscales metadata is malformed ({exc})") from exc
 
 
-def _scene(group: zarr.Group, index: int) -> Scene:
+def _scene(group: zarr.Group, index: int, where: str) -> Scene:
     attrs = ngff_attrs(group)
     multiscale = attrs["multiscales"][0]
     axes = [a if isinstance(a, dict) else {"name": a} for a in multiscale.get("axes") or []]
@@ -126,7 +126,7 @@ def _scene(group: zarr.Group, index: int) -> Scene:
         if array.ndim != len(names):
             raise ValueError(f"the array {dataset['path']!r} has {array.ndim} dimensions but "
                              f"the multiscales metadata {len(names)} axes")
-        data, dims = canonical(da.from_zarr(array), names)
+        data, dims = canonical(_lazy(array, where, names), names)
         levels.append(data)
     scale = _scale(multiscale["datasets"][0], len(names))
     physical: dict[str, float | None] = {"Z": None, "Y": None, "X": None}
@@ -155,8 +155,13 @@ def _scene(group: zarr.Group, index: int) -> Scene:
             channels[i] = replace(channels[i], named=False)
     return Scene(index=index, name=name or f"Image {index}", data=levels[0], dims=dims,
                  physical_pixel_sizes=physical, units={k: v for k, v in units.items() if v},
-                 channels=channels, pyramid=levels[1:], labels=_labels(group),
+                 channels=channels, pyramid=levels[1:], labels=_labels(group, where),
                  notes=[str(n) for n in notes] if isinstance(notes, list) else [])
+
+
+def _lazy(array: zarr.Array[Any], where: str, axes: str) -> da.Array:
+    """The array's chunks, lazily; a chunk that fails to read names `where` and its plane."""
+    return lazy_array(array, array.chunks, ChunkOrigin(where, axes))
 
 
 def _array(group: zarr.Group, path: str) -> zarr.Array[Any]:
@@ -220,7 +225,7 @@ def axis_letters(axes: list[Attrs]) -> str:
     return "".join(letter for letter in letters if letter)  # every axis has its letter
 
 
-def _labels(group: zarr.Group) -> dict[str, da.Array]:
+def _labels(group: zarr.Group, where: str) -> dict[str, da.Array]:
     """The full-resolution level of each NGFF label image of an image group."""
     if "labels" not in group.group_keys():
         return {}
@@ -233,7 +238,7 @@ def _labels(group: zarr.Group) -> dict[str, da.Array]:
             axes = axis_letters([a if isinstance(a, dict) else {"name": a}
                                  for a in multiscale["axes"]])
             array = _array(label, multiscale["datasets"][0]["path"])
-            out[name] = canonical(da.from_zarr(array), axes)[0]
+            out[name] = canonical(_lazy(array, where, axes), axes)[0]
         except (KeyError, IndexError, TypeError, ValueError):
             continue  # a broken label image is skipped; the image itself still opens
     return out

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from .._xml import local, parse_xml, parse_xml_or_none
 from ..model import Scene
-from ..scene.axes import lazy_array
+from ..scene.axes import ChunkOrigin, lazy_array
 from .files import check_regular, is_regular
 
 if TYPE_CHECKING:
@@ -215,7 +215,7 @@ def open_set(tif: tifffile.TiffFile, path: str) -> tuple[list[Scene], OME | None
         where, assumed = _plane_map(pixels, order, shape, files)
         notes = list(assumed)
         data = lazy_array(PlaneArray(files, where, shape, _dtype(pixels)),
-                          (1, 1, 1, shape[3], shape[4]))
+                          (1, 1, 1, shape[3], shape[4]), ChunkOrigin(path, "TCZYX"))
         info = infos[k] if k < len(infos) else ImageInfo(name=None, sizes={}, channels=[])
         missing = _missing(where, shape, files)
         if missing:

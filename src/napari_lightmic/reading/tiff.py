@@ -25,7 +25,7 @@ import numpy.typing as npt
 from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Scene
-from ..scene.axes import canonical, lazy_array
+from ..scene.axes import ChunkOrigin, canonical, lazy_array
 from .acquisition import given, immersion, lenient, positive_float
 from .contract import ReaderBase
 from .handles import Closable, Held, LazyHandle
@@ -68,6 +68,7 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
 
     with _logged_errors() as problems:
         tif = tifffile.TiffFile(path, mode="r")
+        tif.lightmic_path = path  # type: ignore[attr-defined] # names the file in read errors
         _check_ome_files(tif, path)
         unmapped: Exception | None
         try:
@@ -273,25 +274,27 @@ def series_dask(series: tifffile.TiffPageSeries, level: int = 0) -> da.Array:
     open (`_hold_files`) are read one at a time: tifffile reopens and closes those files as
     it goes, which threads must not race.
     """
-    data = _series_dask(series, level)
+    tif = series.parent
+    path = getattr(tif, "lightmic_path", None) or (tif.filehandle.path if tif else "")
+    origin = ChunkOrigin(path, series.levels[level].axes)
+    data = _series_dask(series, level, origin)
     if getattr(series, "is_multifile", False) and not getattr(series.parent,
                                                                "lightmic_held", True):
         from ..scene.axes import SerialReads
 
-        data = SerialReads(data).to_dask()
+        data = SerialReads(data, origin).to_dask()
     return data
 
 
-def _series_dask(series: tifffile.TiffPageSeries, level: int = 0) -> da.Array:
+def _series_dask(series: tifffile.TiffPageSeries, level: int, origin: ChunkOrigin) -> da.Array:
     pages = PageArray.of(series, level)
     if pages is not None:
         chunks = tuple(1 for _ in pages.shape[:pages.lead]) + pages.shape[pages.lead:]
-        return lazy_array(pages, chunks)
+        return lazy_array(pages, chunks, origin)
     import zarr  # only here: importing it costs 0.1 s on the first file of a session
 
-    store = series.aszarr(level=level)
-    data: da.Array = da.from_zarr(zarr.open(store, mode="r"))
-    return data
+    tiles = zarr.open_array(series.aszarr(level=level), mode="r")
+    return lazy_array(tiles, tiles.chunks, origin)
 
 
 class _Pages(Protocol):

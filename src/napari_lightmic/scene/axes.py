@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import dask.array as da
 import numpy as np
 import numpy.typing as npt
+
+from ..errors import LightmicReadError
 
 if TYPE_CHECKING:
     from ..model import Scene
@@ -27,8 +32,8 @@ class Chunked(Protocol):
         """The pixel type of every chunk read."""
         ...
 
-    def __getitem__(self, key: tuple[slice, ...]) -> npt.NDArray[Any]:
-        """The pixels of one chunk (a slice per axis)."""
+    def __getitem__(self, key: tuple[slice, ...]) -> Any:  # noqa: ANN401 - an array of any kind
+        """The pixels of one chunk (a slice per axis): a numpy array."""
         ...
 
 
@@ -79,14 +84,155 @@ def canonical(data: da.Array, axes: str) -> tuple[da.Array, str]:
     return data.transpose([axes.index(a) for a in order]), order
 
 
-def lazy_array(array: Chunked, chunks: tuple[int, ...] | tuple[tuple[int, ...], ...]) -> da.Array:
+@dataclass(frozen=True)
+class ChunkOrigin:
+    """Where a lazy array's chunks are read from: what names a chunk that fails to read.
+
+    Attributes
+    ----------
+    path : str
+        The file (or folder, or URL) opened.
+    axes : str
+        One letter per axis of the wrapped array, as the file orders them (``I`` or ``Q``
+        for an unnamed stack is read as Z, as `canonical` does).
+    at : tuple of (str, int)
+        The array's own position on axes it does not have (Imaris and BigDataViewer store
+        one dataset per time point and channel).
+    """
+
+    path: str
+    axes: str
+    at: tuple[tuple[str, int], ...] = ()
+
+    def plane(self, key: tuple[slice | int, ...], shape: tuple[int, ...]) -> str:
+        """The plane a chunk key covers, as ``T=0, C=1, Z=4`` (a range where it spans more)."""
+        axes = self.axes.upper()
+        if "Z" not in axes:
+            for seq in ("I", "Q"):
+                if seq in axes:
+                    axes = axes.replace(seq, "Z")
+                    break
+        where: dict[str, str] = {a: str(i) for a, i in self.at}
+        for axis, k, n in zip(axes, key, shape):
+            if axis in "YXS":
+                continue
+            if isinstance(k, slice):
+                span = range(*k.indices(n))
+                text = str(span.start) if len(span) <= 1 else f"{span.start}-{span[-1]}"
+            else:
+                text = str(int(k))
+            where[axis] = text
+        extras = [a for a in where if a not in "TCZ"]
+        order = extras + [a for a in "TCZ"]
+        return ", ".join(f"{a}={where.get(a, '0')}" for a in order)
+
+
+# Never turned into a read error: the user or the interpreter stopping the read.
+_NOT_READ_ERRORS = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
+MAX_CAUSE = 300  # characters of a library's message kept in the one-line error
+
+
+def chunk_error(origin: ChunkOrigin, key: tuple[slice | int, ...], shape: tuple[int, ...],
+                exc: BaseException) -> LightmicReadError:
+    """The one-line error for a chunk that could not be read, naming the file and plane."""
+    message = " ".join(str(exc).split())
+    if len(message) > MAX_CAUSE:
+        message = message[:MAX_CAUSE - 1] + "…"
+    cause = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return LightmicReadError(origin.path,
+                             f"plane {origin.plane(key, shape)} cannot be decoded: {cause}")
+
+
+class GuardedChunks:
+    """A `Chunked` whose every failed read is a `LightmicReadError` naming the file and plane.
+
+    Whatever the library raises while a chunk is read or decoded (a codec error, an
+    ``OSError``, a ``ValueError`` of a damaged header, a ``MemoryError``...) is raised once,
+    here, as one `LightmicReadError`; a `LightmicReadError` from a nested read passes as it
+    is. With `report` set (`tolerant`: the viewer's copies), the error is given to `report`
+    and the chunk reads as zeros instead.
+    """
+
+    def __init__(self, array: Chunked, origin: ChunkOrigin,
+                 report: Callable[[LightmicReadError], None] | None = None) -> None:
+        self.array, self.origin, self.report = array, origin, report
+        self.shape, self.dtype = tuple(array.shape), np.dtype(array.dtype)
+        self.ndim = len(self.shape)
+
+    def __getitem__(self, key: tuple[slice, ...]) -> npt.NDArray[Any]:
+        """The pixels of one chunk; a failure as a `LightmicReadError` (or zeros, reported)."""
+        try:
+            out: npt.NDArray[Any] = self.array[key]
+        except _NOT_READ_ERRORS:
+            raise
+        except LightmicReadError as err:
+            return self._failed(key, err)
+        except BaseException as exc:  # noqa: BLE001 - every library's failure, named once
+            return self._failed(key, chunk_error(self.origin, key, self.shape, exc), exc)
+        return out
+
+    def _failed(self, key: tuple[slice, ...], err: LightmicReadError,
+                exc: BaseException | None = None) -> npt.NDArray[Any]:
+        if self.report is None:
+            if exc is None:
+                raise err
+            raise err from exc
+        self.report(err)
+        given = key if isinstance(key, tuple) else (key,)
+        given = given + (slice(None),) * (self.ndim - len(given))
+        sizes = [len(range(*k.indices(n))) for k, n in zip(given, self.shape)
+                 if isinstance(k, slice)]
+        return np.zeros(sizes, dtype=self.dtype)
+
+    def tolerant(self, report: Callable[[LightmicReadError], None]) -> GuardedChunks:
+        """A copy whose failed chunks read as zeros, each failure given to `report`."""
+        return GuardedChunks(self.array, self.origin, report)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the array and where it is from (a report callback stays behind)."""
+        return GuardedChunks, (self.array, self.origin)
+
+
+def lazy_array(array: Chunked, chunks: tuple[int, ...] | tuple[tuple[int, ...], ...],
+               origin: ChunkOrigin) -> da.Array:
     """A dask array over an array-like that reads what it is indexed with.
 
-    One call per chunk, no copy, no hashing of the data for a name.
+    One call per chunk, no copy, no hashing of the data for a name. The one place every
+    reader's pixels are read through: a chunk that cannot be read or decoded raises a
+    `LightmicReadError` naming `origin`'s file and the chunk's plane (`GuardedChunks`).
     """
-    data: da.Array = da.from_array(array, chunks=chunks, asarray=False, fancy=False, name=False,
-                         meta=np.empty((0,) * len(array.shape), dtype=array.dtype))
+    guarded = GuardedChunks(array, origin)
+    data: da.Array = da.from_array(guarded, chunks=chunks, asarray=False, fancy=False,
+                                   name=False, meta=np.empty((0,) * guarded.ndim,
+                                                             dtype=guarded.dtype))
     return data
+
+
+def tolerant(data: da.Array, report: Callable[[LightmicReadError], None]) -> da.Array:
+    """The same lazy array, its failed chunks read as zeros and given to `report`.
+
+    For a viewer, which shows what it can of a damaged file: every `GuardedChunks` the
+    array's graph reads from is swapped for its `tolerant` copy (the arrays of the core
+    keep raising).
+    """
+    from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
+
+    graph = data.__dask_graph__()
+    if not isinstance(graph, HighLevelGraph):
+        return data
+    layers = dict(graph.layers)
+    swapped = False
+    for name, layer in graph.layers.items():
+        if not isinstance(layer, MaterializedLayer) or len(layer.mapping) != 1:
+            continue
+        ((key, value),) = layer.mapping.items()
+        if isinstance(value, GuardedChunks):
+            layers[name] = MaterializedLayer({key: value.tolerant(report)})
+            swapped = True
+    if not swapped:
+        return data
+    rebuilt = HighLevelGraph(layers, dict(graph.dependencies))
+    return da.Array(rebuilt, data.name, data.chunks, meta=data._meta)
 
 
 def compute(data: da.Array | npt.ArrayLike,
@@ -117,7 +263,8 @@ class SerialReads:
     several threads.
     """
 
-    def __init__(self, data: da.Array) -> None:
+    def __init__(self, data: da.Array, origin: ChunkOrigin) -> None:
+        self.origin = origin
         self._set(data)
 
     def _set(self, data: da.Array) -> None:
@@ -131,17 +278,19 @@ class SerialReads:
         with self.lock:
             return compute(self.data[key], "synchronous")
 
-    def __getstate__(self) -> dict[str, da.Array]:
-        """Pickle the data alone."""
-        return {"data": self.data}  # a lock does not pickle: the copy gets its own
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the data and its origin alone."""
+        # a lock does not pickle: the copy gets its own
+        return {"data": self.data, "origin": self.origin}
 
-    def __setstate__(self, state: dict[str, da.Array]) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickle with a lock of its own."""
+        self.origin = state["origin"]
         self._set(state["data"])
 
     def to_dask(self) -> da.Array:
         """A dask array of the same chunks, each read under the lock."""
-        return lazy_array(self, self.data.chunks)
+        return lazy_array(self, self.data.chunks, self.origin)
 
 
 NO_TIME_STEP = ("The file records no time step: T counts time points and is shown without "

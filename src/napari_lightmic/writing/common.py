@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -140,31 +141,97 @@ def halve_yx(block: np.ndarray, dims: str, nearest: bool = False) -> np.ndarray:
     return total.astype(block.dtype)
 
 
+# what follows '.partial-': the writer's pid, a tag, and the ending of a writer's own
+# temporary file beside it (the OME-TIFF writer's '.level1', ...)
+PARTIAL = re.compile(r"(\d+)-[0-9a-f]{8}(\.[a-z]+\d*)?")
+
+
+def partial_prefix(path: Path, kind: str = "partial") -> str:
+    """The start of the hidden sibling names a write of `path` uses (kind: partial, old).
+
+    ``.NAME.partial-PID-TAG`` (and ``.NAME.partial-PID-TAG.level1``, ... the OME-TIFF writer's
+    own temporary files): the writer's process id tells a partial that a live process
+    is writing from one a killed conversion left. A name too long for the file system with
+    these added is cut, and a hash of the whole name kept (`fitted_name`).
+    """
+    from ..metadata.sidecar import fitted_name, name_max
+
+    # room for a pid of up to 10 digits, the tag, and a writer's own ending ('.level12')
+    room = name_max(path.parent) - len(f"..{kind}-") - 10 - 1 - 8 - 10
+    return f".{fitted_name(path.name, room, '')}.{kind}-"
+
+
+def stale_partials(path: Path) -> list[Path]:
+    """Siblings that earlier writes of `path` left (killed ones): no live process writes them."""
+    found = []
+    for kind in ("partial", "old"):
+        prefix = partial_prefix(path, kind)
+        try:
+            siblings = list(path.parent.iterdir())
+        except OSError:
+            return []
+        for sibling in siblings:
+            match = PARTIAL.fullmatch(sibling.name[len(prefix):]) \
+                if sibling.name.startswith(prefix) else None
+            if match and not _alive(int(match.group(1))):
+                found.append(sibling)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # another user's process: taken as alive
+    return True
+
+
 @contextlib.contextmanager
 def atomic_target(target: str | os.PathLike[str], overwrite: bool) -> Iterator[Path]:
     """Yield a temporary sibling to write; rename it to `target` only when writing succeeded.
 
     An existing target is replaced only with `overwrite`; an interrupted write leaves nothing
-    at the target path (the temporary sibling is removed).
+    at the target path (the temporary sibling is removed). What killed writes of the same
+    target left (``.NAME.partial-PID-TAG`` whose process is gone) is removed first. A write
+    the system refuses (a full disk, no permission) is a WriteError saying so in one line.
     """
     path = Path(target)
-    if path.exists() and not overwrite:
+    try:
+        exists = path.exists()
+    except OSError as exc:  # a name the system refuses: too long, ...
+        raise WriteError(path, f"cannot be written: {exc.strerror or exc}") from None
+    if exists and not overwrite:
         raise WriteError(path, "exists already (replace it with --overwrite)")
     if not path.parent.is_dir():
         raise WriteError(path, f"folder {path.parent} does not exist")
-    tmp = path.with_name(f".{path.name}.partial-{uuid.uuid4().hex[:8]}")
+    for stale in stale_partials(path):
+        _remove(stale)
+    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp = path.with_name(partial_prefix(path) + tag)
     try:
         yield tmp
         if path.exists():
-            old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
+            old = path.with_name(partial_prefix(path, "old") + tag)
             os.replace(path, old)
             os.replace(tmp, path)
             _remove(old)
         else:
             os.replace(tmp, path)
+    except OSError as exc:
+        raise WriteError(path, f"cannot be written: {_os_reason(exc)}; nothing was written "
+                               "there") from exc
     finally:
         if tmp.exists():
             _remove(tmp)
+
+
+def _os_reason(exc: OSError) -> str:
+    """An OSError's reason without its traceback: 'No space left on device'."""
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 def _remove(path: Path) -> None:

@@ -66,13 +66,23 @@ def validate(path: str | os.PathLike[str], *, strict: bool = False) -> list[str]
 
     ``strict`` also demands what the NGFF spec says an OME-Zarr SHOULD carry (its strict
     schemas); it does not change how an OME-TIFF is judged.
+
+    Raises
+    ------
+    WriteError
+        The path names neither an OME-Zarr folder nor an OME-TIFF file.
     """
+    from ..errors import WriteError
     from .options import target_format
 
     found = Path(path)
     if not found.exists():
         return [f"{found}: no such file or folder"]
-    kind = target_format(found)
+    try:
+        kind = target_format(found)
+    except WriteError:
+        raise WriteError(found, "validate checks an OME-Zarr folder (*.ome.zarr, *.zarr) or an "
+                         "OME-TIFF file (*.ome.tif, *.ome.tiff), not this file") from None
     return _validate_zarr(found, strict) if kind == "OME-Zarr" else _validate_tiff(found)
 
 
