@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from typing import TYPE_CHECKING, TextIO
@@ -181,9 +182,10 @@ def _tolerant_streams() -> None:
 def _json_text(data: object) -> str:
     """`data` as JSON text that is valid UTF-8.
 
-    A name's bytes that are not UTF-8 (surrogate escapes) become JSON's own escapes.
+    A name's bytes that are not UTF-8 (surrogate escapes) become JSON's own escapes;
+    non-finite numbers (NaN, infinities) become null, unknown, as strict JSON has no others.
     """
-    text = json.dumps(data, indent=1, ensure_ascii=False)
+    text = json.dumps(_finite(data), indent=1, ensure_ascii=False, allow_nan=False)
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
@@ -381,6 +383,17 @@ def _print_privacy(session: Session, as_json: bool) -> int:
     if not findings and not as_json:
         print("no personal data found in the metadata")
     return 0
+
+
+def _finite(value: object) -> object:
+    """`value` with NaN and infinities as None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _record_text(record: MetadataRecord) -> str:

@@ -20,6 +20,7 @@ from ..errors import SidecarError
 from .record import SCHEMA_ID, SCHEMA_VERSION, MetadataRecord, explain
 
 SUFFIX = ".lightmic.json"
+MAX_SIDECAR_BYTES = 16 * 1024 * 1024  # edits of a few scenes take kilobytes
 
 
 def sidecar_path(source_path: str | os.PathLike[str]) -> Path | None:
@@ -62,12 +63,22 @@ def read_edits(source_path: str | os.PathLike[str]) -> dict[str, Any]:
 
     SidecarError naming the file and the problem when it is not a valid sidecar.
     """
+    from ..reading.files import read_regular
+
     path = sidecar_path(source_path)
     if path is None or not path.exists():
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = read_regular(path, MAX_SIDECAR_BYTES)  # never a FIFO or device, never unbounded
+    except FileNotFoundError:
+        return {}  # removed since it was seen
+    except ValueError as exc:
+        raise SidecarError(path, str(exc).removeprefix(f"{path} ")) from None
+    except OSError as exc:
+        raise SidecarError(path, f"cannot be read ({exc})") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise SidecarError(path, f"cannot be read ({exc})") from None
     except json.JSONDecodeError as exc:
         raise SidecarError(path, f"is not valid JSON (line {exc.lineno}: {exc.msg})") from None

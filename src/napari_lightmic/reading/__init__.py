@@ -17,6 +17,7 @@ from ..scene.axes import with_time_note
 from ..scene.budget import SizeRefused, check_source
 from ..scene.levels import with_strided_levels
 from .contract import reader_for
+from .files import check_regular
 from .remote import idr_url, is_remote
 
 if TYPE_CHECKING:
@@ -119,6 +120,10 @@ def _check(path: str) -> FileFormat:
         return fmt
     if p.is_dir():
         raise LightmicReadError(path, f"is a folder, not a {fmt.name} file")
+    try:
+        check_regular(p)
+    except ValueError as exc:  # a FIFO, device or socket: a read would block or never end
+        raise LightmicReadError(path, str(exc).removeprefix(f"{path} ")) from None
     if p.stat().st_size == 0:
         raise LightmicReadError(path, "the file is empty")
     try:

@@ -3,8 +3,9 @@
 BigDataViewer XML/HDF5, Imaris .ims and plain HDF5 datasets. Resolution levels become
 pyramids; nothing is read at open.
 
-External links and virtual datasets that point outside the file are refused: opening a file
-must never read another one.
+External links, external raw storage and virtual datasets that point outside the file are
+refused: opening a file must never read another one. FIFOs and devices reached by name (the
+HDF5 file a BigDataViewer XML names, XML files probed beside an HDF5 file) are not read.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
-from .._xml import parse_xml, refuse_dtd
+from .._xml import parse_xml
 from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem, format_for
 from ..model import Channel, ImageSource, Scene
@@ -26,6 +27,7 @@ from ..scene.axes import ChunkOrigin, canonical, lazy_array
 from ..scene.budget import SizeRefused, max_chunks
 from ..units import symbol
 from .contract import ReaderBase
+from .files import check_regular, read_regular
 from .handles import LazyHandle
 
 if TYPE_CHECKING:
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 
 FORMAT_BDV = format_for("x.xml")  # the registry's row of BigDataViewer XML
 MIN_IMAGE_SIDE = 8
+MAX_GROUP_DEPTH = 1000  # deeper nesting is refused, not walked
+MAX_OBJECTS = 100_000  # groups and datasets walked at open
 
 
 class H5Handle(LazyHandle["h5py.File"]):
@@ -77,18 +81,28 @@ def _lazy(handle: H5Handle, name: str, origin: ChunkOrigin, shape: tuple[int, ..
 
 
 def check_links(h5file: h5py.File) -> None:
-    """Refuse external links and virtual datasets whose sources lie in other files.
+    """Refuse what would read other files, and structures too deep or too large to walk.
+
+    External links, datasets whose raw storage is external (another file's bytes read as
+    pixels) and virtual datasets whose sources lie in other files are refused. Groups are
+    walked without recursion, each object once (hard links may form cycles), at most
+    `MAX_GROUP_DEPTH` deep and `MAX_OBJECTS` in all.
 
     Raises
     ------
     ValueError
-        Naming up to three of them.
+        Naming up to three of the links or datasets, or the limit exceeded.
     """
     import h5py
 
-    problems = []
-
-    def visit(group: h5py.Group, prefix: str = "") -> None:
+    problems: list[str] = []
+    seen = {h5file.id}
+    pending: list[tuple[h5py.Group, str, int]] = [(h5file, "", 0)]
+    while pending:
+        group, prefix, depth = pending.pop()
+        if depth >= MAX_GROUP_DEPTH:
+            raise ValueError(f"its groups nest deeper than {MAX_GROUP_DEPTH} levels "
+                             f"(at {prefix}), which is not walked")
         for key in group:
             link = group.get(key, getlink=True)
             path = f"{prefix}/{key}"
@@ -98,16 +112,31 @@ def check_links(h5file: h5py.File) -> None:
             if isinstance(link, h5py.SoftLink):
                 continue
             obj = group[key]
+            if obj.id in seen:
+                continue  # a hard link to an object already seen (maybe a cycle)
+            seen.add(obj.id)
+            if len(seen) > MAX_OBJECTS:
+                raise ValueError(f"it holds more than {MAX_OBJECTS} groups and datasets, "
+                                 "which are not walked")
             if isinstance(obj, h5py.Group):
-                visit(obj, path)
-            elif isinstance(obj, h5py.Dataset) and obj.is_virtual:
-                outside = {s.file_name for s in obj.virtual_sources() if s.file_name != "."}
-                if outside:
-                    problems.append(f"{path} is a virtual dataset reading {sorted(outside)}")
-
-    visit(h5file)
+                pending.append((obj, path, depth + 1))
+            elif isinstance(obj, h5py.Dataset):
+                problems.extend(_outside(obj, path))
     if problems:
         raise ValueError("refers to other files, which are not opened: " + "; ".join(problems[:3]))
+
+
+def _outside(dset: h5py.Dataset, path: str) -> list[str]:
+    """What of another file a dataset would read: external raw storage, virtual sources."""
+    external = dset.external or []
+    if external or dset.id.get_create_plist().get_external_count():
+        names = sorted({_text(name) for name, *_ in external}) or ["another file"]
+        return [f"{path} stores its data in {', '.join(names)}"]
+    if dset.is_virtual:
+        outside = {s.file_name for s in dset.virtual_sources() if s.file_name != "."}
+        if outside:
+            return [f"{path} is a virtual dataset reading {sorted(outside)}"]
+    return []
 
 
 def open_hdf5(path: str, fmt: FileFormat) -> ImageSource:
@@ -162,10 +191,9 @@ def _bdv_xml_for(h5_path: str) -> str | None:
         if entry.lower().endswith(".xml"):
             xml = os.path.join(folder, entry)
             try:
-                with open(xml, "rb") as fh:
-                    head = fh.read(65536)
-            except OSError:
-                continue
+                head = read_regular(xml, 65536, head=True)
+            except (OSError, ValueError):
+                continue  # unreadable, or a FIFO or device: not a dataset's XML
             if b"<SpimData" in head and name.encode() in head:
                 return xml
     return None
@@ -283,10 +311,8 @@ def _plain(handle: H5Handle, path: str) -> list[Scene]:
 
 
 def _bdv(xml_path: str, fmt: FileFormat) -> ImageSource:
-    with open(xml_path, "rb") as fh:
-        text = fh.read()
-    refuse_dtd(text, "the BigDataViewer XML")
-    root = parse_xml(text)
+    text = read_regular(xml_path)
+    root = parse_xml(text, "the BigDataViewer XML")
     if root.tag != "SpimData":
         raise ValueError("not a BigDataViewer SpimData XML file")
     loader = root.find("SequenceDescription/ImageLoader")
@@ -303,6 +329,7 @@ def _bdv(xml_path: str, fmt: FileFormat) -> ImageSource:
         h5_path = os.path.normpath(os.path.join(base, h5_path))
     if not os.path.exists(h5_path):
         raise FileNotFoundError(f"its HDF5 file {h5_path} is missing")
+    check_regular(h5_path)
     handle = H5Handle(h5_path)
     try:
         check_links(handle.file)
@@ -440,9 +467,8 @@ class _Reader(ReaderBase):
         if fmt.name != "BigDataViewer":
             return True
         try:
-            with open(path, "rb") as fh:
-                return b"<SpimData" in fh.read(4096)
-        except OSError:
+            return b"<SpimData" in read_regular(path, 4096, head=True)
+        except (OSError, ValueError):
             return False
 
     def open(self, path: str, fmt: FileFormat) -> ImageSource:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 from mmap import mmap
 from typing import TYPE_CHECKING, Any
 from xml.etree.ElementTree import Element
@@ -17,6 +18,7 @@ import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
+from .._xml import MAX_XML_BYTES, check_xml
 from ..colors import complete_colors
 from ..formats import FileFormat
 from ..model import Acquisition, Channel, ImageSource, Mosaic, Scene
@@ -61,6 +63,7 @@ def open_lif(path: str, fmt: FileFormat) -> ImageSource:
     """
     import liffile
 
+    check_header_xml(path)
     lif = liffile.LifFile(path, mode="r")
     scenes = []
     try:
@@ -334,6 +337,36 @@ def lif_acquisition(root: Element) -> Acquisition:
                            serial_number=settings.get("SystemSerialNumber") or None)
     instrument = ome.Instrument(id="Instrument:0", microscope=scope, objectives=[objective])
     return Acquisition(instrument=instrument, acquisition_mode=mode)
+
+
+
+def check_header_xml(path: str) -> None:
+    """Refuse what the hardened parser refuses in a LIF's XML header, before liffile parses it.
+
+    liffile parses the header with ElementTree, which accepts a DTD.
+
+    Raises
+    ------
+    ValueError
+        When the header XML declares a DTD, nests too deep or is not well formed.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(13)
+        if len(head) < 13:
+            return  # liffile reports the damage
+        id0, _, id1, length = struct.unpack("<IIBI", head)
+        if id0 != 0x70 or id1 != 0x2A:
+            return
+        size = os.fstat(fh.fileno()).st_size
+        if 13 + 2 * length > size:
+            raise ValueError(f"truncated: its XML header ({2 * length} bytes) runs past the "
+                             f"end of the file ({size} bytes)")
+        if 2 * length > MAX_XML_BYTES:
+            raise ValueError(f"its XML header ({2 * length} bytes) is larger than "
+                             f"{MAX_XML_BYTES // 2**20} MiB, which is not read")
+        text = fh.read(2 * length).decode("utf-16-le", "replace")
+    if text != "LMS_Object_File":
+        check_xml(text, "the LIF header XML")
 
 
 class _Reader(ReaderBase):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 import dask.array as da
 
-from .._xml import refuse_dtd
+from .._xml import check_xml
 from ..colors import complete_colors, parse_color
 from ..formats import FileFormat
 from ..model import Channel, ImageSource, Scene
@@ -22,6 +22,7 @@ from ..scene.axes import ChunkOrigin, canonical, lazy_array
 from ..scene.budget import SizeRefused
 from ..units import symbol
 from .contract import ReaderBase
+from .files import MAX_METADATA_BYTES, check_tree, read_regular
 from .remote import fs_kwargs, is_http
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
     """
     import zarr
 
+    if not is_http(path):
+        check_tree(path)  # a FIFO or device inside the tree would block a read or never end
     root = zarr.open_group(path, mode="r",
                            storage_options=fs_kwargs() if is_http(path) else None)
     attrs = ngff_attrs(root)
@@ -281,9 +284,15 @@ def _load_ome(path: str) -> OME:
     import ome_types
 
     url = path.rstrip("/") + "/OME/METADATA.ome.xml"
-    with fsspec.open(url, "rb", **(fs_kwargs() if is_http(path) else {})) as fh:
-        text = fh.read().decode("utf-8")
-    refuse_dtd(text, "OME/METADATA.ome.xml")
+    if is_http(path):
+        with fsspec.open(url, "rb", **fs_kwargs()) as fh:
+            raw = fh.read(MAX_METADATA_BYTES + 1)
+        if len(raw) > MAX_METADATA_BYTES:
+            raise ValueError(f"{url} is larger than {MAX_METADATA_BYTES} bytes, which is not read")
+    else:
+        raw = read_regular(url)
+    text = raw.decode("utf-8")
+    check_xml(text, "OME/METADATA.ome.xml")
     return ome_types.from_xml(text)
 
 

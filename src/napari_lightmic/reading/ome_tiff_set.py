@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 import numpy.typing as npt
 
-from .._xml import local, parse_xml
+from .._xml import local, parse_xml, parse_xml_or_none
 from ..model import Scene
 from ..scene.axes import ChunkOrigin, lazy_array
 from ..scene.budget import SizeRefused
+from .files import check_regular, is_regular
 
 if TYPE_CHECKING:
     import tifffile
@@ -67,8 +68,8 @@ class PlaneFiles:
         return path
 
     def exists(self, path: str | None) -> bool:
-        """Whether `path` is a file."""
-        return path is not None and os.path.isfile(path)
+        """Whether `path` is a regular file (not a FIFO or device, which is never opened)."""
+        return path is not None and is_regular(path)
 
     def read(self, path: str, ifd: int) -> npt.NDArray[Any] | None:
         """The plane at IFD `ifd` of a file; None when the file or the IFD is absent."""
@@ -147,6 +148,33 @@ class PlaneArray:
         return out
 
 
+def check_ome_files(path: str, xml: str) -> None:
+    """Check an OME-TIFF's XML, and the files its TiffData name, before tifffile opens them.
+
+    tifffile parses the XML with ElementTree and opens every file a UUID names; a FIFO
+    there would block the open for ever, and a DTD would pass unseen.
+
+    Raises
+    ------
+    ValueError
+        When the XML is refused (a DTD, too deep, not well formed), or a named file is a
+        FIFO, device or socket.
+    """
+    root = parse_xml_or_none(xml, "the OME-XML")
+    if root is None:
+        return  # not well-formed: tifffile reads such a file as plain TIFF pages
+    folder = os.path.dirname(os.path.abspath(path))
+    names = {e.get("FileName") for e in root.iter() if local(e.tag) == "UUID"}
+    for name in sorted(n for n in names if n):
+        for variant in {name, name.replace("\\", "/")}:
+            try:
+                check_regular(os.path.join(folder, variant))
+            except (OSError, ValueError) as exc:
+                if isinstance(exc, ValueError):
+                    raise ValueError(f"its TiffData names {variant!r}, which is not a regular "
+                                     f"file: {exc}") from None
+
+
 def open_set(tif: tifffile.TiffFile, path: str) -> tuple[list[Scene], OME | None, PlaneFiles]:
     """The scenes of an OME-TIFF whose OME-XML tifffile could not map onto pages.
 
@@ -177,7 +205,7 @@ def open_set(tif: tifffile.TiffFile, path: str) -> tuple[list[Scene], OME | None
 
     xml = tif.pages.first.description
     ome, infos, lenient_note = ome_images(xml)
-    root = parse_xml(xml)
+    root = parse_xml(xml, "the OME-XML")
     files = PlaneFiles(os.path.dirname(os.path.abspath(path)), root.get("UUID"),
                        os.path.basename(path))
     scenes: list[Scene] = []

@@ -73,6 +73,9 @@ def ome_images(xml: str) -> tuple[OME | None, list[ImageInfo], str | None]:
     import ome_types
     from pydantic import ValidationError
 
+    from .._xml import check_xml
+
+    check_xml(xml, "the OME-XML")  # ome-types parses it again: our limits first
     try:
         ome = ome_types.from_xml(xml)
         annotations = {a.id: a for a in ome.structured_annotations or []

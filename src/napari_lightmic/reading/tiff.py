@@ -22,7 +22,6 @@ import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
-from .._xml import refuse_dtd
 from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Scene
@@ -70,6 +69,7 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
     with _logged_errors() as problems:
         tif = tifffile.TiffFile(path, mode="r")
         tif.lightmic_path = path  # type: ignore[attr-defined] # names the file in read errors
+        _check_ome_files(tif, path)
         unmapped: Exception | None
         try:
             _ = tif.series, tif.is_ome  # tifffile reports damage while parsing these
@@ -81,8 +81,6 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
     try:
         if problems.damage:
             raise ValueError(f"truncated: {problems.damage[0]}")
-        if tif.is_ome:
-            refuse_dtd(tif.pages.first.description, "the OME-XML")
         if unmapped is not None or (tif.is_ome and problems.absent):
             if not tif.is_ome and unmapped is not None:
                 raise unmapped
@@ -108,6 +106,19 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
             item.close()
         raise
     return _source(path, fmt, tif, scenes, ome, [tif, *siblings])
+
+
+def _check_ome_files(tif: tifffile.TiffFile, path: str) -> None:
+    """Check OME-XML and the files it names before tifffile parses it and opens them."""
+    if not tif.is_ome:
+        return
+    from .ome_tiff_set import check_ome_files
+
+    try:
+        check_ome_files(path, tif.pages.first.description)
+    except Exception:
+        tif.close()
+        raise
 
 
 def _source(path: str, fmt: FileFormat, tif: tifffile.TiffFile, scenes: list[Scene],
