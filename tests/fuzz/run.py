@@ -17,6 +17,7 @@ Each stage ends as one of:
 
 ok        opened and read (exit 0)
 clean     LightmicError / LightmicReadError naming the file, one line (exit 1 or 2)
+refused   a good dataset under an odd name (the ``name`` mutation) refused, however cleanly
 escaped   another exception type, a traceback, an error of several lines or not naming the
           file, invalid JSON, an output left behind, or the dataset changed
 hang      still running at the time limit (killed)
@@ -54,8 +55,8 @@ from pathlib import Path
 from tests.fuzz.mutate import FAMILIES, KINDS, SOURCES, Source, available, kinds_for, mutate
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTCOMES = ("ok", "clean", "escaped", "leaked", "hang", "memory", "crash")
-BAD = ("escaped", "leaked", "hang", "memory", "crash")
+OUTCOMES = ("ok", "clean", "refused", "escaped", "leaked", "hang", "memory", "crash")
+BAD = ("refused", "escaped", "leaked", "hang", "memory", "crash")
 STAGES = ("open", "info", "convert")
 TIMEOUT = 10.0
 MEMORY = 4 * 2**30
@@ -211,7 +212,10 @@ def _last(text: str) -> str:
 
 
 def _names_file(message: str, path: Path, data: Path) -> bool:
-    return path.name in message or str(data) in message or os.fsdecode(path) in message
+    """Whether the message names the file (or its folder), as printed or escaped."""
+    shown = [path.name, str(data), os.fsdecode(path)]
+    shown += [s.encode("utf-8", "backslashreplace").decode("ascii", "replace") for s in shown]
+    return any(s in message for s in shown)
 
 
 def classify_open(run: dict[str, object], path: Path, data: Path) -> tuple[str, str]:
@@ -322,6 +326,8 @@ def run_case(c: Case, workdir: Path, stages: tuple[str, ...] = STAGES,
             outcome, detail, run = _stage(stage, c, path, folder, timeout, memory)
             if stage == "open" and c.kind == "outside" and outcome == "ok":
                 outcome, detail = "leaked", "another file's bytes opened as an image"
+            if c.kind == "name" and outcome == "clean":
+                outcome = "refused"
             results[stage] = {"outcome": outcome, "detail": detail,
                               "seconds": run["seconds"]}
             if keep:
