@@ -6,8 +6,8 @@ the shared test data, and synthetic OME-Zarr 0.4/0.5, PNG, JPEG and HDF5 — put
 --json`` and ``lightmic convert``, each in a subprocess limited to 10 s and 4 GiB of address
 space (run.py). A case passes when every stage ends "ok" (opened and read) or "clean" (a
 `LightmicError` naming the file, on one line; a failed conversion leaves nothing behind);
-it fails on "refused" (a good file under an odd name), "escaped" (another exception type,
-a traceback), "leaked", "hang", "memory" or "crash".
+it fails on "refused" (a good file under an odd name), "accepted" (a DTD opened), "escaped"
+(another exception type, a traceback), "leaked", "hang", "memory" or "crash".
 
 By default a smoke set of `SMOKE_CASES` cases runs, drawn only from the mutation kinds and
 families that already end well (`SMOKE_KINDS`, `SMOKE_FAMILIES`); widen it as the causes are
