@@ -40,10 +40,11 @@ from tests.fuzz.run import BAD, cases, run_case
 SEED = os.environ.get("LIGHTMIC_FUZZ_SEED", "14")
 SMOKE_CASES = 20
 # What ended "ok" or "clean" in every case of a run on main (issue 14): truncations, except
-# of PNG and JPEG (bioio's error for them is several lines long). The other kinds still find
-# escaping errors, hangs and memory blow-ups, being fixed.
+# of PNG and JPEG (bioio's error for them is several lines long) and of OME-Zarr (a cut
+# chunk's codec error escapes at read time). The other kinds still find escaping errors,
+# hangs and memory blow-ups, being fixed.
 SMOKE_KINDS = ("truncate",)
-SMOKE_FAMILIES = tuple(f for f in FAMILIES if f not in ("png", "jpeg"))
+SMOKE_FAMILIES = tuple(f for f in FAMILIES if f not in ("png", "jpeg", "zarr"))
 
 
 def _chosen() -> list:
