@@ -308,7 +308,7 @@ def _stage(stage: str, c: Case, path: Path, folder: Path, timeout: float,
                  str(out / f"converted{suffix}")], timeout, memory, folder)
     outcome, detail = classify_cli(run, path, data)
     left = sorted(p.name for p in out.iterdir())
-    if outcome != "ok" and left:
+    if outcome != "ok" and left and not run["timed_out"]:  # killed: the next one cleans up
         outcome, detail = "escaped", f"left {left} after: {detail}"
     return outcome, detail, run
 
