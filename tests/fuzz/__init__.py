@@ -1,0 +1,1 @@
+"""A seeded mutation fuzzer over every family of files napari-lightmic reads (see run.py)."""
