@@ -156,3 +156,16 @@ def test_a_target_name_the_system_refuses_is_one_line(tmp_path):
     assert done.returncode == 1
     assert done.stderr.endswith(b": cannot be written: File name too long\n")
     assert done.stderr.count(b"\n") == 1
+
+
+@pytest.mark.parametrize("target", ["out.ome.tif", "out.ome.zarr"])
+def test_a_name_that_is_not_utf8_converts(tmp_path, target):
+    """The image is named after the file (a plain TIFF records no name): undecodable bytes are
+    written as backslash escapes, where the OME-XML writer refused the text (fuzz case 1-50)."""
+    source = Path(os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9 \xff.tif"))
+    tifffile.imwrite(source, np.arange(64 * 64, dtype=np.uint16).reshape(64, 64))
+    done = lightmic("convert", source, tmp_path / target)
+    assert done.returncode == 0, done.stderr
+    if target.endswith(".tif"):
+        with open_image(tmp_path / target) as copy:
+            assert copy.scenes[0].name == "caf\\xe9 \\xff"
