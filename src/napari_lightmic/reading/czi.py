@@ -9,8 +9,6 @@ positions the file records.
 
 from __future__ import annotations
 
-import os
-import struct
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +16,7 @@ import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
-from .._xml import MAX_XML_BYTES, check_xml, parse_xml
+from .._xml import parse_xml
 from ..colors import GRAY, complete_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Mosaic, Scene
@@ -109,44 +107,6 @@ class CziSceneArray:
         return out
 
 
-def check_metadata(path: str) -> None:
-    """Check the metadata segment's XML with the hardened parser before libCZI parses it.
-
-    libCZI's own parser takes minutes over deeply nested XML and drops a DTD silently;
-    the XML is read here (its declared size checked against the file) and refused first.
-
-    Raises
-    ------
-    ValueError
-        When the XML lies past the end of the file, declares a DTD, nests too deep or is not
-        well formed.
-    """
-    size = os.path.getsize(path)
-    with open(path, "rb") as fh:
-        header = fh.read(32 + 68)
-        if len(header) < 100:
-            return  # check_structure reports the damage
-        position = struct.unpack_from("<q", header, 32 + 60)[0]
-        if position <= 0:
-            return  # no metadata segment
-        if position + 32 + 256 > size:
-            raise ValueError("truncated: the metadata segment lies past the end of the file")
-        fh.seek(position)
-        if not fh.read(16).startswith(b"ZISRAWMETADATA"):
-            raise ValueError("the metadata segment is damaged (its header is not ZISRAWMETADATA)")
-        fh.seek(position + 32)
-        length = struct.unpack("<i", fh.read(4))[0]
-        if length < 0 or position + 32 + 256 + length > size:
-            raise ValueError(f"truncated: the metadata segment declares {length} bytes of XML, "
-                             "more than the file holds")
-        if length > MAX_XML_BYTES:
-            raise ValueError(f"its metadata XML ({length} bytes) is larger than "
-                             f"{MAX_XML_BYTES // 2**20} MiB, which is not read")
-        fh.seek(position + 32 + 256)
-        text = fh.read(length)
-    check_xml(text, "the CZI metadata")
-
-
 def _fit(tile: npt.NDArray[Any], height: int, width: int) -> npt.NDArray[Any]:
     """Crop or zero-pad a zoomed read to the size the level promises."""
     if tile.shape[:2] == (height, width):
@@ -188,7 +148,6 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
     from pylibCZIrw import czi as pyczi
 
     check_structure(path)
-    check_metadata(path)
     with pyczi.open_czi(path) as czi:
         bbox = czi.total_bounding_box_no_pyramid
         try:

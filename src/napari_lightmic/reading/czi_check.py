@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .._xml import MAX_XML_BYTES, check_xml
 from ..errors import LightmicReadError
 
 # a structured array of directory or dimension entries
@@ -62,7 +63,9 @@ def check_structure(path: str) -> None:
     LightmicReadError
         Naming the field and its value.
     ValueError
-        Text starting ``truncated:`` where the file ends before a structure it declares.
+        Text starting ``truncated:`` where the file ends before a structure it declares; or
+        metadata XML larger than the XML limit, declaring a DTD, nesting too deep or not
+        well formed (checked with the hardened parser before libCZI parses it).
     """
     size = os.path.getsize(path)
     if size < SEGMENT_HEADER + 80:
@@ -70,14 +73,21 @@ def check_structure(path: str) -> None:
     # a read-only map, released when collected (an error's traceback may hold it a while)
     buf: npt.NDArray[np.uint8] = np.memmap(path, dtype=np.uint8, mode="r")
     try:
-        _check(buf[:SEGMENT_HEADER + 80].tobytes(), buf, size)
+        xml = _check(buf[:SEGMENT_HEADER + 80].tobytes(), buf, size)
     except ValueError as exc:
         if str(exc).startswith("truncated: "):
             raise
         raise LightmicReadError(path, f"damaged CZI: {exc}") from None
+    if xml is not None:  # libCZI's own XML parser takes minutes over deep nesting, drops DTDs
+        start, length = xml
+        if length > MAX_XML_BYTES:
+            raise ValueError(f"its metadata XML ({length} bytes) is larger than "
+                             f"{MAX_XML_BYTES // 2**20} MiB, which is not read")
+        check_xml(buf[start:start + length].tobytes(), "the CZI metadata")
 
 
-def _check(header: bytes, buf: npt.NDArray[np.uint8], size: int) -> None:
+def _check(header: bytes, buf: npt.NDArray[np.uint8], size: int) -> tuple[int, int] | None:
+    """Check the structure; where the metadata XML lies (start, length), if the file has one."""
     if not header.startswith(b"ZISRAWFILE"):
         raise ValueError("the file header segment is not ZISRAWFILE")
     directory, metadata = struct.unpack_from("<qq", header, SEGMENT_HEADER + 52)
@@ -88,9 +98,9 @@ def _check(header: bytes, buf: npt.NDArray[np.uint8], size: int) -> None:
         if position and not 0 < position <= size - SEGMENT_HEADER - 256:
             raise ValueError(f"the {name} position {position} is outside the file "
                              f"({size} bytes)")
-    if metadata:
-        _check_metadata(buf, metadata, size)
+    xml = _check_metadata(buf, metadata, size) if metadata else None
     _check_directory(buf, directory, size)
+    return xml
 
 
 def _segment(buf: npt.NDArray[np.uint8], position: int, sid: bytes, what: str,
@@ -110,7 +120,7 @@ def _segment(buf: npt.NDArray[np.uint8], position: int, sid: bytes, what: str,
     return allocated, used
 
 
-def _check_metadata(buf: npt.NDArray[np.uint8], position: int, size: int) -> None:
+def _check_metadata(buf: npt.NDArray[np.uint8], position: int, size: int) -> tuple[int, int]:
     _, used = _segment(buf, position, b"ZISRAWMETADATA", "metadata", size)
     data = buf[position + SEGMENT_HEADER:position + SEGMENT_HEADER + 8].tobytes()
     if len(data) < 8:
@@ -120,6 +130,7 @@ def _check_metadata(buf: npt.NDArray[np.uint8], position: int, size: int) -> Non
     if xml_size < 0 or attachment_size < 0 or end > size:
         raise ValueError(f"the metadata segment declares {xml_size} bytes of XML and "
                          f"{attachment_size} of attachment; the file has {size} bytes")
+    return position + SEGMENT_HEADER + 256, xml_size
 
 
 def _check_directory(buf: npt.NDArray[np.uint8], position: int, size: int) -> None:
