@@ -60,12 +60,24 @@ def parse_xml_or_none(text: str | bytes, what: str = "the metadata") -> etree._E
     return _parse(text, what)[0]
 
 
+def refuse_large(length: int, what: str) -> None:
+    """Refuse XML of `length` bytes beyond `MAX_XML_BYTES`, before it is read.
+
+    Raises
+    ------
+    ValueError
+        Naming `what` and its length.
+    """
+    if length > MAX_XML_BYTES:
+        raise ValueError(f"{what} ({length} bytes) is larger than {MAX_XML_BYTES // 2**20} MiB, "
+                         "which is not read")
+
+
 def _parse(text: str | bytes, what: str) -> tuple[etree._Element | None, str]:
     """The root, or None and the parser's complaint for XML that is not well-formed."""
     if isinstance(text, str):
         text = text.encode("utf-8")
-    if len(text) > MAX_XML_BYTES:
-        raise ValueError(f"{what} is larger than {MAX_XML_BYTES // 2**20} MiB, which is not read")
+    refuse_large(len(text), what)
     try:
         root = etree.fromstring(text, parser=_PARSER)
     except etree.XMLSyntaxError as exc:

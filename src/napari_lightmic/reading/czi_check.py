@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .._xml import MAX_XML_BYTES, check_xml
+from .._xml import check_xml, refuse_large
 from ..errors import LightmicReadError
 
 # a structured array of directory or dimension entries
@@ -80,9 +80,7 @@ def check_structure(path: str) -> None:
         raise LightmicReadError(path, f"damaged CZI: {exc}") from None
     if xml is not None:  # libCZI's own XML parser takes minutes over deep nesting, drops DTDs
         start, length = xml
-        if length > MAX_XML_BYTES:
-            raise ValueError(f"its metadata XML ({length} bytes) is larger than "
-                             f"{MAX_XML_BYTES // 2**20} MiB, which is not read")
+        refuse_large(length, "its metadata XML")
         check_xml(buf[start:start + length].tobytes(), "the CZI metadata")
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import stat
 
-# Metadata files read whole (sidecars, XML, zarr.json): no real one comes near this.
-MAX_METADATA_BYTES = 256 * 1024 * 1024
+from .._xml import MAX_XML_BYTES
+
+# Metadata files read whole (sidecars, XML, zarr.json): the XML limit; no real one comes near.
+MAX_METADATA_BYTES = MAX_XML_BYTES
 
 
 def _kind(mode: int) -> str:

@@ -18,7 +18,7 @@ import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
-from .._xml import MAX_XML_BYTES, check_xml
+from .._xml import check_xml, refuse_large
 from ..colors import complete_colors
 from ..formats import FileFormat
 from ..model import Acquisition, Channel, ImageSource, Mosaic, Scene
@@ -361,9 +361,7 @@ def check_header_xml(path: str) -> None:
         if 13 + 2 * length > size:
             raise ValueError(f"truncated: its XML header ({2 * length} bytes) runs past the "
                              f"end of the file ({size} bytes)")
-        if 2 * length > MAX_XML_BYTES:
-            raise ValueError(f"its XML header ({2 * length} bytes) is larger than "
-                             f"{MAX_XML_BYTES // 2**20} MiB, which is not read")
+        refuse_large(2 * length, "its XML header")
         text = fh.read(2 * length).decode("utf-16-le", "replace")
     if text != "LMS_Object_File":
         check_xml(text, "the LIF header XML")

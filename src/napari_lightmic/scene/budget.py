@@ -82,11 +82,8 @@ def check_grid(shape: Sequence[int], chunks: Sequence[int], itemsize: int = 1) -
     """
     shape = [int(n) for n in shape]
     chunks = [max(1, min(int(c), n)) for c, n in zip(chunks, shape)]
-    count = math.prod(-(-n // c) for n, c in zip(shape, chunks))
-    if count > max_chunks():
-        raise SizeRefused(f"declares a size of {_shape(shape)} in chunks of {_shape(chunks)}: "
-                          f"{count:,} chunks, more than the limit of {max_chunks():,} "
-                          "(LIGHTMIC_MAX_CHUNKS)")
+    _check_count(math.prod(-(-n // c) for n, c in zip(shape, chunks)),
+                 f"{_shape(shape)} in chunks of {_shape(chunks)}")
     _check_bytes(math.prod(chunks) * itemsize, chunks)
 
 
@@ -114,12 +111,15 @@ def check_source(source: ImageSource) -> None:
 
 def _check_array(data: da.Array) -> None:
     _check_sizes(data.shape)
-    count = math.prod(len(c) for c in data.chunks)
-    if count > max_chunks():
-        raise SizeRefused(f"declares a size of {_shape(data.shape)}: {count:,} chunks, more "
-                          f"than the limit of {max_chunks():,} (LIGHTMIC_MAX_CHUNKS)")
+    _check_count(math.prod(len(c) for c in data.chunks), _shape(data.shape))
     largest = [max(c) for c in data.chunks]
     _check_bytes(math.prod(largest) * np.dtype(data.dtype).itemsize, largest)
+
+
+def _check_count(count: int, size: str) -> None:
+    if count > max_chunks():
+        raise SizeRefused(f"declares a size of {size}: {count:,} chunks, more than the limit "
+                          f"of {max_chunks():,} (LIGHTMIC_MAX_CHUNKS)")
 
 
 def _check_sizes(shape: Sequence[int]) -> None:
