@@ -49,7 +49,8 @@ def shown_images() -> dict[str, list[str]]:
 
 
 def makers_of(name: str) -> list[str]:
-    """Node ids of the test functions that save the picture `name` (they name the file)."""
+    """Node ids of the test functions that save the picture `name` (``_keep(shot, name)``)."""
+    saves = re.compile(r"""_keep\([^)]*["']""" + re.escape(name) + "[\"']")
     found = []
     for path in sorted((ROOT / "tests").rglob("test_*.py")):
         text = path.read_text(encoding="utf-8")
@@ -57,7 +58,7 @@ def makers_of(name: str) -> list[str]:
             continue
         for node in ast.walk(ast.parse(text)):
             if (isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
-                    and name in (ast.get_source_segment(text, node) or "")):
+                    and saves.search(ast.get_source_segment(text, node) or "")):
                 found.append(f"{path.relative_to(ROOT)}::{node.name}")
     return found
 

@@ -28,6 +28,7 @@ def notes(layer) -> tuple[str, ...]:
 def test_time_without_a_recorded_step_is_not_in_pixels(make_napari_viewer):
     viewer = make_napari_viewer()
     layers = viewer.open(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"), plugin=PLUGIN)
+    assert len(layers) == 2
     for layer in layers:
         assert layer.axis_labels == ("T", "Z", "Y", "X")
         # T counts time points: a step of one, no unit; lengths stay in µm

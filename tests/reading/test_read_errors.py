@@ -43,11 +43,18 @@ def deflate_tiled_ome_tiff(tmp: Path) -> tuple[Path, tuple[int, ...]]:
     data = (np.arange(4 * 128 * 128) % 60000).astype(np.uint16).reshape(4, 128, 128)
     tifffile.imwrite(path, data, tile=(64, 64), compression="zlib", metadata={"axes": "ZYX"},
                      ome=True)
-    with tifffile.TiffFile(path) as tif:
-        page = tif.pages[2]
-        offset, count = page.dataoffsets[1], page.databytecounts[1]
-    _zero_bytes(path, offset, count)
+    _zero_tile(path, page=2, tile=1)
     return path, (0, 0, 2)
+
+
+def _zero_tile(path: Path, page: int, tile: int) -> None:
+    """Zero the stored bytes of one tile of one page of a tiled TIFF."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        stored = tif.pages[page]
+        offset, count = stored.dataoffsets[tile], stored.databytecounts[tile]
+    _zero_bytes(path, offset, count)
 
 
 def wide_tiled_tiff(tmp: Path) -> tuple[Path, tuple[int, ...]]:
@@ -57,10 +64,7 @@ def wide_tiled_tiff(tmp: Path) -> tuple[Path, tuple[int, ...]]:
     path = tmp / "wide.tif"
     data = (np.arange(64 * 4200) % 250).astype(np.uint8).reshape(64, 4200)
     tifffile.imwrite(path, data, tile=(32, 128), compression="zlib")
-    with tifffile.TiffFile(path) as tif:
-        page = tif.pages[0]
-        offset, count = page.dataoffsets[3], page.databytecounts[3]
-    _zero_bytes(path, offset, count)
+    _zero_tile(path, page=0, tile=3)
     return path, (0, 0, 0)
 
 
