@@ -281,7 +281,7 @@ def _convert(args: argparse.Namespace) -> int:
     for name, notes in done.scenes:
         for note in notes:
             print(f"lightmic: {name}: {note}", file=sys.stderr)
-    return 0
+    return EXIT_DONE
 
 
 def _scenes_text(names: list[str]) -> str:
@@ -331,7 +331,7 @@ def _info(args: argparse.Namespace) -> int:
         print(_json_text(info))
     else:
         print(format_text(info))
-    return 0
+    return EXIT_DONE
 
 
 def _metadata(args: argparse.Namespace) -> int:
@@ -368,7 +368,7 @@ def _metadata_job(args: argparse.Namespace, session: Session) -> int:
         print(f"\n{done}" + (": missing " + ", ".join(done.missing) if done.missing else ""))
     if args.privacy:
         _print_privacy(session, as_json=False)
-    return 0
+    return EXIT_DONE
 
 
 def _print_privacy(session: Session, as_json: bool) -> int:
@@ -382,7 +382,7 @@ def _print_privacy(session: Session, as_json: bool) -> int:
         print(f"personal data? {finding}")
     if not findings and not as_json:
         print("no personal data found in the metadata")
-    return 0
+    return EXIT_DONE
 
 
 def _finite(value: object) -> object:
@@ -431,9 +431,9 @@ def _view(args: argparse.Namespace) -> int:
         viewer.screenshot(args.screenshot, canvas_only=False, flash=False)
         print(f"lightmic: saved {args.screenshot}")
         viewer.close()
-        return 0
+        return EXIT_DONE
     napari.run()
-    return 0
+    return EXIT_DONE
 
 
 if __name__ == "__main__":

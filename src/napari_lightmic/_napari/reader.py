@@ -7,7 +7,6 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from ..errors import LightmicReadError
 from ..session import Session, file_version
 from .layer_group import follow_session, ref_of
 from .layers import scene_layer_data
@@ -78,11 +77,10 @@ def read_scene(path: PathLike, scene: int | str = 0,
         session = shared_session(path, viewer)
         chosen = session.effective_scene(scene)
         layers = scene_layer_data(session, chosen)
-    except LightmicReadError as err:
-        show_error(str(err))
-        return []
     except Exception as exc:  # noqa: BLE001 reader's boundary: truncated files fail lazily
-        show_error(str(LightmicReadError(path, f"{type(exc).__name__}: {exc}")))
+        from ..reading import read_error
+
+        show_error(str(read_error(path, exc)))
         return []
     newly_shown = not _showing(viewer, session)
     follow_session(viewer, session)

@@ -139,7 +139,17 @@ def _check(path: str) -> FileFormat:
     return fmt
 
 
-def _describe(exc: Exception) -> str:
+def read_error(path: str | os.PathLike[str], exc: BaseException) -> LightmicReadError:
+    """`exc` as the read error of `path`: itself if it is one, else naming its type and cause.
+
+    The boundary's rule wherever a read may fail with whatever a library raises.
+    """
+    if isinstance(exc, LightmicReadError):
+        return exc
+    return LightmicReadError(path, _describe(exc))
+
+
+def _describe(exc: BaseException) -> str:
     if isinstance(exc, FileNotFoundError):
         return "not found" + (f" ({exc})" if str(exc) else "")
     if isinstance(exc, TimeoutError) or type(exc).__name__ in ("TimeoutError",

@@ -1,4 +1,8 @@
-"""Display ranges from small, strided reads of a few planes — never from the full data."""
+"""Display ranges from a few planes of the smallest level — never from every plane.
+
+The planes are subsampled to about `MAX_SIDE` pixels a side after their chunks are read, so a
+scene without a pyramid reads its chosen planes whole.
+"""
 
 from __future__ import annotations
 

@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from napari.utils.events import EventEmitter
     from napari.viewer import Viewer
 
-    from ..metadata.privacy import Finding
     from ..model import ImageSource, Scene
 
 # REMBI fields shown as text boxes: (dotted key, label, tooltip)
@@ -84,7 +83,6 @@ class MetadataPanel(Container):
         self.session: Session | None = None
         self.scene_index: int | None = None
         self._updating = False
-        self.findings_list: list[Finding] = []
         self.channel_fields: list[dict[str, LineEdit]] = []
         self.swatches: list[PushButton] = []
         self.status = Label(value="Select a layer opened with napari-lightmic.")
@@ -319,12 +317,12 @@ class MetadataPanel(Container):
         self.finding_boxes = {}
         if session is None:
             return
-        self.findings_list = session.privacy_findings
+        found = session.privacy_findings
         self.findings.value = (
-            f"{len(self.findings_list)} value(s) may identify a person. Ticked ones are "
-            "removed from exports once removal is on:" if self.findings_list
+            f"{len(found)} value(s) may identify a person. Ticked ones are "
+            "removed from exports once removal is on:" if found
             else "No personal data found in the metadata.")
-        for finding in self.findings_list:
+        for finding in found:
             box = CheckBox(value=session.chosen_for_removal(finding),
                            text=f"{finding.kind}: {finding.value}"[:80],
                            tooltip=f"{finding.reason}; found in " + ", ".join(finding.where))
@@ -464,10 +462,10 @@ class MetadataPanel(Container):
         self.remove_personal.text = ("Marked: ticked findings removed from every export "
                                      "(click to keep all)" if remove
                                      else "Remove the ticked findings from every export")
-        self.remove_personal.enabled = bool(self.findings_list) or remove
+        self.remove_personal.enabled = bool(session.privacy_findings) or remove
         before, self._updating = self._updating, True
         try:
-            for finding in self.findings_list:
+            for finding in session.privacy_findings:
                 box = self.finding_boxes.get(finding.id)
                 if box is not None and box.value != session.chosen_for_removal(finding):
                     box.value = session.chosen_for_removal(finding)

@@ -31,6 +31,7 @@ from qtpy.QtWidgets import (
 from .._napari.layer_ref import ref_of
 from .._napari.reader import LayerData, shared_session
 from ..errors import LightmicReadError
+from ..reading import read_error
 from ..scene.thumbnail import THUMB_SIDE, thumbnail
 
 if TYPE_CHECKING:
@@ -325,8 +326,7 @@ class ScenePicker(QWidget):
             layer_data, error = result
             self._add(session, layer_data)
             if error is not None:
-                show_error(str(error) if isinstance(error, LightmicReadError) else str(
-                    LightmicReadError(session.path, f"{type(error).__name__}: {error}")))
+                show_error(str(read_error(session.path, error)))
             if go:
                 self._fit(rows)
 
