@@ -253,3 +253,27 @@ def test_info_says_when_no_time_step_is_recorded(capsys):
     assert main(["info", str(real_file("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"))]) == 0
     out = capsys.readouterr().out
     assert "time step: not recorded" in out and "instrument: Carl Zeiss Castor.Stand" in out
+
+
+def test_library_log_records_are_printed_only_when_asked(tmp_path):
+    """tifffile's own notes on a damaged tag: not lines of their own unless -v (fuzz 1-185)."""
+    import struct
+
+    import numpy as np
+    import tifffile
+
+    path = tmp_path / "four.tif"
+    tifffile.imwrite(path, np.zeros((4, 32, 32), np.uint8), photometric="minisblack",
+                     metadata=None)
+    with tifffile.TiffFile(path) as tif:
+        offset = tif.pages[2].tags[273].offset  # StripOffsets of page 2
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<I", data, offset + 4, 5000)  # its count: the values lie past the end
+    path.write_bytes(bytes(data))
+    quiet = lightmic("convert", path, tmp_path / "out.ome.zarr")
+    assert quiet.returncode == 1
+    assert quiet.stderr.count("\n") == 1 and "four.tif: the file is truncated" in quiet.stderr
+    told = lightmic("-v", "convert", path, tmp_path / "out.ome.zarr")
+    assert told.returncode == 1 and "tifffile: " in told.stderr
+    assert told.stderr.strip().splitlines()[-1] == quiet.stderr.strip()
+    assert not (tmp_path / "out.ome.zarr").exists()

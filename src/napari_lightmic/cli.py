@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="also print the libraries' own warnings (tifffile's and others')")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     info = _sub(sub, "info", "describe a file's scenes, sizes, channels and acquisition", """
   lightmic info cells.czi                  format, scenes, pixel sizes, channels, acquisition
@@ -142,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     _tolerant_streams()
     args = build_parser().parse_args(argv)
+    _library_logs(args.verbose)
     try:
         status = _run(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit as an ignored exception
@@ -164,6 +167,21 @@ def main(argv: list[str] | None = None) -> int:
         print("lightmic: interrupted; nothing was written at the output path", file=sys.stderr)
         return EXIT_INTERRUPTED
     return status
+
+
+def _library_logs(verbose: bool) -> None:
+    """Libraries' log records (tifffile's notes on a damaged tag...) reach stderr only when asked.
+
+    What they mean for the file is said once, in the error or in the notes; without a handler
+    Python would print each record of WARNING and above as a line of its own.
+    """
+    import logging
+
+    root = logging.getLogger()
+    if verbose:
+        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    elif not root.handlers:
+        root.addHandler(logging.NullHandler())
 
 
 def _tolerant_streams() -> None:

@@ -281,6 +281,48 @@ def test_ome_tiff_of_width_0_is_refused_at_open(tmp_path):
     refused(_ome_tiff(tmp_path, SizeX=0), "SizeX 0")
 
 
+def _tag(path: Path, code: int, value: int) -> Path:
+    """`path` with tag `code` of its first page set to `value` (in the tag's own width)."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        tag = tif.pages[0].tags[code]
+        fmt = tif.byteorder + {3: "H", 4: "I", 16: "Q"}[int(tag.dtype)]
+        offset = tag.valueoffset
+    data = bytearray(path.read_bytes())
+    struct.pack_into(fmt, data, offset, value)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(("code", "value", "declared"), [
+    (256, 1025709355, "325 × 1025709355"),  # ImageWidth: the decoder allocated 621 GiB
+    (277, 65535, "325 × 475 × 65535"),  # SamplesPerPixel: 18.8 GiB
+])
+def test_a_page_declaring_another_plane_than_its_image_is_refused_before_decoding(
+        tmp_path, code, value, declared):
+    # fuzz 1-124 and 1-208: MemoryError while decoding, under a 4 GiB address space
+    path = _tag(_ome_tiff(tmp_path), code, value)
+    refused(path, f"declares a plane of {declared} pixels, not 325 × 475", "T=0, C=0, Z=0")
+
+
+def test_planes_declared_by_the_million_around_one_end_after_the_last_held(tmp_path):
+    # fuzz 1-160: SizeZ=1000000 over one page opened as 309 GB of zeros, and a conversion
+    # wrote zeros until killed
+    result = probe(_ome_tiff(tmp_path, SizeZ=10**6))
+    assert result == {"outcome": "read", "shape": [1, 1, 1, 325, 475]}
+    from napari_lightmic import open_image
+
+    with open_image(tmp_path / "declared.ome.tiff") as source:
+        assert any("declares SizeZ=1,000,000" in n and "999,999 planes" in n
+                   for n in source.scenes[0].notes)
+
+
+def test_a_few_planes_no_file_holds_stay_zeros_as_bio_formats_shows_them(tmp_path):
+    # an acquisition stopped early keeps its declared size (Bio-Formats shows the same)
+    assert probe(_ome_tiff(tmp_path, SizeZ=40))["shape"] == [1, 1, 40, 325, 475]
+
+
 # ---- the limits, and the open boundary ------------------------------------------------------
 
 

@@ -77,8 +77,10 @@ def open_image(path: str | os.PathLike[str]) -> ImageSource:
                                 + (f" ({text})" if text else "")) from exc
     except Exception as exc:  # every library has its own errors; the user gets one
         text = str(exc)
-        if text.startswith("truncated: "):
-            raise LightmicReadError(path, f"the file is truncated ({text[11:]})") from exc
+        for state in ("truncated", "damaged"):  # a reader's finding about the file itself
+            if text.startswith(f"{state}: "):
+                raise LightmicReadError(path, f"the file is {state} ({text[len(state) + 2:]})"
+                                        ) from exc
         raise LightmicReadError(path, f"cannot be read as {fmt.name}: {_describe(exc)}") from exc
     return source
 

@@ -71,8 +71,8 @@ class PlaneFiles:
         """Whether `path` is a regular file (not a FIFO or device, which is never opened)."""
         return path is not None and is_regular(path)
 
-    def read(self, path: str, ifd: int) -> npt.NDArray[Any] | None:
-        """The plane at IFD `ifd` of a file; None when the file or the IFD is absent."""
+    def read(self, path: str, ifd: int, plane: tuple[int, int]) -> npt.NDArray[Any] | None:
+        """The plane (Y, X) at IFD `ifd` of a file; None when the file or the IFD is absent."""
         import tifffile
 
         with self.lock:
@@ -92,7 +92,13 @@ class PlaneFiles:
             self.files.move_to_end(path)
             if ifd >= len(handle.pages):
                 return None
-            return handle.pages[ifd].asarray()
+            page = handle.pages[ifd]
+            if tuple(page.shape) != plane:  # checked before decoding allocates what it says
+                declared = " × ".join(str(n) for n in page.shape)
+                raise ValueError(f"{os.path.basename(path)} IFD {ifd} declares a plane of "
+                                 f"{declared} pixels, not {plane[0]} × {plane[1]} as the "
+                                 "OME-XML says")
+            return page.asarray()
 
     def page_count(self, path: str) -> int | None:
         """The number of pages of a file; None when it cannot be read."""
@@ -138,12 +144,9 @@ class PlaneArray:
             found = self.where.get((t, c, z))
             if not found:
                 continue
-            plane = self.files.read(*found)
+            plane = self.files.read(*found, self.shape[3:])  # type: ignore[arg-type]
             if plane is None:
                 continue
-            if plane.shape[-2:] != self.shape[3:]:
-                raise ValueError(f"{found[0]} IFD {found[1]}: a plane of {plane.shape}, not "
-                                 f"{self.shape[3:]} as the OME-XML says")
             out[idx] = plane.reshape(self.shape[3:])[plane_key]
         return out
 
@@ -215,6 +218,9 @@ def open_set(tif: tifffile.TiffFile, path: str) -> tuple[list[Scene], OME | None
         shape, order = _shape(pixels)
         where, assumed = _plane_map(pixels, order, shape, files)
         notes = list(assumed)
+        shape, cut = _cut_unheld(where, shape, files)
+        if cut:
+            notes.append(cut)
         data = lazy_array(PlaneArray(files, where, shape, _dtype(pixels)),
                           (1, 1, 1, shape[3], shape[4]), ChunkOrigin(path, "TCZYX"))
         info = infos[k] if k < len(infos) else ImageInfo(name=None, sizes={}, channels=[])
@@ -343,6 +349,44 @@ def _plane_map(pixels: etree._Element, order: str, shape: Shape,
             if coords is not None:
                 where[coords] = (path, ifd + k)
     return where, sorted(assumed)
+
+
+# Trailing planes no file holds are zeros up to this many (and 100 per plane held); beyond,
+# the image ends after the last plane held: a declared size of a million planes around one
+# real plane is damage or an acquisition stopped at its start, not an image of zeros.
+MAX_ZERO_PLANES = 1000
+
+
+def _cut_unheld(where: Where, shape: Shape, files: PlaneFiles) -> tuple[Shape, str | None]:
+    """The shape cut after the last time point (or, for one time point, Z plane) a file holds.
+
+    Only when the planes cut would be more than `MAX_ZERO_PLANES` and 100 per plane held; the
+    note says what the OME-XML declared.
+    """
+    held = _held(where, files)
+    t, c, z = shape[:3]
+    axis = 0 if t > 1 else 2 if z > 1 else None
+    if axis is None or not held:
+        return shape, None
+    size = shape[axis]
+    last = max(plane[axis] for plane in held) + 1
+    cut = (size - last) * (c * z if axis == 0 else t * c)
+    if cut <= max(MAX_ZERO_PLANES, 100 * len(held)):
+        return shape, None
+    name = "TZ"[axis // 2]
+    out = list(shape)
+    out[axis] = last
+    return tuple(out), (  # type: ignore[return-value]
+        f"The OME-XML declares Size{name}={size:,}, but no file holds a plane after "
+        f"{name}={last - 1}: the image ends there ({cut:,} planes of zeros left out).")
+
+
+def _held(where: Where, files: PlaneFiles) -> set[Plane]:
+    """The planes a file at hand holds."""
+    paths = {path for path, _ in where.values()}
+    pages = {path: files.page_count(path) if files.exists(path) else None for path in paths}
+    return {plane for plane, (path, ifd) in where.items()
+            if (n := pages[path]) is not None and ifd < n}
 
 
 def _missing(where: Where, shape: Shape, files: PlaneFiles) -> str | None:

@@ -13,6 +13,7 @@ import contextlib
 import contextvars
 import dataclasses
 import logging
+import math
 import re
 import threading
 from collections.abc import Iterator
@@ -79,8 +80,10 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
     scenes: list[Scene]
     ome: OME | None
     try:
-        if problems.damage:
-            raise ValueError(f"truncated: {problems.damage[0]}")
+        if problems.damage:  # an offset past the end is a cut file; anything else, damage
+            first = problems.damage[0]
+            state = "truncated" if "offset" in first or "EOF" in first else "damaged"
+            raise ValueError(f"{state}: {first}")
         if unmapped is not None or (tif.is_ome and problems.absent):
             if not tif.is_ome and unmapped is not None:
                 raise unmapped
@@ -350,8 +353,26 @@ class PageArray:
         for idx in np.ndindex(*[len(r) for r in ranges]):
             flat = int(np.ravel_multi_index([r[i] for r, i in zip(ranges, idx)],
                                             self.shape[:self.lead])) if self.lead else 0
-            out[idx] = _read_page(self.pages[flat]).reshape(self.shape[self.lead:])[plane]
+            page = self.pages[flat]
+            check_page(page, self.shape[self.lead:])
+            out[idx] = _read_page(page).reshape(self.shape[self.lead:])[plane]
         return out
+
+
+def check_page(page: tifffile.TiffPage | tifffile.TiffFrame, plane: tuple[int, ...]) -> None:
+    """Refuse, before decoding, a page whose own tags declare another plane than expected.
+
+    A damaged ImageWidth or BitsPerSample would otherwise make the decoder allocate what the
+    tag says (gigabytes for a plane of kilobytes).
+    """
+    declared = tuple(int(n) for n in page.shape)
+    if math.prod(declared) != math.prod(plane):
+        raise ValueError(f"page {page.index} declares a plane of {_by(declared)} pixels, not "
+                         f"{_by(plane)} as its image")
+
+
+def _by(shape: tuple[int, ...]) -> str:
+    return " × ".join(str(n) for n in shape)
 
 
 def _read_page(page: tifffile.TiffPage | tifffile.TiffFrame) -> npt.NDArray[Any]:
