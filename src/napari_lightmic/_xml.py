@@ -1,7 +1,8 @@
 """The one XML parser: no DTD, no entities, bounded depth and size.
 
 Every XML the plugin reads (CZI and LIF metadata, BigDataViewer, OME-XML in TIFF or
-OME-Zarr) is parsed here, or checked here before a library parses the same text. A DTD is
+OME-Zarr, ND2's XML chunks) is parsed here, or checked here before a library parses the
+same text. A DTD is
 refused wherever it appears (it may declare entities); nesting deeper than lxml's limit
 (256 levels) is refused at once instead of being walked.
 """

@@ -150,6 +150,36 @@ def test_lif_header_xml_length_past_the_end_is_refused(tmp_path):
     refused(path, "truncated")
 
 
+def _nd2_chunk_data(data: bytes, wanted: bytes) -> tuple[int, int]:
+    """Where the data of the ND2 chunk named `wanted` starts, and its length (chunk map)."""
+    where = struct.unpack_from("<Q", data, len(data) - 8)[0]
+    _, name_length, length = struct.unpack_from("<IIQ", data, where)
+    chunk_map = data[where + 16 + name_length:where + 16 + name_length + length]
+    at = chunk_map.index(wanted + b"!")
+    offset = struct.unpack_from("<Q", chunk_map, at + len(wanted) + 1)[0]
+    _, name_length, length = struct.unpack_from("<IIQ", data, offset)
+    return offset + 16 + name_length, length
+
+
+def test_nd2_xml_chunk_with_a_dtd_is_refused(tmp_path):
+    # nd2 parses its XML chunks with lxml's default parser, which expands entities
+    data = bytearray(real_file("nd2/example-zstack.nd2").read_bytes())
+    start, length = _nd2_chunk_data(bytes(data), b"CustomDataVar|AppInfo_V1_0")
+    laughs = (b'<?xml version="1.0"?><!DOCTYPE v [<!ENTITY a "aaaaaaaaaa">'
+              b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><variant>&b;</variant>')
+    data[start:start + length] = laughs.ljust(length, b" ")
+    path = tmp_path / "dtd.nd2"
+    path.write_bytes(bytes(data))
+    refused(path, "ND2 chunk 'CustomDataVar|AppInfo_V1_0'", "DTD")
+
+
+def test_every_shared_nd2_passes_the_xml_check():
+    from napari_lightmic.reading.bioio_backed import check_nd2_chunks
+
+    for path in sorted(real_file("nd2/example-zstack.nd2").parent.glob("*.nd2")):
+        check_nd2_chunks(str(path))
+
+
 def _bdv_copy(folder: Path, xml_text: str | None = None) -> Path:
     source = real_file("hdf5/bdv/demoSlice.xml")
     shutil.copy(source.with_suffix(".h5"), folder / "demoSlice.h5")

@@ -231,12 +231,15 @@ ND2_MAP_SIGNATURE = b"ND2 CHUNK MAP SIGNATURE 0000001!"
 
 
 def check_nd2_chunks(path: str) -> None:
-    """Refuse an ND2 whose chunks declare more bytes than the file has.
+    """Refuse an ND2 whose chunks declare more bytes than the file has, or hold a DTD.
 
     The nd2 library reads a chunk's declared length at once: a length of 2**62 is a
     MemoryError, a large one an allocation of gigabytes. The chunk map at the end of the
-    file names every chunk; each header is checked against the file's size. Files of the
-    older (JPEG 2000) layout, and files whose map is missing, are left to the library.
+    file names every chunk; each header is checked against the file's size. The metadata
+    chunks stored as XML (LUTs, camera settings, custom data) are parsed by nd2 with lxml's
+    default parser, which expands entities: each is checked by the plugin's parser first
+    (no DTD, bounded depth). Files of the older (JPEG 2000) layout, and files whose map is
+    missing, are left to the library.
 
     Parameters
     ----------
@@ -247,6 +250,8 @@ def check_nd2_chunks(path: str) -> None:
     ------
     SizeRefused
         Naming the chunk and the length it declares.
+    ValueError
+        For an XML chunk with a DTD or nested too deep.
     """
     size = os.path.getsize(path)
     with open(path, "rb") as fh:
@@ -267,9 +272,24 @@ def check_nd2_chunks(path: str) -> None:
             if end < 0 or end + 17 > len(chunk_map) or chunk_map[at:end + 1] == ND2_MAP_SIGNATURE:
                 break
             name = chunk_map[at:end].decode(errors="replace")
-            _nd2_chunk(fh, struct.unpack_from("<Q", chunk_map, end + 1)[0], f"chunk {name!r}",
-                       size)
+            offset = struct.unpack_from("<Q", chunk_map, end + 1)[0]
+            name_length, data_length = _nd2_chunk(fh, offset, f"chunk {name!r}", size)
+            if not name.startswith("ImageDataSeq"):  # pixels are never XML
+                _check_nd2_xml(fh, offset + 16 + name_length, data_length, name)
             at = end + 17
+
+
+def _check_nd2_xml(fh: BinaryIO, start: int, length: int, name: str) -> None:
+    """Check a chunk nd2 will parse as XML (its data starts with '<') with the plugin's parser."""
+    from .._xml import parse_xml_or_none, refuse_large
+
+    fh.seek(start)
+    if length == 0 or fh.read(1) != b"<":
+        return
+    what = f"the ND2 chunk {name!r}"
+    refuse_large(length, what)
+    fh.seek(start)
+    parse_xml_or_none(fh.read(length), what)  # not well-formed is left to nd2, as before
 
 
 def _nd2_chunk(fh: BinaryIO, offset: int, what: str, size: int) -> tuple[int, int]:
