@@ -233,18 +233,42 @@ def test_ome_zarr_metadata_xml_with_a_dtd_after_4_kib_is_refused(tmp_path):
 
 
 @needs_fifo
-@pytest.mark.parametrize("member", ["chunk", ".zattrs", ".zgroup"])
+@pytest.mark.parametrize("member", [".zattrs", ".zgroup"])
 def test_fifo_inside_an_ome_zarr_is_refused_at_open(tmp_path, member):
     path = tmp_path / "image.ome.zarr"
     write_ome_zarr(path, "0.4")
-    if member == "chunk":
-        target = next(p for p in sorted((path / "s0").rglob("*")) if p.is_file()
-                      and not p.name.startswith("."))
-    else:
-        target = path / member
+    target = path / member
     target.unlink()
     os.mkfifo(target)
     refused(path, "FIFO", target.name)
+
+
+READ = """
+    from napari_lightmic import LightmicReadError, open_image
+    source = open_image(sys.argv[1])
+    scene = source.scenes[0]
+    try:
+        scene.data[(0,) * (scene.data.ndim - 2)].compute()
+    except LightmicReadError as err:
+        print("refused:", err)
+    else:
+        print("read")
+"""
+
+
+@needs_fifo
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_fifo_as_an_ome_zarr_chunk_is_refused_when_read_never_waited_on(tmp_path, version):
+    # chunks are checked as they are read: opening a tree does not walk a million of them
+    path = tmp_path / "image.ome.zarr"
+    write_ome_zarr(path, version)
+    target = next(p for p in sorted((path / "s0").rglob("*")) if p.is_file()
+                  and not p.name.startswith(".") and p.name != "zarr.json")
+    target.unlink()
+    os.mkfifo(target)
+    message = run_limited(READ, str(path))
+    assert message.startswith("refused:") and str(path) in message, message
+    assert "plane T=0" in message and "FIFO" in message and str(target) in message
 
 
 @needs_fifo

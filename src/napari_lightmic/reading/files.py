@@ -102,28 +102,3 @@ def read_regular(path: str | os.PathLike[str], limit: int = MAX_METADATA_BYTES,
         raise ValueError(f"{os.fspath(path)} is larger than {limit} bytes, which is not read")
     return data
 
-
-def check_tree(folder: str | os.PathLike[str]) -> None:
-    """Refuse a folder holding a FIFO, device or socket anywhere inside it.
-
-    Links are followed for files; links to folders are not walked (a link cycle ends).
-
-    Raises
-    ------
-    ValueError
-        Naming the first such entry.
-    """
-    pending = [os.fspath(folder)]
-    while pending:
-        current = pending.pop()
-        with os.scandir(current) as entries:
-            for entry in entries:
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        pending.append(entry.path)
-                        continue
-                    mode = entry.stat(follow_symlinks=True).st_mode
-                except FileNotFoundError:
-                    continue  # a dangling link: reading it fails as a missing file
-                if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-                    raise ValueError(f"{entry.path} is {_kind(mode)}, which is not read")

@@ -7,6 +7,7 @@ reads need a time limit, which bioio cannot pass to fsspec.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -22,7 +23,7 @@ from ..scene.axes import ChunkOrigin, canonical, lazy_array
 from ..scene.budget import SizeRefused
 from ..units import symbol
 from .contract import ReaderBase
-from .files import MAX_METADATA_BYTES, check_tree, read_regular
+from .files import MAX_METADATA_BYTES, check_regular, read_regular
 from .remote import fs_kwargs, is_http
 
 if TYPE_CHECKING:
@@ -62,10 +63,15 @@ def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
     """
     import zarr
 
-    if not is_http(path):
-        check_tree(path)  # a FIFO or device inside the tree would block a read or never end
-    root = zarr.open_group(path, mode="r",
-                           storage_options=fs_kwargs() if is_http(path) else None)
+    if is_http(path):
+        root = zarr.open_group(path, mode="r", storage_options=fs_kwargs())
+    else:
+        from .zarr_store import RegularFileStore  # a FIFO or device would block a read
+
+        root = zarr.open_group(RegularFileStore(path, read_only=True), mode="r")
+        ome_xml = os.path.join(path, "OME", "METADATA.ome.xml")
+        if os.path.lexists(ome_xml):  # read later, when the metadata is first asked for
+            check_regular(ome_xml)
     attrs = ngff_attrs(root)
     if "multiscales" in attrs:
         groups = [root]
