@@ -503,7 +503,7 @@ def _zarr_huge(folder: Path, rng: random.Random) -> str:
 
 def _hostile_xml(original: str, rng: random.Random) -> tuple[str, str]:
     body = re.sub(r"^\s*<\?xml[^>]*\?>", "", original, count=1).lstrip()
-    root = re.match(r"<([A-Za-z_][\w:.-]*)", body)
+    root = re.search(r"<([A-Za-z_][\w:.-]*)", body)  # the first element, past comments
     name = root.group(1) if root else "r"
     choice = rng.choice(("dtd", "entities", "external", "late-dtd", "deep", "cut", "laughs"))
     decl = '<?xml version="1.0" encoding="UTF-8"?>\n'

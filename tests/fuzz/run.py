@@ -342,6 +342,8 @@ def classify_open(run: dict[str, object], path: Path, data: Path) -> tuple[str, 
     result = json.loads(lines[-1][len(MARK):])
     outcome = result["outcome"]
     if outcome == "ok":
+        if not result["scenes"]:
+            return "escaped", "opened with no scene"
         return "ok", f"{result['scenes']} scene(s) read"
     message = result.get("error", "")
     detail = f"{result.get('where')}: {result.get('type', '')}: {message}"[:600]

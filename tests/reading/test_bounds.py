@@ -203,6 +203,25 @@ def test_png_declaring_2_31_frames_is_refused(tmp_path):
     refused(path, "2,147,483,647 animation frames")
 
 
+def test_png_declaring_more_pixels_than_deflate_could_make_of_it_is_refused(tmp_path):
+    # fuzz 5-2817: IHDR height 10**6 over a 9 kB file; a conversion ran past its time limit
+    from PIL import Image
+
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(tmp_path / "tall.png")
+    path = tmp_path / "tall.png"
+    data = bytearray(path.read_bytes())
+    struct.pack_into(">I", data, 20, 10**6)  # IHDR height (its CRC is not checked first)
+    path.write_bytes(bytes(data))
+    refused(path, "64 × 1,000,000 pixels", "deflate")
+
+
+def test_a_valid_png_near_deflates_limit_opens(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.zeros((2000, 2000), np.uint8)).save(tmp_path / "black.png")
+    assert probe(tmp_path / "black.png")["shape"][-2:] == [2000, 2000]
+
+
 def test_bigdataviewer_last_time_point_of_2e9_is_refused(tmp_path):
     xml = real_file("hdf5/bdv/demoSlice.xml").read_text()
     shutil.copy(real_file("hdf5/bdv/demoSlice.h5"), tmp_path / "demoSlice.h5")
@@ -264,6 +283,28 @@ def test_lsm_declaring_2_31_channels_is_refused(tmp_path):
         info = tif.pages[0].tags[34412].valueoffset  # CZ_LSMINFO
     # DimensionChannels: after the magic, the structure size and DimensionX, Y, Z
     refused(mutated(tmp_path, relpath, [(info + 20, "<i", 2**31 - 1)]))
+
+
+def _mmstack(tmp_path: Path, folder: Path) -> Path:
+    """A copy of the unpacked Micro-Manager set (four files, one per position)."""
+    shutil.copytree(folder, tmp_path / "mm")
+    return tmp_path / "mm" / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif"
+
+
+def test_an_uncompressed_page_larger_than_its_file_is_refused(tmp_path, micromanager_dataset):
+    # fuzz 5-352: ImageLength 10**6 made 64-pixel planes 10**6 rows long; the strided display
+    # levels of 125,000 chunks a plane took longer than the time limit to build
+    path = _tag(_mmstack(tmp_path, micromanager_dataset), 257, 10**6)
+    refused(path, "page 0 declares an uncompressed plane of 1000000 × 64 pixels",
+            "128,000,000 bytes")
+
+
+def test_a_tiff_cut_before_its_first_page_is_truncated_not_empty(tmp_path, micromanager_dataset):
+    # fuzz 5-184: opened with no scene, and `lightmic info` failed with an IndexError
+    path = _mmstack(tmp_path, micromanager_dataset)
+    with open(path, "r+b") as fh:
+        fh.truncate(597146)
+    refused(path, "truncated", "no page lies inside the file")
 
 
 # ---- a width or height of 0: refused at open ----------------------------------------------

@@ -311,10 +311,18 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FCTL_BYTES = 38  # the frame control chunk each animation frame has, with its length and CRC
 
 
-def check_png_frames(path: str) -> None:
-    """Refuse a PNG whose animation control (acTL) declares more frames than the file holds.
+# zlib (PNG's only compression) cannot expand data more than 1032 times
+DEFLATE_MAX_RATIO = 1032
+PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type
 
-    bioio-imageio allocates a slot per declared frame before reading one.
+
+def check_png_frames(path: str) -> None:
+    """Refuse a PNG whose header declares more than its file could hold.
+
+    An animation control (acTL) declaring more frames than the file has frame headers for:
+    bioio-imageio allocates a slot per declared frame before reading one. A header (IHDR)
+    declaring a plane larger than deflate could expand the whole file to: the decoder
+    allocates what the header says.
 
     Parameters
     ----------
@@ -337,6 +345,16 @@ def check_png_frames(path: str) -> None:
             length, kind = struct.unpack(">I4s", head)
             if kind == b"IDAT":
                 return
+            if kind == b"IHDR":
+                ihdr = fh.read(13).ljust(13, b"\0")
+                width, height, depth, colour = struct.unpack(">IIBB", ihdr[:10])
+                row = (width * PNG_CHANNELS.get(colour, 4) * max(depth, 1) + 7) // 8 + 1
+                if height * row > DEFLATE_MAX_RATIO * size:
+                    raise SizeRefused(f"the PNG declares {width:,} × {height:,} pixels "
+                                      f"({height * row:,} bytes), more than deflate could make "
+                                      f"of a file of {size:,} bytes")
+                fh.seek(length - 13 + 4, 1)
+                continue
             if kind == b"acTL":
                 frames = struct.unpack(">I", fh.read(4).ljust(4, b"\0"))[0]
                 if frames > min(size // FCTL_BYTES, max_chunks()):

@@ -27,6 +27,7 @@ from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Scene
 from ..scene.axes import ChunkOrigin, canonical, lazy_array
+from ..scene.budget import SizeRefused
 from .acquisition import given, immersion, lenient, positive_float
 from .contract import ReaderBase
 from .handles import Closable, Held, LazyHandle
@@ -80,6 +81,8 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
     scenes: list[Scene]
     ome: OME | None
     try:
+        if not tif.pages:
+            raise ValueError("truncated: no page lies inside the file")
         if problems.damage:  # an offset past the end is a cut file; anything else, damage
             first = problems.damage[0]
             state = "truncated" if "offset" in first or "EOF" in first else "damaged"
@@ -247,6 +250,19 @@ def _check_extent(tif: tifffile.TiffFile) -> None:
                 raise ValueError(
                     f"truncated: image data ends at byte {max(ends)} but the file has {size} bytes"
                 )
+            _check_declared(page, size)
+
+
+def _check_declared(page: tifffile.TiffPage | tifffile.TiffFrame, size: int) -> None:
+    """Refuse an uncompressed page whose declared plane is larger than its whole file."""
+    keyframe = getattr(page, "keyframe", page)
+    if int(keyframe.compression) != 1:  # compressed: the chunk limit bounds what is decoded
+        return
+    needs = keyframe.nbytes
+    if needs > size:
+        declared = " × ".join(str(n) for n in keyframe.shape)
+        raise SizeRefused(f"page {page.index} declares an uncompressed plane of {declared} "
+                          f"pixels ({needs:,} bytes), more than the file's {size:,} bytes")
 
 
 # Threads tifffile may use to decode one page: its default (None) when a viewer asks for a

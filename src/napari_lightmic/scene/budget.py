@@ -12,7 +12,7 @@ with the reason, above limits a user can raise:
     Bytes of one chunk, the most a single read allocates: a whole plane for readers that
     read planes, a tile for tiled ones (default 4 GiB).
 
-Every scene must also have at least one pixel along each axis.
+A source must have a scene, and every scene at least one pixel along each axis.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def check_grid(shape: Sequence[int], chunks: Sequence[int], itemsize: int = 1) -
 
 
 def check_source(source: ImageSource) -> None:
-    """Refuse a source whose scenes declare an empty axis or a chunk grid too large.
+    """Refuse a source with no scene, or whose scenes declare an empty axis or too many chunks.
 
     Parameters
     ----------
@@ -100,6 +100,8 @@ def check_source(source: ImageSource) -> None:
     SizeRefused
         Naming the scene and the size.
     """
+    if not source.scenes:  # a cut file whose pages are all past its end, say
+        raise SizeRefused("no image could be read from the file (it holds no scene)")
     for scene in source.scenes:
         for level in (scene.data, *scene.pyramid):
             try:
