@@ -169,3 +169,22 @@ def test_a_name_that_is_not_utf8_converts(tmp_path, target):
     if target.endswith(".tif"):
         with open_image(tmp_path / target) as copy:
             assert copy.scenes[0].name == "caf\\xe9 \\xff"
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_a_name_that_is_not_utf8_converts_to_valid_utf8_ngff_metadata(tmp_path, version):
+    # the scene's name comes from the file name: its bytes that are not UTF-8 were written
+    # into the NGFF JSON as lone surrogates ("\udce9"), which strict JSON readers refuse
+    plain = tmp_path / "plain.tif"  # no OME name: the scene is named after the file
+    tifffile.imwrite(plain, np.zeros((16, 16), np.uint16))
+    path = Path(os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9 \xff.tif"))
+    os.rename(plain, path)
+    out = tmp_path / "out.ome.zarr"
+    done = lightmic("convert", path, out, "--ngff-version", version)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    texts = [p.read_bytes() for p in out.rglob("*") if p.name in ("zarr.json", ".zattrs")]
+    assert texts and all(b"\\ud" not in t for t in texts)  # no escaped surrogate
+    for text in texts:
+        json.loads(text.decode("utf-8"))
+    names = json.dumps([json.loads(t) for t in texts], ensure_ascii=False)
+    assert "caf\\\\xe9 \\\\xff" in names  # the bytes, kept as backslash escapes

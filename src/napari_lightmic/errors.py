@@ -30,6 +30,19 @@ def one_line(text: str) -> str:
     return _UNPRINTABLE.sub(_escape, text)
 
 
+def utf8_text(text: str) -> str:
+    """`text` writable as UTF-8: bytes of a name that are not UTF-8 as backslash escapes.
+
+    Python keeps such bytes as lone surrogates, which UTF-8 files (XML, JSON read by other
+    languages) cannot hold; other text is returned as it is.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
 def first_line(text: str) -> str:
     """The first line of a message that says something, as one line (`one_line`)."""
     lines = [line.strip() for line in str(text).splitlines()]

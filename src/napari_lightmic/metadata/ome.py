@@ -282,10 +282,9 @@ def _mend_text(node: Any) -> Any:  # noqa: ANN401 any part of an OME model
     elif isinstance(node, list):
         node[:] = [_mend_text(item) for item in node]
     elif type(node) is str:
-        try:
-            node.encode("utf-8")
-        except UnicodeEncodeError:
-            return node.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        from ..errors import utf8_text
+
+        return utf8_text(node)
     return node
 
 

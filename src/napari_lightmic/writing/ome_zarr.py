@@ -95,7 +95,7 @@ def write_ome_zarr(source: ImageSource, scenes: Sequence[Scene], target: str | o
                 own["unnamed_channels"] = [i for i, c in enumerate(image.channels)
                                            if not c.named]
             if own:
-                group.attrs["lightmic"] = own
+                group.attrs["lightmic"] = _utf8(own)
         _write_ome_xml(root, tmp, version, xml, len(images))
     return Path(target)
 
@@ -123,10 +123,23 @@ def _bytes_of_pyramid(image: Image5D, levels: int | None) -> int:
 
 
 def _set_ngff(group: zarr.Group, version: str, attrs: dict[str, Any]) -> None:
+    attrs = _utf8(attrs)  # names from a file name that is not UTF-8 keep its bytes escaped
     if version == "0.5":
         group.attrs["ome"] = {"version": "0.5", **attrs}
     else:
         group.attrs.update(attrs)
+
+
+def _utf8(value: Any) -> Any:  # noqa: ANN401 - JSON
+    from ..errors import utf8_text
+
+    if isinstance(value, str):
+        return utf8_text(value)
+    if isinstance(value, dict):
+        return {_utf8(k): _utf8(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_utf8(v) for v in value]
+    return value
 
 
 # Blosc level 2 with byte shuffle and 256 KiB blocks: as small as level 3 with blosc's default
