@@ -149,3 +149,29 @@ def test_a_killed_conversion_is_cleaned_by_the_next(big_source, tmp_path, output
     assert scene.shape[-3:] == (25, 2048, 2048)
     assert np.array_equal(np.asarray(scene.data[0, 0, 24]),
                           tifffile.imread(big_source, key=24))
+
+
+def test_sidecar_and_idr_export_on_a_full_disk_say_so_and_leave_nothing(tmp_path, monkeypatch,
+                                                                         capsys):
+    """The metadata writers: `metadata --set` (the sidecar) and `--export-idr` (three files)."""
+    source = tmp_path / "cells.ome.tif"
+    tifffile.imwrite(source, np.zeros((2, 16, 16), np.uint16), ome=True,
+                     metadata={"axes": "ZYX"})
+    before = digest(source)
+    real_write_text = Path.write_text
+
+    def full(self, *args, **kwargs):
+        if ".partial-" in self.name:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    assert main(["metadata", str(source), "--set", "rembi.study.title=T"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left on device" in err, err
+    assert main(["metadata", str(source), "--export-idr", str(tmp_path / "idr")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left on device" in err, err
+    left = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+    assert left == ["cells.ome.tif"]
+    assert digest(source) == before

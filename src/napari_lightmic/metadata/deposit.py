@@ -14,12 +14,14 @@ import io
 import json
 import os
 import re
+import uuid
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from ..errors import WriteError
 from .record import MetadataRecord
 
 if TYPE_CHECKING:
@@ -54,13 +56,22 @@ def export_idr(sources: list[ImageSource], folder: str | os.PathLike[str],
     The files: idr0000-study.txt, experimentA/idr0000-experimentA-assays.txt and
     file_list.tsv; returns the files written. The personal data `removed` (the findings the
     record's privacy decision removes) is replaced by [removed] wherever a cell holds it.
+    Each file is written whole or not at all.
+
+    Raises
+    ------
+    WriteError
+        When a file cannot be written (a full disk, no permission): one line, no partial file.
     """
     if record is None:
         from .prefill import record_from_source
 
         record = record_from_source(sources[0])
     folder = Path(folder)
-    (folder / EXPERIMENT).mkdir(parents=True, exist_ok=True)
+    try:
+        (folder / EXPERIMENT).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(folder, f"cannot be written: {exc.strerror or exc}") from None
     assays_name = f"idr0000-{EXPERIMENT}-assays.txt"
     written = [
         _write(folder / "idr0000-study.txt", _study_rows(record, sources, assays_name),
@@ -77,9 +88,14 @@ def _write(path: Path, rows: list[list[str]], removed: Sequence[Finding] = ()) -
     for row in rows:
         cells = [" ".join(str(c).split()) for c in row]  # no tabs or newlines in cells
         writer.writerow([_redacted(c, removed) for c in cells] if removed else cells)
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(buffer.getvalue(), encoding="utf-8")
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        tmp.write_text(buffer.getvalue(), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:  # a full disk, no permission: said in one line, nothing left
+        raise WriteError(path, f"cannot be written: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
