@@ -188,3 +188,21 @@ def test_a_name_that_is_not_utf8_converts_to_valid_utf8_ngff_metadata(tmp_path, 
         json.loads(text.decode("utf-8"))
     names = json.dumps([json.loads(t) for t in texts], ensure_ascii=False)
     assert "caf\\\\xe9 \\\\xff" in names  # the bytes, kept as backslash escapes
+
+
+def test_a_czi_whose_name_is_not_utf8_opens_and_reads(tmp_path):
+    # fuzz 5-1140: pylibCZIrw refuses a name with surrogate escapes (TypeError)
+    import shutil
+
+    from tests.conftest import real_file
+
+    source = real_file("czi/DAPI_GFP.czi")
+    path = Path(os.fsdecode(os.fsencode(tmp_path) + b"/bytes \xff\xfe here.czi"))
+    shutil.copyfile(source, path)
+    with open_image(path) as opened:
+        plane = np.asarray(opened.scenes[0].data[(0,) * (opened.scenes[0].data.ndim - 2)])
+    with open_image(source) as original:
+        expected = np.asarray(original.scenes[0].data[(0,) * (original.scenes[0].data.ndim - 2)])
+    np.testing.assert_array_equal(plane, expected)
+    done = lightmic("info", path, strict_output=True)
+    assert done.returncode == 0 and b"bytes \\xff\\xfe here" in done.stdout

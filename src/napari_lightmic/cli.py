@@ -188,13 +188,25 @@ def _tolerant_streams() -> None:
     """Let stdout and stderr print any name the file system gives.
 
     A name whose bytes are not UTF-8 reaches Python as surrogate escapes, which a strict stream
-    refuses (UnicodeEncodeError); such characters are written as backslash escapes instead.
+    refuses (UnicodeEncodeError); such a byte is written as a backslash, x and two hex digits,
+    as in error messages.
     Streams that already pass them (Python's UTF-8 mode: surrogateescape) are left as they are.
     """
+    import codecs
+
+    from .errors import one_line
+
+    def escaped(exc: UnicodeError) -> tuple[str, int]:
+        if not isinstance(exc, UnicodeEncodeError):
+            raise exc
+        text = one_line(exc.object[exc.start:exc.end])  # a name's byte as \\xff
+        return text.encode("ascii", "backslashreplace").decode("ascii"), exc.end
+
+    codecs.register_error("lightmic-escape", escaped)
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None and getattr(stream, "errors", None) == "strict":
-            reconfigure(errors="backslashreplace")
+            reconfigure(errors="lightmic-escape")
 
 
 def _json_text(data: object) -> str:

@@ -67,3 +67,21 @@ def test_two_dimensional_image_gets_singleton_axes(tmp_path, opened):
     scene = opened(path).scenes[0]
     assert scene.dims == "TCZYX" and scene.shape == (1, 1, 1, 64, 48)
     assert scene.physical_pixel_sizes["Z"] is None
+
+
+@pytest.mark.parametrize(("label", "name", "named"), [
+    (1e308, "1e+308", True), (488, "488", True), ({"x": 1}, "Channel 0", False),
+    (None, "Channel 0", False)])
+def test_an_omero_label_that_is_not_text(tmp_path, label, name, named):
+    # fuzz 5-3944: a number as the label reached `", ".join` and `lightmic info` failed
+    path = tmp_path / "image.ome.zarr"
+    write_ome_zarr(path, "0.4")
+    root = zarr.open_group(str(path), mode="r+")
+    omero = dict(root.attrs["omero"])
+    omero["channels"] = [{**omero["channels"][0], "label": label}, omero["channels"][1]]
+    root.attrs["omero"] = omero
+    channel = open_image(path).scenes[0].channels[0]
+    assert (channel.name, channel.named) == (name, named)
+    from napari_lightmic.cli import main
+
+    assert main(["info", str(path)]) == 0

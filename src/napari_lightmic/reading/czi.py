@@ -25,6 +25,7 @@ from ..scene.axes import ChunkOrigin, lazy_array
 from .acquisition import Tree, immersion, lenient, parse_date, positive_float, text_of
 from .contract import ReaderBase
 from .czi_check import check_structure
+from .files import utf8_name
 from .handles import LazyHandle
 
 if TYPE_CHECKING:
@@ -49,7 +50,8 @@ class CziHandle(LazyHandle["CziReader"]):
     def _open(self) -> CziReader:
         from pylibCZIrw import czi as pyczi
 
-        return pyczi.CziReader(self.path)
+        with utf8_name(self.path) as name:  # libCZI opens the file here and keeps it
+            return pyczi.CziReader(name)
 
     def read(self, roi: tuple[int, int, int, int], plane: dict[str, int], scene: int | None,
              pixel_type: str, zoom: float | None) -> npt.NDArray[Any]:
@@ -148,7 +150,7 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
     from pylibCZIrw import czi as pyczi
 
     check_structure(path)
-    with pyczi.open_czi(path) as czi:
+    with utf8_name(path) as name, pyczi.open_czi(name) as czi:
         bbox = czi.total_bounding_box_no_pyramid
         try:
             rects = dict(czi.scenes_bounding_rectangle_no_pyramid)

@@ -7,8 +7,11 @@ paths are refused before anything is opened, and what is read is read with a lim
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import tempfile
+from collections.abc import Iterator
 
 from .._xml import MAX_XML_BYTES
 
@@ -102,3 +105,34 @@ def read_regular(path: str | os.PathLike[str], limit: int = MAX_METADATA_BYTES,
         raise ValueError(f"{os.fspath(path)} is larger than {limit} bytes, which is not read")
     return data
 
+
+
+@contextlib.contextmanager
+def utf8_name(path: str) -> Iterator[str]:
+    """A name by which a library that takes only UTF-8 text opens `path`, while in the block.
+
+    A name whose bytes are not UTF-8 reaches Python as surrogate escapes, which such a
+    library (pylibCZIrw) refuses: it gets ``/proc/self/fd/N`` of the file opened here, or a
+    link with a UTF-8 name where there is no /proc. Other names are given as they are. The
+    library must open the file inside the block (it keeps its own handle after).
+    """
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    else:
+        yield path
+        return
+    fd = os.open(os.fsencode(path), os.O_RDONLY)
+    try:
+        proc = f"/proc/self/fd/{fd}"
+        if os.path.exists(proc):
+            yield proc
+            return
+        with tempfile.TemporaryDirectory() as folder:
+            link = os.path.join(folder, "file" + os.path.splitext(path)[1].encode(
+                "utf-8", "backslashreplace").decode("ascii", "replace"))
+            os.symlink(os.fsencode(path), link)
+            yield link
+    finally:
+        os.close(fd)

@@ -271,8 +271,10 @@ def _channels(omero: Attrs, n: int) -> list[Channel]:
         limits = None
         if _number(start) and _number(end) and end > start:
             limits = (float(start), float(end))
-        out.append(Channel(name=m.get("label") or f"Channel {i}", color=colors[i],
-                           contrast_limits=limits, named=bool(m.get("label"))))
+        label = m.get("label")  # a string by the spec; a number is taken as its text
+        name = label if isinstance(label, str) else str(label) if _number(label) else ""
+        out.append(Channel(name=name or f"Channel {i}", color=colors[i],
+                           contrast_limits=limits, named=bool(name)))
     return out
 
 
