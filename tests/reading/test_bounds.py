@@ -299,6 +299,13 @@ def test_an_uncompressed_page_larger_than_its_file_is_refused(tmp_path, microman
             "128,000,000 bytes")
 
 
+def test_an_uncompressed_page_its_strips_cannot_fill_is_refused(tmp_path, micromanager_dataset):
+    # fuzz 5-2716: ImageLength 65535 over one 64-row strip: planes of zeros 1000 times too
+    # tall, and a conversion past its time limit
+    path = _tag(_mmstack(tmp_path, micromanager_dataset), 257, 65535)
+    refused(path, "65535 × 64 pixels (8,388,480 bytes), but its strips hold 8,192 bytes")
+
+
 def test_a_tiff_cut_before_its_first_page_is_truncated_not_empty(tmp_path, micromanager_dataset):
     # fuzz 5-184: opened with no scene, and `lightmic info` failed with an IndexError
     path = _mmstack(tmp_path, micromanager_dataset)

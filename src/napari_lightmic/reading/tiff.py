@@ -254,15 +254,23 @@ def _check_extent(tif: tifffile.TiffFile) -> None:
 
 
 def _check_declared(page: tifffile.TiffPage | tifffile.TiffFrame, size: int) -> None:
-    """Refuse an uncompressed page whose declared plane is larger than its whole file."""
+    """Refuse an uncompressed page whose declared plane its file or its strips cannot hold.
+
+    Uncompressed, a plane takes exactly its bytes: more than the whole file is impossible, and
+    strips holding less than half of it are damage (tifffile would fill the rest with zeros).
+    """
     keyframe = getattr(page, "keyframe", page)
     if int(keyframe.compression) != 1:  # compressed: the chunk limit bounds what is decoded
         return
     needs = keyframe.nbytes
+    declared = " × ".join(str(n) for n in keyframe.shape)
     if needs > size:
-        declared = " × ".join(str(n) for n in keyframe.shape)
         raise SizeRefused(f"page {page.index} declares an uncompressed plane of {declared} "
                           f"pixels ({needs:,} bytes), more than the file's {size:,} bytes")
+    held = sum(int(n) for n in page.databytecounts)
+    if held * 2 < needs:
+        raise SizeRefused(f"page {page.index} declares an uncompressed plane of {declared} "
+                          f"pixels ({needs:,} bytes), but its strips hold {held:,} bytes")
 
 
 # Threads tifffile may use to decode one page: its default (None) when a viewer asks for a
