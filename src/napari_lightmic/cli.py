@@ -150,13 +150,13 @@ def _audit_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                        "of a known format is a dataset; an OME-Zarr folder counts once) or "
                        "a glob pattern (quoted; ** crosses folders)")
     audit.add_argument("--json", nargs="?", const="-", metavar="OUT",
-                       help="the rows and totals as JSON: to OUT, or printed when no OUT is "
-                       "given (then put --json after the inputs)")
+                       help="the rows and totals as JSON: to OUT (*.json), or printed when "
+                       "no OUT is given (then put --json after the inputs)")
     audit.add_argument("--csv", nargs="?", const="-", metavar="OUT",
-                       help="one CSV line per dataset: to OUT, or printed when no OUT is "
-                       "given (then put --csv after the inputs)")
-    audit.add_argument("--html", metavar="OUT", help="a self-contained HTML page: a chart "
-                       "of bytes by format and a table that sorts by any column")
+                       help="one CSV line per dataset: to OUT (*.csv), or printed when no "
+                       "OUT is given (then put --csv after the inputs)")
+    audit.add_argument("--html", metavar="OUT", help="a self-contained HTML page (*.html): "
+                       "a chart of bytes by format and a table that sorts by any column")
     audit.epilog = (audit.epilog or "").replace(
         "exit status: 0 done, 1 the work failed",
         "exit status: 0 done, 1 the work failed (here: some dataset could not be opened; "
@@ -355,11 +355,13 @@ def _audit(args: argparse.Namespace) -> int:
     if len(printed) > 1:
         raise UsageError("--json, --csv", "only one of them can be printed; give the other "
                          "a file to write")
-    for name in ("json", "csv", "html"):
+    endings = {"json": (".json",), "csv": (".csv",), "html": (".html", ".htm")}
+    for name, ends in endings.items():
         out = getattr(args, name)
-        if out not in (None, "-") and os.path.isdir(out):
-            raise UsageError(out, f"is a folder: --{name} takes the file to write (to print, "
-                             f"put --{name} after the inputs)")
+        # an input taken for the output (`--json cells.czi ...`) is refused, not overwritten
+        if out not in (None, "-") and not out.lower().endswith(ends):
+            raise UsageError(out, f"--{name} writes a file named *{ends[0]}, not this one "
+                             f"(to print, put --{name} after the inputs)")
     rows = audit(args.inputs)
     written = write_audit(rows, json_path=args.json if args.json not in (None, "-") else None,
                           csv_path=args.csv if args.csv not in (None, "-") else None,

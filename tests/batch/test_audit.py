@@ -136,6 +136,10 @@ def test_privacy_findings_are_those_of_lightmic_metadata_privacy_json(rows, caps
     assert json.loads(capsys.readouterr().out) == czi["privacy"] != []
 
 
+def refuse(constant):
+    raise ValueError(f"not strict JSON: {constant}")
+
+
 def lightmic(*args):
     """`python -m napari_lightmic`, as a user runs the command."""
     return subprocess.run([sys.executable, "-m", "napari_lightmic", *map(str, args)],
@@ -145,7 +149,7 @@ def lightmic(*args):
 def test_the_command_prints_the_rows_of_the_api_as_json(collection, rows):
     done = lightmic("audit", collection, "--json")
     assert done.returncode == 1, done.stderr  # one dataset could not be opened
-    printed = json.loads(done.stdout)
+    printed = json.loads(done.stdout, parse_constant=refuse)
     assert printed == json.loads(audit_json(rows))
     assert printed["datasets"] == json.loads(json.dumps(rows))
     assert printed["totals"]["unreadable"]["count"] == 1
@@ -178,9 +182,41 @@ def test_usage_errors(collection, tmp_path):
     missing = lightmic("audit", tmp_path / "nothing-here")
     assert missing.returncode == 2 and "no such file or folder" in missing.stderr
     folder_as_output = lightmic("audit", "--json", collection, collection / "sub")
-    assert folder_as_output.returncode == 2 and "is a folder" in folder_as_output.stderr
+    assert folder_as_output.returncode == 2 and "*.json" in folder_as_output.stderr
+    czi = collection / "CellDivision_T3_Z5_CH2_X240_Y170.czi"
+    before = czi.read_bytes()
+    input_as_output = lightmic("audit", "--csv", czi, collection / "sub")
+    assert input_as_output.returncode == 2 and "*.csv" in input_as_output.stderr
+    assert czi.read_bytes() == before  # not overwritten
     both = lightmic("audit", collection, "--csv", "--json")
     assert both.returncode == 2
+    empty = lightmic("audit", tmp_path)
+    assert empty.returncode == 0 and "no dataset found" in empty.stdout
+
+
+def test_names_that_are_not_text_and_markup_stay_text(tmp_path):
+    """A file name may hold a newline, markup and bytes that are not UTF-8."""
+    import os
+
+    from tests.reading.zarr_fixtures import write_ome_zarr
+
+    folder = tmp_path / "share"
+    folder.mkdir()
+    write_ome_zarr(folder / "two\nlines <b>.ome.zarr", "0.5")
+    weird = os.fsdecode(b"caf\xe9 <script>alert(1).czi")  # no "/" in a name
+    (folder / weird).write_text("not a CZI")
+    out = tmp_path / "audit.html"
+    done = subprocess.run([sys.executable, "-m", "napari_lightmic", "audit", str(folder),
+                           "--json", "--html", str(out)], capture_output=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    rows = json.loads(done.stdout.decode("utf-8"), parse_constant=refuse)["datasets"]
+    assert [r["path"].rsplit("/", 1)[-1] for r in rows] == [
+        "caf\\xe9 <script>alert(1).czi", "two\nlines <b>.ome.zarr"]
+    assert rows[1]["error"] is None and rows[1]["format"] == "OME-Zarr"
+    page = out.read_bytes().decode("utf-8")
+    assert "<script>alert" not in page and "<b>" not in page and page.count("<script>") == 1
+    assert "caf\\xe9 &lt;script&gt;alert(1).czi" in page
+    assert "two\\nlines &lt;b&gt;.ome.zarr" in page
 
 
 def test_globs_and_files_as_inputs(collection):

@@ -272,6 +272,8 @@ def _dims_text(dims: object) -> str | None:
 
 def audit_text(rows: Sequence[Mapping[str, Any]]) -> str:
     """The rows as a table for a terminal, then the totals."""
+    if not rows:
+        return "no dataset found in the inputs"
     headers = ("format", "scenes", "size", "pixel sizes", "channel names", "REMBI",
                "privacy", "action", "path")
     table = [headers]
