@@ -249,3 +249,14 @@ def test_on_a_dask_distributed_client(collection, rows):
     assert on_cluster == rows
     ran = [str(task["key"]) for task in stream.data]
     assert len(ran) == len(rows) and all("audit_dataset" in key for key in ran)  # a task each
+
+
+def test_no_pixel_is_read(collection, rows):
+    """Every lazy array would be computed by dask: a scheduler that refuses finds any read."""
+    import dask
+
+    def refuse_to_compute(*args, **kwargs):
+        raise AssertionError("a pixel was read")
+
+    with dask.config.set(scheduler=refuse_to_compute):
+        assert audit(str(collection)) == rows
