@@ -165,7 +165,8 @@ def test_the_api_page_documents_the_public_names(site):
                                          if n.endswith("Error")]]:
         assert re.search(rf'id="napari_lightmic\.[\w.]*{name}"', page), name
     for name in ["model.ImageSource", "model.Scene", "model.Channel", "session.Session",
-                 "writing.write", "writing.WriteOptions"]:
+                 "writing.write", "writing.WriteOptions", "batch.audit.audit",
+                 "batch.audit.audit_dataset", "batch.report.write_reports"]:
         assert f'id="napari_lightmic.{name}"' in page, name
 
 

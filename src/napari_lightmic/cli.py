@@ -51,7 +51,7 @@ def _sub(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, he
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The parser of `lightmic`: info, convert, validate, metadata and view."""
+    """The parser of `lightmic`: info, convert, validate, metadata, audit and view."""
     parser = argparse.ArgumentParser(
         prog="lightmic", description="Light-microscopy files: inspect, view, convert.",
         epilog="examples:\n  lightmic info cells.czi\n  lightmic convert cells.czi "
@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--privacy", action="store_true",
                       help="list personal data found in the metadata (with --json: as JSON, "
                       "each finding's id, field, text, reason and whether exports remove it)")
+    _audit_parser(sub)
     view = _sub(sub, "view", "open napari with a file (or the sample data)", """
   lightmic view                                the synthetic sample cells
   lightmic view cells.czi --scene 2            one scene of a file
@@ -133,6 +134,33 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("--screenshot", metavar="PNG",
                       help="save the window to PNG and quit instead of staying open")
     return parser
+
+
+def _audit_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    audit = _sub(sub, "audit", "audit a collection: per dataset its format, scenes, pixel "
+                 "sizes, channel names, REMBI completeness, personal data and whether to "
+                 "convert it; totals by format (metadata only: no pixel is read)", """
+  lightmic audit /data/lab                     a table, then totals by format
+  lightmic audit /data/lab --json | jq '.totals.convert'
+  lightmic audit /data/lab "/scans/*.czi" --csv audit.csv --html audit.html
+  lightmic audit cells.czi cells.ome.zarr --json audit.json
+""")
+    audit.add_argument("inputs", nargs="+", metavar="INPUT",
+                       help="a file, an OME-Zarr, a folder (walked recursively: each file "
+                       "of a known format is a dataset; an OME-Zarr folder counts once) or "
+                       "a glob pattern (quoted; ** crosses folders)")
+    audit.add_argument("--json", nargs="?", const="-", metavar="OUT",
+                       help="the rows and totals as JSON: to OUT (*.json), or printed when "
+                       "no OUT is given (then put --json after the inputs)")
+    audit.add_argument("--csv", nargs="?", const="-", metavar="OUT",
+                       help="one CSV line per dataset: to OUT (*.csv), or printed when no "
+                       "OUT is given (then put --csv after the inputs)")
+    audit.add_argument("--html", metavar="OUT", help="a self-contained HTML page (*.html): "
+                       "a chart of bytes by format and a table that sorts by any column")
+    audit.epilog = (audit.epilog or "").replace(
+        "exit status: 0 done, 1 the work failed",
+        "exit status: 0 done, 1 the work failed (here: some dataset could not be opened; "
+        "its row says why)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,7 +264,7 @@ def _stdout_closed() -> bool:
 
 def _run(args: argparse.Namespace) -> int:
     commands = {"info": _info, "convert": _convert, "validate": _validate, "view": _view,
-                "metadata": _metadata}
+                "metadata": _metadata, "audit": _audit}
     return commands[args.command](args)
 
 
@@ -318,6 +346,35 @@ def _scenes_text(names: list[str]) -> str:
     """'1 scene (TR1)', '3 scenes (TR1, P1, TR2)'; long lists are cut."""
     shown = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
     return f"{len(names)} scene{'s' if len(names) != 1 else ''} ({shown})"
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from .batch.audit import audit, audit_csv, audit_json, audit_text, write_audit
+
+    printed = [name for name in ("json", "csv") if getattr(args, name) == "-"]
+    if len(printed) > 1:
+        raise UsageError("--json, --csv", "only one of them can be printed; give the other "
+                         "a file to write")
+    endings = {"json": (".json",), "csv": (".csv",), "html": (".html", ".htm")}
+    for name, ends in endings.items():
+        out = getattr(args, name)
+        # an input taken for the output (`--json cells.czi ...`) is refused, not overwritten
+        if out not in (None, "-") and not out.lower().endswith(ends):
+            raise UsageError(out, f"--{name} writes a file named *{ends[0]}, not this one "
+                             f"(to print, put --{name} after the inputs)")
+    rows = audit(args.inputs)
+    written = write_audit(rows, json_path=args.json if args.json not in (None, "-") else None,
+                          csv_path=args.csv if args.csv not in (None, "-") else None,
+                          html_path=args.html)
+    if args.json == "-":
+        sys.stdout.write(audit_json(rows))
+    elif args.csv == "-":
+        sys.stdout.write(audit_csv(rows))
+    else:
+        print(audit_text(rows))
+    for path in written:
+        print(f"lightmic: wrote {one_line(str(path))}", file=sys.stderr)
+    return EXIT_FAILED if any(row.get("error") for row in rows) else EXIT_DONE
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -403,11 +460,9 @@ def _metadata_job(args: argparse.Namespace, session: Session) -> int:
 
 def _print_privacy(session: Session, as_json: bool) -> int:
     """The findings, one a line or as JSON (id, field, text, reason, removed by exports)."""
-    from .metadata.privacy import as_json as findings_json
-
     findings = session.privacy_findings
     if as_json:
-        print(_json_text(findings_json(findings, session.record.privacy)))
+        print(_json_text(session.privacy_report()))
     for finding in findings if not as_json else []:
         print(f"personal data? {finding}")
     if not findings and not as_json:

@@ -136,6 +136,15 @@ class Session:
                                   self.source.format.name)
         return self._findings
 
+    def privacy_report(self) -> list[dict[str, object]]:
+        """The findings as JSON objects, as `lightmic metadata --privacy --json` prints them.
+
+        Each has its id, kind, field, places, text, reason, and whether exports remove it.
+        """
+        from .metadata.privacy import as_json
+
+        return as_json(self.privacy_findings, self.record.privacy)
+
     def chosen_for_removal(self, finding: Finding) -> bool:
         """Whether a finding is ticked for removal (every one is, until the user unticks it).
 
