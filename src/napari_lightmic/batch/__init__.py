@@ -1,5 +1,6 @@
 """Whole collections: audit and convert folders of microscopy files (Qt-free).
 
+`convert` converts a collection on dask.distributed, resumably (`engine.convert`);
 `audit` describes every dataset of a collection (format, metadata, privacy, advice);
 `find_datasets` says which datasets files, folders and globs hold (a multi-file dataset
 once); `report.write_reports` writes a batch's job records as JSON, CSV and a self-contained
@@ -13,10 +14,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .audit import audit
     from .discover import Dataset, find_datasets
+    from .engine import Report, convert
 
-__all__ = ["Dataset", "audit", "find_datasets"]
+__all__ = ["Dataset", "Report", "audit", "convert", "find_datasets"]
 
-_HOMES = {"audit": "audit", "Dataset": "discover", "find_datasets": "discover"}
+_HOMES = {"audit": "audit", "Dataset": "discover", "find_datasets": "discover",
+          "convert": "engine", "Report": "engine"}
 
 
 def __getattr__(name: str) -> object:
