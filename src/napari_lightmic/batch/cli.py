@@ -106,6 +106,13 @@ def run_batch(args: argparse.Namespace) -> int:
                          threads_per_worker=args.threads_per_worker,
                          memory_limit=args.memory_limit, scheduler=args.scheduler,
                          scheduler_file=args.scheduler_file, progress=progress, **options)
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.close()
+            progress = None
+        print("lightmic: interrupted; outputs done are kept, partial ones are removed when "
+              "the same command is run again, which resumes the batch", file=sys.stderr)
+        return 130
     finally:
         if progress is not None:
             progress.close()
