@@ -258,3 +258,33 @@ def test_batch_options_without_an_output_folder_are_usage_errors(tmp_path, capsy
     assert "no such file or folder" in capsys.readouterr().err
     assert main(["convert", "--output-dir", str(tmp_path / "out")]) == 2
     assert not (tmp_path / "out").exists()
+
+
+def test_on_a_terminal_progress_is_one_line_redrawn(tmp_path):
+    import pty
+
+    make_collection(tmp_path / "in")
+    main, terminal = pty.openpty()
+    batch = subprocess.Popen([sys.executable, "-m", "napari_lightmic", "convert",
+                              str(tmp_path / "in"), "--output-dir", str(tmp_path / "out"),
+                              "--workers", "1"], stdout=subprocess.DEVNULL, stderr=terminal)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the terminal's other end closed
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main)
+    assert batch.wait(timeout=300) == 1
+    text = shown.decode()
+    bars = re.findall(r"\rjobs \[[# ]{20}\] (\d)/6, (\d) failed  bytes \[[# ]{20}\] "
+                      r"\d+/\d+ MB, [\d.]+ MB/s", text)
+    assert bars[-1] == ("6", "2") and len(bars) == 6
+    assert "lightmic: done" not in text  # on a terminal, jobs done show in the bar only
+    assert text.count("lightmic: failed: ") == 2  # each as it fails, above the bar
+    listed = text.split("lightmic: failed:\r\n")[1]  # at the end
+    assert listed.count("the file is truncated") == 1

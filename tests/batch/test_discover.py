@@ -68,3 +68,11 @@ def test_globs_and_missing_inputs(tmp_path):
         find_datasets([str(tmp_path / "*.lif")])
     with pytest.raises(UsageError, match="no such file or folder"):
         find_datasets([str(tmp_path / "missing")])
+
+
+def test_an_output_folder_inside_the_input_is_not_walked(tmp_path):
+    shutil.copy(real_file("czi/DAPI_GFP.czi"), tmp_path / "cells.czi")
+    (tmp_path / "out" / "cells.ome.zarr").mkdir(parents=True)
+    (tmp_path / "out" / "cells.ome.zarr" / "zarr.json").write_text("{}")
+    found = discover([str(tmp_path)], exclude=tmp_path / "out")
+    assert [d.path.name for d in found.datasets] == ["cells.czi"]
