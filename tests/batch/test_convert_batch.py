@@ -121,6 +121,8 @@ def test_a_job_list_with_options_per_row(tmp_path, client):
         table.writerow(["sub/b.ome.tif", "b.ome.tif", "", "", "", "lzw"])
         table.writerow([str(real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi")), "p1.ome.zarr",
                         "P1", "", "", ""])
+        table.writerow([str(real_file("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi")), "tr2.ome.zarr",
+                        "2", "", "", ""])
     out = tmp_path / "out"
     report = convert([], out, client, jobs=jobs)
     assert report.exit_status == 0, report.failed
@@ -133,7 +135,11 @@ def test_a_job_list_with_options_per_row(tmp_path, client):
         assert tif.pages.first.compression == tifffile.COMPRESSION.LZW
     scenes = pixels_of(out / "p1.ome.zarr")
     assert len(scenes) == 1 and scenes[0].shape[-2:] == (64, 64)
-    assert {r["options"].get("scene") for r in report.records} == {None, "P1"}
+    scenes = pixels_of(out / "tr2.ome.zarr")
+    assert len(scenes) == 1 and scenes[0].shape[-2:] == (237, 352)
+    assert [r["options"].get("scene") for r in report.records] == [None, None, "P1", 2]
+    again = convert([], out, client, jobs=jobs)  # one input, two outputs: each job resumed
+    assert [r["state"] for r in again.records] == ["skipped"] * 4
 
 
 def test_an_output_the_manifest_does_not_know_is_refused_per_job(tmp_path, client):

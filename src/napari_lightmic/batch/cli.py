@@ -138,7 +138,7 @@ def _print_plan(records: list[Record], estimates: dict[str, int],
         if state == "planned":
             scenes = record["scenes"]
             what = (f"{scenes} scene{'s' if scenes != 1 else ''}, about "
-                    f"{estimates.get(record['input'], 0) / MB:.1f} MB at most"
+                    f"{estimates.get(record['output'], 0) / MB:.1f} MB at most"
                     if scenes is not None else f"will fail: {record['error']}")
         elif state == "skipped":
             what = "skipped: done before, unchanged"

@@ -57,7 +57,7 @@ class Report:
     ignored : list of (str, str)
         Files of the inputs that are no dataset of their own, with the reason.
     estimates : dict of str to int
-        Dry run: each input's estimated output bytes (pixels and pyramid, before compression).
+        Dry run: each output's estimated bytes (pixels and pyramid, before compression).
     """
 
     records: list[Record]
@@ -161,15 +161,15 @@ def convert(inputs: Sequence[str | os.PathLike[str]], output_dir: str | os.PathL
     _check_outputs(records)
     ignored = [(str(p), why) for p, why in found.skipped]
     if dry_run:
-        known = read_manifest(out) if out.is_dir() else {}
+        known = read_manifest(out, key="output") if out.is_dir() else {}
         for record in records:
-            _resume(record, known.get(record["input"]), overwrite)
-        estimates = {r["input"]: _estimate(r) for r in records if r["state"] == "planned"}
+            _resume(record, known.get(record["output"]), overwrite)
+        estimates = {r["output"]: _estimate(r) for r in records if r["state"] == "planned"}
         return Report(records, started, now(), None, out, ignored, estimates)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
-        known = read_manifest(out)
-        redo = {r["input"]: _resume(r, known.get(r["input"]), overwrite) for r in records}
+        known = read_manifest(out, key="output")
+        redo = {r["output"]: _resume(r, known.get(r["output"]), overwrite) for r in records}
         dashboard = _run(records, redo, out, client, retries, progress,
                          dict(workers=workers, threads_per_worker=threads_per_worker,
                               memory_limit=memory_limit, scheduler=scheduler,
@@ -191,7 +191,8 @@ def _record(dataset: Dataset, output: Path, options: dict[str, Any]) -> Record:
         error: str | None = one_line(f"{dataset.path}: {exc.strerror or exc}")
     else:
         error = None
-    return {"input": str(dataset.path.absolute()), "output": str(output), "format": dataset.format,
+    return {"input": str(dataset.path.absolute()), "output": str(output),
+            "format": dataset.format,
             "size": dataset.size, "mtime": mtime, "fingerprint": print_, "options": options,
             "state": "failed" if error else "planned", "output_size": None, "seconds": None,
             "scenes": None, "error": error, "worker": None, "started": None,
@@ -296,13 +297,12 @@ def _resume(record: Record, previous: Record | None, overwrite: bool) -> bool:
     if previous is not None:
         record["attempts"] = int(previous.get("attempts") or 0)
         same = all(previous.get(k) == record[k]
-                   for k in ("size", "mtime", "fingerprint", "output", "options"))
+                   for k in ("input", "size", "mtime", "fingerprint", "output", "options"))
         if previous.get("state") in ("done", "skipped") and same and output.exists():
             keep = ("output_size", "seconds", "scenes", "worker", "started", "finished")
             record.update({k: previous.get(k) for k in keep}, state="skipped")
             return False
-        if previous.get("state") in ("done", "skipped", "running") \
-                and previous.get("output") == record["output"]:
+        if previous.get("state") in ("done", "skipped", "running"):
             return True
     if output.exists() and not overwrite:
         record.update(state="failed", error=one_line(
@@ -418,13 +418,13 @@ class _Jobs:
 
         for record in todo:
             self.manifest.append(record)
-        index = {r["input"]: i for i, r in enumerate(records)}
+        index = {r["output"]: i for i, r in enumerate(records)}
         waiting = as_completed([self.submit(record) for record in todo])
         for future in waiting:
             result = _result(future, self.pending.pop(str(future.key)))
             self.manifest.append(result)
-            records[index[result["input"]]] = result
-            if result["state"] == "failed" and self.tries[result["input"]] <= self.retries:
+            records[index[result["output"]]] = result
+            if result["state"] == "failed" and self.tries[result["output"]] <= self.retries:
                 waiting.add(self.submit(result))
             elif progress is not None:
                 progress.finished(result)
@@ -432,7 +432,7 @@ class _Jobs:
     def submit(self, record: Record) -> Future[Record]:
         """Submit one attempt of a job, its partial output of a killed run removed first."""
         _remove_partials(Path(record["output"]))
-        self.tries[record["input"]] = self.tries.get(record["input"], 0) + 1
+        self.tries[record["output"]] = self.tries.get(record["output"], 0) + 1
         running = dict(record, state="running", attempts=int(record["attempts"]) + 1,
                        error=None, started=now(), finished=None, worker=None, seconds=None,
                        output_size=None, scenes=None)
@@ -440,7 +440,7 @@ class _Jobs:
         key = f"lightmic-convert-{uuid.uuid4().hex}"
         self.pending[key] = running
         return self.client.submit(run_job, running, str(self.out),
-                                  self.redo[record["input"]], key=key, pure=False)
+                                  self.redo[record["output"]], key=key, pure=False)
 
 
 def _result(future: Future[Record], running: Record) -> Record:

@@ -46,11 +46,12 @@ def fingerprint(path: Path, size: int) -> str:
     return digest.hexdigest()
 
 
-def read_manifest(folder: Path) -> dict[str, Record]:
+def read_manifest(folder: Path, key: str = "input") -> dict[str, Record]:
     """The last record of each input in a folder's manifest (empty when there is none).
 
     Lines that are not a JSON record (a line torn when the writing batch was killed) are
-    left out.
+    left out. With ``key="output"``: the last record of each output (one input can have
+    several outputs, one per row of a job list).
     """
     path = Path(folder) / MANIFEST
     last: dict[str, Record] = {}
@@ -63,8 +64,8 @@ def read_manifest(folder: Path) -> dict[str, Record]:
             record = json.loads(line)
         except ValueError:
             continue
-        if isinstance(record, dict) and isinstance(record.get("input"), str):
-            last[record["input"]] = record
+        if isinstance(record, dict) and isinstance(record.get(key), str):
+            last[record[key]] = record
     return last
 
 
