@@ -263,6 +263,10 @@ def test_batch_options_without_an_output_folder_are_usage_errors(tmp_path, capsy
     assert main(["convert", str(tmp_path / "missing"), "--output-dir", str(tmp_path)]) == 2
     assert "no such file or folder" in capsys.readouterr().err
     assert main(["convert", "--output-dir", str(tmp_path / "out")]) == 2
+    for refused in (["--memory-limit", "lots"], ["--workers", "0"], ["--retries", "-1"],
+                    ["--scheduler-file", str(tmp_path / "scheduler.json")]):
+        assert main(["convert", czi, "--output-dir", str(tmp_path / "out"), *refused]) == 2
+    assert "a memory limit is a size such as 4GB" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 

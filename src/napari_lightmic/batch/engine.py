@@ -150,6 +150,9 @@ def convert(inputs: Sequence[str | os.PathLike[str]], output_dir: str | os.PathL
     unknown = set(options) - set(OPTION_KEYS)
     if unknown:
         raise UsageError(", ".join(sorted(unknown)), "unknown option")
+    _check_cluster_options(retries, workers, threads_per_worker, memory_limit)
+    if scheduler_file is not None and not Path(scheduler_file).is_file():
+        raise UsageError(scheduler_file, "no such scheduler file")
     given = {k: v for k, v in options.items() if v is not None and v is not False
              and not (k == "scene" and v == "all")}
     found = discover([os.fspath(p) for p in inputs], exclude=out) if inputs else Found()
@@ -180,6 +183,22 @@ def convert(inputs: Sequence[str | os.PathLike[str]], output_dir: str | os.PathL
         write_reports(records, out, title=f"lightmic convert into {out}", started=started,
                       finished=report.finished, dashboard=dashboard)
     return report
+
+
+def _check_cluster_options(retries: int, workers: int | None, threads: int | None,
+                           memory_limit: str | int | None) -> None:
+    for name, value, least in (("retries", retries, 0), ("workers", workers, 1),
+                               ("threads per worker", threads, 1)):
+        if value is not None and value < least:
+            raise UsageError(name, f"must be at least {least}, not {value}")
+    if isinstance(memory_limit, str) and memory_limit != "auto":
+        from dask.utils import parse_bytes
+
+        try:
+            parse_bytes(memory_limit)
+        except ValueError:
+            raise UsageError(memory_limit, "a memory limit is a size such as 4GB or "
+                             "2.5GiB") from None
 
 
 def _record(dataset: Dataset, output: Path, options: dict[str, Any]) -> Record:
@@ -346,10 +365,15 @@ def _client(settings: dict[str, Any], count: int) -> tuple[Client, LocalCluster 
 
     from distributed import Client, LocalCluster
 
-    if settings["scheduler"]:
-        return Client(settings["scheduler"]), None
-    if settings["scheduler_file"]:
-        return Client(scheduler_file=settings["scheduler_file"]), None
+    where = settings["scheduler"] or settings["scheduler_file"]
+    if where:
+        try:
+            if settings["scheduler"]:
+                return Client(settings["scheduler"]), None
+            return Client(scheduler_file=settings["scheduler_file"]), None
+        except (OSError, ValueError) as exc:
+            raise LightmicError(where, f"cannot reach the dask scheduler: "
+                                f"{first_line(str(exc)) or type(exc).__name__}") from exc
     workers = settings["workers"] or max(1, min(os.cpu_count() or 1, count))
     cluster = LocalCluster(n_workers=workers, processes=True,
                            threads_per_worker=settings["threads_per_worker"] or 1,
