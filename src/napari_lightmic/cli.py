@@ -89,6 +89,8 @@ A batch (--output-dir) keeps lightmic-manifest.jsonl and report.json in DIR: run
 command again to resume (done jobs whose input did not change are skipped, failed ones
 retried). Inputs and DIR must be on storage every worker sees.
 """)
+    convert.usage = ("%(prog)s [options] INPUT OUTPUT\n"
+                     "       %(prog)s [options] INPUT... --output-dir DIR [--jobs JOBS.csv]")
     convert.add_argument("input", nargs="*",
                          help="the file to convert (anything `lightmic info` reads) and its "
                          "output, *.ome.zarr or *.ome.tif(f): the format follows; with "
