@@ -52,6 +52,11 @@ def test_a_folder_converts_every_good_file_records_the_bad_and_resumes(tmp_path)
                           pixels_of(tmp_path / "in" / "sub" / "d.czi")[0])
     assert "failed:" in first.stderr and "text.czi" in first.stderr.split("failed:")[-1]
     assert "notes.txt" not in json.dumps(jobs)
+    with open(out / "report.csv", newline="") as stream:
+        rows = {Path(row["input"]).name: row for row in csv.DictReader(stream)}
+    assert rows.keys() == jobs.keys() and rows["text.czi"]["state"] == "failed"
+    page = (out / "report.html").read_text()
+    assert "text.czi" in page and "not a CZI file" in page
     assert sum(line.startswith("lightmic: done ") for line in first.stderr.splitlines()) == 4
     assert re.search(r"^lightmic: 6 jobs, [\d.]+ MB; dashboard: http://\S+/status$",
                      first.stderr, re.M)
