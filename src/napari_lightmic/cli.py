@@ -73,14 +73,29 @@ def build_parser() -> argparse.ArgumentParser:
                       "or idr:<image id>")
     info.add_argument("--scene", type=_scene_arg, help="one scene, by index or name")
     info.add_argument("--json", action="store_true", help="machine-readable output")
-    convert = _sub(sub, "convert", "write a file as OME-Zarr or OME-TIFF, losslessly", """
+    convert = _sub(sub, "convert", "write files as OME-Zarr or OME-TIFF, losslessly: one file, "
+                   "or whole folders on dask.distributed", """
   lightmic convert cells.czi cells.ome.zarr                 every scene, NGFF 0.5
   lightmic convert cells.czi cells.ome.tif --scene P1       one scene, as OME-TIFF
   lightmic convert cells.lif cells.ome.zarr --ngff-version 0.4 --overwrite
   lightmic convert big.czi big.ome.zarr --shard --pyramid-levels 4
+  lightmic convert day1/ --output-dir converted/            a folder, its tree mirrored
+  lightmic convert day1/ "day2/*.czi" --output-dir out/ --to ome-tiff --workers 4
+  lightmic convert day1/ --output-dir out/ --dry-run        the plan only; nothing written
+  lightmic convert --jobs jobs.csv --output-dir out/        columns input, output, scene...
+  lightmic convert day1/ --output-dir /shared/out --scheduler tcp://10.0.0.5:8786
+
+A batch (--output-dir) keeps lightmic-manifest.jsonl and report.json in DIR: run the same
+command again to resume (done jobs whose input did not change are skipped, failed ones
+retried). Inputs and DIR must be on storage every worker sees.
 """)
-    convert.add_argument("input", help="the file to convert (anything `lightmic info` reads)")
-    convert.add_argument("output", help="*.ome.zarr or *.ome.tif(f): the format follows")
+    convert.usage = ("%(prog)s [options] INPUT OUTPUT\n"
+                     "       %(prog)s [options] INPUT... --output-dir DIR [--jobs JOBS.csv]")
+    convert.add_argument("input", nargs="*",
+                         help="the file to convert (anything `lightmic info` reads) and its "
+                         "output, *.ome.zarr or *.ome.tif(f): the format follows; with "
+                         "--output-dir, any number of files, folders (walked recursively) "
+                         "and globs")
     convert.add_argument("--scene", default="all",
                          help="one scene, by index or name (default: every scene)")
     convert.add_argument("--ngff-version", choices=["0.4", "0.5"], default="0.5")
@@ -90,6 +105,32 @@ def build_parser() -> argparse.ArgumentParser:
                          "(default: down to about 256 px)")
     convert.add_argument("--shard", action="store_true", help="zarr v3 shards (NGFF 0.5)")
     convert.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    batch = convert.add_argument_group("batches (with --output-dir)")
+    batch.add_argument("--output-dir", metavar="DIR",
+                       help="convert every input into DIR, mirroring the input tree")
+    batch.add_argument("--to", choices=["ome-zarr", "ome-tiff"], default="ome-zarr",
+                       help="the format written (default: ome-zarr)")
+    batch.add_argument("--jobs", metavar="JOBS.csv",
+                       help="a job list: columns input, output (relative: inputs from the "
+                       "list's folder, outputs in DIR) and optional scene, compression, "
+                       "ngff_version, pyramid_levels, shard per row")
+    batch.add_argument("--dry-run", action="store_true",
+                       help="print the plan (inputs, outputs, scenes, sizes, estimated "
+                       "output size) and write nothing")
+    batch.add_argument("--retries", type=int, default=1, metavar="N",
+                       help="more attempts of a failed job in this run (default: 1)")
+    batch.add_argument("--workers", type=int, metavar="N",
+                       help="worker processes of the local cluster (default: the cores)")
+    batch.add_argument("--threads-per-worker", type=int, metavar="N",
+                       help="threads of each worker (default: 1)")
+    batch.add_argument("--memory-limit", metavar="X",
+                       help="memory limit per worker, e.g. 4GB (default: the memory shared "
+                       "among the workers)")
+    where = batch.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on an existing dask cluster, e.g. tcp://10.0.0.5:8786")
+    where.add_argument("--scheduler-file", metavar="FILE",
+                       help="run on the existing dask cluster that FILE describes")
     check = _sub(sub, "validate", "check an OME-Zarr or OME-TIFF against its spec", """
   lightmic validate cells.ome.zarr            exit 0 when valid, else 1 and the problems
   lightmic validate cells.ome.zarr --strict   also what NGFF says a file SHOULD carry
@@ -310,10 +351,27 @@ def _keep_freed_memory() -> None:
         pass  # not glibc: the defaults stay
 
 
+_BATCH_ONLY = ("jobs", "dry_run", "workers", "threads_per_worker", "memory_limit", "scheduler",
+               "scheduler_file")
+
+
 def _convert(args: argparse.Namespace) -> int:
     from .errors import WriteError
     from .writing import WriteOptions, convert
     from .writing.options import target_format
+
+    if args.output_dir is not None:
+        from .batch.cli import run_batch
+
+        return run_batch(args)
+    given = [name for name in _BATCH_ONLY if getattr(args, name) not in (None, False)]
+    if given or args.to != "ome-zarr" or args.retries != 1:
+        name = "--" + (given[0] if given else "to" if args.to != "ome-zarr" else "retries")
+        raise UsageError(name.replace("_", "-"), "needs --output-dir")
+    if len(args.input) != 2:
+        raise UsageError("convert", "give an input and an output (INPUT OUTPUT), or inputs "
+                         "and --output-dir DIR")
+    args.input, args.output = args.input
 
     try:  # refused options are usage errors, found before any file is opened
         kind = target_format(args.output)

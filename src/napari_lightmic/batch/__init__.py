@@ -1,21 +1,31 @@
 """Whole collections: audit and convert folders of microscopy files (Qt-free).
 
+`convert` converts a collection on dask.distributed, resumably (`engine.convert`);
 `audit` describes every dataset of a collection (format, metadata, privacy, advice);
-`report.write_reports` writes a batch's job records as JSON, CSV and a self-contained HTML
-page. dask.distributed is imported only by the functions that use a cluster.
+`find_datasets` says which datasets files, folders and globs hold (a multi-file dataset
+once); `report.write_reports` writes a batch's job records as JSON, CSV and a self-contained
+HTML page. dask.distributed is imported only by the functions that use a cluster.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-__all__ = ["audit"]
+if TYPE_CHECKING:
+    from .audit import audit
+    from .discover import Dataset, find_datasets
+    from .engine import Report, convert
+
+__all__ = ["Dataset", "Report", "audit", "convert", "find_datasets"]
+
+_HOMES = {"audit": "audit", "Dataset": "discover", "find_datasets": "discover",
+          "convert": "engine", "Report": "engine"}
 
 
-def __getattr__(name: str) -> Any:  # noqa: ANN401 - the attribute asked for, of any type
-    """`audit`, imported when first used."""
-    if name == "audit":
-        from .audit import audit
+def __getattr__(name: str) -> object:
+    """The public names, each imported from its module when first used."""
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
 
-        return audit
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)

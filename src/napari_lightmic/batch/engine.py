@@ -1,0 +1,533 @@
+"""Convert a collection on dask.distributed: one task per dataset, resumable by the manifest.
+
+The client process plans the jobs (discovery, the manifest's resume rules), submits one task
+per job, and alone writes the manifest, as results arrive. Workers open the inputs
+themselves: only paths travel. Inputs and the output folder must be on storage every worker
+sees; a worker that does not see them fails the job saying so.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..errors import LightmicError, UsageError, WriteError, first_line, one_line
+from ..formats import file_stem, format_for
+from .discover import Dataset, Found, discover
+from .manifest import Manifest, Record, fingerprint, locked, read_manifest
+
+if TYPE_CHECKING:
+    from distributed import Client, Future, LocalCluster
+
+OPTION_KEYS = ("scene", "compression", "ngff_version", "pyramid_levels", "shard")
+TARGETS = {"ome-zarr": ".ome.zarr", "ome-tiff": ".ome.tif"}
+
+
+class Progress(Protocol):
+    """What a batch tells as it runs (the command line's progress lines, a dock's table)."""
+
+    def started(self, jobs: list[Record], dashboard: str | None) -> None:
+        """The jobs to run (those skipped too) and the dashboard's address, once."""
+
+    def finished(self, record: Record) -> None:
+        """A job ended (done or failed), or was skipped."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a batch did: one record per job, in the order planned.
+
+    Attributes
+    ----------
+    records : list of dict
+        The manifest records (see `napari_lightmic.batch.manifest`).
+    started, finished : str
+        ISO 8601 UTC times.
+    dashboard : str or None
+        The dask dashboard's address, where one was served.
+    output_dir : Path
+        The output folder, holding the manifest and the reports.
+    ignored : list of (str, str)
+        Files of the inputs that are no dataset of their own, with the reason.
+    estimates : dict of str to int
+        Dry run: each output's estimated bytes (pixels and pyramid, before compression).
+    """
+
+    records: list[Record]
+    started: str
+    finished: str
+    dashboard: str | None
+    output_dir: Path
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+    estimates: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[Record]:
+        """The jobs that failed."""
+        return [r for r in self.records if r["state"] == "failed"]
+
+    @property
+    def done(self) -> list[Record]:
+        """The jobs done in this run."""
+        return [r for r in self.records if r["state"] == "done"]
+
+    @property
+    def exit_status(self) -> int:
+        """0 when every job is done or skipped, 1 when some failed."""
+        return 1 if self.failed else 0
+
+
+def now() -> str:
+    """The time now, ISO 8601 UTC."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def convert(inputs: Sequence[str | os.PathLike[str]], output_dir: str | os.PathLike[str],
+            client: Client | None = None, *, to: str = "ome-zarr",
+            jobs: str | os.PathLike[str] | None = None,
+            retries: int = 1, overwrite: bool = False, dry_run: bool = False,
+            workers: int | None = None, threads_per_worker: int | None = None,
+            memory_limit: str | int | None = None, scheduler: str | None = None,
+            scheduler_file: str | None = None, progress: Progress | None = None,
+            **options: int | str | bool | None) -> Report:
+    """Convert files, folders and globs (and a job list) into an output folder.
+
+    Parameters
+    ----------
+    inputs : sequence of str or os.PathLike
+        Files, folders (walked recursively) and glob patterns.
+    output_dir : str or os.PathLike
+        Where outputs go, mirroring the input tree, with the manifest and the reports.
+    client : distributed.Client, optional
+        A client of the cluster to run on; the default starts a `LocalCluster` (or
+        connects to `scheduler` / `scheduler_file`). A client given is not closed.
+    to : {"ome-zarr", "ome-tiff"}
+        The format written for inputs found by discovery.
+    jobs : str or os.PathLike, optional
+        A CSV job list: columns input and output (relative paths: inputs from the list's
+        folder, outputs in `output_dir`), and optional scene, compression, ngff_version,
+        pyramid_levels and shard per row.
+    retries : int
+        More attempts, in this run, of a job that failed.
+    overwrite : bool
+        Replace outputs that the manifest does not know (else such jobs fail).
+    dry_run : bool
+        Plan only: nothing is written, no cluster started.
+    workers, threads_per_worker, memory_limit : optional
+        The `LocalCluster` started when no client, scheduler or scheduler file is given:
+        worker processes (default: the cores, at most one per job), threads each (default 1),
+        memory limit per worker (default: the machine's memory shared among them).
+    scheduler, scheduler_file : str, optional
+        An existing cluster's scheduler address, or its scheduler file.
+    progress : Progress, optional
+        Told the jobs at the start and each job as it ends.
+    **options
+        scene, compression, ngff_version, pyramid_levels, shard: as `lightmic convert`.
+
+    Returns
+    -------
+    Report
+        Every job's record; `exit_status` is 1 when some failed.
+
+    Raises
+    ------
+    UsageError
+        A bad option, an input that names nothing, two inputs with one output.
+    LightmicError
+        Another batch is writing into the output folder.
+    """
+    started = now()
+    out = Path(output_dir).absolute()
+    if to not in TARGETS:
+        raise UsageError(to, "the target format is ome-zarr or ome-tiff")
+    unknown = set(options) - set(OPTION_KEYS)
+    if unknown:
+        raise UsageError(", ".join(sorted(unknown)), "unknown option")
+    _check_cluster_options(retries, workers, threads_per_worker, memory_limit)
+    if scheduler_file is not None and not Path(scheduler_file).is_file():
+        raise UsageError(scheduler_file, "no such scheduler file")
+    given = {k: v for k, v in options.items() if v is not None and v is not False
+             and not (k == "scene" and v == "all")}
+    found = discover([os.fspath(p) for p in inputs], exclude=out) if inputs else Found()
+    records = _planned(found, out, TARGETS[to], given)
+    if jobs is not None:
+        records += _job_list(Path(jobs), out, given)
+    if not records:
+        raise UsageError(", ".join(map(str, inputs)) or str(jobs), "no dataset to convert")
+    _check_outputs(records)
+    ignored = [(str(p), why) for p, why in found.skipped]
+    if dry_run:
+        known = read_manifest(out, key="output") if out.is_dir() else {}
+        for record in records:
+            _resume(record, known.get(record["output"]), overwrite)
+        estimates = {r["output"]: _estimate(r) for r in records if r["state"] == "planned"}
+        return Report(records, started, now(), None, out, ignored, estimates)
+    out.mkdir(parents=True, exist_ok=True)
+    with locked(out):
+        known = read_manifest(out, key="output")
+        redo = {r["output"]: _resume(r, known.get(r["output"]), overwrite) for r in records}
+        dashboard = _run(records, redo, out, client, retries, progress,
+                         dict(workers=workers, threads_per_worker=threads_per_worker,
+                              memory_limit=memory_limit, scheduler=scheduler,
+                              scheduler_file=scheduler_file))
+        report = Report(records, started, now(), dashboard, out, ignored)
+        from .report import write_reports
+
+        write_reports(records, out, title=f"lightmic convert into {out}", started=started,
+                      finished=report.finished, dashboard=dashboard)
+    return report
+
+
+def _check_cluster_options(retries: int, workers: int | None, threads: int | None,
+                           memory_limit: str | int | None) -> None:
+    for name, value, least in (("retries", retries, 0), ("workers", workers, 1),
+                               ("threads per worker", threads, 1)):
+        if value is not None and value < least:
+            raise UsageError(name, f"must be at least {least}, not {value}")
+    if isinstance(memory_limit, str) and memory_limit != "auto":
+        from dask.utils import parse_bytes
+
+        try:
+            parse_bytes(memory_limit)
+        except ValueError:
+            raise UsageError(memory_limit, "a memory limit is a size such as 4GB or "
+                             "2.5GiB") from None
+
+
+def _record(dataset: Dataset, output: Path, options: dict[str, Any]) -> Record:
+    try:
+        mtime = max(m.stat().st_mtime for m in dataset.members)
+        print_ = fingerprint(dataset.path, dataset.size)
+    except OSError as exc:
+        mtime, print_ = 0.0, ""
+        error: str | None = one_line(f"{dataset.path}: {exc.strerror or exc}")
+    else:
+        error = None
+    return {"input": str(dataset.path.absolute()), "output": str(output),
+            "format": dataset.format,
+            "size": dataset.size, "mtime": mtime, "fingerprint": print_, "options": options,
+            "state": "failed" if error else "planned", "output_size": None, "seconds": None,
+            "scenes": None, "error": error, "worker": None, "started": None,
+            "finished": None, "attempts": 0}
+
+
+def _planned(found: Found, out: Path, ending: str, options: dict[str, Any]) -> list[Record]:
+    records = []
+    for dataset in found.datasets:
+        relative = dataset.path.relative_to(found.roots[dataset.path])
+        target = out / relative.parent / (file_stem(relative.name) + ending)
+        records.append(_record(dataset, target, dict(options)))
+    return records
+
+
+def _job_list(path: Path, out: Path, options: dict[str, Any]) -> list[Record]:
+    """The jobs of a CSV job list."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as stream:
+            rows = list(csv.DictReader(stream))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UsageError(path, f"cannot read the job list: {exc}") from exc
+    records = []
+    for number, row in enumerate(rows, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        if not row.get("input") or not row.get("output"):
+            raise UsageError(path, f"line {number}: give an input and an output")
+        source = path.parent / row["input"]
+        found = discover([str(source)]) if source.exists() else Found()
+        fmt = format_for(source)
+        dataset = found.datasets[0] if found.datasets else Dataset(
+            source, fmt.name if fmt else "unknown", (source,), 0)
+        mine = dict(options)
+        for key in OPTION_KEYS:
+            if row.get(key):
+                mine[key] = _option(path, number, key, row[key])
+        record = _record(dataset, out / row["output"], mine)
+        if not source.exists():
+            record.update(state="failed", error=one_line(f"{source}: no such file or folder"))
+        records.append(record)
+    return records
+
+
+def _option(path: Path, number: int, key: str, text: str) -> int | str | bool:
+    if key == "pyramid_levels":
+        if not text.isdigit():
+            raise UsageError(path, f"line {number}: pyramid_levels is a number, not {text!r}")
+        return int(text)
+    if key == "shard":
+        return text.lower() in ("1", "true", "yes", "y")
+    if key == "scene":
+        return int(text) if text.lstrip("-").isdigit() else text
+    return text
+
+
+def write_options(record: Record, overwrite: bool) -> tuple[Any, Any]:
+    """The scene and `WriteOptions` of a job.
+
+    Raises
+    ------
+    UsageError
+        Options refused together, or by the output's format.
+    """
+    from ..writing import WriteOptions
+    from ..writing.options import target_format
+
+    given = record["options"]
+    try:
+        kind = target_format(record["output"])
+        options = WriteOptions(ngff_version=given.get("ngff_version", "0.5"),
+                               compression=given.get("compression"),
+                               pyramid_levels=given.get("pyramid_levels"),
+                               shard=bool(given.get("shard", False)), overwrite=overwrite)
+        options.compression_for(kind)
+    except WriteError as err:
+        raise UsageError(err.path, err.cause) from err
+    except ValueError as exc:
+        raise UsageError(record["output"], str(exc)) from exc
+    return given.get("scene", "all"), options
+
+
+def _check_outputs(records: list[Record]) -> None:
+    by_output: dict[str, str] = {}
+    for record in records:
+        write_options(record, False)
+        first = by_output.setdefault(record["output"], record["input"])
+        if first != record["input"]:
+            raise UsageError(record["output"], f"two inputs would be written here: {first} "
+                             f"and {record['input']}; name the outputs in a --jobs list")
+
+
+def _resume(record: Record, previous: Record | None, overwrite: bool) -> bool:
+    """Apply the resume rules to a planned record; whether the job may replace its output.
+
+    Done and unchanged: skipped. Done and changed, or left running by a killed batch:
+    redone (the output is the batch's own). Otherwise an output that exists is refused
+    unless `overwrite`.
+    """
+    if record["state"] != "planned":
+        return False
+    output = Path(record["output"])
+    if previous is not None:
+        record["attempts"] = int(previous.get("attempts") or 0)
+        same = all(previous.get(k) == record[k]
+                   for k in ("input", "size", "mtime", "fingerprint", "output", "options"))
+        if previous.get("state") in ("done", "skipped") and same and output.exists():
+            keep = ("output_size", "seconds", "scenes", "worker", "started", "finished")
+            record.update({k: previous.get(k) for k in keep}, state="skipped")
+            return False
+        if previous.get("state") in ("done", "skipped", "running"):
+            return True
+    if output.exists() and not overwrite:
+        record.update(state="failed", error=one_line(
+            f"{output}: exists, and this folder's manifest does not know it; --overwrite "
+            "replaces it"))
+        return False
+    return overwrite
+
+
+def _estimate(record: Record) -> int:
+    """An input's pixels in the chosen scenes, with a pyramid's third: an upper bound."""
+    from ..reading import open_image
+
+    try:
+        with open_image(record["input"]) as source:
+            scene = record["options"].get("scene", "all")
+            chosen = source.scenes if scene == "all" else [source.scene(scene)]
+            record["scenes"] = len(chosen)
+            raw = sum(int(s.data.nbytes) for s in chosen)
+    except LightmicError as err:
+        record["error"] = str(err)
+        return 0
+    return raw if record["options"].get("pyramid_levels") == 1 else raw * 4 // 3
+
+
+def _remove_partials(output: Path) -> None:
+    import shutil
+
+    from ..writing.common import stale_partials
+
+    for stale in stale_partials(output):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
+def _client(settings: dict[str, Any], count: int) -> tuple[Client, LocalCluster | None]:
+    """A client and the cluster started for it (None for an existing cluster)."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    where = settings["scheduler"] or settings["scheduler_file"]
+    if where:
+        try:
+            if settings["scheduler"]:
+                return Client(settings["scheduler"]), None
+            return Client(scheduler_file=settings["scheduler_file"]), None
+        except (OSError, ValueError) as exc:
+            raise LightmicError(where, f"cannot reach the dask scheduler: "
+                                f"{first_line(str(exc)) or type(exc).__name__}") from exc
+    workers = settings["workers"] or max(1, min(os.cpu_count() or 1, count))
+    cluster = LocalCluster(n_workers=workers, processes=True,
+                           threads_per_worker=settings["threads_per_worker"] or 1,
+                           memory_limit=settings["memory_limit"] or "auto",
+                           dashboard_address=_dashboard_address(),
+                           silence_logs=logging.ERROR)
+    return Client(cluster), cluster
+
+
+def _dashboard_address() -> str:
+    """The dashboard at port 8787, dask's usual, when it is free; else at any free port."""
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("", 8787))
+        except OSError:
+            return ":0"
+    return ":8787"
+
+
+def _run(records: list[Record], redo: dict[str, bool], out: Path, client: Client | None,
+         retries: int, progress: Progress | None, settings: dict[str, Any]) -> str | None:
+    """Run the planned jobs; the manifest gets each state as it changes."""
+    todo = [r for r in records if r["state"] == "planned"]
+    manifest = Manifest(out)
+    own: Client | None = None
+    cluster: LocalCluster | None = None
+    try:
+        for record in records:
+            if record["state"] == "failed":
+                manifest.append(record)
+        if todo and client is None:
+            own, cluster = _client(settings, len(todo))
+        active = client or own
+        dashboard = active.dashboard_link if active is not None else None
+        if progress is not None:
+            progress.started(records, dashboard)
+            for record in records:
+                if record["state"] in ("skipped", "failed"):
+                    progress.finished(record)
+        if active is not None:
+            _Jobs(active, out, redo, manifest, retries).run(records, todo, progress)
+        return dashboard
+    finally:
+        manifest.close()
+        if own is not None:
+            own.close()
+        if cluster is not None:
+            cluster.close()
+
+
+class _Jobs:
+    """The jobs of a run on a cluster: submitted, collected as they end, retried."""
+
+    def __init__(self, client: Client, out: Path, redo: dict[str, bool], manifest: Manifest,
+                 retries: int) -> None:
+        self.client, self.out, self.redo = client, out, redo
+        self.manifest, self.retries = manifest, retries
+        self.tries: dict[str, int] = {}
+        self.pending: dict[str, Record] = {}
+
+    def run(self, records: list[Record], todo: list[Record], progress: Progress | None) -> None:
+        """Run `todo`; each result replaces its record in `records` as it arrives."""
+        from distributed import as_completed
+
+        for record in todo:
+            self.manifest.append(record)
+        index = {r["output"]: i for i, r in enumerate(records)}
+        waiting = as_completed([self.submit(record) for record in todo])
+        for future in waiting:
+            result = _result(future, self.pending.pop(str(future.key)))
+            self.manifest.append(result)
+            records[index[result["output"]]] = result
+            if result["state"] == "failed" and self.tries[result["output"]] <= self.retries:
+                waiting.add(self.submit(result))
+            elif progress is not None:
+                progress.finished(result)
+
+    def submit(self, record: Record) -> Future[Record]:
+        """Submit one attempt of a job, its partial output of a killed run removed first."""
+        _remove_partials(Path(record["output"]))
+        self.tries[record["output"]] = self.tries.get(record["output"], 0) + 1
+        running = dict(record, state="running", attempts=int(record["attempts"]) + 1,
+                       error=None, started=now(), finished=None, worker=None, seconds=None,
+                       output_size=None, scenes=None)
+        self.manifest.append(running)
+        key = f"lightmic-convert-{uuid.uuid4().hex}"
+        self.pending[key] = running
+        return self.client.submit(run_job, running, str(self.out),
+                                  self.redo[record["output"]], key=key, pure=False)
+
+
+def _result(future: Future[Record], running: Record) -> Record:
+    """A finished task's record; a task that raised (a worker lost) is a failed job."""
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - whatever ended the task is the job's reason
+        record: Record = dict(running)
+        record.update(state="failed", finished=now(),
+                      error=one_line(f"{record['input']}: {type(exc).__name__}: "
+                                     f"{first_line(str(exc)) or 'the task failed'}"))
+        return record
+
+
+def run_job(job: Record, output_dir: str, overwrite: bool = False) -> Record:
+    """Convert one job's input on the worker running it; give its record.
+
+    The worker checks that it sees the input and the output folder, writes the output
+    (atomically: nothing at the output path unless complete), and records itself.
+    """
+    from ..writing import convert as convert_file
+
+    record = dict(job, worker=_this_worker(), started=now())
+    start = time.perf_counter()
+    try:
+        _check_visible(record, Path(output_dir))
+        scene, options = write_options(record, overwrite)
+        output = Path(record["output"])
+        output.parent.mkdir(parents=True, exist_ok=True)
+        done = convert_file(record["input"], output, scene, options)
+        record.update(state="done", output_size=_output_size(output), scenes=len(done.scenes),
+                      error=None)
+    except LightmicError as err:
+        record.update(state="failed", error=str(err))
+    except Exception as exc:  # noqa: BLE001 - a failing file never stops the batch
+        record.update(state="failed", error=one_line(
+            f"{record['input']}: {type(exc).__name__}: {first_line(str(exc))}"))
+    record.update(seconds=round(time.perf_counter() - start, 3), finished=now())
+    return record
+
+
+def _this_worker() -> dict[str, str] | None:
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return None
+    return {"name": str(worker.name), "address": str(worker.address)}
+
+
+def _check_visible(record: Record, output_dir: Path) -> None:
+    where = record["worker"]
+    on = f"worker {where['name']} ({where['address']})" if where else "this process"
+    if not Path(record["input"]).exists():
+        raise LightmicError(record["input"], f"{on} does not see the input; inputs and the "
+                            "output folder must be on storage every worker sees")
+    if not output_dir.is_dir():
+        raise LightmicError(output_dir, f"{on} does not see the output folder; inputs and "
+                            "the output folder must be on storage every worker sees")
+
+
+def _output_size(path: Path) -> int:
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size

@@ -1,0 +1,78 @@
+import shutil
+
+import pytest
+
+from napari_lightmic.batch.discover import discover, find_datasets
+from napari_lightmic.errors import UsageError
+from tests.conftest import TESTDATA, real_file
+
+
+def test_multi_file_datasets_count_once_through_their_main_file(tmp_path, micromanager_dataset):
+    shutil.copytree(micromanager_dataset, tmp_path / "mm")
+    real_file("hdf5/bdv/demoSlice.xml")
+    shutil.copytree(TESTDATA / "hdf5" / "bdv", tmp_path / "bdv")
+    shutil.copy(real_file("czi/DAPI_GFP.czi"), tmp_path / "cells.czi")
+    zarr = tmp_path / "plate.ome.zarr"
+    (zarr / "0").mkdir(parents=True)
+    (zarr / "zarr.json").write_text("{}")
+    (zarr / "0" / "zarr.json").write_text("{}")
+    (tmp_path / "cells.czi.lightmic.json").write_text("{}")
+
+    found = discover([str(tmp_path)])
+    assert [(d.path.relative_to(tmp_path).as_posix(), d.format, len(d.members))
+            for d in found.datasets] == [
+        ("plate.ome.zarr", "OME-Zarr", 1),
+        ("cells.czi", "CZI", 1),
+        ("bdv/demoSlice.xml", "BigDataViewer", 2),
+        ("mm/1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif", "OME-TIFF", 4),
+    ]
+    mm = found.datasets[3]
+    assert mm.size == sum(p.stat().st_size for p in mm.members)
+    skipped = {p.relative_to(tmp_path).as_posix(): why for p, why in found.skipped}
+    assert skipped["bdv/demoSlice.h5"] == f"part of {tmp_path / 'bdv' / 'demoSlice.xml'}"
+    assert skipped["mm/1.4compatTest_3_MMStack_1-Pos_001_001.ome.tif"].startswith("part of ")
+    assert skipped["cells.czi.lightmic.json"] == "not a microscopy file (unknown file type)"
+    assert not any(k.startswith("plate.ome.zarr/") for k in skipped)  # not walked into
+
+
+def test_an_ome_tiff_set_counts_once_through_the_file_that_lists_the_others(tmp_path):
+    import numpy as np
+    import tifffile
+
+    names = ["set_0.ome.tif", "set_1.ome.tif"]
+    uuids = ["urn:uuid:00000000-0000-0000-0000-00000000000" + str(i) for i in range(2)]
+    data = [(np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) + i) for i in range(2)]
+    tiffdata = "".join(f'<TiffData FirstC="{i}" IFD="0" PlaneCount="1"><UUID FileName='
+                       f'"{names[i]}">{uuids[i]}</UUID></TiffData>' for i in range(2))
+    xml = ('<?xml version="1.0" encoding="UTF-8"?><OME xmlns="http://www.openmicroscopy.org/'
+           f'Schemas/OME/2016-06" UUID="{uuids[1]}"><Image ID="Image:0"><Pixels ID="Pixels:0" '
+           'DimensionOrder="XYCZT" Type="uint16" SizeX="64" SizeY="64" SizeC="2" SizeZ="1" '
+           f'SizeT="1"><Channel ID="Channel:0:0"/><Channel ID="Channel:0:1"/>{tiffdata}'
+           '</Pixels></Image></OME>')
+    # the second file holds the whole OME-XML; the first only its own plane
+    tifffile.imwrite(tmp_path / names[0], data[0], description="plane", metadata=None)
+    tifffile.imwrite(tmp_path / names[1], data[1], description=xml, metadata=None)
+    (dataset,) = find_datasets([str(tmp_path)])
+    assert dataset.path == tmp_path / names[1]
+    assert set(dataset.members) == {tmp_path / n for n in names}
+
+
+def test_globs_and_missing_inputs(tmp_path):
+    (tmp_path / "a").mkdir()
+    for name in ("a/x.czi", "a/y.czi", "a/z.png"):
+        shutil.copy(real_file("czi/DAPI_GFP.czi"), tmp_path / name)
+    found = discover([str(tmp_path / "a" / "*.czi")])
+    assert [d.path.name for d in found.datasets] == ["x.czi", "y.czi"]
+    assert set(found.roots.values()) == {tmp_path / "a"}
+    with pytest.raises(UsageError, match="the pattern matches no file"):
+        find_datasets([str(tmp_path / "*.lif")])
+    with pytest.raises(UsageError, match="no such file or folder"):
+        find_datasets([str(tmp_path / "missing")])
+
+
+def test_an_output_folder_inside_the_input_is_not_walked(tmp_path):
+    shutil.copy(real_file("czi/DAPI_GFP.czi"), tmp_path / "cells.czi")
+    (tmp_path / "out" / "cells.ome.zarr").mkdir(parents=True)
+    (tmp_path / "out" / "cells.ome.zarr" / "zarr.json").write_text("{}")
+    found = discover([str(tmp_path)], exclude=tmp_path / "out")
+    assert [d.path.name for d in found.datasets] == ["cells.czi"]
