@@ -260,3 +260,11 @@ def test_no_pixel_is_read(collection, rows):
 
     with dask.config.set(scheduler=refuse_to_compute):
         assert audit(str(collection)) == rows
+
+
+def test_a_multi_file_dataset_is_one_row_as_a_batch_counts_it(micromanager_dataset):
+    # four files, one per stage position: one dataset, as `lightmic convert --output-dir` sees
+    rows = audit([str(micromanager_dataset)])
+    assert [r["path"].rsplit("/", 1)[-1] for r in rows] == [
+        "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif"]
+    assert rows[0]["scenes"] == 4 and rows[0]["error"] is None

@@ -14,14 +14,13 @@ self-contained HTML page a data steward can sort.
 
 from __future__ import annotations
 
-import glob
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LightmicError, UsageError, one_line
-from ..formats import format_for, is_zarr_group
+from ..errors import LightmicError, one_line
+from ..formats import format_for
 from . import _html
 from .report import csv_text, json_text, write_atomic
 
@@ -152,48 +151,18 @@ def _size(path: str) -> int | None:
 
 
 def _datasets(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
-    """The datasets `inputs` name: files as given, folders walked, glob patterns expanded.
+    """The datasets `inputs` name, each once, as a batch conversion finds them.
 
-    In a folder, the files the format registry knows by their extension are datasets; a zarr
-    group (an OME-Zarr) is one dataset and is not descended into; sidecars and other files
-    are passed over. An input that does not exist and matches nothing is a UsageError.
+    A multi-file dataset (a Micro-Manager set, BigDataViewer XML and HDF5, an OME-TIFF set)
+    is one dataset, through its main file (`discover.find_datasets`). Inputs in their order,
+    the datasets of each in path order.
     """
+    from .discover import find_datasets
+
     found: list[str] = []
     for item in inputs:
-        text = os.fspath(item)
-        if os.path.isdir(text):
-            found.extend(_walk(text))
-        elif os.path.exists(text):
-            found.append(text)
-        elif glob.has_magic(text) and (matches := sorted(glob.glob(text, recursive=True))):
-            for match in matches:
-                found.extend(_walk(match) if os.path.isdir(match) else [match])
-        else:
-            raise UsageError(text, "no such file or folder")
+        found += sorted(str(d.path) for d in find_datasets([os.fspath(item)]))
     return list(dict.fromkeys(found))
-
-
-def _walk(folder: str) -> list[str]:
-    if is_zarr_group(folder) or _is_directory_format(folder):
-        return [folder]
-    found = []
-    for here, dirs, names in os.walk(folder):
-        dirs.sort()
-        for name in list(dirs):
-            inner = os.path.join(here, name)
-            if is_zarr_group(inner) or _is_directory_format(inner):
-                found.append(inner)
-                dirs.remove(name)
-        for name in sorted(names):
-            fmt = format_for(name)
-            if fmt is not None and not fmt.directory and not name.endswith(SIDECAR_SUFFIX):
-                found.append(os.path.join(here, name))
-    return sorted(found)
-
-
-def _is_directory_format(path: str) -> bool:
-    fmt = format_for(path)
-    return fmt is not None and fmt.directory
 
 
 def audit_totals(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
