@@ -94,7 +94,8 @@ def test_a_folder_converts_and_the_table_shows_each_job(make_napari_viewer, qtbo
 
     viewer.open(out / "a.ome.zarr", plugin="napari-lightmic")  # a copy, seen in the viewer
     qtbot.wait(100)  # the dock drawn before the screenshot
-    _keep(viewer.screenshot(canvas_only=False, flash=False), "napari-convert-folder.png")
+    shot = viewer.screenshot(canvas_only=False, flash=False)
+    _keep(shot, "napari-convert-folder.png")
 
     # Start again: every good job is skipped, the bad one tried again
     press(qtbot, dock.start_button)
