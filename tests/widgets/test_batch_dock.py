@@ -113,6 +113,7 @@ def test_dry_run_fills_the_table_and_writes_nothing(make_napari_viewer, qtbot, t
     dock.format_box.setCurrentText("OME-TIFF")
     assert not dock.ngff_box.isEnabled()
     press(qtbot, dock.dry_run_button)
+    assert not dock.cancel_button.isEnabled()  # a dry run only reads
     qtbot.waitUntil(lambda: not dock.is_running(), timeout=TIMEOUT)
     rows = table(dock)
     assert sorted(rows) == ["a.ome.tif", "b.ome.tif", "bad.czi", "sub/c.ome.tif"]

@@ -80,11 +80,17 @@ class _Progress:
 
     def started(self, jobs: list[Record], dashboard: str | None) -> None:
         """Pass the jobs on."""
-        self.signals.started.emit([dict(r) for r in jobs], dashboard)
+        try:
+            self.signals.started.emit([dict(r) for r in jobs], dashboard)
+        except RuntimeError:  # the dock was closed meanwhile: the batch goes on
+            return
 
     def finished(self, record: Record) -> None:
         """Pass a job's end on."""
-        self.signals.finished.emit(dict(record))
+        try:
+            self.signals.finished.emit(dict(record))
+        except RuntimeError:  # the dock was closed meanwhile: the batch goes on
+            return
 
 
 class ConvertFolder(QWidget):
@@ -261,7 +267,7 @@ class ConvertFolder(QWidget):
             except RuntimeError:  # the dock was closed and deleted meanwhile
                 return
 
-        self._set_running(True)
+        self._set_running(True, cancellable=not dry_run)
         # connected as the worker is made: an "errored" handler given later would leave
         # superqt's default one
         work(_connect={"returned": returned, "errored": errored, "finished": finished})
@@ -273,11 +279,11 @@ class ConvertFolder(QWidget):
             self.cancel_button.setEnabled(False)
             self.status.setText("Cancelling: stopping the workers, removing partial outputs…")
 
-    def _set_running(self, running: bool) -> None:
+    def _set_running(self, running: bool, cancellable: bool = True) -> None:
         self._running = running
         self.dry_run_button.setEnabled(not running)
         self.start_button.setEnabled(not running)
-        self.cancel_button.setEnabled(running)
+        self.cancel_button.setEnabled(running and cancellable)
 
     def _reset(self, source: str) -> None:
         self.report = None
