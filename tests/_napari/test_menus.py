@@ -34,6 +34,7 @@ COVERED = {
     "napari-lightmic.scene_picker": "test_each_dock_widget_from_the_plugins_menu",
     "napari-lightmic.open_from_idr": "test_each_dock_widget_from_the_plugins_menu",
     "napari-lightmic.metadata_panel": "test_metadata_panel_from_the_layers_menu",
+    "napari-lightmic.convert_folder": "test_each_dock_widget_from_the_plugins_menu",
     "napari-lightmic.write_ome_zarr": "test_writers_through_napari_save_paths",
     "napari-lightmic.write_ome_tiff": "test_writers_through_napari_save_paths",
     "napari-lightmic.save_as_ome_zarr": "test_save_as_ome_zarr_from_the_file_menu",

@@ -303,3 +303,56 @@ def test_on_a_terminal_progress_is_one_line_redrawn(tmp_path):
     assert text.count("lightmic: failed: ") == 2  # each as it fails, above the bar
     listed = text.split("lightmic: failed:\r\n")[1]  # at the end
     assert listed.count("the file is truncated") == 1
+
+
+def big_files(folder: Path, count: int = 4) -> np.ndarray:
+    """`count` OME-TIFFs of 64 MB (8 × 2048² uint16), file n holding ramp + n + z; the ramp."""
+    import tifffile
+
+    folder.mkdir(parents=True)
+    ramp = np.arange(2048 * 2048, dtype=np.uint16).reshape(2048, 2048) % 4096
+    for n in range(count):
+        tifffile.imwrite(folder / f"big{n}.ome.tif", np.stack([ramp + n + z for z in range(8)]),
+                         ome=True, metadata={"axes": "ZYX"})
+    return ramp
+
+
+def test_a_cancelled_batch_leaves_no_partial_output_and_a_rerun_resumes(tmp_path):
+    import threading
+
+    from napari_lightmic.batch import convert
+    from napari_lightmic.batch.engine import CANCELLED
+
+    source, out = tmp_path / "in", tmp_path / "out"
+    ramp = big_files(source)
+    cancel = threading.Event()
+    reports = []
+    batch = threading.Thread(target=lambda: reports.append(
+        convert([source], out, workers=1, cancel=cancel)))
+    batch.start()
+    try:
+        while not partials(out) and batch.is_alive():
+            time.sleep(0.05)
+        assert partials(out), "the batch ended before a write was under way"
+    finally:
+        cancel.set()
+        batch.join(timeout=300)
+    assert not batch.is_alive()
+    [report] = reports
+    assert partials(out) == [] and partials(source) == []
+    cancelled = [r for r in report.failed if r["error"].endswith(CANCELLED)]
+    assert cancelled and len(report.failed) == len(cancelled)
+    assert len(report.done) + len(cancelled) == 4
+    assert set(states(out).values()) <= {"done", "failed"}
+    assert (out / "report.html").is_file()
+    for record in cancelled:  # nothing, or a whole output the task ended as the batch closed
+        assert not Path(record["output"]).exists() or pixels_of(record["output"])
+
+    again = convert([source], out, workers=1)
+    assert again.exit_status == 0
+    assert set(states(out).values()) <= {"done", "skipped"}
+    assert len(again.done) == len(cancelled)
+    assert partials(out) == []
+    for n in range(4):
+        (written,) = pixels_of(out / f"big{n}.ome.zarr")
+        assert np.array_equal(written[3], ramp + n + 3)

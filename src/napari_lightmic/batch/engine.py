@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -24,8 +25,9 @@ from .discover import Dataset, Found, discover
 from .manifest import Manifest, Record, fingerprint, locked, read_manifest
 
 if TYPE_CHECKING:
-    from distributed import Client, Future, LocalCluster
+    from distributed import Client, Future, LocalCluster, as_completed
 
+CANCELLED = "cancelled before it ended"
 OPTION_KEYS = ("scene", "compression", "ngff_version", "pyramid_levels", "shard")
 TARGETS = {"ome-zarr": ".ome.zarr", "ome-tiff": ".ome.tif"}
 
@@ -96,6 +98,7 @@ def convert(inputs: Sequence[str | os.PathLike[str]], output_dir: str | os.PathL
             workers: int | None = None, threads_per_worker: int | None = None,
             memory_limit: str | int | None = None, scheduler: str | None = None,
             scheduler_file: str | None = None, progress: Progress | None = None,
+            cancel: threading.Event | None = None,
             **options: int | str | bool | None) -> Report:
     """Convert files, folders and globs (and a job list) into an output folder.
 
@@ -128,6 +131,14 @@ def convert(inputs: Sequence[str | os.PathLike[str]], output_dir: str | os.PathL
         An existing cluster's scheduler address, or its scheduler file.
     progress : Progress, optional
         Told the jobs at the start and each job as it ends.
+    cancel : threading.Event, optional
+        Set (from another thread) to stop the batch: the jobs not yet ended are cancelled
+        and recorded failed ("cancelled before it ended"), the cluster started for the batch
+        is closed, and their partial outputs are removed; the reports are written. A rerun
+        redoes them from scratch (a task that ended its write as the cluster closed leaves
+        a whole output, which the rerun replaces). On a cluster given or reached by
+        address, a task already running cannot be interrupted: its output, if it ends, is
+        replaced by the rerun.
     **options
         scene, compression, ngff_version, pyramid_levels, shard: as `lightmic convert`.
 
@@ -176,7 +187,7 @@ def convert(inputs: Sequence[str | os.PathLike[str]], output_dir: str | os.PathL
         dashboard = _run(records, redo, out, client, retries, progress,
                          dict(workers=workers, threads_per_worker=threads_per_worker,
                               memory_limit=memory_limit, scheduler=scheduler,
-                              scheduler_file=scheduler_file))
+                              scheduler_file=scheduler_file), cancel)
         report = Report(records, started, now(), dashboard, out, ignored)
         from .report import write_reports
 
@@ -306,8 +317,8 @@ def _check_outputs(records: list[Record]) -> None:
 def _resume(record: Record, previous: Record | None, overwrite: bool) -> bool:
     """Apply the resume rules to a planned record; whether the job may replace its output.
 
-    Done and unchanged: skipped. Done and changed, or left running by a killed batch:
-    redone (the output is the batch's own). Otherwise an output that exists is refused
+    Done and unchanged: skipped. Done and changed, left running by a killed batch, or
+    cancelled: redone (the output is the batch's own). Otherwise an output that exists is refused
     unless `overwrite`.
     """
     if record["state"] != "planned":
@@ -321,7 +332,7 @@ def _resume(record: Record, previous: Record | None, overwrite: bool) -> bool:
             keep = ("output_size", "seconds", "scenes", "worker", "started", "finished")
             record.update({k: previous.get(k) for k in keep}, state="skipped")
             return False
-        if previous.get("state") in ("done", "skipped", "running"):
+        if previous.get("state") in ("done", "skipped", "running") or previous.get("cancelled"):
             return True
     if output.exists() and not overwrite:
         record.update(state="failed", error=one_line(
@@ -396,12 +407,18 @@ def _dashboard_address() -> str:
 
 
 def _run(records: list[Record], redo: dict[str, bool], out: Path, client: Client | None,
-         retries: int, progress: Progress | None, settings: dict[str, Any]) -> str | None:
-    """Run the planned jobs; the manifest gets each state as it changes."""
+         retries: int, progress: Progress | None, settings: dict[str, Any],
+         cancel: threading.Event | None = None) -> str | None:
+    """Run the planned jobs; the manifest gets each state as it changes.
+
+    Jobs cancelled have their partial outputs removed once the cluster started for them is
+    closed (a writer's partial is removed only when its process is gone).
+    """
     todo = [r for r in records if r["state"] == "planned"]
     manifest = Manifest(out)
     own: Client | None = None
     cluster: LocalCluster | None = None
+    jobs: _Jobs | None = None
     try:
         for record in records:
             if record["state"] == "failed":
@@ -416,7 +433,8 @@ def _run(records: list[Record], redo: dict[str, bool], out: Path, client: Client
                 if record["state"] in ("skipped", "failed"):
                     progress.finished(record)
         if active is not None:
-            _Jobs(active, out, redo, manifest, retries).run(records, todo, progress)
+            jobs = _Jobs(active, out, redo, manifest, retries)
+            jobs.run(records, todo, progress, cancel)
         return dashboard
     finally:
         manifest.close()
@@ -424,6 +442,8 @@ def _run(records: list[Record], redo: dict[str, bool], out: Path, client: Client
             own.close()
         if cluster is not None:
             cluster.close()
+        for output in jobs.cancelled if jobs is not None else ():
+            _remove_partials(Path(output))
 
 
 class _Jobs:
@@ -435,23 +455,62 @@ class _Jobs:
         self.manifest, self.retries = manifest, retries
         self.tries: dict[str, int] = {}
         self.pending: dict[str, Record] = {}
+        self.futures: dict[str, Future[Record]] = {}
+        self.cancelled: list[str] = []  # the outputs of the jobs cancelled
 
-    def run(self, records: list[Record], todo: list[Record], progress: Progress | None) -> None:
-        """Run `todo`; each result replaces its record in `records` as it arrives."""
+    def run(self, records: list[Record], todo: list[Record], progress: Progress | None,
+            cancel: threading.Event | None = None) -> None:
+        """Run `todo`; each result replaces its record in `records` as it arrives.
+
+        When `cancel` is set, the jobs not ended are cancelled and recorded so.
+        """
         from distributed import as_completed
 
         for record in todo:
             self.manifest.append(record)
         index = {r["output"]: i for i, r in enumerate(records)}
         waiting = as_completed([self.submit(record) for record in todo])
-        for future in waiting:
-            result = _result(future, self.pending.pop(str(future.key)))
-            self.manifest.append(result)
-            records[index[result["output"]]] = result
-            if result["state"] == "failed" and self.tries[result["output"]] <= self.retries:
-                waiting.add(self.submit(result))
-            elif progress is not None:
-                progress.finished(result)
+        while not waiting.is_empty():
+            if cancel is not None and cancel.is_set():
+                for result in self.cancel():
+                    records[index[result["output"]]] = result
+                    if progress is not None:
+                        progress.finished(result)
+                return
+            ready = waiting.next_batch(block=False)
+            if not ready:
+                if cancel is None:
+                    ready = waiting.next_batch(block=True)
+                else:
+                    cancel.wait(0.1)
+            for future in ready:
+                self.collect(future, waiting, records, index, progress)
+
+    def collect(self, future: Future[Record], waiting: as_completed, records: list[Record],
+                index: dict[str, int], progress: Progress | None) -> None:
+        """Record a finished task's job; submit it again when it failed and may be retried."""
+        self.futures.pop(str(future.key), None)
+        result = _result(future, self.pending.pop(str(future.key)))
+        self.manifest.append(result)
+        records[index[result["output"]]] = result
+        if result["state"] == "failed" and self.tries[result["output"]] <= self.retries:
+            waiting.add(self.submit(result))
+        elif progress is not None:
+            progress.finished(result)
+
+    def cancel(self) -> list[Record]:
+        """Cancel the tasks not collected yet; their jobs' records, failed as cancelled."""
+        self.client.cancel(list(self.futures.values()), force=True)
+        ended = []
+        for running in self.pending.values():
+            record = dict(running, state="failed", finished=now(), cancelled=True,
+                          error=one_line(f"{running['input']}: {CANCELLED}"))
+            self.manifest.append(record)
+            self.cancelled.append(record["output"])
+            ended.append(record)
+        self.pending.clear()
+        self.futures.clear()
+        return ended
 
     def submit(self, record: Record) -> Future[Record]:
         """Submit one attempt of a job, its partial output of a killed run removed first."""
@@ -463,8 +522,11 @@ class _Jobs:
         self.manifest.append(running)
         key = f"lightmic-convert-{uuid.uuid4().hex}"
         self.pending[key] = running
-        return self.client.submit(run_job, running, str(self.out),
-                                  self.redo[record["output"]], key=key, pure=False)
+        future: Future[Record] = self.client.submit(run_job, running, str(self.out),
+                                                    self.redo[record["output"]], key=key,
+                                                    pure=False)
+        self.futures[key] = future
+        return future
 
 
 def _result(future: Future[Record], running: Record) -> Record:
