@@ -198,6 +198,11 @@ def _audit_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                        "OUT is given (then put --csv after the inputs)")
     audit.add_argument("--html", metavar="OUT", help="a self-contained HTML page (*.html): "
                        "a chart of bytes by format and a table that sorts by any column")
+    cluster = audit.add_mutually_exclusive_group()
+    cluster.add_argument("--workers", type=int, metavar="N", help="audit on a dask "
+                         "LocalCluster of N worker processes (default: here, one by one)")
+    cluster.add_argument("--scheduler", metavar="ADDRESS", help="audit on an existing dask "
+                         "cluster (its workers must see the files)")
     audit.epilog = (audit.epilog or "").replace(
         "exit status: 0 done, 1 the work failed",
         "exit status: 0 done, 1 the work failed (here: some dataset could not be opened; "
@@ -407,7 +412,7 @@ def _scenes_text(names: list[str]) -> str:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from .batch.audit import audit, audit_csv, audit_json, audit_text, write_audit
+    from .batch.audit import audit_csv, audit_json, audit_text, write_audit
 
     printed = [name for name in ("json", "csv") if getattr(args, name) == "-"]
     if len(printed) > 1:
@@ -420,7 +425,7 @@ def _audit(args: argparse.Namespace) -> int:
         if out not in (None, "-") and not out.lower().endswith(ends):
             raise UsageError(out, f"--{name} writes a file named *{ends[0]}, not this one "
                              f"(to print, put --{name} after the inputs)")
-    rows = audit(args.inputs)
+    rows = _audit_rows(args)
     written = write_audit(rows, json_path=args.json if args.json not in (None, "-") else None,
                           csv_path=args.csv if args.csv not in (None, "-") else None,
                           html_path=args.html)
@@ -433,6 +438,20 @@ def _audit(args: argparse.Namespace) -> int:
     for path in written:
         print(f"lightmic: wrote {one_line(str(path))}", file=sys.stderr)
     return EXIT_FAILED if any(row.get("error") for row in rows) else EXIT_DONE
+
+
+def _audit_rows(args: argparse.Namespace) -> list[dict[str, object]]:
+    """The audit's rows: here, or on a LocalCluster / an existing cluster when asked."""
+    from .batch.audit import audit
+
+    if args.workers is None and args.scheduler is None:
+        return audit(args.inputs)
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers", f"must be at least 1, not {args.workers}")
+    from .batch.engine import cluster_client
+
+    with cluster_client(workers=args.workers, scheduler=args.scheduler) as client:
+        return audit(args.inputs, client=client)
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -155,6 +155,13 @@ def test_the_command_prints_the_rows_of_the_api_as_json(collection, rows):
     assert printed["totals"]["unreadable"]["count"] == 1
 
 
+def test_the_command_audits_on_a_local_cluster_as_here(collection, rows):
+    done = lightmic("audit", collection, "--json", "--workers", "1")
+    assert done.returncode == 1, done.stderr
+    assert json.loads(done.stdout)["datasets"] == json.loads(json.dumps(rows))
+    assert lightmic("audit", collection, "--workers", "0").returncode == 2
+
+
 def test_the_command_writes_html_and_prints_csv_and_a_table(collection, tmp_path):
     out = tmp_path / "audit.html"
     done = lightmic("audit", collection, "--html", out, "--csv")

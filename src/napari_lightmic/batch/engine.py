@@ -8,12 +8,13 @@ sees; a worker that does not see them fails the job saying so.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -392,6 +393,29 @@ def _client(settings: dict[str, Any], count: int) -> tuple[Client, LocalCluster 
                            dashboard_address=_dashboard_address(),
                            silence_logs=logging.ERROR)
     return Client(cluster), cluster
+
+
+@contextlib.contextmanager
+def cluster_client(workers: int | None = None, scheduler: str | None = None,
+                   scheduler_file: str | None = None) -> Iterator[Client]:
+    """A client of a new `LocalCluster` of `workers` processes, or of an existing cluster.
+
+    The cluster started here is closed at the end of the block.
+
+    Raises
+    ------
+    LightmicError
+        The scheduler cannot be reached.
+    """
+    client, cluster = _client(dict(workers=workers, threads_per_worker=None,
+                                   memory_limit=None, scheduler=scheduler,
+                                   scheduler_file=scheduler_file), workers or 1)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _dashboard_address() -> str:
