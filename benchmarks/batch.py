@@ -161,11 +161,12 @@ def check(out: Path, names: list[str], sums: dict[str, str], suffix: str) -> str
             problems.append(f"{_stem(name)}: no output")
             continue
         try:
-            with warnings.catch_warnings(), open_image(path) as source:
+            with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # zarr on a peer's extra folders
-                scene = source.scenes[0]
-                data = np.asarray(scene.data)
-                dims = scene.dims
+                with open_image(path) as source:
+                    scene = source.scenes[0]
+                    data = np.asarray(scene.data)
+                    dims = scene.dims
         except Exception as error:  # noqa: BLE001 - a benchmark reports any failure
             problems.append(f"{path.name}: {type(error).__name__}: {error}"[:100])
             continue
