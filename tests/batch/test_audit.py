@@ -275,3 +275,5 @@ def test_a_multi_file_dataset_is_one_row_as_a_batch_counts_it(micromanager_datas
     assert [r["path"].rsplit("/", 1)[-1] for r in rows] == [
         "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif"]
     assert rows[0]["scenes"] == 4 and rows[0]["error"] is None
+    files = sorted(micromanager_dataset.glob("*.ome.tif"))
+    assert len(files) == 4 and rows[0]["size"] == sum(p.stat().st_size for p in files)

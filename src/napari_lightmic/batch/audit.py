@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import LightmicError, one_line
 from ..formats import format_for
+from ..writing.common import write_text_atomic as write_atomic
 from . import _html
-from .report import csv_text, json_text, write_atomic
+from .report import csv_text, json_text
 
 if TYPE_CHECKING:
     from ..model import Scene
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 CSV_COLUMNS = ("path", "format", "vendor", "open_format", "lossy", "scenes", "dims",
                "pixel_sizes", "channel_names", "rembi_filled", "rembi_total", "rembi_missing",
                "privacy_findings", "privacy", "action", "advice", "size", "error")
-SIDECAR_SUFFIX = ".lightmic.json"
 
 
 def audit(inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
@@ -56,15 +56,19 @@ def audit(inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     UsageError
         When an input does not exist (and matches no file as a pattern).
     """
-    paths = _datasets([inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs))
+    found = _datasets([inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs))
+    paths, sizes = [p for p, _ in found], [n for _, n in found]
     if client is None:
-        return [audit_dataset(p) for p in paths]
-    futures = client.map(audit_dataset, paths, pure=False)
+        return [audit_dataset(p, n) for p, n in found]
+    futures = client.map(audit_dataset, paths, sizes, pure=False)
     return list(client.gather(futures))
 
 
-def audit_dataset(path: str) -> dict[str, Any]:
+def audit_dataset(path: str, size: int | None = None) -> dict[str, Any]:
     """One dataset's audit row, from its metadata (no pixel is read).
+
+    `size` is the bytes of all the dataset's files, where discovery told them (a multi-file
+    set); else the main file's or folder's are counted.
 
     Keys: path, format, vendor, open_format, lossy, scenes (count), dims (per scene: name,
     dims, shape), pixel_sizes ('known', 'partly known', 'unknown'), channel_names
@@ -84,7 +88,7 @@ def audit_dataset(path: str) -> dict[str, Any]:
         "open_format": fmt.open_format if fmt else None, "lossy": fmt.lossy if fmt else None,
         "scenes": None, "dims": None, "pixel_sizes": None, "channel_names": None,
         "rembi": None, "privacy": None, "action": _action(fmt.advice) if fmt else None,
-        "advice": fmt.advice if fmt else None, "size": _size(path),
+        "advice": fmt.advice if fmt else None, "size": size if size is not None else _size(path),
         "sidecar_problem": None, "error": None,
     }
     try:
@@ -150,7 +154,7 @@ def _size(path: str) -> int | None:
         return None
 
 
-def _datasets(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
+def _datasets(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, int]]:
     """The datasets `inputs` name, each once, as a batch conversion finds them.
 
     A multi-file dataset (a Micro-Manager set, BigDataViewer XML and HDF5, an OME-TIFF set)
@@ -159,10 +163,11 @@ def _datasets(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
     """
     from .discover import find_datasets
 
-    found: list[str] = []
+    found: dict[str, int] = {}
     for item in inputs:
-        found += sorted(str(d.path) for d in find_datasets([os.fspath(item)]))
-    return list(dict.fromkeys(found))
+        for dataset in sorted(find_datasets([os.fspath(item)]), key=lambda d: str(d.path)):
+            found.setdefault(str(dataset.path), dataset.size)
+    return list(found.items())
 
 
 def audit_totals(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -112,7 +112,9 @@ def run_batch(args: argparse.Namespace) -> int:
             progress = None
         print("lightmic: interrupted; outputs done are kept, partial ones are removed when "
               "the same command is run again, which resumes the batch", file=sys.stderr)
-        return 130
+        from ..cli import EXIT_INTERRUPTED
+
+        return EXIT_INTERRUPTED
     finally:
         if progress is not None:
             progress.close()

@@ -13,16 +13,16 @@ import io
 import json
 import math
 import os
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import WriteError, one_line, utf8_text
+from ..errors import one_line, utf8_text
+from ..writing.common import write_text_atomic as write_atomic
 from . import _html
+from .manifest import STATES
 
-STATES = ("planned", "running", "done", "failed", "skipped")
 CSV_COLUMNS = ("input", "format", "scenes", "size_in", "size_out", "ratio", "seconds",
                "mb_per_s", "state", "reason", "worker_name", "worker_address")
 
@@ -114,19 +114,6 @@ def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
     for row in rows:
         writer.writerow([_csv_cell(row.get(c)) for c in columns])
     return buffer.getvalue()
-
-
-def write_atomic(path: Path, content: str) -> Path:
-    """Write `content` (UTF-8) at `path` whole: a temporary sibling renamed over it."""
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    try:
-        tmp.write_text(content, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise WriteError(path, f"cannot be written: {exc.strerror or exc}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
 
 
 def _csv_cell(value: object) -> str | int | float:

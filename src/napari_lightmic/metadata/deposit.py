@@ -14,7 +14,6 @@ import io
 import json
 import os
 import re
-import uuid
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib.resources import files
@@ -88,15 +87,9 @@ def _write(path: Path, rows: list[list[str]], removed: Sequence[Finding] = ()) -
     for row in rows:
         cells = [" ".join(str(c).split()) for c in row]  # no tabs or newlines in cells
         writer.writerow([_redacted(c, removed) for c in cells] if removed else cells)
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    try:
-        tmp.write_text(buffer.getvalue(), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:  # a full disk, no permission: said in one line, nothing left
-        raise WriteError(path, f"cannot be written: {exc.strerror or exc}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    from ..writing.common import write_text_atomic
+
+    return write_text_atomic(path, buffer.getvalue())
 
 
 def _redacted(cell: str, removed: Sequence[Finding]) -> str:

@@ -161,6 +161,25 @@ def partial_prefix(path: Path, kind: str = "partial") -> str:
     return f".{fitted_name(path.name, room, '')}.{kind}-"
 
 
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write `text` (UTF-8) at `path` whole: a ``.NAME.partial-PID-TAG`` sibling renamed over it.
+
+    Raises
+    ------
+    WriteError
+        When the system refuses the write (a full disk, no permission): nothing is left.
+    """
+    tmp = path.with_name(f"{partial_prefix(path)}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise WriteError(path, f"cannot be written: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
 def stale_partials(path: Path) -> list[Path]:
     """Siblings that earlier writes of `path` left (killed ones): no live process writes them."""
     found = []
