@@ -218,13 +218,14 @@ def open_set(tif: tifffile.TiffFile, path: str) -> tuple[list[Scene], OME | None
         shape, order = _shape(pixels)
         where, assumed = _plane_map(pixels, order, shape, files)
         notes = list(assumed)
-        shape, cut = _cut_unheld(where, shape, files)
+        pages = _page_counts(where, files)  # each file of the set opened once
+        shape, cut = _cut_unheld(where, shape, pages)
         if cut:
             notes.append(cut)
         data = lazy_array(PlaneArray(files, where, shape, _dtype(pixels)),
                           (1, 1, 1, shape[3], shape[4]), ChunkOrigin(path, "TCZYX"))
         info = infos[k] if k < len(infos) else ImageInfo(name=None, sizes={}, channels=[])
-        missing = _missing(where, shape, files)
+        missing = _missing(where, shape, pages)
         if missing:
             notes.append(missing)
         index = len(scenes)
@@ -357,13 +358,20 @@ def _plane_map(pixels: etree._Element, order: str, shape: Shape,
 MAX_ZERO_PLANES = 1000
 
 
-def _cut_unheld(where: Where, shape: Shape, files: PlaneFiles) -> tuple[Shape, str | None]:
+def _page_counts(where: Where, files: PlaneFiles) -> dict[str, int | None]:
+    """The pages of each file the planes are in; None for a file absent or unreadable."""
+    paths = {path for path, _ in where.values()}
+    return {path: files.page_count(path) if files.exists(path) else None for path in paths}
+
+
+def _cut_unheld(where: Where, shape: Shape,
+                pages: dict[str, int | None]) -> tuple[Shape, str | None]:
     """The shape cut after the last time point (or, for one time point, Z plane) a file holds.
 
     Only when the planes cut would be more than `MAX_ZERO_PLANES` and 100 per plane held; the
     note says what the OME-XML declared.
     """
-    held = _held(where, files)
+    held = _held(where, pages)
     t, c, z = shape[:3]
     axis = 0 if t > 1 else 2 if z > 1 else None
     if axis is None or not held:
@@ -381,23 +389,19 @@ def _cut_unheld(where: Where, shape: Shape, files: PlaneFiles) -> tuple[Shape, s
         f"{name}={last - 1}: the image ends there ({cut:,} planes of zeros left out).")
 
 
-def _held(where: Where, files: PlaneFiles) -> set[Plane]:
+def _held(where: Where, pages: dict[str, int | None]) -> set[Plane]:
     """The planes a file at hand holds."""
-    paths = {path for path, _ in where.values()}
-    pages = {path: files.page_count(path) if files.exists(path) else None for path in paths}
     return {plane for plane, (path, ifd) in where.items()
             if (n := pages[path]) is not None and ifd < n}
 
 
-def _missing(where: Where, shape: Shape, files: PlaneFiles) -> str | None:
+def _missing(where: Where, shape: Shape, pages: dict[str, int | None]) -> str | None:
     """What the scene lacks, as a note; None when it lacks nothing.
 
     Planes no TiffData maps, planes in files that are absent, and planes at IFDs beyond the
     end of their file.
     """
     total = shape[0] * shape[1] * shape[2]
-    paths = {path for path, _ in where.values()}
-    pages = {path: files.page_count(path) if files.exists(path) else None for path in paths}
     absent = sorted(path for path, n in pages.items() if n is None)
     lost = (total - len(where)) + sum(1 for path, ifd in where.values()
                                       if (n_pages := pages[path]) is None or ifd >= n_pages)
