@@ -360,15 +360,11 @@ def _estimate(record: Record) -> int:
 
 
 def _remove_partials(output: Path) -> None:
-    import shutil
-
-    from ..writing.common import stale_partials
+    """Remove what cancelled writes of `output` left, once their workers are gone."""
+    from ..writing.common import _remove, stale_partials
 
     for stale in stale_partials(output):
-        if stale.is_dir() and not stale.is_symlink():
-            shutil.rmtree(stale, ignore_errors=True)
-        else:
-            stale.unlink(missing_ok=True)
+        _remove(stale)
 
 
 def _client(settings: dict[str, Any], count: int) -> tuple[Client, LocalCluster | None]:
@@ -537,8 +533,7 @@ class _Jobs:
         return ended
 
     def submit(self, record: Record) -> Future[Record]:
-        """Submit one attempt of a job, its partial output of a killed run removed first."""
-        _remove_partials(Path(record["output"]))
+        """Submit one attempt of a job (the worker's writer removes a killed run's partial)."""
         self.tries[record["output"]] = self.tries.get(record["output"], 0) + 1
         running = dict(record, state="running", attempts=int(record["attempts"]) + 1,
                        error=None, started=now(), finished=None, worker=None, seconds=None,
@@ -614,6 +609,6 @@ def _check_visible(record: Record, output_dir: Path) -> None:
 
 
 def _output_size(path: Path) -> int:
-    if path.is_dir():
-        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-    return path.stat().st_size
+    from .discover import _tree_size
+
+    return _tree_size(path) if path.is_dir() else path.stat().st_size
