@@ -112,9 +112,7 @@ def run_batch(args: argparse.Namespace) -> int:
             progress = None
         print("lightmic: interrupted; outputs done are kept, partial ones are removed when "
               "the same command is run again, which resumes the batch", file=sys.stderr)
-        from ..cli import EXIT_INTERRUPTED
-
-        return EXIT_INTERRUPTED
+        return 130  # cli.EXIT_INTERRUPTED (cli imports this module: no import back)
     finally:
         if progress is not None:
             progress.close()
