@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 CANCELLED = "cancelled before it ended"
 OPTION_KEYS = ("scene", "compression", "ngff_version", "pyramid_levels", "shard")
 TARGETS = {"ome-zarr": ".ome.zarr", "ome-tiff": ".ome.tif"}
+TRIM_SETTING = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
 
 class Progress(Protocol):
@@ -382,12 +383,17 @@ def _client(settings: dict[str, Any], count: int) -> tuple[Client, LocalCluster 
         except (OSError, ValueError) as exc:
             raise LightmicError(where, f"cannot reach the dask scheduler: "
                                 f"{first_line(str(exc)) or type(exc).__name__}") from exc
+    import dask
+
     workers = settings["workers"] or max(1, min(os.cpu_count() or 1, count))
-    cluster = LocalCluster(n_workers=workers, processes=True,
-                           threads_per_worker=settings["threads_per_worker"] or 1,
-                           memory_limit=settings["memory_limit"] or "auto",
-                           dashboard_address=_dashboard_address(),
-                           silence_logs=logging.ERROR)
+    # dask's nannies set MALLOC_TRIM_THRESHOLD_ in their workers, which makes glibc map and
+    # unmap every chunk-sized buffer: 5x the page faults, a conversion 1.5-2x slower
+    with dask.config.set({TRIM_SETTING: None}):
+        cluster = LocalCluster(n_workers=workers, processes=True,
+                               threads_per_worker=settings["threads_per_worker"] or 1,
+                               memory_limit=settings["memory_limit"] or "auto",
+                               dashboard_address=_dashboard_address(),
+                               silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
 
