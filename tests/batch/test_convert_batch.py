@@ -186,8 +186,9 @@ def test_a_second_batch_into_a_locked_folder_is_refused(tmp_path):
     with locked(out):
         refused = lightmic("convert", tmp_path / "in", "--output-dir", out)
     assert refused.returncode == 1
-    assert "another batch (pid" in refused.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["lightmic.lock"]
+    assert f"another batch (pid {os.getpid()})" in refused.stderr
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST]  # the lock: no file of its own
+    assert (out / MANIFEST).read_text() == ""
 
 
 def test_a_worker_that_does_not_see_the_input_or_output_fails_the_job(tmp_path, client):
