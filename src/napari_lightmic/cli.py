@@ -23,7 +23,10 @@ EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a tool whose r
 
 
 def _scene_arg(text: str) -> int | str:
-    return int(text) if text.lstrip("-").isdigit() else text
+    """--scene's value: an index or a name (argparse names the type by this function)."""
+    from .writing.options import scene_arg
+
+    return scene_arg(text)
 
 
 def _version() -> str:
@@ -96,7 +99,7 @@ retried). Inputs and DIR must be on storage every worker sees.
                          "output, *.ome.zarr or *.ome.tif(f): the format follows; with "
                          "--output-dir, any number of files, folders (walked recursively) "
                          "and globs")
-    convert.add_argument("--scene", default="all",
+    convert.add_argument("--scene", type=_scene_arg, default="all",
                          help="one scene, by index or name (default: every scene)")
     convert.add_argument("--ngff-version", choices=["0.4", "0.5"], default="0.5")
     convert.add_argument("--compression", help="zstd (OME-Zarr default), lz4, zlib (OME-TIFF "
@@ -390,7 +393,7 @@ def _convert(args: argparse.Namespace) -> int:
         raise UsageError(args.output, str(exc)) from exc
     _keep_freed_memory()
 
-    scene = "all" if args.scene == "all" else _scene_arg(args.scene)
+    scene = args.scene
     progress = TerminalProgress(f"writing {args.output}")
     try:
         done = convert(args.input, args.output, scene, options, progress=progress)

@@ -93,12 +93,10 @@ def run_batch(args: argparse.Namespace) -> int:
     if not args.verbose:
         logging.getLogger("distributed").setLevel(logging.ERROR)
     progress = None if args.dry_run else BatchProgress()
-    options = {"scene": None if args.scene == "all" else args.scene,
+    options = {"scene": None if args.scene == "all" else args.scene,  # parsed by the parser
                "compression": args.compression, "ngff_version":
                None if args.ngff_version == "0.5" else args.ngff_version,
                "pyramid_levels": args.pyramid_levels, "shard": args.shard}
-    if isinstance(options["scene"], str) and options["scene"].lstrip("-").isdigit():
-        options["scene"] = int(options["scene"])
     try:
         report = convert(args.input, args.output_dir, to=args.to, jobs=args.jobs,
                          retries=args.retries, overwrite=args.overwrite,

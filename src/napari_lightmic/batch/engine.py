@@ -241,6 +241,8 @@ def _planned(found: Found, out: Path, ending: str, options: dict[str, Any]) -> l
 
 def _job_list(path: Path, out: Path, options: dict[str, Any]) -> list[Record]:
     """The jobs of a CSV job list."""
+    from ..writing.options import option_value
+
     try:
         with open(path, newline="", encoding="utf-8-sig") as stream:
             rows = list(csv.DictReader(stream))
@@ -259,24 +261,15 @@ def _job_list(path: Path, out: Path, options: dict[str, Any]) -> list[Record]:
         mine = dict(options)
         for key in OPTION_KEYS:
             if row.get(key):
-                mine[key] = _option(path, number, key, row[key])
+                try:
+                    mine[key] = option_value(key, row[key])
+                except ValueError as exc:
+                    raise UsageError(path, f"line {number}: {exc}") from None
         record = _record(dataset, out / row["output"], mine)
         if not source.exists():
             record.update(state="failed", error=one_line(f"{source}: no such file or folder"))
         records.append(record)
     return records
-
-
-def _option(path: Path, number: int, key: str, text: str) -> int | str | bool:
-    if key == "pyramid_levels":
-        if not text.isdigit():
-            raise UsageError(path, f"line {number}: pyramid_levels is a number, not {text!r}")
-        return int(text)
-    if key == "shard":
-        return text.lower() in ("1", "true", "yes", "y")
-    if key == "scene":
-        return int(text) if text.lstrip("-").isdigit() else text
-    return text
 
 
 def write_options(record: Record, overwrite: bool) -> tuple[Any, Any]:
