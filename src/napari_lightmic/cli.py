@@ -122,6 +122,11 @@ retried). Inputs and DIR must be on storage every worker sees.
                        "output size) and write nothing")
     batch.add_argument("--retries", type=int, default=1, metavar="N",
                        help="more attempts of a failed job in this run (default: 1)")
+    batch.add_argument("--split-size", metavar="SIZE",
+                       help="OME-Zarr of every scene: an input larger than SIZE (e.g. 1GiB, "
+                       "the default; 0 or none: never) holding several scenes is written a "
+                       "task per scene, into a hidden staging folder beside the output, "
+                       "then one task finishes it (the same output, one record)")
     batch.add_argument("--workers", type=int, metavar="N",
                        help="worker processes of the local cluster (default: the cores)")
     batch.add_argument("--threads-per-worker", type=int, metavar="N",
@@ -359,8 +364,8 @@ def _keep_freed_memory() -> None:
         pass  # not glibc: the defaults stay
 
 
-_BATCH_ONLY = ("jobs", "dry_run", "workers", "threads_per_worker", "memory_limit", "scheduler",
-               "scheduler_file")
+_BATCH_ONLY = ("jobs", "dry_run", "split_size", "workers", "threads_per_worker",
+               "memory_limit", "scheduler", "scheduler_file")
 
 
 def _convert(args: argparse.Namespace) -> int:

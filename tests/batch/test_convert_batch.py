@@ -266,13 +266,22 @@ def test_batch_options_without_an_output_folder_are_usage_errors(tmp_path, capsy
     assert "give an input and an output" in capsys.readouterr().err
     assert main(["convert", czi, str(tmp_path / "a.ome.zarr"), "--dry-run"]) == 2
     assert "--dry-run: needs --output-dir" in capsys.readouterr().err
+    assert main(["convert", czi, str(tmp_path / "a.ome.zarr"), "--split-size", "1"]) == 2
+    assert "--split-size: needs --output-dir" in capsys.readouterr().err
     assert main(["convert", str(tmp_path / "missing"), "--output-dir", str(tmp_path)]) == 2
     assert "no such file or folder" in capsys.readouterr().err
     assert main(["convert", "--output-dir", str(tmp_path / "out")]) == 2
-    for refused in (["--memory-limit", "lots"], ["--workers", "0"], ["--retries", "-1"],
-                    ["--scheduler-file", str(tmp_path / "scheduler.json")]):
+    assert "give inputs (files, folders, globs) or --jobs" in capsys.readouterr().err
+    for refused, said in (
+            (["--memory-limit", "lots"], "lots: a memory limit is a size such as 4GB"),
+            (["--workers", "0"], "workers: must be at least 1, not 0"),
+            (["--retries", "-1"], "retries: must be at least 0, not -1"),
+            (["--scheduler-file", str(tmp_path / "scheduler.json")],
+             f"{tmp_path / 'scheduler.json'}: no such scheduler file"),
+            (["--split-size", "lots"], "lots: a split size is a size such as 1GiB, or none")):
         assert main(["convert", czi, "--output-dir", str(tmp_path / "out"), *refused]) == 2
-    assert "a memory limit is a size such as 4GB" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert said in err and err.count("lightmic: ") == 1, (refused, err)
     assert not (tmp_path / "out").exists()
 
 
