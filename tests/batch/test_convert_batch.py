@@ -366,3 +366,32 @@ def test_a_cancelled_batch_leaves_no_partial_output_and_a_rerun_resumes(tmp_path
     for n in range(4):
         (written,) = pixels_of(out / f"big{n}.ome.zarr")
         assert np.array_equal(written[3], ramp + n + 3)
+
+
+def test_a_job_failing_every_attempt_is_tried_one_and_retries_times_and_again_on_a_rerun(
+        tmp_path):
+    source, out = tmp_path / "in", tmp_path / "out"
+    source.mkdir()
+    (source / "text.czi").write_text("a note, not a CZI file\n")
+    job = str(source / "text.czi")
+
+    def lines(state: str) -> list[dict]:
+        records = map(json.loads, (out / MANIFEST).read_text().splitlines())
+        return [r for r in records if r["input"] == job and r["state"] == state]
+
+    first = lightmic("convert", source, "--output-dir", out, "--workers", "1")
+    assert first.returncode == 1, first.stderr
+    assert [r["attempts"] for r in lines("running")] == [1, 2]  # default: one retry
+    assert read_manifest(out)[job]["attempts"] == 2
+    assert "not a CZI file" in read_manifest(out)[job]["error"]
+    assert first.stderr.count("lightmic: failed: ") == 1  # the job's end, once
+
+    again = lightmic("convert", source, "--output-dir", out, "--workers", "1",
+                     "--retries", "2")
+    assert again.returncode == 1, again.stderr
+    assert [r["attempts"] for r in lines("running")] == [1, 2, 3, 4, 5]  # counted on
+    assert read_manifest(out)[job]["attempts"] == 5
+    assert [r["attempts"] for r in lines("failed")] == [1, 2, 3, 4, 5]
+    assert report_jobs(out)["text.czi"]["attempts"] == 5
+    assert sorted(p.name for p in out.iterdir()) == [
+        MANIFEST, "report.csv", "report.html", "report.json"]  # no lock file left
