@@ -177,3 +177,35 @@ def test_a_cancelled_split_batch_cancels_every_part_and_a_rerun_resumes(tmp_path
     assert partials(out) == []
     for n, scene in enumerate(pixels_of(out / "big.ome.zarr")):
         assert np.array_equal(scene[1], ramp + n + 1)
+
+
+def test_a_scene_that_cannot_be_read_fails_its_job_with_its_reason(tmp_path):
+    import tifffile
+
+    source, out = tmp_path / "in", tmp_path / "out"
+    source.mkdir()
+    bad = source / "bad.ome.tif"
+    rng = np.random.default_rng(5)
+    with tifffile.TiffWriter(bad, ome=True) as tif:
+        for _ in range(3):
+            tif.write(rng.integers(0, 4000, (2, 64, 64), dtype=np.uint16),
+                      metadata={"axes": "ZYX"}, compression="zlib")
+    with tifffile.TiffFile(bad) as tif:  # the last scene's compressed planes spoiled
+        spans = [(at, n) for page in tif.series[2].pages
+                 for at, n in zip(page.dataoffsets, page.databytecounts)]
+    raw = bytearray(bad.read_bytes())
+    for at, n in spans:
+        raw[at:at + n] = b"\xff" * n
+    bad.write_bytes(bytes(raw))
+
+    done = lightmic("convert", source, "--output-dir", out, "--workers", "2",
+                    "--split-size", "1")
+    assert done.returncode == 1, done.stderr
+    records = lines_of(out, out / "bad.ome.zarr")
+    assert [r["state"] for r in records] == ["planned", "running", "failed", "running",
+                                             "failed"]  # the whole job retried once
+    last = records[-1]
+    assert last["attempts"] == 2 and last["workers"]
+    assert last["error"].startswith(f"{bad}: plane ") and "cannot be decoded" in last["error"]
+    assert f"lightmic: failed: {last['error']}" in done.stderr
+    assert not (out / "bad.ome.zarr").exists() and partials(out) == []
