@@ -87,10 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
   lightmic convert day1/ --output-dir out/ --dry-run        the plan only; nothing written
   lightmic convert --jobs jobs.csv --output-dir out/        columns input, output, scene...
   lightmic convert day1/ --output-dir /shared/out --scheduler tcp://10.0.0.5:8786
+  lightmic convert plates/ --output-dir out/ --split-size 500MB   a task per scene above 500 MB
 
 A batch (--output-dir) keeps lightmic-manifest.jsonl and report.json in DIR: run the same
 command again to resume (done jobs whose input did not change are skipped, failed ones
-retried). Inputs and DIR must be on storage every worker sees.
+retried). The manifest is locked while a batch runs: a second batch into DIR is refused.
+Inputs and DIR must be on storage every worker sees.
 """)
     convert.usage = ("%(prog)s [options] INPUT OUTPUT\n"
                      "       %(prog)s [options] INPUT... --output-dir DIR [--jobs JOBS.csv]")
