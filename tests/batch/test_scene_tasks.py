@@ -209,3 +209,19 @@ def test_a_scene_that_cannot_be_read_fails_its_job_with_its_reason(tmp_path):
     assert last["error"].startswith(f"{bad}: plane ") and "cannot be decoded" in last["error"]
     assert f"lightmic: failed: {last['error']}" in done.stderr
     assert not (out / "bad.ome.zarr").exists() and partials(out) == []
+
+
+def test_one_scene_chosen_is_one_task_whatever_the_split_size(tmp_path):
+    czi, out = real_file(f"czi/{MULTI}"), tmp_path / "out"
+    plan = lightmic("convert", czi, "--output-dir", out, "--scene", "2", "--split-size", "1",
+                    "--dry-run")
+    assert plan.returncode == 0, plan.stderr
+    assert "-> " in plan.stdout and "scene tasks" not in plan.stdout
+
+    done = lightmic("convert", czi, "--output-dir", out, "--scene", "2", "--split-size", "1")
+    assert done.returncode == 0, done.stderr
+    (record,) = read_manifest(out).values()
+    assert record["options"] == {"scene": 2}  # an index, as a single conversion takes it
+    assert "workers" not in record and record["scenes"] == 1
+    (scene,) = pixels_of(Path(record["output"]))
+    assert scene.shape[-2:] == (237, 352)
