@@ -258,8 +258,14 @@ def split_bytes(size: int | str | None) -> int:
 
 def _splits(record: Record, split: int) -> bool:
     """Whether a job is run a scene per task when its input has two scenes or more."""
-    return (split > 0 and int(record["size"]) > split and "scene" not in record["options"]
-            and str(record["output"]).lower().rstrip("/").endswith(".zarr"))
+    from ..writing.options import target_format
+
+    if split <= 0 or int(record["size"]) <= split or "scene" in record["options"]:
+        return False
+    try:
+        return target_format(record["output"]) == "OME-Zarr"
+    except WriteError:
+        return False
 
 
 def _record(dataset: Dataset, output: Path, options: dict[str, Any]) -> Record:
@@ -652,7 +658,8 @@ class _Jobs:
         if attempt.parts:
             self.client.cancel([future for _, future in attempt.parts.values()], force=True)
         if attempt.probed:  # run in parts: every worker, the job's wall time
-            result.update(workers=attempt.workers, finished=result.get("finished") or now(),
+            result.update(workers=attempt.workers, started=attempt.running["started"],
+                          finished=result.get("finished") or now(),
                           seconds=round(time.perf_counter() - attempt.start, 3))
         self.manifest.append(result)
         self.records[self.index[output]] = result
