@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from napari_lightmic.batch.manifest import MANIFEST, read_manifest
 from tests.batch.conftest import lightmic, pixels_of
@@ -225,3 +226,36 @@ def test_one_scene_chosen_is_one_task_whatever_the_split_size(tmp_path):
     assert "workers" not in record and record["scenes"] == 1
     (scene,) = pixels_of(Path(record["output"]))
     assert scene.shape[-2:] == (237, 352)
+
+
+def test_the_writer_in_parts_writes_the_tree_it_writes_in_one_go_in_ngff_04(tmp_path):
+    from napari_lightmic.errors import WriteError
+    from napari_lightmic.session import Session
+    from napari_lightmic.writing import WriteOptions
+    from napari_lightmic.writing.common import staging_name
+    from napari_lightmic.writing.ome_zarr import finish_ome_zarr, write_ome_zarr, write_scene_group
+
+    multi_scene_tiff(tmp_path / "m.ome.tif", [(3, 300, 280), (2, 50, 60)], ["ZYX", "CYX"])
+    options = WriteOptions(ngff_version="0.4", compression="lz4", pyramid_levels=2)
+    one, parts = tmp_path / "one.ome.zarr", tmp_path / "parts.ome.zarr"
+    with Session.open(tmp_path / "m.ome.tif") as session:
+        source = session.effective_source()
+        write_ome_zarr(source, source.scenes, one, options, record=session.record)
+        staging = staging_name(parts)
+        for index in (1, 0):  # in any order, each by itself
+            write_scene_group(source.scenes[index], index, staging, options)
+        finish_ome_zarr(source, source.scenes, staging, parts, options,
+                        record=session.record)
+    written, expected = tree(parts), tree(one)
+    assert {"0/.zattrs", "1/1/.zarray", "OME/.zattrs", ".zgroup"} <= expected.keys()
+    assert written == expected
+    assert partials(tmp_path) == []
+
+    staging = staging_name(tmp_path / "half.ome.zarr")
+    with Session.open(tmp_path / "m.ome.tif") as session:
+        source = session.effective_source()
+        write_scene_group(source.scenes[0], 0, staging, options)
+        with pytest.raises(WriteError, match="the staged scene groups 1 are missing"):
+            finish_ome_zarr(source, source.scenes, staging, tmp_path / "half.ome.zarr",
+                            options)
+    assert not staging.exists() and not (tmp_path / "half.ome.zarr").exists()
