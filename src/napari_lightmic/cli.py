@@ -23,7 +23,10 @@ EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a tool whose r
 
 
 def _scene_arg(text: str) -> int | str:
-    return int(text) if text.lstrip("-").isdigit() else text
+    """--scene's value: an index or a name (argparse names the type by this function)."""
+    from .writing.options import scene_arg
+
+    return scene_arg(text)
 
 
 def _version() -> str:
@@ -84,10 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
   lightmic convert day1/ --output-dir out/ --dry-run        the plan only; nothing written
   lightmic convert --jobs jobs.csv --output-dir out/        columns input, output, scene...
   lightmic convert day1/ --output-dir /shared/out --scheduler tcp://10.0.0.5:8786
+  lightmic convert plates/ --output-dir out/ --split-size 500MB   a task per scene above 500 MB
 
 A batch (--output-dir) keeps lightmic-manifest.jsonl and report.json in DIR: run the same
 command again to resume (done jobs whose input did not change are skipped, failed ones
-retried). Inputs and DIR must be on storage every worker sees.
+retried). The manifest is locked while a batch runs: a second batch into DIR is refused.
+Inputs and DIR must be on storage every worker sees.
 """)
     convert.usage = ("%(prog)s [options] INPUT OUTPUT\n"
                      "       %(prog)s [options] INPUT... --output-dir DIR [--jobs JOBS.csv]")
@@ -96,7 +101,7 @@ retried). Inputs and DIR must be on storage every worker sees.
                          "output, *.ome.zarr or *.ome.tif(f): the format follows; with "
                          "--output-dir, any number of files, folders (walked recursively) "
                          "and globs")
-    convert.add_argument("--scene", default="all",
+    convert.add_argument("--scene", type=_scene_arg, default="all",
                          help="one scene, by index or name (default: every scene)")
     convert.add_argument("--ngff-version", choices=["0.4", "0.5"], default="0.5")
     convert.add_argument("--compression", help="zstd (OME-Zarr default), lz4, zlib (OME-TIFF "
@@ -119,6 +124,11 @@ retried). Inputs and DIR must be on storage every worker sees.
                        "output size) and write nothing")
     batch.add_argument("--retries", type=int, default=1, metavar="N",
                        help="more attempts of a failed job in this run (default: 1)")
+    batch.add_argument("--split-size", metavar="SIZE",
+                       help="OME-Zarr of every scene: an input larger than SIZE (e.g. 1GiB, "
+                       "the default; 0 or none: never) holding several scenes is written a "
+                       "task per scene, into a hidden staging folder beside the output, "
+                       "then one task finishes it (the same output, one record)")
     batch.add_argument("--workers", type=int, metavar="N",
                        help="worker processes of the local cluster (default: the cores)")
     batch.add_argument("--threads-per-worker", type=int, metavar="N",
@@ -356,8 +366,8 @@ def _keep_freed_memory() -> None:
         pass  # not glibc: the defaults stay
 
 
-_BATCH_ONLY = ("jobs", "dry_run", "workers", "threads_per_worker", "memory_limit", "scheduler",
-               "scheduler_file")
+_BATCH_ONLY = ("jobs", "dry_run", "split_size", "workers", "threads_per_worker",
+               "memory_limit", "scheduler", "scheduler_file")
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -390,7 +400,7 @@ def _convert(args: argparse.Namespace) -> int:
         raise UsageError(args.output, str(exc)) from exc
     _keep_freed_memory()
 
-    scene = "all" if args.scene == "all" else _scene_arg(args.scene)
+    scene = args.scene
     progress = TerminalProgress(f"writing {args.output}")
     try:
         done = convert(args.input, args.output, scene, options, progress=progress)

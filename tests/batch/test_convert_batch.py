@@ -186,8 +186,9 @@ def test_a_second_batch_into_a_locked_folder_is_refused(tmp_path):
     with locked(out):
         refused = lightmic("convert", tmp_path / "in", "--output-dir", out)
     assert refused.returncode == 1
-    assert "another batch (pid" in refused.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["lightmic.lock"]
+    assert f"another batch (pid {os.getpid()})" in refused.stderr
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST]  # the lock: no file of its own
+    assert (out / MANIFEST).read_text() == ""
 
 
 def test_a_worker_that_does_not_see_the_input_or_output_fails_the_job(tmp_path, client):
@@ -265,13 +266,22 @@ def test_batch_options_without_an_output_folder_are_usage_errors(tmp_path, capsy
     assert "give an input and an output" in capsys.readouterr().err
     assert main(["convert", czi, str(tmp_path / "a.ome.zarr"), "--dry-run"]) == 2
     assert "--dry-run: needs --output-dir" in capsys.readouterr().err
+    assert main(["convert", czi, str(tmp_path / "a.ome.zarr"), "--split-size", "1"]) == 2
+    assert "--split-size: needs --output-dir" in capsys.readouterr().err
     assert main(["convert", str(tmp_path / "missing"), "--output-dir", str(tmp_path)]) == 2
     assert "no such file or folder" in capsys.readouterr().err
     assert main(["convert", "--output-dir", str(tmp_path / "out")]) == 2
-    for refused in (["--memory-limit", "lots"], ["--workers", "0"], ["--retries", "-1"],
-                    ["--scheduler-file", str(tmp_path / "scheduler.json")]):
+    assert "give inputs (files, folders, globs) or --jobs" in capsys.readouterr().err
+    for refused, said in (
+            (["--memory-limit", "lots"], "lots: a memory limit is a size such as 4GB"),
+            (["--workers", "0"], "workers: must be at least 1, not 0"),
+            (["--retries", "-1"], "retries: must be at least 0, not -1"),
+            (["--scheduler-file", str(tmp_path / "scheduler.json")],
+             f"{tmp_path / 'scheduler.json'}: no such scheduler file"),
+            (["--split-size", "lots"], "lots: a split size is a size such as 1GiB, or none")):
         assert main(["convert", czi, "--output-dir", str(tmp_path / "out"), *refused]) == 2
-    assert "a memory limit is a size such as 4GB" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert said in err and err.count("lightmic: ") == 1, (refused, err)
     assert not (tmp_path / "out").exists()
 
 
@@ -373,3 +383,32 @@ def test_the_batch_cluster_workers_keep_glibc_buffers(tmp_path):
                           env=env, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[None]"
+
+
+def test_a_job_failing_every_attempt_is_tried_one_and_retries_times_and_again_on_a_rerun(
+        tmp_path):
+    source, out = tmp_path / "in", tmp_path / "out"
+    source.mkdir()
+    (source / "text.czi").write_text("a note, not a CZI file\n")
+    job = str(source / "text.czi")
+
+    def lines(state: str) -> list[dict]:
+        records = map(json.loads, (out / MANIFEST).read_text().splitlines())
+        return [r for r in records if r["input"] == job and r["state"] == state]
+
+    first = lightmic("convert", source, "--output-dir", out, "--workers", "1")
+    assert first.returncode == 1, first.stderr
+    assert [r["attempts"] for r in lines("running")] == [1, 2]  # default: one retry
+    assert read_manifest(out)[job]["attempts"] == 2
+    assert "not a CZI file" in read_manifest(out)[job]["error"]
+    assert first.stderr.count("lightmic: failed: ") == 1  # the job's end, once
+
+    again = lightmic("convert", source, "--output-dir", out, "--workers", "1",
+                     "--retries", "2")
+    assert again.returncode == 1, again.stderr
+    assert [r["attempts"] for r in lines("running")] == [1, 2, 3, 4, 5]  # counted on
+    assert read_manifest(out)[job]["attempts"] == 5
+    assert [r["attempts"] for r in lines("failed")] == [1, 2, 3, 4, 5]
+    assert report_jobs(out)["text.czi"]["attempts"] == 5
+    assert sorted(p.name for p in out.iterdir()) == [
+        MANIFEST, "report.csv", "report.html", "report.json"]  # no lock file left

@@ -86,23 +86,22 @@ def run_batch(args: argparse.Namespace) -> int:
     import logging
 
     from ..errors import UsageError
-    from .engine import convert
+    from .engine import SPLIT_SIZE, convert
 
     if not args.input and not args.jobs:
         raise UsageError("convert", "give inputs (files, folders, globs) or --jobs JOBS.csv")
     if not args.verbose:
         logging.getLogger("distributed").setLevel(logging.ERROR)
     progress = None if args.dry_run else BatchProgress()
-    options = {"scene": None if args.scene == "all" else args.scene,
+    options = {"scene": None if args.scene == "all" else args.scene,  # parsed by the parser
                "compression": args.compression, "ngff_version":
                None if args.ngff_version == "0.5" else args.ngff_version,
                "pyramid_levels": args.pyramid_levels, "shard": args.shard}
-    if isinstance(options["scene"], str) and options["scene"].lstrip("-").isdigit():
-        options["scene"] = int(options["scene"])
     try:
         report = convert(args.input, args.output_dir, to=args.to, jobs=args.jobs,
                          retries=args.retries, overwrite=args.overwrite,
                          dry_run=args.dry_run, workers=args.workers,
+                         split_size=SPLIT_SIZE if args.split_size is None else args.split_size,
                          threads_per_worker=args.threads_per_worker,
                          memory_limit=args.memory_limit, scheduler=args.scheduler,
                          scheduler_file=args.scheduler_file, progress=progress, **options)
@@ -117,7 +116,7 @@ def run_batch(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()
     if args.dry_run:
-        _print_plan(report.records, report.estimates, report.ignored)
+        _print_plan(report.records, report.estimates, report.ignored, report.splits)
         return 0
     done = len(report.done)
     skipped = sum(r["state"] == "skipped" for r in report.records)
@@ -131,13 +130,15 @@ def run_batch(args: argparse.Namespace) -> int:
 
 
 def _print_plan(records: list[Record], estimates: dict[str, int],
-                ignored: list[tuple[str, str]]) -> None:
-    """The plan, a job a line, on stdout."""
+                ignored: list[tuple[str, str]], splits: dict[str, int]) -> None:
+    """The plan, a job a line, on stdout (a job run a task per scene says so)."""
     for record in records:
         state = record["state"]
         if state == "planned":
             scenes = record["scenes"]
-            what = (f"{scenes} scene{'s' if scenes != 1 else ''}, about "
+            tasks = f" in {splits[record['output']]} scene tasks" \
+                if record["output"] in splits else ""
+            what = (f"{scenes} scene{'s' if scenes != 1 else ''}{tasks}, about "
                     f"{estimates.get(record['output'], 0) / MB:.1f} MB at most"
                     if scenes is not None else f"will fail: {record['error']}")
         elif state == "skipped":

@@ -1,9 +1,15 @@
-"""Convert a collection on dask.distributed: one task per dataset, resumable by the manifest.
+"""Convert a collection on dask.distributed: one task per job, resumable by the manifest.
 
 The client process plans the jobs (discovery, the manifest's resume rules), submits one task
 per job, and alone writes the manifest, as results arrive. Workers open the inputs
 themselves: only paths travel. Inputs and the output folder must be on storage every worker
 sees; a worker that does not see them fails the job saying so.
+
+A job writing every scene of an input larger than the split size to OME-Zarr is run in
+parts: a task counts the input's scenes; with two or more, one task per scene writes its
+image group into a staging folder beside the output (``.NAME.partial-PID-TAG``, PID the
+client's), and a finishing task, once they all ended, writes the root's metadata and
+renames the staging folder to the output. The manifest keeps one record per job.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +35,7 @@ if TYPE_CHECKING:
     from distributed import Client, Future, LocalCluster, as_completed
 
 CANCELLED = "cancelled before it ended"
+SPLIT_SIZE = 2**30  # inputs above it are written a scene per task (OME-Zarr, every scene)
 OPTION_KEYS = ("scene", "compression", "ngff_version", "pyramid_levels", "shard")
 TARGETS = {"ome-zarr": ".ome.zarr", "ome-tiff": ".ome.tif"}
 TRIM_SETTING = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
@@ -62,6 +69,8 @@ class Report:
         Files of the inputs that are no dataset of their own, with the reason.
     estimates : dict of str to int
         Dry run: each output's estimated bytes (pixels and pyramid, before compression).
+    splits : dict of str to int
+        Dry run: the outputs that would be written a scene per task, with their scenes.
     """
 
     records: list[Record]
@@ -71,6 +80,7 @@ class Report:
     output_dir: Path
     ignored: list[tuple[str, str]] = field(default_factory=list)
     estimates: dict[str, int] = field(default_factory=dict)
+    splits: dict[str, int] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[Record]:
@@ -97,6 +107,7 @@ def convert(inputs: Sequence[str | os.PathLike[str]], output_dir: str | os.PathL
             client: Client | None = None, *, to: str = "ome-zarr",
             jobs: str | os.PathLike[str] | None = None,
             retries: int = 1, overwrite: bool = False, dry_run: bool = False,
+            split_size: int | str | None = SPLIT_SIZE,
             workers: int | None = None, threads_per_worker: int | None = None,
             memory_limit: str | int | None = None, scheduler: str | None = None,
             scheduler_file: str | None = None, progress: Progress | None = None,
@@ -125,6 +136,11 @@ def convert(inputs: Sequence[str | os.PathLike[str]], output_dir: str | os.PathL
         Replace outputs that the manifest does not know (else such jobs fail).
     dry_run : bool
         Plan only: nothing is written, no cluster started.
+    split_size : int or str or None
+        OME-Zarr jobs writing every scene of an input larger than this (bytes, or a size
+        such as "1GiB") and holding two scenes or more are run a task per scene, and one
+        finishing task (the same output as one task writes). 0, None or "none": never.
+        Retries and cancelling apply to the whole job.
     workers, threads_per_worker, memory_limit : optional
         The `LocalCluster` started when no client, scheduler or scheduler file is given:
         worker processes (default: the cores, at most one per job), threads each (default 1),
@@ -164,6 +180,7 @@ def convert(inputs: Sequence[str | os.PathLike[str]], output_dir: str | os.PathL
     if unknown:
         raise UsageError(", ".join(sorted(unknown)), "unknown option")
     _check_cluster_options(retries, workers, threads_per_worker, memory_limit)
+    split = split_bytes(split_size)
     if scheduler_file is not None and not Path(scheduler_file).is_file():
         raise UsageError(scheduler_file, "no such scheduler file")
     given = {k: v for k, v in options.items() if v is not None and v is not False
@@ -181,7 +198,9 @@ def convert(inputs: Sequence[str | os.PathLike[str]], output_dir: str | os.PathL
         for record in records:
             _resume(record, known.get(record["output"]), overwrite)
         estimates = {r["output"]: _estimate(r) for r in records if r["state"] == "planned"}
-        return Report(records, started, now(), None, out, ignored, estimates)
+        splits = {r["output"]: r["scenes"] for r in records if r["state"] == "planned"
+                  and _splits(r, split) and (r["scenes"] or 0) > 1}
+        return Report(records, started, now(), None, out, ignored, estimates, splits)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
         known = read_manifest(out, key="output")
@@ -189,7 +208,7 @@ def convert(inputs: Sequence[str | os.PathLike[str]], output_dir: str | os.PathL
         dashboard = _run(records, redo, out, client, retries, progress,
                          dict(workers=workers, threads_per_worker=threads_per_worker,
                               memory_limit=memory_limit, scheduler=scheduler,
-                              scheduler_file=scheduler_file), cancel)
+                              scheduler_file=scheduler_file), cancel, split)
         report = Report(records, started, now(), dashboard, out, ignored)
         from .report import write_reports
 
@@ -212,6 +231,42 @@ def _check_cluster_options(retries: int, workers: int | None, threads: int | Non
         except ValueError:
             raise UsageError(memory_limit, "a memory limit is a size such as 4GB or "
                              "2.5GiB") from None
+
+
+def split_bytes(size: int | str | None) -> int:
+    """A split size in bytes (`dask.utils.parse_bytes`); 0 for None, 0 or "none": no split.
+
+    Raises
+    ------
+    UsageError
+        A size that is not one.
+    """
+    if size is None or (isinstance(size, str) and size.strip().lower() == "none"):
+        return 0
+    if isinstance(size, int):
+        value = size
+    else:
+        from dask.utils import parse_bytes
+
+        try:
+            value = parse_bytes(size)
+        except ValueError:
+            raise UsageError(size, "a split size is a size such as 1GiB, or none") from None
+    if value < 0:
+        raise UsageError(str(size), "a split size is a size such as 1GiB, or none")
+    return value
+
+
+def _splits(record: Record, split: int) -> bool:
+    """Whether a job is run a scene per task when its input has two scenes or more."""
+    from ..writing.options import target_format
+
+    if split <= 0 or int(record["size"]) <= split or "scene" in record["options"]:
+        return False
+    try:
+        return target_format(record["output"]) == "OME-Zarr"
+    except WriteError:
+        return False
 
 
 def _record(dataset: Dataset, output: Path, options: dict[str, Any]) -> Record:
@@ -242,6 +297,8 @@ def _planned(found: Found, out: Path, ending: str, options: dict[str, Any]) -> l
 
 def _job_list(path: Path, out: Path, options: dict[str, Any]) -> list[Record]:
     """The jobs of a CSV job list."""
+    from ..writing.options import option_value
+
     try:
         with open(path, newline="", encoding="utf-8-sig") as stream:
             rows = list(csv.DictReader(stream))
@@ -260,24 +317,15 @@ def _job_list(path: Path, out: Path, options: dict[str, Any]) -> list[Record]:
         mine = dict(options)
         for key in OPTION_KEYS:
             if row.get(key):
-                mine[key] = _option(path, number, key, row[key])
+                try:
+                    mine[key] = option_value(key, row[key])
+                except ValueError as exc:
+                    raise UsageError(path, f"line {number}: {exc}") from None
         record = _record(dataset, out / row["output"], mine)
         if not source.exists():
             record.update(state="failed", error=one_line(f"{source}: no such file or folder"))
         records.append(record)
     return records
-
-
-def _option(path: Path, number: int, key: str, text: str) -> int | str | bool:
-    if key == "pyramid_levels":
-        if not text.isdigit():
-            raise UsageError(path, f"line {number}: pyramid_levels is a number, not {text!r}")
-        return int(text)
-    if key == "shard":
-        return text.lower() in ("1", "true", "yes", "y")
-    if key == "scene":
-        return int(text) if text.lstrip("-").isdigit() else text
-    return text
 
 
 def write_options(record: Record, overwrite: bool) -> tuple[Any, Any]:
@@ -331,7 +379,8 @@ def _resume(record: Record, previous: Record | None, overwrite: bool) -> bool:
         same = all(previous.get(k) == record[k]
                    for k in ("input", "size", "mtime", "fingerprint", "output", "options"))
         if previous.get("state") in ("done", "skipped") and same and output.exists():
-            keep = ("output_size", "seconds", "scenes", "worker", "started", "finished")
+            keep = ("output_size", "seconds", "scenes", "worker", "workers", "started",
+                    "finished")
             record.update({k: previous.get(k) for k in keep}, state="skipped")
             return False
         if previous.get("state") in ("done", "skipped", "running") or previous.get("cancelled"):
@@ -366,6 +415,13 @@ def _remove_partials(output: Path) -> None:
 
     for stale in stale_partials(output):
         _remove(stale)
+
+
+def _remove_staging(staging: Path) -> None:
+    """Remove a split job's staging folder left by a failed or cancelled attempt."""
+    from ..writing.common import _remove
+
+    _remove(staging)
 
 
 def _client(settings: dict[str, Any], count: int) -> tuple[Client, LocalCluster | None]:
@@ -434,7 +490,7 @@ def _dashboard_address() -> str:
 
 def _run(records: list[Record], redo: dict[str, bool], out: Path, client: Client | None,
          retries: int, progress: Progress | None, settings: dict[str, Any],
-         cancel: threading.Event | None = None) -> str | None:
+         cancel: threading.Event | None = None, split: int = 0) -> str | None:
     """Run the planned jobs; the manifest gets each state as it changes.
 
     Jobs cancelled have their partial outputs removed once the cluster started for them is
@@ -459,7 +515,7 @@ def _run(records: list[Record], redo: dict[str, bool], out: Path, client: Client
                 if record["state"] in ("skipped", "failed"):
                     progress.finished(record)
         if active is not None:
-            jobs = _Jobs(active, out, redo, manifest, retries)
+            jobs = _Jobs(active, out, redo, manifest, retries, split)
             jobs.run(records, todo, progress, cancel)
         return dashboard
     finally:
@@ -470,36 +526,63 @@ def _run(records: list[Record], redo: dict[str, bool], out: Path, client: Client
             cluster.close()
         for output in jobs.cancelled if jobs is not None else ():
             _remove_partials(Path(output))
+        for staging in jobs.stagings if jobs is not None else ():
+            _remove_staging(staging)  # those of attempts failed or cancelled; none else is left
+
+
+@dataclass
+class _Attempt:
+    """One attempt of a job on the cluster: its parts not ended yet, and what they did."""
+
+    running: Record  # the job's record while it runs
+    start: float  # time.perf_counter() at submission
+    parts: dict[str, tuple[str, Future[Any]]] = field(default_factory=dict)  # key -> kind
+    staging: Path | None = None  # a split job's staging folder
+    workers: list[dict[str, str]] = field(default_factory=list)  # those that ran a part
+    probed: bool = False  # its scenes counted first: a job run in parts
+
+    def ran(self, worker: dict[str, str] | None) -> None:
+        """Note a worker that ran a part."""
+        if worker and worker not in self.workers:
+            self.workers.append(worker)
 
 
 class _Jobs:
-    """The jobs of a run on a cluster: submitted, collected as they end, retried."""
+    """The jobs of a run on a cluster: submitted (split into parts), collected, retried."""
 
     def __init__(self, client: Client, out: Path, redo: dict[str, bool], manifest: Manifest,
-                 retries: int) -> None:
+                 retries: int, split: int = 0) -> None:
         self.client, self.out, self.redo = client, out, redo
-        self.manifest, self.retries = manifest, retries
+        self.manifest, self.retries, self.split = manifest, retries, split
         self.tries: dict[str, int] = {}
-        self.pending: dict[str, Record] = {}
-        self.futures: dict[str, Future[Record]] = {}
+        self.attempts: dict[str, _Attempt] = {}  # output -> its attempt under way
+        self.owners: dict[str, str] = {}  # a part's key -> its job's output
         self.cancelled: list[str] = []  # the outputs of the jobs cancelled
+        self.stagings: list[Path] = []  # the staging folders of split attempts
+        self.records: list[Record] = []
+        self.index: dict[str, int] = {}
+        self.progress: Progress | None = None
+        self.waiting: as_completed | None = None
 
     def run(self, records: list[Record], todo: list[Record], progress: Progress | None,
             cancel: threading.Event | None = None) -> None:
         """Run `todo`; each result replaces its record in `records` as it arrives.
 
-        When `cancel` is set, the jobs not ended are cancelled and recorded so.
+        When `cancel` is set, the jobs not ended are cancelled (every part) and recorded so.
         """
         from distributed import as_completed
 
         for record in todo:
             self.manifest.append(record)
-        index = {r["output"]: i for i, r in enumerate(records)}
-        waiting = as_completed([self.submit(record) for record in todo])
+        self.records, self.progress = records, progress
+        self.index = {r["output"]: i for i, r in enumerate(records)}
+        waiting = self.waiting = as_completed()
+        for record in todo:
+            self.submit(record)
         while not waiting.is_empty():
             if cancel is not None and cancel.is_set():
                 for result in self.cancel():
-                    records[index[result["output"]]] = result
+                    records[self.index[result["output"]]] = result
                     if progress is not None:
                         progress.finished(result)
                 return
@@ -510,52 +593,106 @@ class _Jobs:
                 else:
                     cancel.wait(0.1)
             for future in ready:
-                self.collect(future, waiting, records, index, progress)
+                self.collect(future)
 
-    def collect(self, future: Future[Record], waiting: as_completed, records: list[Record],
-                index: dict[str, int], progress: Progress | None) -> None:
-        """Record a finished task's job; submit it again when it failed and may be retried."""
-        self.futures.pop(str(future.key), None)
-        result = _result(future, self.pending.pop(str(future.key)))
+    def submit(self, record: Record) -> None:
+        """Submit an attempt of a job: its first part.
+
+        A killed run's partial output is removed by the worker's writer.
+        """
+        self.tries[record["output"]] = self.tries.get(record["output"], 0) + 1
+        running = dict(record, state="running", attempts=int(record["attempts"]) + 1,
+                       error=None, started=now(), finished=None, worker=None, seconds=None,
+                       output_size=None, scenes=None)
+        running.pop("workers", None)
+        running.pop("cancelled", None)
+        self.manifest.append(running)
+        attempt = self.attempts[record["output"]] = _Attempt(running, time.perf_counter())
+        if _splits(running, self.split):
+            attempt.probed = True
+            self._part(attempt, "count", count_scenes, running, str(self.out))
+        else:
+            self._part(attempt, "job", run_job, running, str(self.out),
+                       self.redo[record["output"]])
+
+    def _part(self, attempt: _Attempt, kind: str, task: Callable[..., Record],
+              *args: Any) -> Future[Record]:  # noqa: ANN401 - a task's arguments
+        key = f"lightmic-{kind}-{uuid.uuid4().hex}"
+        future: Future[Record] = self.client.submit(task, *args, key=key, pure=False)
+        attempt.parts[key] = (kind, future)
+        self.owners[key] = attempt.running["output"]
+        assert self.waiting is not None
+        self.waiting.add(future)
+        return future
+
+    def collect(self, future: Future[Record]) -> None:
+        """Take a part that ended: submit the next parts, or end its job (retried if it may)."""
+        key = str(future.key)
+        output = self.owners.pop(key, None)
+        attempt = self.attempts.get(output) if output is not None else None
+        if attempt is None or key not in attempt.parts:
+            return  # a part of a job ended already (failed, cancelled)
+        kind, _ = attempt.parts.pop(key)
+        running = attempt.running
+        result = _result(future, running)
+        attempt.ran(result.get("worker"))
+        if result["state"] == "failed" or kind in ("job", "finish"):
+            self.end(attempt, result)
+        elif kind == "count" and int(result["scenes"]) < 2:
+            self._part(attempt, "job", run_job, running, str(self.out),
+                       self.redo[running["output"]])
+        elif kind == "count":
+            self._split(attempt, int(result["scenes"]))
+        # a scene written: its job goes on with the others
+
+    def _split(self, attempt: _Attempt, scenes: int) -> None:
+        """Submit a task per scene, and the finishing task that waits for them."""
+        from ..writing.common import staging_name
+
+        running = attempt.running
+        staging = attempt.staging = staging_name(Path(running["output"]))
+        self.stagings.append(staging)
+        parts = [self._part(attempt, "scene", run_scene, running, i, str(staging))
+                 for i in range(scenes)]
+        self._part(attempt, "finish", finish_job, running, str(staging),
+                   self.redo[running["output"]], *parts)
+
+    def end(self, attempt: _Attempt, result: Record) -> None:
+        """An attempt ended: the job's record; its other parts cancelled; retried if it may."""
+        output = attempt.running["output"]
+        del self.attempts[output]
+        if attempt.parts:
+            self.client.cancel([future for _, future in attempt.parts.values()], force=True)
+        if attempt.probed:  # run in parts: every worker, the job's wall time
+            result.update(workers=attempt.workers, started=attempt.running["started"],
+                          finished=result.get("finished") or now(),
+                          seconds=round(time.perf_counter() - attempt.start, 3))
         self.manifest.append(result)
-        records[index[result["output"]]] = result
-        if result["state"] == "failed" and self.tries[result["output"]] <= self.retries:
-            waiting.add(self.submit(result))
-        elif progress is not None:
-            progress.finished(result)
+        self.records[self.index[output]] = result
+        if result["state"] == "failed" and self.tries[output] <= self.retries:
+            self.submit(result)
+        elif self.progress is not None:
+            self.progress.finished(result)
 
     def cancel(self) -> list[Record]:
-        """Cancel the tasks not collected yet; their jobs' records, failed as cancelled."""
-        self.client.cancel(list(self.futures.values()), force=True)
+        """Cancel every part not collected yet; their jobs' records, failed as cancelled."""
+        self.client.cancel([future for attempt in self.attempts.values()
+                            for _, future in attempt.parts.values()], force=True)
         ended = []
-        for running in self.pending.values():
+        for attempt in self.attempts.values():
+            running = attempt.running
             record = dict(running, state="failed", finished=now(), cancelled=True,
                           error=one_line(f"{running['input']}: {CANCELLED}"))
             self.manifest.append(record)
             self.cancelled.append(record["output"])
             ended.append(record)
-        self.pending.clear()
-        self.futures.clear()
+        self.attempts.clear()
+        self.owners.clear()
         return ended
-
-    def submit(self, record: Record) -> Future[Record]:
-        """Submit one attempt of a job (the worker's writer removes a killed run's partial)."""
-        self.tries[record["output"]] = self.tries.get(record["output"], 0) + 1
-        running = dict(record, state="running", attempts=int(record["attempts"]) + 1,
-                       error=None, started=now(), finished=None, worker=None, seconds=None,
-                       output_size=None, scenes=None)
-        self.manifest.append(running)
-        key = f"lightmic-convert-{uuid.uuid4().hex}"
-        self.pending[key] = running
-        future: Future[Record] = self.client.submit(run_job, running, str(self.out),
-                                                    self.redo[record["output"]], key=key,
-                                                    pure=False)
-        self.futures[key] = future
-        return future
 
 
 def _result(future: Future[Record], running: Record) -> Record:
-    """A finished task's record; a task that raised (a worker lost) is a failed job."""
+    """A part's record; a task that raised (a worker lost, cancelled) failed its job."""
     try:
         return future.result()
     except Exception as exc:  # noqa: BLE001 - whatever ended the task is the job's reason
@@ -574,9 +711,7 @@ def run_job(job: Record, output_dir: str, overwrite: bool = False) -> Record:
     """
     from ..writing import convert as convert_file
 
-    record = dict(job, worker=_this_worker(), started=now())
-    start = time.perf_counter()
-    try:
+    with _task(job) as record:
         _check_visible(record, Path(output_dir))
         scene, options = write_options(record, overwrite)
         output = Path(record["output"])
@@ -584,13 +719,72 @@ def run_job(job: Record, output_dir: str, overwrite: bool = False) -> Record:
         done = convert_file(record["input"], output, scene, options)
         record.update(state="done", output_size=_output_size(output), scenes=len(done.scenes),
                       error=None)
+    return record
+
+
+def count_scenes(job: Record, output_dir: str) -> Record:
+    """A split job's first part: the scenes of its input (metadata only), in `scenes`."""
+    from ..session import Session
+
+    with _task(job) as record:
+        _check_visible(record, Path(output_dir))
+        with Session.open(record["input"]) as session:
+            record.update(scenes=len(session.effective_source().scenes))
+    return record
+
+
+def run_scene(job: Record, index: int, staging: str) -> Record:
+    """A split job's part: write scene `index` as its image group in the staging folder."""
+    from ..session import Session
+    from ..writing.ome_zarr import write_scene_group
+
+    with _task(job) as record:
+        _, options = write_options(record, True)
+        with Session.open(record["input"]) as session:
+            scene = session.effective_source().scenes[index]
+            write_scene_group(scene, index, staging, options)
+        record.update(state="done", error=None)
+    return record
+
+
+def finish_job(job: Record, staging: str, overwrite: bool, *scenes: Record) -> Record:
+    """A split job's last part, once its scenes are written: finish and place the output.
+
+    Given the scene parts' records: with one failed, the job fails with its reason.
+    """
+    from ..session import Session
+    from ..writing.ome_zarr import finish_ome_zarr
+
+    with _task(job) as record:
+        failed = [part for part in scenes if part["state"] != "done"]
+        if failed:
+            record.update(state="failed", error=failed[0]["error"])
+            return record
+        _, options = write_options(record, overwrite)
+        output = Path(record["output"])
+        with Session.open(record["input"]) as session:
+            source = session.effective_source()
+            finish_ome_zarr(source, source.scenes, staging, output, options,
+                            record=session.record)
+        record.update(state="done", output_size=_output_size(output), scenes=len(scenes),
+                      error=None)
+    return record
+
+
+@contextlib.contextmanager
+def _task(job: Record) -> Iterator[Record]:
+    """A part's record: its worker, times and seconds; what the block raises, its error."""
+    record = dict(job, worker=_this_worker(), started=now())
+    start = time.perf_counter()
+    try:
+        yield record
     except LightmicError as err:
         record.update(state="failed", error=str(err))
     except Exception as exc:  # noqa: BLE001 - a failing file never stops the batch
         record.update(state="failed", error=one_line(
             f"{record['input']}: {type(exc).__name__}: {first_line(str(exc))}"))
-    record.update(seconds=round(time.perf_counter() - start, 3), finished=now())
-    return record
+    finally:
+        record.update(seconds=round(time.perf_counter() - start, 3), finished=now())
 
 
 def _this_worker() -> dict[str, str] | None:

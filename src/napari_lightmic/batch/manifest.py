@@ -1,9 +1,10 @@
-"""A batch's memory in its output folder: one JSON line per job state, and a lock.
+"""A batch's memory in its output folder: one JSON line per job state, locked while it runs.
 
 ``lightmic-manifest.jsonl`` gets a record appended at each change of a job's state; on
 reading, the last record of an input wins, and a torn last line (a batch killed while
-writing it) is left out. ``lightmic.lock`` is held (``flock``) while a batch writes into the
-folder, so that a second batch is refused instead of interleaving.
+writing it) is left out. The manifest itself is held (``flock``) while a batch writes into
+the folder, so that a second batch is refused instead of interleaving; no other file is
+left in the folder.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 from ..errors import LightmicError
 
 MANIFEST = "lightmic-manifest.jsonl"
-LOCK = "lightmic.lock"
 MIB = 2**20
 
 Record = dict[str, Any]
@@ -35,7 +35,8 @@ def fingerprint(path: Path, size: int) -> str:
     if path.is_dir():
         for name in ("zarr.json", ".zattrs", ".zgroup"):
             if (path / name).is_file():
-                digest.update((path / name).read_bytes()[:MIB])
+                with open(path / name, "rb") as stream:
+                    digest.update(stream.read(MIB))
         return digest.hexdigest()
     with open(path, "rb") as stream:
         digest.update(stream.read(MIB))
@@ -95,7 +96,9 @@ class Manifest:
 
 @contextmanager
 def locked(folder: Path) -> Iterator[Path]:
-    """Hold the folder's batch lock while the block runs.
+    """Hold the folder's manifest locked (``flock``) while the block runs; yield its path.
+
+    The manifest is created (empty) when there is none; no other file is made.
 
     Raises
     ------
@@ -104,23 +107,35 @@ def locked(folder: Path) -> Iterator[Path]:
     """
     import fcntl
 
-    path = Path(folder) / LOCK
-    with open(path, "a+", encoding="utf-8") as stream:
+    path = Path(folder) / MANIFEST
+    with open(path, "a", encoding="utf-8") as stream:
         try:
             fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            stream.seek(0)
-            holder = stream.read().strip() or "another process"
+            holder = _holder(path)
             raise LightmicError(folder, f"another batch ({holder}) is writing into this "
                                 "folder; wait for it to end or choose another output "
                                 "folder") from None
-        stream.seek(0)
-        stream.truncate()
-        stream.write(f"pid {os.getpid()}\n")
-        stream.flush()
         try:
             yield path
         finally:
-            stream.seek(0)
-            stream.truncate()
             fcntl.flock(stream.fileno(), fcntl.LOCK_UN)
+
+
+def _holder(path: Path) -> str:
+    """'pid N' of the process holding a file's ``flock`` (Linux's /proc/locks), if known."""
+    try:
+        st = path.stat()
+        with open("/proc/locks", encoding="ascii", errors="replace") as stream:
+            lines = stream.read().splitlines()
+    except OSError:
+        return "another process"
+    device = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    for line in lines:
+        fields = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 4242 08:01:1234 0 EOF" ("->" marks a waiting lock)
+        if "->" not in fields and "FLOCK" in fields and device in fields:
+            pid = fields[fields.index(device) - 1]
+            if pid.isdigit():
+                return f"pid {pid}"
+    return "another process"

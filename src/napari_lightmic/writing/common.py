@@ -180,6 +180,15 @@ def write_text_atomic(path: Path, text: str) -> Path:
     return path
 
 
+def staging_name(path: Path) -> Path:
+    """A new ``.NAME.partial-PID-TAG`` sibling of `path`, PID this process's.
+
+    For a write of `path` in parts by other processes (`atomic_target`'s `staged`): while
+    this process lives, writes of `path` keep it; once it is gone, `stale_partials` finds it.
+    """
+    return path.with_name(f"{partial_prefix(path)}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
 def stale_partials(path: Path) -> list[Path]:
     """Siblings that earlier writes of `path` left (killed ones): no live process writes them."""
     found = []
@@ -210,13 +219,16 @@ def _alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def atomic_target(target: str | os.PathLike[str], overwrite: bool) -> Iterator[Path]:
+def atomic_target(target: str | os.PathLike[str], overwrite: bool,
+                  staged: Path | None = None) -> Iterator[Path]:
     """Yield a temporary sibling to write; rename it to `target` only when writing succeeded.
 
     An existing target is replaced only with `overwrite`; an interrupted write leaves nothing
     at the target path (the temporary sibling is removed). What killed writes of the same
     target left (``.NAME.partial-PID-TAG`` whose process is gone) is removed first. A write
     the system refuses (a full disk, no permission) is a WriteError saying so in one line.
+    `staged`: a sibling already partly written (by other processes, named by
+    `staging_name`) to finish and rename instead of a new one; removed when the write fails.
     """
     path = Path(target)
     try:
@@ -228,9 +240,10 @@ def atomic_target(target: str | os.PathLike[str], overwrite: bool) -> Iterator[P
     if not path.parent.is_dir():
         raise WriteError(path, f"folder {path.parent} does not exist")
     for stale in stale_partials(path):
-        _remove(stale)
+        if stale != staged:
+            _remove(stale)
     tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp = path.with_name(partial_prefix(path) + tag)
+    tmp = staged if staged is not None else path.with_name(partial_prefix(path) + tag)
     try:
         yield tmp
         if path.exists():

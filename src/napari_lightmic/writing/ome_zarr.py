@@ -19,6 +19,7 @@ import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
+from ..errors import WriteError
 from ..model import ImageSource, Scene
 from ..reading.tiff import single_threaded_decoding
 from ..scene.axes import compute
@@ -51,21 +52,97 @@ def write_ome_zarr(source: ImageSource, scenes: Sequence[Scene], target: str | o
 
     `labels` (name -> integer array with the first image's axes but C) become NGFF labels
     of the first image. Raises ValueError for a compression OME-Zarr does not take, or
-    labels that do not fit the image.
+    labels that do not fit the image. The same tree is written in parts, by separate
+    processes, with `write_scene_group` and `finish_ome_zarr`.
     """
     import zarr
 
-    version = options.ngff_version
     options.compression_for("OME-Zarr")  # refused before anything is written
-    levels = options.pyramid_levels
     images = [as_5d(scene) for scene in scenes]
     # The metadata (the REMBI record, the OME-XML: a second of building on a large vendor
     # file) is made while the pixels are copied.
     metadata_pool = ThreadPoolExecutor(1)
     metadata = metadata_pool.submit(_metadata, source, scenes, images, record)
     metadata_pool.shutdown(wait=False)
-    fmt: Literal[2, 3] = 3 if version == "0.5" else 2
-    total = sum(_bytes_of_pyramid(img, levels) for img in images)
+    total = sum(_bytes_of_pyramid(img, options.pyramid_levels) for img in images)
+    advance = _advancing(progress, total)
+
+    with atomic_target(target, options.overwrite) as tmp:
+        root = zarr.open_group(str(tmp), mode="w", zarr_format=_zarr_format(options))
+        groups = [root] if len(images) == 1 else [root.create_group(str(i))
+                                                  for i in range(len(images))]
+        for group, image, scene in zip(groups, images, scenes):
+            _write_image(group, image, scene, options, advance)
+        if labels:
+            _write_labels(groups[0], images[0], labels, options, advance)
+        _finish(root, groups, tmp, images, metadata.result(), options.ngff_version,
+                attributes)
+    return Path(target)
+
+
+def write_scene_group(scene: Scene, index: int, staging: str | os.PathLike[str],
+                      options: WriteOptions = WriteOptions(), *,
+                      progress: Progress | None = None) -> Path:
+    """Write one scene as image group `index` of a multi-scene OME-Zarr staged in a folder.
+
+    The group (``staging/INDEX``) appears only once written completely; one written before
+    is replaced. Every scene's group written, `finish_ome_zarr` makes the folder the
+    OME-Zarr that `write_ome_zarr` writes in one go. Raises ValueError for a compression
+    OME-Zarr does not take.
+    """
+    import zarr
+
+    options.compression_for("OME-Zarr")
+    image = as_5d(scene)
+    folder = Path(staging)
+    folder.mkdir(parents=True, exist_ok=True)
+    advance = _advancing(progress, _bytes_of_pyramid(image, options.pyramid_levels))
+    with atomic_target(folder / str(index), overwrite=True) as tmp:
+        group = zarr.open_group(str(tmp), mode="w", zarr_format=_zarr_format(options))
+        _write_image(group, image, scene, options, advance)
+    return folder / str(index)
+
+
+def finish_ome_zarr(source: ImageSource, scenes: Sequence[Scene],
+                    staging: str | os.PathLike[str], target: str | os.PathLike[str],
+                    options: WriteOptions = WriteOptions(), *,
+                    attributes: dict[str, Any] | None = None,
+                    record: MetadataRecord | None = None) -> Path:
+    """Finish a multi-scene OME-Zarr whose image groups `write_scene_group` staged.
+
+    Writes the root's attributes, each image's ``lightmic`` attributes and
+    OME/METADATA.ome.xml into `staging`, then renames it to `target` (replaced only with
+    `options.overwrite`). The staging folder is removed when this fails.
+
+    Raises
+    ------
+    WriteError
+        A scene's group is missing, or the target cannot be written.
+    """
+    import zarr
+
+    images = [as_5d(scene) for scene in scenes]
+    with atomic_target(target, options.overwrite, staged=Path(staging)) as tmp:
+        if len(images) < 2:
+            raise WriteError(target, "one scene is written in one go (write_ome_zarr)")
+        missing = [str(i) for i in range(len(images)) if not (tmp / str(i)).is_dir()]
+        if missing:
+            raise WriteError(target, f"the staged scene groups {', '.join(missing)} are "
+                             "missing")
+        metadata = _metadata(source, scenes, images, record)
+        root = zarr.open_group(str(tmp), mode="a", zarr_format=_zarr_format(options))
+        groups = [root[str(i)] for i in range(len(images))]
+        _finish(root, cast("list[zarr.Group]", groups), tmp, images, metadata,
+                options.ngff_version, attributes)
+    return Path(target)
+
+
+def _zarr_format(options: WriteOptions) -> Literal[2, 3]:
+    return 3 if options.ngff_version == "0.5" else 2
+
+
+def _advancing(progress: Progress | None, total: int) -> Advance:
+    """An `Advance` that tells `progress` the bytes written so far of `total`."""
     done = [0]
 
     def advance(nbytes: int) -> None:
@@ -73,31 +150,28 @@ def write_ome_zarr(source: ImageSource, scenes: Sequence[Scene], target: str | o
         if progress:
             progress(done[0], total)
 
-    with atomic_target(target, options.overwrite) as tmp:
-        root = zarr.open_group(str(tmp), mode="w", zarr_format=fmt)
-        if len(images) == 1:
-            groups = [root]
-        else:
-            _set_ngff(root, version, {"bioformats2raw.layout": 3})
-            groups = [root.create_group(str(i)) for i in range(len(images))]
-        for group, image, scene in zip(groups, images, scenes):
-            _write_image(group, image, scene, options, advance)
-        if labels:
-            _write_labels(groups[0], images[0], labels, options, advance)
-        rembi, xml = metadata.result()
-        attributes = {**({"rembi": rembi, "schema": REMBI_SCHEMA} if rembi else {}),
-                      **(attributes or {})}
-        for group, image in zip(groups, images):
-            # what the writer did to fit the open format, for readers and people alike
-            own = {**attributes, **({"notes": image.notes} if image.notes else {})}
-            if not all(c.named for c in image.channels):
-                # the omero labels of unnamed channels are display defaults, not names
-                own["unnamed_channels"] = [i for i, c in enumerate(image.channels)
-                                           if not c.named]
-            if own:
-                group.attrs["lightmic"] = _utf8(own)
-        _write_ome_xml(root, tmp, version, xml, len(images))
-    return Path(target)
+    return advance
+
+
+def _finish(root: zarr.Group, groups: list[zarr.Group], tmp: Path, images: list[Image5D],
+            metadata: tuple[dict[str, Any], str], version: str,
+            attributes: dict[str, Any] | None) -> None:
+    """What follows the pixels: the layout, each image's own attributes, the OME-XML."""
+    if len(images) > 1:
+        _set_ngff(root, version, {"bioformats2raw.layout": 3})
+    rembi, xml = metadata
+    attributes = {**({"rembi": rembi, "schema": REMBI_SCHEMA} if rembi else {}),
+                  **(attributes or {})}
+    for group, image in zip(groups, images):
+        # what the writer did to fit the open format, for readers and people alike
+        own = {**attributes, **({"notes": image.notes} if image.notes else {})}
+        if not all(c.named for c in image.channels):
+            # the omero labels of unnamed channels are display defaults, not names
+            own["unnamed_channels"] = [i for i, c in enumerate(image.channels)
+                                       if not c.named]
+        if own:
+            group.attrs["lightmic"] = _utf8(own)
+    _write_ome_xml(root, tmp, version, xml, len(images))
 
 
 def _metadata(source: ImageSource, scenes: Sequence[Scene], images: list[Image5D],

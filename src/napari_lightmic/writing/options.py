@@ -107,6 +107,36 @@ class Converted:
     seconds: float
 
 
+def scene_arg(text: str) -> int | str:
+    """A scene as text names it: an index (digits, negative from the end) or a name.
+
+    "all" (every scene) is a name here; the writer takes it as every scene.
+    """
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def option_value(key: str, text: str) -> int | str | bool:
+    """A write option given as text (a job list's cell): scene, pyramid_levels, shard, ...
+
+    scene as `scene_arg`; pyramid_levels a whole number; shard true for 1, true, yes or y;
+    the others (compression, ngff_version) the text, checked by `WriteOptions`.
+
+    Raises
+    ------
+    ValueError
+        pyramid_levels that is not a whole number.
+    """
+    if key == "scene":
+        return scene_arg(text)
+    if key == "pyramid_levels":
+        if not text.isdigit():
+            raise ValueError(f"pyramid_levels is a number, not {text!r}")
+        return int(text)
+    if key == "shard":
+        return text.lower() in ("1", "true", "yes", "y")
+    return text
+
+
 TARGETS = {".ome.zarr": "OME-Zarr", ".zarr": "OME-Zarr", ".ome.tif": "OME-TIFF",
            ".ome.tiff": "OME-TIFF"}
 
