@@ -23,7 +23,7 @@ import numpy.typing as npt
 from .._xml import local, parse_xml, parse_xml_or_none
 from ..model import Scene
 from ..scene.axes import ChunkOrigin, lazy_array
-from ..scene.budget import SizeRefused
+from ..scene.budget import SizeRefused, shape_text
 from .files import check_regular, is_regular
 
 if TYPE_CHECKING:
@@ -94,10 +94,9 @@ class PlaneFiles:
                 return None
             page = handle.pages[ifd]
             if tuple(page.shape) != plane:  # checked before decoding allocates what it says
-                declared = " × ".join(str(n) for n in page.shape)
                 raise ValueError(f"{os.path.basename(path)} IFD {ifd} declares a plane of "
-                                 f"{declared} pixels, not {plane[0]} × {plane[1]} as the "
-                                 "OME-XML says")
+                                 f"{shape_text(page.shape)} pixels, not {shape_text(plane)} "
+                                 "as the OME-XML says")
             return page.asarray()
 
     def page_count(self, path: str) -> int | None:

@@ -27,7 +27,7 @@ from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Scene
 from ..scene.axes import ChunkOrigin, canonical, lazy_array
-from ..scene.budget import SizeRefused
+from ..scene.budget import SizeRefused, shape_text
 from .acquisition import given, immersion, lenient, positive_float
 from .contract import ReaderBase
 from .handles import Closable, Held, LazyHandle
@@ -263,7 +263,7 @@ def _check_declared(page: tifffile.TiffPage | tifffile.TiffFrame, size: int) -> 
     if int(keyframe.compression) != 1:  # compressed: the chunk limit bounds what is decoded
         return
     needs = keyframe.nbytes
-    declared = " × ".join(str(n) for n in keyframe.shape)
+    declared = shape_text(keyframe.shape)
     if needs > size:
         raise SizeRefused(f"page {page.index} declares an uncompressed plane of {declared} "
                           f"pixels ({needs:,} bytes), more than the file's {size:,} bytes")
@@ -391,12 +391,8 @@ def check_page(page: tifffile.TiffPage | tifffile.TiffFrame, plane: tuple[int, .
     """
     declared = tuple(int(n) for n in page.shape)
     if math.prod(declared) != math.prod(plane):
-        raise ValueError(f"page {page.index} declares a plane of {_by(declared)} pixels, not "
-                         f"{_by(plane)} as its image")
-
-
-def _by(shape: tuple[int, ...]) -> str:
-    return " × ".join(str(n) for n in shape)
+        raise ValueError(f"page {page.index} declares a plane of {shape_text(declared)} "
+                         f"pixels, not {shape_text(plane)} as its image")
 
 
 def _read_page(page: tifffile.TiffPage | tifffile.TiffFrame) -> npt.NDArray[Any]:
