@@ -277,3 +277,15 @@ def test_a_multi_file_dataset_is_one_row_as_a_batch_counts_it(micromanager_datas
     assert rows[0]["scenes"] == 4 and rows[0]["error"] is None
     files = sorted(micromanager_dataset.glob("*.ome.tif"))
     assert len(files) == 4 and rows[0]["size"] == sum(p.stat().st_size for p in files)
+
+
+def test_the_html_page_does_not_write_each_row_as_csv_cells(rows, monkeypatch):
+    """The page shows findings as text; the CSV's JSON cell of them is not made for it."""
+    from napari_lightmic.batch import audit as module
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a row's privacy findings were made JSON for the page")
+
+    monkeypatch.setattr(module, "json_text", refuse)
+    page = module.audit_html(rows)
+    assert "CellDivision_T3_Z5_CH2_X240_Y170.czi" in page

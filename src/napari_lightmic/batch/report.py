@@ -151,10 +151,7 @@ def _html_report(jobs: list[dict[str, Any]], summary: dict[str, Any], title: str
              + (f"; {rate:.1f} MB/s" if rate is not None else "") + ".</p>"]
     if dashboard:
         facts.append(f"<p>Dashboard: {t(dashboard)}</p>")
-    origin = _time(started)
-    points = [((_time(j.get("finished")) or 0.0) - (origin or 0.0), _rate(j) or 0.0)
-              for j in jobs if j.get("state") == "done" and _time(j.get("finished")) is not None
-              and origin is not None and _rate(j) is not None]
+    points = _throughput(jobs, _time(started))
     by_format: dict[str, float] = {}
     for job in jobs:
         name = str(job.get("format") or "unknown")
@@ -184,6 +181,21 @@ def _html_report(jobs: list[dict[str, Any]], summary: dict[str, Any], title: str
 
 
 # -- values ------------------------------------------------------------------------------
+def _throughput(jobs: Sequence[Mapping[str, Any]], origin: float | None
+                ) -> list[tuple[float, float]]:
+    """(seconds from `origin` to the job's end, its MB/s) of each job done with both known."""
+    if origin is None:
+        return []
+    points = []
+    for job in jobs:
+        if job.get("state") != "done":
+            continue
+        end, rate = _time(job.get("finished")), _rate(job)
+        if end is not None and rate is not None:
+            points.append((end - origin, rate))
+    return points
+
+
 def _ratio(record: Mapping[str, Any]) -> float | None:
     size, out = record.get("size"), record.get("output_size")
     if isinstance(size, int) and isinstance(out, int) and size > 0:
