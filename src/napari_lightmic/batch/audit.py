@@ -19,11 +19,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LightmicError, one_line
+from ..errors import LightmicError, json_text, one_line
 from ..formats import format_for
 from ..writing.common import write_text_atomic as write_atomic
 from . import _html
-from .report import csv_text, json_text
+from .report import csv_text
 
 if TYPE_CHECKING:
     from ..model import Scene

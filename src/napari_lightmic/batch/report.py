@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import one_line, utf8_text
+from ..errors import json_text, one_line
 from ..writing.common import write_text_atomic as write_atomic
 from . import _html
 from .manifest import STATES
@@ -94,18 +93,6 @@ def summarize(records: Sequence[Mapping[str, Any]], started: str, finished: str
 
 
 # -- the three files ---------------------------------------------------------------------
-def json_text(data: object, compact: bool = False) -> str:
-    """`data` as strict JSON text (UTF-8; no NaN: non-finite numbers are null).
-
-    Bytes of a name that are not UTF-8 are kept as backslash escapes (`errors.utf8_text`).
-    `compact`: on one line, without a line end (for a cell of a table).
-    """
-    if compact:
-        return json.dumps(_clean(data), ensure_ascii=False, allow_nan=False,
-                          separators=(",", ":"))
-    return json.dumps(_clean(data), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
-
-
 def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
     """A CSV with a header of `columns`; each text cell one printable line (`one_line`)."""
     buffer = io.StringIO()
@@ -233,18 +220,3 @@ def _int(value: object) -> int:
 
 def _float(value: object) -> float:
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else 0.0
-
-
-def _clean(value: object) -> object:
-    """`value` fit for strict UTF-8 JSON: text by `utf8_text`, non-finite numbers None."""
-    if isinstance(value, str):
-        return utf8_text(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {utf8_text(str(k)): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, os.PathLike):
-        return utf8_text(os.fsdecode(value))
-    return value
