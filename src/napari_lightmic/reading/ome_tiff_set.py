@@ -150,11 +150,17 @@ class PlaneArray:
         return out
 
 
-def check_ome_files(path: str, xml: str) -> None:
+def check_ome_files(path: str, xml: str) -> etree._Element | None:
     """Check an OME-TIFF's XML, and the files its TiffData name, before tifffile opens them.
 
     tifffile parses the XML with ElementTree and opens every file a UUID names; a FIFO
     there would block the open for ever, and a DTD would pass unseen.
+
+    Returns
+    -------
+    lxml.etree._Element or None
+        The parsed XML, to be read without parsing it again; None when it is not
+        well-formed (tifffile reads such a file as plain TIFF pages).
 
     Raises
     ------
@@ -164,7 +170,7 @@ def check_ome_files(path: str, xml: str) -> None:
     """
     root = parse_xml_or_none(xml, "the OME-XML")
     if root is None:
-        return  # not well-formed: tifffile reads such a file as plain TIFF pages
+        return None
     folder = os.path.dirname(os.path.abspath(path))
     names = {e.get("FileName") for e in root.iter() if local(e.tag) == "UUID"}
     for name in sorted(n for n in names if n):
@@ -175,9 +181,11 @@ def check_ome_files(path: str, xml: str) -> None:
                 if isinstance(exc, ValueError):
                     raise ValueError(f"its TiffData names {variant!r}, which is not a regular "
                                      f"file: {exc}") from None
+    return root
 
 
-def open_set(tif: tifffile.TiffFile, path: str) -> tuple[list[Scene], OME | None, PlaneFiles]:
+def open_set(tif: tifffile.TiffFile, path: str, root: etree._Element | None = None
+             ) -> tuple[list[Scene], OME | None, PlaneFiles]:
     """The scenes of an OME-TIFF whose OME-XML tifffile could not map onto pages.
 
     One per Image that stores pixels (has TiffData), as tifffile and Bio-Formats count them.
@@ -188,6 +196,8 @@ def open_set(tif: tifffile.TiffFile, path: str) -> tuple[list[Scene], OME | None
         The opened file, whose first page holds the OME-XML.
     path : str
         Its path: the other files of the set are found beside it.
+    root : lxml.etree._Element, optional
+        Its OME-XML, parsed (`check_ome_files`); parsed here when not given.
 
     Returns
     -------
@@ -206,8 +216,9 @@ def open_set(tif: tifffile.TiffFile, path: str) -> tuple[list[Scene], OME | None
     from .ome_xml import ImageInfo, ome_images, ome_scene
 
     xml = tif.pages.first.description
-    ome, infos, lenient_note = ome_images(xml)
-    root = parse_xml(xml, "the OME-XML")
+    if root is None:
+        root = parse_xml(xml, "the OME-XML")
+    ome, infos, lenient_note = ome_images(xml, root)
     files = PlaneFiles(os.path.dirname(os.path.abspath(path)), root.get("UUID"),
                        os.path.basename(path))
     scenes: list[Scene] = []
