@@ -172,8 +172,7 @@ def check_ome_files(path: str, xml: str) -> etree._Element | None:
     if root is None:
         return None
     folder = os.path.dirname(os.path.abspath(path))
-    names = {e.get("FileName") for e in root.iter() if local(e.tag) == "UUID"}
-    for name in sorted(n for n in names if n):
+    for name in ome_file_names(root):
         for variant in {name, name.replace("\\", "/")}:
             try:
                 check_regular(os.path.join(folder, variant))
@@ -182,6 +181,15 @@ def check_ome_files(path: str, xml: str) -> etree._Element | None:
                     raise ValueError(f"its TiffData names {variant!r}, which is not a regular "
                                      f"file: {exc}") from None
     return root
+
+
+def ome_file_names(root: etree._Element) -> list[str]:
+    """The file names an OME-XML's TiffData UUIDs give, each once, sorted (none empty).
+
+    As written: a name may hold a subfolder, with either slash.
+    """
+    names = {e.get("FileName") for e in root.iter() if local(e.tag) == "UUID"}
+    return sorted(n for n in names if n)
 
 
 def open_set(tif: tifffile.TiffFile, path: str, root: etree._Element | None = None
