@@ -23,3 +23,22 @@ def test_raised_errors_share_the_base(tmp_path):
     tifffile.imwrite(tmp_path / "a.ome.tif", np.zeros((8, 8), np.uint8), ome=True)
     with pytest.raises(LightmicError, match="must end in"):
         write(open_image(tmp_path / "a.ome.tif"), tmp_path / "out.png")
+
+
+def test_utf8_tree_escapes_every_text_and_leaves_clean_parts_alone():
+    import math
+    import os
+    from pathlib import Path
+
+    from napari_lightmic.errors import json_text, utf8_tree
+
+    name = os.fsdecode(b"caf\xe9")
+    clean = {"a": [1, "b"]}
+    tree = {name: [name, (name, 2.5)], "clean": clean, "path": Path(name), "nan": math.nan}
+    mended = utf8_tree(tree)
+    assert mended == {"caf\\xe9": ["caf\\xe9", ("caf\\xe9", 2.5)], "clean": clean,
+                      "path": "caf\\xe9", "nan": mended["nan"]}
+    assert mended["clean"] is clean and utf8_tree(clean) is clean
+    assert math.isnan(mended["nan"])  # only strict JSON makes it unknown
+    assert json_text({"nan": math.nan, "lone": "\ud800", 1: name}, compact=True) == (
+        '{"nan":null,"lone":"\\\\ud800","1":"caf\\\\xe9"}')

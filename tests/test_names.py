@@ -206,3 +206,24 @@ def test_a_czi_whose_name_is_not_utf8_opens_and_reads(tmp_path):
     np.testing.assert_array_equal(plane, expected)
     done = lightmic("info", path, strict_output=True)
     assert done.returncode == 0 and b"bytes \\xff\\xfe here" in done.stdout
+
+
+def test_a_name_that_is_not_utf8_is_the_same_text_in_every_json(tmp_path):
+    """`lightmic info --json`, `lightmic audit --json` and a batch's report.json write the
+    name's bytes alike: a backslash, x and two hex digits (not JSON's escaped surrogate)."""
+    from napari_lightmic.batch.report import write_reports
+
+    path = small_ome_tiff(tmp_path, NAMES["not-utf8"])
+    info = lightmic("info", "--json", path, strict_output=True)
+    assert info.returncode == 0, info.stderr
+    audit = lightmic("audit", path, "--json", strict_output=True)
+    assert audit.returncode == 0, audit.stderr
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    write_reports([{"input": str(path), "state": "done"}], reports, title="t",
+                  started="2026-01-01T00:00:00+00:00", finished="2026-01-01T00:00:01+00:00")
+    texts = [json.loads(info.stdout.decode("utf-8"))["path"],
+             json.loads(audit.stdout.decode("utf-8"))["datasets"][0]["path"],
+             json.loads((reports / "report.json").read_bytes().decode("utf-8"))["jobs"][0]["input"]]
+    expected = os.fsdecode(os.fsencode(tmp_path)) + "/caf\\xe9 \\xff.ome.tif"
+    assert texts == [expected] * 3

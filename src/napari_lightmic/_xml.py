@@ -94,17 +94,6 @@ def _parse(text: str | bytes, what: str) -> tuple[etree._Element | None, str]:
     return root, ""
 
 
-def check_xml(text: str | bytes, what: str = "the metadata") -> None:
-    """Refuse what `parse_xml` refuses, before another library parses the same text.
-
-    Raises
-    ------
-    ValueError
-        Saying why the XML is not accepted.
-    """
-    parse_xml(text, what)
-
-
 def _refuse_dtd(what: str) -> None:
     raise ValueError(f"{what} declares a DTD or entities, which are not accepted")
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from .errors import LightmicError, NoSuchScene, UsageError, one_line
+from .errors import LightmicError, NoSuchScene, UsageError, json_text, one_line
 
 if TYPE_CHECKING:
     from .metadata.record import MetadataRecord
@@ -293,16 +292,6 @@ def _tolerant_streams() -> None:
             reconfigure(errors="lightmic-escape")
 
 
-def _json_text(data: object) -> str:
-    """`data` as JSON text that is valid UTF-8.
-
-    A name's bytes that are not UTF-8 (surrogate escapes) become JSON's own escapes;
-    non-finite numbers (NaN, infinities) become null, unknown, as strict JSON has no others.
-    """
-    text = json.dumps(_finite(data), indent=1, ensure_ascii=False, allow_nan=False)
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 def _stdout_closed() -> bool:
     """Whether stdout is a pipe whose reader has quit (where the system can tell: not Windows)."""
     import select
@@ -502,7 +491,7 @@ def _info(args: argparse.Namespace) -> int:
     with _open_session(args.path) as session:
         info = describe_source(session.effective_source(), args.scene, session.record)
     if args.json:
-        print(_json_text(info))
+        sys.stdout.write(json_text(info))
     else:
         print(format_text(info))
     return EXIT_DONE
@@ -535,7 +524,7 @@ def _metadata_job(args: argparse.Namespace, session: Session) -> int:
     if args.json and args.privacy:
         return _print_privacy(session, as_json=True)
     if args.json:
-        print(_json_text(record.model_dump(mode="json")))
+        sys.stdout.write(json_text(record.model_dump(mode="json")))
     elif args.show or not (args.set or args.export_idr or args.privacy):
         print(_record_text(record))
         done = completeness(record)
@@ -549,23 +538,12 @@ def _print_privacy(session: Session, as_json: bool) -> int:
     """The findings, one a line or as JSON (id, field, text, reason, removed by exports)."""
     findings = session.privacy_findings
     if as_json:
-        print(_json_text(session.privacy_report()))
+        sys.stdout.write(json_text(session.privacy_report()))
     for finding in findings if not as_json else []:
         print(f"personal data? {finding}")
     if not findings and not as_json:
         print("no personal data found in the metadata")
     return EXIT_DONE
-
-
-def _finite(value: object) -> object:
-    """`value` with NaN and infinities as None."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
 
 
 def _record_text(record: MetadataRecord) -> str:

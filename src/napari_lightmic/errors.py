@@ -10,8 +10,13 @@ of several lines (a library's message) keeps its first line that says something.
 
 from __future__ import annotations
 
+import math
 import os
 import re
+from collections.abc import Mapping
+from typing import TypeVar, cast
+
+_T = TypeVar("_T")
 
 # C0 and C1 controls, line and paragraph separators, and the lone surrogates by which Python
 # keeps the bytes of a file name that are not UTF-8
@@ -34,13 +39,96 @@ def utf8_text(text: str) -> str:
     """`text` writable as UTF-8: bytes of a name that are not UTF-8 as backslash escapes.
 
     Python keeps such bytes as lone surrogates, which UTF-8 files (XML, JSON read by other
-    languages) cannot hold; other text is returned as it is.
+    languages) cannot hold: each is written as a backslash, x and two hex digits (any other
+    lone surrogate as a backslash, u and four); other text is returned as it is.
     """
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return _SURROGATE.sub(_escape_surrogate, text)
     return text
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def utf8_tree(value: _T, *, strict_json: bool = False) -> _T:
+    """`value` with every text in it writable as UTF-8 (`utf8_text`).
+
+    Walks mappings (keys too), lists, tuples and pydantic models (an OME model is mended in
+    place); a path becomes its text. A part with nothing to mend is returned as it is (the
+    same object).
+
+    Parameters
+    ----------
+    value
+        Text, numbers, containers of them, models.
+    strict_json : bool
+        For strict JSON as well: NaN and infinities become None (unknown), mapping keys text.
+
+    Returns
+    -------
+    object
+        Of the same shape (a mapping as a dict, a path as text).
+    """
+    return cast("_T", _mended(value, strict_json))
+
+
+def _mended(value: object, strict_json: bool) -> object:  # noqa: C901 - one case per kind
+    if isinstance(value, str):
+        return utf8_text(value)
+    if isinstance(value, float):
+        return None if strict_json and not math.isfinite(value) else value
+    if isinstance(value, Mapping):
+        items = [(utf8_text(str(k)) if strict_json or isinstance(k, str) else k,
+                  _mended(v, strict_json)) for k, v in value.items()]
+        if type(value) is dict and all(a is k and b is v for (a, b), (k, v)
+                                       in zip(items, value.items())):
+            return value
+        return dict(items)
+    if isinstance(value, (list, tuple)):
+        mended = [_mended(v, strict_json) for v in value]
+        if all(a is b for a, b in zip(mended, value)):
+            return value
+        return tuple(mended) if isinstance(value, tuple) else mended
+    if isinstance(value, os.PathLike):
+        return utf8_text(os.fsdecode(value))
+    fields = getattr(type(value), "model_fields", None)  # a pydantic model, mended in place
+    if isinstance(fields, dict):
+        for name in fields:
+            item = getattr(value, name)
+            mended_item = _mended(item, strict_json)
+            if mended_item is not item:
+                setattr(value, name, mended_item)
+    return value
+
+
+def json_text(data: object, compact: bool = False) -> str:
+    """`data` as strict JSON text: valid UTF-8 (`utf8_tree`), no NaN (non-finite is null).
+
+    Parameters
+    ----------
+    data
+        What `json.dumps` takes.
+    compact : bool
+        On one line, without a line end (for a cell of a table); else indented, with one.
+
+    Returns
+    -------
+    str
+        The text; a name's bytes that are not UTF-8 as backslash, x and two hex digits.
+    """
+    import json
+
+    clean = utf8_tree(data, strict_json=True)
+    if compact:
+        return json.dumps(clean, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return json.dumps(clean, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def first_line(text: str) -> str:

@@ -258,15 +258,86 @@ def test_on_a_dask_distributed_client(collection, rows):
     assert len(ran) == len(rows) and all("audit_dataset" in key for key in ran)  # a task each
 
 
-def test_no_pixel_is_read(collection, rows):
-    """Every lazy array would be computed by dask: a scheduler that refuses finds any read."""
+class PixelRead(BaseException):
+    """A pixel read where none may be (not an Exception: no reader takes it for damage)."""
+
+
+@pytest.fixture
+def pixel_reads(monkeypatch):
+    """The pixel reads made while the test runs, each also refused.
+
+    Every entry point by which the readers of the collection's formats read pixels: dask's
+    computes, the chunk source of every lazy array (`GuardedChunks`), and the libraries'
+    own plane and region reads (tifffile's pages, pylibCZIrw, nd2's frames, liffile's
+    images but for their memory map, which reads nothing, the LIF reader's mapped regions,
+    zarr's selections), so that a reader reading pixels directly is caught as well.
+    """
     import dask
+    import liffile
+    import nd2
+    import tifffile
+    import zarr.core.array
+    from pylibCZIrw import czi
 
-    def refuse_to_compute(*args, **kwargs):
-        raise AssertionError("a pixel was read")
+    from napari_lightmic.reading import lif
+    from napari_lightmic.scene import axes
 
-    with dask.config.set(scheduler=refuse_to_compute):
-        assert audit(str(collection)) == rows
+    reads = []
+
+    def refused(what, original=None, allowed=lambda *args, **kwargs: False):
+        def read(*args, **kwargs):
+            if allowed(*args, **kwargs):
+                return original(*args, **kwargs)
+            reads.append(what)
+            raise PixelRead(what)
+        return read
+
+    for owner, name in [(axes.GuardedChunks, "__getitem__"), (lif.MappedArray, "__getitem__"),
+                        (tifffile.TiffPage, "asarray"), (tifffile.TiffFrame, "asarray"),
+                        (czi.CziReader, "read"), (nd2.ND2File, "read_frame"),
+                        (zarr.core.array.AsyncArray, "_get_selection")]:
+        monkeypatch.setattr(owner, name, refused(f"{owner.__name__}.{name}"))
+    for owner in (liffile.LifImage, liffile.LifFlimImage):
+        monkeypatch.setattr(owner, "asarray", refused(
+            f"{owner.__name__}.asarray", owner.asarray,
+            lambda *args, **kwargs: kwargs.get("out") == "memmap"))
+    with dask.config.set(scheduler=refused("a dask compute")):
+        yield reads
+
+
+def test_no_pixel_is_read(collection, rows, pixel_reads):
+    assert audit(str(collection)) == rows
+    assert pixel_reads == []
+
+
+@pytest.mark.parametrize("name", [*FILES, "sub/deep/plate.ome.zarr"])
+def test_a_pixel_read_by_any_reader_or_its_library_is_caught(collection, pixel_reads, name):
+    """What `test_no_pixel_is_read` relies on: each file's planes, read by its reader's
+    lazy array without dask or by the library directly, are seen."""
+    import liffile
+    import nd2
+    import tifffile
+    import zarr
+    from pylibCZIrw import czi
+
+    from napari_lightmic.scene.axes import GuardedChunks
+
+    path = collection / name
+    with Session.open(path) as session:
+        graph = session.scenes[0].data.__dask_graph__()
+        chunks = [v for v in graph.values() if isinstance(v, GuardedChunks)]
+        for source in chunks[:1]:  # bioio's ND2 arrays have none: dask's alone
+            with pytest.raises(PixelRead):
+                source.array[(slice(0, 1),) * source.ndim]
+    read = {".czi": lambda: czi.open_czi(str(path)).__enter__().read(),
+            ".lif": lambda: liffile.imread(path),
+            ".nd2": lambda: nd2.imread(path),
+            ".tiff": lambda: tifffile.imread(path),
+            ".zarr": lambda: next(zarr.open_group(path, mode="r").arrays())[1][...]
+            }[path.suffix]
+    with pytest.raises(PixelRead):
+        read()
+    assert pixel_reads
 
 
 def test_a_multi_file_dataset_is_one_row_as_a_batch_counts_it(micromanager_dataset):
@@ -277,3 +348,15 @@ def test_a_multi_file_dataset_is_one_row_as_a_batch_counts_it(micromanager_datas
     assert rows[0]["scenes"] == 4 and rows[0]["error"] is None
     files = sorted(micromanager_dataset.glob("*.ome.tif"))
     assert len(files) == 4 and rows[0]["size"] == sum(p.stat().st_size for p in files)
+
+
+def test_the_html_page_does_not_write_each_row_as_csv_cells(rows, monkeypatch):
+    """The page shows findings as text; the CSV's JSON cell of them is not made for it."""
+    from napari_lightmic.batch import audit as module
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a row's privacy findings were made JSON for the page")
+
+    monkeypatch.setattr(module, "json_text", refuse)
+    page = module.audit_html(rows)
+    assert "CellDivision_T3_Z5_CH2_X240_Y170.czi" in page

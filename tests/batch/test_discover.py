@@ -35,6 +35,36 @@ def test_multi_file_datasets_count_once_through_their_main_file(tmp_path, microm
     assert not any(k.startswith("plate.ome.zarr/") for k in skipped)  # not walked into
 
 
+@pytest.fixture
+def bdv_with_base_path(tmp_path):
+    """A BigDataViewer dataset whose XML keeps its HDF5 file in the folder BasePath names."""
+    xml = real_file("hdf5/bdv/demoSlice.xml").read_text(encoding="utf-8")
+    assert '<BasePath type="relative">.</BasePath>' in xml
+    (tmp_path / "data").mkdir()
+    shutil.copy(real_file("hdf5/bdv/demoSlice.h5"), tmp_path / "data" / "demoSlice.h5")
+    path = tmp_path / "demoSlice.xml"
+    path.write_text(xml.replace('<BasePath type="relative">.</BasePath>',
+                                '<BasePath type="relative">data</BasePath>'), encoding="utf-8")
+    return path
+
+
+def test_a_bigdataviewer_hdf5_file_found_through_base_path_counts_once(bdv_with_base_path):
+    # was: the XML skipped ("no BigDataViewer dataset": no .h5 beside it), and its HDF5 file
+    # converted on its own as a plain HDF5 file
+    from napari_lightmic import open_image
+
+    folder = bdv_with_base_path.parent
+    h5 = folder / "data" / "demoSlice.h5"
+    for inputs in ([folder], [bdv_with_base_path, h5], [h5, bdv_with_base_path]):
+        found = discover([str(p) for p in inputs])
+        assert [(d.path, d.format, d.members) for d in found.datasets] == [
+            (bdv_with_base_path, "BigDataViewer", (bdv_with_base_path, h5))], inputs
+        assert (h5, f"part of {bdv_with_base_path}") in found.skipped
+        assert list(found.roots) == [bdv_with_base_path]
+    with open_image(bdv_with_base_path) as source:  # the reader finds the same file
+        assert source.handles[0].path == str(h5)
+
+
 def test_an_ome_tiff_set_counts_once_through_the_file_that_lists_the_others(tmp_path):
     import numpy as np
     import tifffile

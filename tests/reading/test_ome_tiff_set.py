@@ -253,3 +253,33 @@ def test_what_tifffile_logs_counts_for_the_file_being_opened_only(tmp_path, open
     finally:
         logger.setLevel(before)
     assert any("1 of 2 planes" in n for n in scene.notes), scene.notes
+
+
+@pytest.mark.parametrize("kind", ["shared file", "set tifffile cannot map", "schema broken"])
+def test_the_ome_xml_is_parsed_once_at_open(tmp_path, opened, monkeypatch, kind):
+    # was: twice for a file tifffile maps (the files it names checked, then the images
+    # read), three times for a set or a document read leniently
+    from napari_lightmic import _xml
+    from tests.conftest import real_file
+
+    if kind == "shared file":
+        path = real_file("ometiff/bioformats_converted/s_1_t_1_c_1_z_1.ome.tiff")
+    elif kind == "set tifffile cannot map":
+        write_set(tmp_path)
+        (tmp_path / name(0)).unlink()
+        path = tmp_path / name(1)
+    else:
+        path = tmp_path / "sloppy.ome.tif"
+        tifffile.imwrite(path, np.ones((2, 16, 16), np.uint16), ome=True,
+                         metadata={"axes": "CYX", "PhysicalSizeX": 0})
+    parse, parsed = _xml._parse, []
+
+    def counted(text, what):
+        parsed.append(what)
+        return parse(text, what)
+
+    monkeypatch.setattr(_xml, "_parse", counted)
+    source = opened(path)
+    assert source.scenes and parsed == ["the OME-XML"]
+    if kind == "schema broken":
+        assert any("OME schema" in note for note in source.scenes[0].notes)

@@ -19,11 +19,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LightmicError, one_line
+from ..errors import LightmicError, json_text, one_line
 from ..formats import format_for
 from ..writing.common import write_text_atomic as write_atomic
 from . import _html
-from .report import csv_text, json_text
+from .report import csv_text
 
 if TYPE_CHECKING:
     from ..model import Scene
@@ -229,10 +229,14 @@ def _flat(row: Mapping[str, Any]) -> dict[str, Any]:
     rembi = row.get("rembi") or {}
     privacy = row.get("privacy")
     return {**row, "dims": _dims_text(row.get("dims")), "rembi_filled": rembi.get("filled"),
-            "rembi_total": rembi.get("total"),
-            "rembi_missing": "; ".join(rembi.get("missing", [])) if rembi else None,
+            "rembi_total": rembi.get("total"), "rembi_missing": _missing_text(rembi),
             "privacy_findings": len(privacy) if privacy is not None else None,
             "privacy": json_text(privacy, compact=True) if privacy is not None else None}
+
+
+def _missing_text(rembi: Mapping[str, Any]) -> str | None:
+    """The REMBI fields missing, '; '-separated; None for a row with no REMBI count."""
+    return "; ".join(rembi.get("missing", [])) if rembi else None
 
 
 def _dims_text(dims: object) -> str | None:
@@ -301,15 +305,14 @@ def audit_html(rows: Sequence[Mapping[str, Any]], title: str = "Collection audit
                "advice", "size", "error"]
     table = []
     for row in rows:
-        flat = _flat(row)
         rembi = row.get("rembi") or {}
         findings = row.get("privacy") or []
         table.append([
             row.get("path"), row.get("format"), row.get("vendor"),
             _yes(row.get("open_format")), _yes(row.get("lossy")), row.get("scenes"),
-            flat["dims"], row.get("pixel_sizes"), row.get("channel_names"),
+            _dims_text(row.get("dims")), row.get("pixel_sizes"), row.get("channel_names"),
             (f"{rembi['filled']} of {rembi['total']}", rembi["filled"]) if rembi else None,
-            flat["rembi_missing"],
+            _missing_text(rembi),
             "; ".join(f"{f['kind']}: {f['text']}" for f in findings) or
             ("none" if row.get("privacy") is not None else None),
             "unreadable" if row.get("error") else row.get("action"), row.get("advice"),

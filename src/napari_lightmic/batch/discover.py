@@ -9,18 +9,12 @@ the others) and an OME-Zarr folder (not walked into). Other files are skipped wi
 from __future__ import annotations
 
 import glob
-import html
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UsageError
 from ..formats import format_for, is_zarr_group
-
-_FILE_NAME = re.compile(r"""FileName\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_BDV_HDF5 = re.compile(r"<hdf5[^>]*>([^<]+)</hdf5>")
-_MAX_XML = 16 * 2**20
 
 
 @dataclass(frozen=True)
@@ -95,7 +89,27 @@ def discover(inputs: list[str], exclude: Path | None = None) -> Found:
                     seen.add(key)
                     found.datasets.append(dataset)
                     found.roots[dataset.path] = root
+    _drop_members(found)
     return found
+
+
+def _drop_members(found: Found) -> None:
+    """Skip the datasets that are files of another one found in another folder or input.
+
+    A BigDataViewer XML's HDF5 file may lie in the folder its BasePath names; given or
+    walked apart from its XML, it is still part of that dataset, not one of its own.
+    """
+    owner = {member.resolve(): dataset.path for dataset in found.datasets
+             for member in dataset.members[1:]}
+    kept = []
+    for dataset in found.datasets:
+        main = owner.get(dataset.path.resolve())
+        if main is None or main == dataset.path:
+            kept.append(dataset)
+        else:
+            found.skipped.append((dataset.path, f"part of {main}"))
+            del found.roots[dataset.path]
+    found.datasets[:] = kept
 
 
 def _expand(text: str) -> list[tuple[Path, Path]]:
@@ -224,27 +238,34 @@ def _tree_size(folder: Path) -> int:
 
 
 def _bdv_hdf5(xml: Path) -> Path | None:
-    """The HDF5 file beside it that a BigDataViewer XML names, or None."""
+    """The HDF5 file a BigDataViewer XML names, as its reader finds it; None if none is."""
+    from .._xml import parse_xml
+    from ..reading.files import read_regular
+    from ..reading.hdf5 import READER, bdv_hdf5_path
+
+    fmt = format_for(xml)
+    if fmt is None or not READER.claims(str(xml), fmt):
+        return None
     try:
-        with open(xml, "rb") as stream:
-            text = stream.read(_MAX_XML).decode("utf-8", "replace")
-    except OSError:
+        root = parse_xml(read_regular(xml), "the BigDataViewer XML")
+        h5 = Path(bdv_hdf5_path(root, str(xml.parent)))
+    except (OSError, ValueError):
         return None
-    match = _BDV_HDF5.search(text)
-    if match is None:
-        return None
-    h5 = xml.parent / html.unescape(match.group(1).strip())
     return h5 if h5.is_file() else None
 
 
 def _ome_file_names(path: Path) -> list[str]:
-    """The file names an OME-TIFF's OME-XML gives in its TiffData UUIDs (none when unreadable)."""
+    """The file names beside it that an OME-TIFF's OME-XML gives (none when unreadable)."""
     import tifffile
+
+    from .._xml import parse_xml_or_none
+    from ..reading.ome_tiff_set import ome_file_names
 
     try:
         with tifffile.TiffFile(path) as tif:
             text = tif.pages.first.description if tif.pages else ""
+        root = parse_xml_or_none(text, "the OME-XML")
     except (OSError, ValueError, IndexError, tifffile.TiffFileError):
         return []
-    names = {html.unescape(a or b) for a, b in _FILE_NAME.findall(text[:_MAX_XML])}
-    return sorted(name for name in names if name and "/" not in name and "\\" not in name)
+    names = ome_file_names(root) if root is not None else []
+    return [name for name in names if "/" not in name and "\\" not in name]

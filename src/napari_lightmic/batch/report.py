@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import one_line, utf8_text
+from ..errors import json_text, one_line
 from ..writing.common import write_text_atomic as write_atomic
 from . import _html
 from .manifest import STATES
@@ -94,18 +93,6 @@ def summarize(records: Sequence[Mapping[str, Any]], started: str, finished: str
 
 
 # -- the three files ---------------------------------------------------------------------
-def json_text(data: object, compact: bool = False) -> str:
-    """`data` as strict JSON text (UTF-8; no NaN: non-finite numbers are null).
-
-    Bytes of a name that are not UTF-8 are kept as backslash escapes (`errors.utf8_text`).
-    `compact`: on one line, without a line end (for a cell of a table).
-    """
-    if compact:
-        return json.dumps(_clean(data), ensure_ascii=False, allow_nan=False,
-                          separators=(",", ":"))
-    return json.dumps(_clean(data), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
-
-
 def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
     """A CSV with a header of `columns`; each text cell one printable line (`one_line`)."""
     buffer = io.StringIO()
@@ -151,10 +138,7 @@ def _html_report(jobs: list[dict[str, Any]], summary: dict[str, Any], title: str
              + (f"; {rate:.1f} MB/s" if rate is not None else "") + ".</p>"]
     if dashboard:
         facts.append(f"<p>Dashboard: {t(dashboard)}</p>")
-    origin = _time(started)
-    points = [((_time(j.get("finished")) or 0.0) - (origin or 0.0), _rate(j) or 0.0)
-              for j in jobs if j.get("state") == "done" and _time(j.get("finished")) is not None
-              and origin is not None and _rate(j) is not None]
+    points = _throughput(jobs, _time(started))
     by_format: dict[str, float] = {}
     for job in jobs:
         name = str(job.get("format") or "unknown")
@@ -184,6 +168,21 @@ def _html_report(jobs: list[dict[str, Any]], summary: dict[str, Any], title: str
 
 
 # -- values ------------------------------------------------------------------------------
+def _throughput(jobs: Sequence[Mapping[str, Any]], origin: float | None
+                ) -> list[tuple[float, float]]:
+    """(seconds from `origin` to the job's end, its MB/s) of each job done with both known."""
+    if origin is None:
+        return []
+    points = []
+    for job in jobs:
+        if job.get("state") != "done":
+            continue
+        end, rate = _time(job.get("finished")), _rate(job)
+        if end is not None and rate is not None:
+            points.append((end - origin, rate))
+    return points
+
+
 def _ratio(record: Mapping[str, Any]) -> float | None:
     size, out = record.get("size"), record.get("output_size")
     if isinstance(size, int) and isinstance(out, int) and size > 0:
@@ -221,18 +220,3 @@ def _int(value: object) -> int:
 
 def _float(value: object) -> float:
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else 0.0
-
-
-def _clean(value: object) -> object:
-    """`value` fit for strict UTF-8 JSON: text by `utf8_text`, non-finite numbers None."""
-    if isinstance(value, str):
-        return utf8_text(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {utf8_text(str(k)): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, os.PathLike):
-        return utf8_text(os.fsdecode(value))
-    return value

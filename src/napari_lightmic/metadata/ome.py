@@ -256,7 +256,9 @@ def export_xml(source: ImageSource, model: ome.OME,
     try:
         xml = model.to_xml()
     except UnicodeEncodeError:  # text from a file name that is not UTF-8 (surrogate escapes)
-        xml = _mend_text(model).to_xml()
+        from ..errors import utf8_tree
+
+        xml = utf8_tree(model).to_xml()
     if remove_personal is True or (not isinstance(remove_personal, bool)
                                    and remove_personal.remove_on_export):
         from .privacy import redact_text, removed, scan
@@ -264,28 +266,6 @@ def export_xml(source: ImageSource, model: ome.OME,
         found = scan(source.ome, source.original_metadata, source.format.name)
         xml = redact_text(xml, removed(found, remove_personal))
     return xml
-
-
-def _mend_text(node: Any) -> Any:  # noqa: ANN401 any part of an OME model
-    """The model with every text that cannot be UTF-8 written with backslash escapes.
-
-    Undecodable bytes of a file name are kept as surrogates, which XML cannot hold.
-    """
-    from pydantic import BaseModel
-
-    if isinstance(node, BaseModel):
-        for name in type(node).model_fields:
-            value = getattr(node, name)
-            mended = _mend_text(value)
-            if mended is not value:
-                setattr(node, name, mended)
-    elif isinstance(node, list):
-        node[:] = [_mend_text(item) for item in node]
-    elif type(node) is str:
-        from ..errors import utf8_text
-
-        return utf8_text(node)
-    return node
 
 
 REMBI_NS = "https://napari-lightmic.github.io/schema/rembi/1"

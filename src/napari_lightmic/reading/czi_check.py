@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .._xml import check_xml, refuse_large
+from .._xml import parse_xml, refuse_large
 from ..errors import LightmicReadError
 
 # a structured array of directory or dimension entries
@@ -81,7 +81,7 @@ def check_structure(path: str) -> None:
     if xml is not None:  # libCZI's own XML parser takes minutes over deep nesting, drops DTDs
         start, length = xml
         refuse_large(length, "its metadata XML")
-        check_xml(buf[start:start + length].tobytes(), "the CZI metadata")
+        parse_xml(buf[start:start + length].tobytes(), "the CZI metadata")
 
 
 def _check(header: bytes, buf: npt.NDArray[np.uint8], size: int) -> tuple[int, int] | None:

@@ -313,20 +313,7 @@ def _plain(handle: H5Handle, path: str) -> list[Scene]:
 def _bdv(xml_path: str, fmt: FileFormat) -> ImageSource:
     text = read_regular(xml_path)
     root = parse_xml(text, "the BigDataViewer XML")
-    if root.tag != "SpimData":
-        raise ValueError("not a BigDataViewer SpimData XML file")
-    loader = root.find("SequenceDescription/ImageLoader")
-    if loader is None or loader.get("format") != "bdv.hdf5":
-        fmt_name = loader.get("format") if loader is not None else "none"
-        raise ValueError(f"image loader {fmt_name!r} is not supported (only bdv.hdf5)")
-    base = os.path.dirname(os.path.abspath(xml_path))
-    base_path = root.findtext("BasePath") or "."
-    if root.find("BasePath") is not None and root.find("BasePath").get("type") == "relative":
-        base = os.path.join(base, base_path)
-    h5_el = loader.find("hdf5")
-    h5_path = h5_el.text.strip()
-    if h5_el.get("type", "relative") == "relative":
-        h5_path = os.path.normpath(os.path.join(base, h5_path))
+    h5_path = bdv_hdf5_path(root, os.path.dirname(os.path.abspath(xml_path)))
     if not os.path.exists(h5_path):
         raise FileNotFoundError(f"its HDF5 file {h5_path} is missing")
     check_regular(h5_path)
@@ -338,6 +325,49 @@ def _bdv(xml_path: str, fmt: FileFormat) -> ImageSource:
         handle.close()
         raise
     return ImageSource(path=xml_path, format=fmt, scenes=scenes, reader="h5py", handles=[handle])
+
+
+def bdv_hdf5_path(root: etree._Element, folder: str) -> str:
+    """The HDF5 file a BigDataViewer XML names, as BigDataViewer finds it.
+
+    Its image loader's ``hdf5`` element; a relative one is taken from the folder the
+    relative ``BasePath`` names (from the XML's own folder), else from the XML's folder.
+
+    Parameters
+    ----------
+    root : lxml.etree._Element
+        The XML, parsed (`parse_xml`).
+    folder : str
+        The XML's folder (relative to the working folder, or absolute).
+
+    Returns
+    -------
+    str
+        The HDF5 file's path, normalized, relative where `folder` is; it may not exist.
+
+    Raises
+    ------
+    ValueError
+        For XML that is no SpimData, another image loader than bdv.hdf5, or one naming no
+        file.
+    """
+    if root.tag != "SpimData":
+        raise ValueError("not a BigDataViewer SpimData XML file")
+    loader = root.find("SequenceDescription/ImageLoader")
+    if loader is None or loader.get("format") != "bdv.hdf5":
+        fmt_name = loader.get("format") if loader is not None else "none"
+        raise ValueError(f"image loader {fmt_name!r} is not supported (only bdv.hdf5)")
+    base = folder
+    base_path = root.find("BasePath")
+    if base_path is not None and base_path.get("type") == "relative":
+        base = os.path.join(base, base_path.text or ".")
+    h5 = loader.find("hdf5")
+    name = (h5.text or "").strip() if h5 is not None else ""
+    if not name:
+        raise ValueError("its image loader names no HDF5 file")
+    if h5 is not None and h5.get("type", "relative") == "relative":
+        return os.path.normpath(os.path.join(base, name))
+    return name
 
 
 def _timepoints(root: etree._Element) -> list[int]:

@@ -18,7 +18,7 @@ import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
-from .._xml import check_xml, refuse_large
+from .._xml import parse_xml, refuse_large
 from ..colors import complete_colors
 from ..formats import FileFormat
 from ..model import Acquisition, Channel, ImageSource, Mosaic, Scene
@@ -364,7 +364,7 @@ def check_header_xml(path: str) -> None:
         refuse_large(2 * length, "its XML header")
         text = fh.read(2 * length).decode("utf-16-le", "replace")
     if text != "LMS_Object_File":
-        check_xml(text, "the LIF header XML")
+        parse_xml(text, "the LIF header XML")
 
 
 class _Reader(ReaderBase):

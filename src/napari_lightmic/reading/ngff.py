@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 import dask.array as da
 
-from .._xml import check_xml
+from .._xml import parse_xml
 from ..colors import complete_colors, parse_color
 from ..formats import FileFormat
 from ..model import Channel, ImageSource, Scene
@@ -300,7 +300,7 @@ def _load_ome(path: str) -> OME:
     else:
         raw = read_regular(url)
     text = raw.decode("utf-8")
-    check_xml(text, "OME/METADATA.ome.xml")
+    parse_xml(text, "OME/METADATA.ome.xml")
     return ome_types.from_xml(text)
 
 

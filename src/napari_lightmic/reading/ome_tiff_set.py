@@ -23,7 +23,7 @@ import numpy.typing as npt
 from .._xml import local, parse_xml, parse_xml_or_none
 from ..model import Scene
 from ..scene.axes import ChunkOrigin, lazy_array
-from ..scene.budget import SizeRefused
+from ..scene.budget import SizeRefused, shape_text
 from .files import check_regular, is_regular
 
 if TYPE_CHECKING:
@@ -94,10 +94,9 @@ class PlaneFiles:
                 return None
             page = handle.pages[ifd]
             if tuple(page.shape) != plane:  # checked before decoding allocates what it says
-                declared = " × ".join(str(n) for n in page.shape)
                 raise ValueError(f"{os.path.basename(path)} IFD {ifd} declares a plane of "
-                                 f"{declared} pixels, not {plane[0]} × {plane[1]} as the "
-                                 "OME-XML says")
+                                 f"{shape_text(page.shape)} pixels, not {shape_text(plane)} "
+                                 "as the OME-XML says")
             return page.asarray()
 
     def page_count(self, path: str) -> int | None:
@@ -151,11 +150,17 @@ class PlaneArray:
         return out
 
 
-def check_ome_files(path: str, xml: str) -> None:
+def check_ome_files(path: str, xml: str) -> etree._Element | None:
     """Check an OME-TIFF's XML, and the files its TiffData name, before tifffile opens them.
 
     tifffile parses the XML with ElementTree and opens every file a UUID names; a FIFO
     there would block the open for ever, and a DTD would pass unseen.
+
+    Returns
+    -------
+    lxml.etree._Element or None
+        The parsed XML, to be read without parsing it again; None when it is not
+        well-formed (tifffile reads such a file as plain TIFF pages).
 
     Raises
     ------
@@ -165,10 +170,9 @@ def check_ome_files(path: str, xml: str) -> None:
     """
     root = parse_xml_or_none(xml, "the OME-XML")
     if root is None:
-        return  # not well-formed: tifffile reads such a file as plain TIFF pages
+        return None
     folder = os.path.dirname(os.path.abspath(path))
-    names = {e.get("FileName") for e in root.iter() if local(e.tag) == "UUID"}
-    for name in sorted(n for n in names if n):
+    for name in ome_file_names(root):
         for variant in {name, name.replace("\\", "/")}:
             try:
                 check_regular(os.path.join(folder, variant))
@@ -176,9 +180,20 @@ def check_ome_files(path: str, xml: str) -> None:
                 if isinstance(exc, ValueError):
                     raise ValueError(f"its TiffData names {variant!r}, which is not a regular "
                                      f"file: {exc}") from None
+    return root
 
 
-def open_set(tif: tifffile.TiffFile, path: str) -> tuple[list[Scene], OME | None, PlaneFiles]:
+def ome_file_names(root: etree._Element) -> list[str]:
+    """The file names an OME-XML's TiffData UUIDs give, each once, sorted (none empty).
+
+    As written: a name may hold a subfolder, with either slash.
+    """
+    names = {e.get("FileName") for e in root.iter() if local(e.tag) == "UUID"}
+    return sorted(n for n in names if n)
+
+
+def open_set(tif: tifffile.TiffFile, path: str, root: etree._Element | None = None
+             ) -> tuple[list[Scene], OME | None, PlaneFiles]:
     """The scenes of an OME-TIFF whose OME-XML tifffile could not map onto pages.
 
     One per Image that stores pixels (has TiffData), as tifffile and Bio-Formats count them.
@@ -189,6 +204,8 @@ def open_set(tif: tifffile.TiffFile, path: str) -> tuple[list[Scene], OME | None
         The opened file, whose first page holds the OME-XML.
     path : str
         Its path: the other files of the set are found beside it.
+    root : lxml.etree._Element, optional
+        Its OME-XML, parsed (`check_ome_files`); parsed here when not given.
 
     Returns
     -------
@@ -207,8 +224,9 @@ def open_set(tif: tifffile.TiffFile, path: str) -> tuple[list[Scene], OME | None
     from .ome_xml import ImageInfo, ome_images, ome_scene
 
     xml = tif.pages.first.description
-    ome, infos, lenient_note = ome_images(xml)
-    root = parse_xml(xml, "the OME-XML")
+    if root is None:
+        root = parse_xml(xml, "the OME-XML")
+    ome, infos, lenient_note = ome_images(xml, root)
     files = PlaneFiles(os.path.dirname(os.path.abspath(path)), root.get("UUID"),
                        os.path.basename(path))
     scenes: list[Scene] = []

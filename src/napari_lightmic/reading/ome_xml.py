@@ -16,6 +16,7 @@ from .acquisition import positive_float
 
 if TYPE_CHECKING:
     import dask.array as da
+    from lxml import etree
     from ome_types import OME
     from ome_types.model import CommentAnnotation, Image, Pixels
 
@@ -68,21 +69,27 @@ def make_scene(index: int, name: str, data: da.Array, dims: str,
                  units=known, channels=channels, **more)
 
 
-def ome_images(xml: str) -> tuple[OME | None, list[ImageInfo], str | None]:
-    """(the OME model or None, what each Image says, a note when read leniently)."""
+def ome_images(xml: str, root: etree._Element | None = None
+               ) -> tuple[OME | None, list[ImageInfo], str | None]:
+    """(the OME model or None, what each Image says, a note when read leniently).
+
+    `root` is `xml` as `parse_xml` parsed it, where the caller did (it is not parsed again
+    then); ome-types parses the text itself, after it passed this parser's limits.
+    """
     import ome_types
     from pydantic import ValidationError
 
-    from .._xml import check_xml
+    from .._xml import parse_xml
 
-    check_xml(xml, "the OME-XML")  # ome-types parses it again: our limits first
+    if root is None:
+        root = parse_xml(xml, "the OME-XML")  # our limits before ome-types parses it
     try:
         ome = ome_types.from_xml(xml)
         annotations = {a.id: a for a in ome.structured_annotations or []
                        if isinstance(a, ome_types.model.CommentAnnotation)}
         return ome, [_image_info(image, annotations) for image in ome.images], None
     except ValidationError as err:
-        return None, _lenient_image_info(xml), (
+        return None, _lenient_image_info(root), (
             f"The OME-XML does not follow the OME schema ({err.error_count()} problem(s)); "
             "it was read leniently and values it gets wrong are unknown.")
 
@@ -192,12 +199,12 @@ def _image_info(image: Image,
             "notes": notes, "stored": bool(pixels.tiff_data_blocks)}
 
 
-def _lenient_image_info(xml: str) -> list[ImageInfo]:
+def _lenient_image_info(root: etree._Element) -> list[ImageInfo]:
     """What can be read from OME-XML that fails validation; anything unreadable is None."""
-    from .._xml import local, parse_xml
+    from .._xml import local
 
     images: list[ImageInfo] = []
-    for image in parse_xml(xml).iter():
+    for image in root.iter():
         if local(image.tag) != "Image":
             continue
         pixels = next((p for p in image if local(p.tag) == "Pixels"), None)

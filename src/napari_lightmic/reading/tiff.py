@@ -27,7 +27,7 @@ from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Scene
 from ..scene.axes import ChunkOrigin, canonical, lazy_array
-from ..scene.budget import SizeRefused
+from ..scene.budget import SizeRefused, shape_text
 from .acquisition import given, immersion, lenient, positive_float
 from .contract import ReaderBase
 from .handles import Closable, Held, LazyHandle
@@ -42,6 +42,7 @@ from .ome_xml import (
 
 if TYPE_CHECKING:
     import tifffile
+    from lxml import etree
     from ome_types import OME
 
 
@@ -71,7 +72,7 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
     with _logged_errors() as problems:
         tif = tifffile.TiffFile(path, mode="r")
         tif.lightmic_path = path  # type: ignore[attr-defined] # names the file in read errors
-        _check_ome_files(tif, path)
+        root = _check_ome_files(tif, path)
         unmapped: Exception | None
         try:
             _ = tif.series, tif.is_ome  # tifffile reports damage while parsing these
@@ -92,7 +93,7 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
                 raise unmapped
             from .ome_tiff_set import open_set
 
-            scenes, ome, files = open_set(tif, path)
+            scenes, ome, files = open_set(tif, path, root)
             return _source(path, fmt, tif, scenes, ome, [tif, files])
         siblings = _hold_files(tif)
         kind = tif.series[0].kind if tif.series else ""
@@ -101,7 +102,7 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
         elif kind == "mmstack":
             scenes, ome = _micromanager(tif)
         elif tif.is_ome and kind == "ome":
-            scenes, ome = _ome(tif)
+            scenes, ome = _ome(tif, root)
         elif tif.is_imagej:
             scenes, ome = _imagej(tif), None
         else:
@@ -114,14 +115,18 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
     return _source(path, fmt, tif, scenes, ome, [tif, *siblings])
 
 
-def _check_ome_files(tif: tifffile.TiffFile, path: str) -> None:
-    """Check OME-XML and the files it names before tifffile parses it and opens them."""
+def _check_ome_files(tif: tifffile.TiffFile, path: str) -> etree._Element | None:
+    """Check OME-XML and the files it names before tifffile parses it and opens them.
+
+    Returns the parsed OME-XML, for the scenes to be read from (None when the file is no
+    OME-TIFF, or its XML is not well-formed).
+    """
     if not tif.is_ome:
-        return
+        return None
     from .ome_tiff_set import check_ome_files
 
     try:
-        check_ome_files(path, tif.pages.first.description)
+        return check_ome_files(path, tif.pages.first.description)
     except Exception:
         tif.close()
         raise
@@ -263,7 +268,7 @@ def _check_declared(page: tifffile.TiffPage | tifffile.TiffFrame, size: int) -> 
     if int(keyframe.compression) != 1:  # compressed: the chunk limit bounds what is decoded
         return
     needs = keyframe.nbytes
-    declared = " × ".join(str(n) for n in keyframe.shape)
+    declared = shape_text(keyframe.shape)
     if needs > size:
         raise SizeRefused(f"page {page.index} declares an uncompressed plane of {declared} "
                           f"pixels ({needs:,} bytes), more than the file's {size:,} bytes")
@@ -391,12 +396,8 @@ def check_page(page: tifffile.TiffPage | tifffile.TiffFrame, plane: tuple[int, .
     """
     declared = tuple(int(n) for n in page.shape)
     if math.prod(declared) != math.prod(plane):
-        raise ValueError(f"page {page.index} declares a plane of {_by(declared)} pixels, not "
-                         f"{_by(plane)} as its image")
-
-
-def _by(shape: tuple[int, ...]) -> str:
-    return " × ".join(str(n) for n in shape)
+        raise ValueError(f"page {page.index} declares a plane of {shape_text(declared)} "
+                         f"pixels, not {shape_text(plane)} as its image")
 
 
 def _read_page(page: tifffile.TiffPage | tifffile.TiffFrame) -> npt.NDArray[Any]:
@@ -473,12 +474,13 @@ def _um(value: str | float | None, unit: str | None) -> float | None:
         return None
 
 
-def _ome(tif: tifffile.TiffFile) -> tuple[list[Scene], OME | None]:
-    """Scenes from the OME-XML; a document that breaks the schema is read leniently."""
+def _ome(tif: tifffile.TiffFile, root: etree._Element | None
+         ) -> tuple[list[Scene], OME | None]:
+    """Scenes from the OME-XML (`root`, where parsed); one that breaks the schema read leniently."""
     xml = tif.ome_metadata
     if xml is None:
         raise ValueError("the file has no OME-XML")
-    ome, images, note = ome_images(xml)
+    ome, images, note = ome_images(xml, root)
     # tifffile makes a series of each Image that stores pixels (has TiffData), in order
     stored = [k for k, info in enumerate(images) if info.get("stored", True)]
     scenes = []

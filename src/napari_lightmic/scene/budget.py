@@ -83,7 +83,7 @@ def check_grid(shape: Sequence[int], chunks: Sequence[int], itemsize: int = 1) -
     shape = [int(n) for n in shape]
     chunks = [max(1, min(int(c), n)) for c, n in zip(chunks, shape)]
     _check_count(math.prod(-(-n // c) for n, c in zip(shape, chunks)),
-                 f"{_shape(shape)} in chunks of {_shape(chunks)}")
+                 f"{shape_text(shape)} in chunks of {shape_text(chunks)}")
     _check_bytes(math.prod(chunks) * itemsize, chunks)
 
 
@@ -113,7 +113,7 @@ def check_source(source: ImageSource) -> None:
 
 def _check_array(data: da.Array) -> None:
     _check_sizes(data.shape)
-    _check_count(math.prod(len(c) for c in data.chunks), _shape(data.shape))
+    _check_count(math.prod(len(c) for c in data.chunks), shape_text(data.shape))
     largest = [max(c) for c in data.chunks]
     _check_bytes(math.prod(largest) * np.dtype(data.dtype).itemsize, largest)
 
@@ -126,18 +126,19 @@ def _check_count(count: int, size: str) -> None:
 
 def _check_sizes(shape: Sequence[int]) -> None:
     if any(n <= 0 for n in shape):
-        raise SizeRefused(f"declares a size of {_shape(shape)}: an axis of {min(shape)} "
+        raise SizeRefused(f"declares a size of {shape_text(shape)}: an axis of {min(shape)} "
                           "pixels (a width, height or count of 0)")
 
 
 def _check_bytes(nbytes: int, chunk: Sequence[int]) -> None:
     if nbytes > max_plane_bytes():
-        raise SizeRefused(f"declares reads of {_shape(chunk)} pixels ({_gib(nbytes)} each), "
+        raise SizeRefused(f"declares reads of {shape_text(chunk)} pixels ({_gib(nbytes)} each), "
                           f"more than the limit of {_gib(max_plane_bytes())} "
                           "(LIGHTMIC_MAX_PLANE_BYTES)")
 
 
-def _shape(shape: Sequence[int]) -> str:
+def shape_text(shape: Sequence[int]) -> str:
+    """A shape as the messages write it: '3 × 512 × 512'."""
     return " × ".join(str(int(n)) for n in shape)
 
 

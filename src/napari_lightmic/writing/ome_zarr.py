@@ -205,15 +205,9 @@ def _set_ngff(group: zarr.Group, version: str, attrs: dict[str, Any]) -> None:
 
 
 def _utf8(value: Any) -> Any:  # noqa: ANN401 - JSON
-    from ..errors import utf8_text
+    from ..errors import utf8_tree
 
-    if isinstance(value, str):
-        return utf8_text(value)
-    if isinstance(value, dict):
-        return {_utf8(k): _utf8(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_utf8(v) for v in value]
-    return value
+    return utf8_tree(value)
 
 
 # Blosc level 2 with byte shuffle and 256 KiB blocks: as small as level 3 with blosc's default
