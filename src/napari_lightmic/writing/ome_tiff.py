@@ -71,7 +71,7 @@ def _zstd_with_predictor(tile: np.ndarray) -> bytes:
     """TIFF zstd (compression 50000) with horizontal differencing, at level 1.
 
     Bio-Formats 7.3 and tifffile read it back. On the 512 MB file of issue 15: 455 MB (612 MB
-    without the predictor, 411 MB as deflate) at about half the CPU time of deflate.
+    without the predictor, 418 MB as deflate), in 3.1 s against deflate's 3.6 s.
     """
     import imagecodecs
 
