@@ -29,7 +29,8 @@ from npe2 import PluginManager, io_utils
 PluginManager.instance().discover()
 layers, reader = io_utils.read_get_reader(sys.argv[1], plugin_name="napari-lightmic")
 assert reader.plugin_name == "napari-lightmic" and layers[0][0] is not None
-print(" ".join(sorted(m for m in ("distributed", "zarr") if m in sys.modules)))
+print(" ".join(sorted(m for m in ("distributed", "zarr", "napari._qt.qt_main_window")
+                      if m in sys.modules)))
 """
 
 
@@ -37,10 +38,12 @@ print(" ".join(sorted(m for m in ("distributed", "zarr") if m in sys.modules)))
                                      "nd2/example-zstack.nd2",
                                      "ometiff/bioformats_converted/s_1_t_1_c_1_z_1.ome.tiff",
                                      "lsm/test.lsm"])
-def test_first_file_imports_no_dask_cluster_and_no_zarr(relpath):
+def test_first_file_imports_no_dask_cluster_no_zarr_and_no_qt_window(relpath):
     # The reader computes a plane for the contrast limits; dask, told the scheduler by name
     # or not at all, first looks for a distributed client, importing `distributed`. zarr is
     # for TIFFs that tifffile can only give as a zarr store, not for plain page series.
+    # Without a viewer there is no window to look for: napari's Qt main window (0.3-0.5 s)
+    # stays unimported.
     done = fresh(READ_AS_NAPARI_DOES, str(real_file(relpath)))
     assert done.stdout.split() == []
 
@@ -62,3 +65,23 @@ def test_command_line_help_imports_neither_dask_array_nor_napari():
     done = fresh(HELP)
     assert "usage: lightmic info" in done.stdout
     assert done.stderr.split() == []
+
+
+# What loads when napari lists the plugin's contributions or the command line starts: the
+# package, its command line and the module npe2 names for the reader contribution.
+IMPORTS = r"""
+import sys
+import napari_lightmic
+import napari_lightmic.cli
+import napari_lightmic._napari.reader
+
+heavy = ("dask.array", "pandas", "xarray", "scipy", "ome_types", "napari")
+print(" ".join(m for m in heavy if m in sys.modules))
+"""
+
+
+def test_package_cli_and_npe2_reader_module_import_no_heavy_library():
+    # dask.array alone brings pandas, xarray and scipy (0.5-0.8 s); ome_types 0.5-0.7 s.
+    # The readers import them when a file is opened.
+    done = fresh(IMPORTS)
+    assert done.stdout.split() == []

@@ -7,8 +7,6 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import dask.array as da
-
 from ..errors import LightmicReadError
 from ..model import Channel, Scene
 from ..scene.axes import displayed_axes, tolerant
@@ -16,6 +14,7 @@ from ..scene.contrast import estimate_contrast
 from .layer_ref import KEY, LayerRef
 
 if TYPE_CHECKING:
+    import dask.array as da
     from napari.utils.colormaps import Colormap
 
     from ..session import Session

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
@@ -15,6 +15,8 @@ from ..errors import LightmicReadError
 from .budget import check_grid
 
 if TYPE_CHECKING:
+    import dask.array as da
+
     from ..model import Scene
 
 CANONICAL = "TCZYXS"
@@ -205,6 +207,8 @@ def lazy_array(array: Chunked, chunks: tuple[int, ...] | tuple[tuple[int, ...], 
     """
     if not any(isinstance(c, tuple) for c in chunks):
         check_grid(array.shape, chunks, np.dtype(array.dtype).itemsize)  # type: ignore[arg-type]
+    import dask.array as da
+
     guarded = GuardedChunks(array, origin)
     data: da.Array = da.from_array(guarded, chunks=chunks, asarray=False, fancy=False,
                                    name=False, meta=np.empty((0,) * guarded.ndim,
@@ -219,6 +223,7 @@ def tolerant(data: da.Array, report: Callable[[LightmicReadError], None]) -> da.
     array's graph reads from is swapped for its `tolerant` copy (the arrays of the core
     keep raising).
     """
+    import dask.array as da
     from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
 
     graph = data.__dask_graph__()
@@ -252,7 +257,8 @@ def compute(data: da.Array | npt.ArrayLike,
     function, not its name: for a name or none dask first looks for a distributed client,
     importing `distributed` (0.1-0.4 s on the first compute of a session).
     """
-    if not isinstance(data, da.Array):
+    dask_array = sys.modules.get("dask.array")  # not imported: `data` is no dask array
+    if dask_array is None or not isinstance(data, dask_array.Array):
         return np.asarray(data)
     from dask import local, threaded
 

@@ -7,14 +7,16 @@ scene without a pyramid reads its chosen planes whole.
 from __future__ import annotations
 
 from itertools import product
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
 from ..model import Scene
 from .axes import CANONICAL, compute, plane_index
+
+if TYPE_CHECKING:
+    import dask.array as da
 
 MAX_SIDE = 512  # pixels per side read at most for the estimate
 SWEEP_PLANES = 5  # planes read at most along an extra axis (a λ sweep, Airyscan elements)
@@ -71,6 +73,8 @@ def estimate_contrast(scene: Scene, channel: int) -> tuple[float, float]:
     them, so that neither its brightest nor its darkest end sets it.
     """
     views = representative_planes(scene, channel)
+    import dask.array as da
+
     planes = compute(da.stack(views))
     ranges = [r for r in (_percentiles(plane) for plane in planes) if r is not None]
     if not ranges:
