@@ -47,23 +47,61 @@ def test_sharded_arrays_go_through_zarr(tmp_path):
     assert not ChunkWriter.usable(array)
 
 
-@pytest.mark.parametrize("dtype", ["uint8", "uint16", "int16", "uint32", "float32"])
-def test_two_by_two_means_round_half_to_even(dtype):
+INTEGERS = ["uint8", "int8", "uint16", "int16", "uint32", "int32"]
+
+
+@pytest.mark.parametrize("dtype", [*INTEGERS, "float32"])
+@pytest.mark.parametrize("shape", [(2, 37, 51), (1, 130, 64), (3, 1, 1)])
+def test_two_by_two_means_round_half_to_even(dtype, shape):
     rng = np.random.default_rng(2)
     if dtype == "float32":
-        block = rng.random((2, 37, 51)).astype(dtype)
+        block = rng.random(shape).astype(dtype)
     else:
         info = np.iinfo(dtype)
-        block = rng.integers(info.min, info.max, (2, 37, 51), dtype=dtype, endpoint=True)
-    padded = np.pad(block, [(0, 0), (0, 1), (0, 1)], mode="edge").astype(np.float64)
+        block = rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
+    padded = np.pad(block, [(0, 0), (0, shape[1] % 2), (0, shape[2] % 2)],
+                    mode="edge").astype(np.float64)
     mean = (padded[:, ::2, ::2] + padded[:, 1::2, ::2] + padded[:, ::2, 1::2]
             + padded[:, 1::2, 1::2]) / 4
     got = halve_yx(block, "CYX")
-    assert got.dtype == block.dtype and got.shape == (2, 19, 26)
+    assert got.dtype == block.dtype and got.shape == mean.shape
     if dtype == "float32":
         np.testing.assert_allclose(got, mean, rtol=1e-6)
     else:
         np.testing.assert_array_equal(got, np.rint(mean).astype(dtype))
+    # Y and X need not be the last axes
+    moved = halve_yx(np.moveaxis(block, 0, -1), "YXC")
+    np.testing.assert_array_equal(np.moveaxis(moved, -1, 0), got)
+
+
+@pytest.mark.parametrize("dtype", INTEGERS)
+def test_integer_means_break_ties_to_even_near_every_value(dtype):
+    """Sums with every remainder of four, around zero and the ends of the type."""
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(3)
+    base = np.concatenate([np.arange(-6, 7), [info.min, info.min + 1, info.max - 1, info.max]])
+    base = np.clip(base, info.min, info.max)
+    values = rng.choice(base, (4, 64, 64)).astype(dtype)
+    block = values.astype(np.float64)
+    mean = (block[:, ::2, ::2] + block[:, 1::2, ::2] + block[:, ::2, 1::2]
+            + block[:, 1::2, 1::2]) / 4
+    assert {(s * 4) % 4 for s in mean.ravel()} == {0.0, 1.0, 2.0, 3.0}
+    np.testing.assert_array_equal(halve_yx(values, "CYX"), np.rint(mean).astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "int16", "uint32"])
+def test_integer_means_need_no_float_copy_of_the_block(dtype):
+    """The sums stay integers, a strip at a time: the peak is about the halved block."""
+    import tracemalloc
+
+    block = np.random.default_rng(4).integers(0, 200, (1, 2048, 2048)).astype(dtype)
+    tracemalloc.start()
+    try:
+        halved = halve_yx(block, "CYX")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * halved.nbytes
 
 
 @pytest.mark.parametrize("target", ["out.ome.zarr", "out.ome.tif"])
