@@ -40,6 +40,41 @@ def test_same_bytes_as_zarr(tmp_path, fmt, compression):
     np.testing.assert_array_equal(arrays[1][:], data)
 
 
+@pytest.mark.parametrize("fmt", [2, 3])
+def test_chunk_folders_are_made_once_before_writing(tmp_path, fmt, monkeypatch):
+    """Every chunk's folder exists once the writer is made: writing chunks makes none."""
+    import os
+    from pathlib import Path
+
+    data = np.random.default_rng(5).integers(0, 4000, (2, 3, 300, 500), dtype=np.uint16)
+    group = zarr.open_group(str(tmp_path / "w"), mode="w", zarr_format=fmt)
+    create = {"chunk_key_encoding": {"name": "v2", "separator": "/"}} if fmt == 2 else {}
+    array = group.create_array("0", shape=data.shape, chunks=(1, 1, 128, 256), dtype=data.dtype,
+                               fill_value=0, config={"write_empty_chunks": True},
+                               **_codecs("zstd", fmt, data.dtype), **create)
+    writer = ChunkWriter(array)
+    prefix = "c/" if fmt == 3 else ""
+    for t in range(2):
+        for c in range(3):
+            for y in range(3):
+                assert (tmp_path / "w" / "0" / f"{prefix}{t}/{c}/{y}").is_dir()
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a folder made while writing chunks")
+
+    monkeypatch.setattr(os, "makedirs", refused)
+    monkeypatch.setattr(os, "mkdir", refused)
+    monkeypatch.setattr(Path, "mkdir", refused)
+    for t in range(2):
+        for c in range(3):
+            for y in range(0, 300, 256):
+                region = (slice(t, t + 1), slice(c, c + 1), slice(y, min(y + 256, 300)),
+                          slice(0, 500))
+                writer[region] = data[region]
+    monkeypatch.undo()
+    np.testing.assert_array_equal(array[:], data)
+
+
 def test_sharded_arrays_go_through_zarr(tmp_path):
     group = zarr.open_group(str(tmp_path / "s"), mode="w", zarr_format=3)
     array = group.create_array("0", shape=(64, 64), chunks=(32, 32), shards=(64, 64),
