@@ -40,6 +40,41 @@ def test_same_bytes_as_zarr(tmp_path, fmt, compression):
     np.testing.assert_array_equal(arrays[1][:], data)
 
 
+@pytest.mark.parametrize("fmt", [2, 3])
+def test_chunk_folders_are_made_once_before_writing(tmp_path, fmt, monkeypatch):
+    """Every chunk's folder exists once the writer is made: writing chunks makes none."""
+    import os
+    from pathlib import Path
+
+    data = np.random.default_rng(5).integers(0, 4000, (2, 3, 300, 500), dtype=np.uint16)
+    group = zarr.open_group(str(tmp_path / "w"), mode="w", zarr_format=fmt)
+    create = {"chunk_key_encoding": {"name": "v2", "separator": "/"}} if fmt == 2 else {}
+    array = group.create_array("0", shape=data.shape, chunks=(1, 1, 128, 256), dtype=data.dtype,
+                               fill_value=0, config={"write_empty_chunks": True},
+                               **_codecs("zstd", fmt, data.dtype), **create)
+    writer = ChunkWriter(array)
+    prefix = "c/" if fmt == 3 else ""
+    for t in range(2):
+        for c in range(3):
+            for y in range(3):
+                assert (tmp_path / "w" / "0" / f"{prefix}{t}/{c}/{y}").is_dir()
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a folder made while writing chunks")
+
+    monkeypatch.setattr(os, "makedirs", refused)
+    monkeypatch.setattr(os, "mkdir", refused)
+    monkeypatch.setattr(Path, "mkdir", refused)
+    for t in range(2):
+        for c in range(3):
+            for y in range(0, 300, 256):
+                region = (slice(t, t + 1), slice(c, c + 1), slice(y, min(y + 256, 300)),
+                          slice(0, 500))
+                writer[region] = data[region]
+    monkeypatch.undo()
+    np.testing.assert_array_equal(array[:], data)
+
+
 def test_sharded_arrays_go_through_zarr(tmp_path):
     group = zarr.open_group(str(tmp_path / "s"), mode="w", zarr_format=3)
     array = group.create_array("0", shape=(64, 64), chunks=(32, 32), shards=(64, 64),
@@ -47,23 +82,61 @@ def test_sharded_arrays_go_through_zarr(tmp_path):
     assert not ChunkWriter.usable(array)
 
 
-@pytest.mark.parametrize("dtype", ["uint8", "uint16", "int16", "uint32", "float32"])
-def test_two_by_two_means_round_half_to_even(dtype):
+INTEGERS = ["uint8", "int8", "uint16", "int16", "uint32", "int32"]
+
+
+@pytest.mark.parametrize("dtype", [*INTEGERS, "float32"])
+@pytest.mark.parametrize("shape", [(2, 37, 51), (1, 130, 64), (3, 1, 1)])
+def test_two_by_two_means_round_half_to_even(dtype, shape):
     rng = np.random.default_rng(2)
     if dtype == "float32":
-        block = rng.random((2, 37, 51)).astype(dtype)
+        block = rng.random(shape).astype(dtype)
     else:
         info = np.iinfo(dtype)
-        block = rng.integers(info.min, info.max, (2, 37, 51), dtype=dtype, endpoint=True)
-    padded = np.pad(block, [(0, 0), (0, 1), (0, 1)], mode="edge").astype(np.float64)
+        block = rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
+    padded = np.pad(block, [(0, 0), (0, shape[1] % 2), (0, shape[2] % 2)],
+                    mode="edge").astype(np.float64)
     mean = (padded[:, ::2, ::2] + padded[:, 1::2, ::2] + padded[:, ::2, 1::2]
             + padded[:, 1::2, 1::2]) / 4
     got = halve_yx(block, "CYX")
-    assert got.dtype == block.dtype and got.shape == (2, 19, 26)
+    assert got.dtype == block.dtype and got.shape == mean.shape
     if dtype == "float32":
         np.testing.assert_allclose(got, mean, rtol=1e-6)
     else:
         np.testing.assert_array_equal(got, np.rint(mean).astype(dtype))
+    # Y and X need not be the last axes
+    moved = halve_yx(np.moveaxis(block, 0, -1), "YXC")
+    np.testing.assert_array_equal(np.moveaxis(moved, -1, 0), got)
+
+
+@pytest.mark.parametrize("dtype", INTEGERS)
+def test_integer_means_break_ties_to_even_near_every_value(dtype):
+    """Sums with every remainder of four, around zero and the ends of the type."""
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(3)
+    base = np.concatenate([np.arange(-6, 7), [info.min, info.min + 1, info.max - 1, info.max]])
+    base = np.clip(base, info.min, info.max)
+    values = rng.choice(base, (4, 64, 64)).astype(dtype)
+    block = values.astype(np.float64)
+    mean = (block[:, ::2, ::2] + block[:, 1::2, ::2] + block[:, ::2, 1::2]
+            + block[:, 1::2, 1::2]) / 4
+    assert {(s * 4) % 4 for s in mean.ravel()} == {0.0, 1.0, 2.0, 3.0}
+    np.testing.assert_array_equal(halve_yx(values, "CYX"), np.rint(mean).astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "int16", "uint32"])
+def test_integer_means_need_no_float_copy_of_the_block(dtype):
+    """The sums stay integers, a strip at a time: the peak is about the halved block."""
+    import tracemalloc
+
+    block = np.random.default_rng(4).integers(0, 200, (1, 2048, 2048)).astype(dtype)
+    tracemalloc.start()
+    try:
+        halved = halve_yx(block, "CYX")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * halved.nbytes
 
 
 @pytest.mark.parametrize("target", ["out.ome.zarr", "out.ome.tif"])

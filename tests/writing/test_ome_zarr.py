@@ -1,5 +1,6 @@
 import json
 
+import dask.array as da
 import numpy as np
 import pytest
 import zarr
@@ -183,3 +184,80 @@ def test_ngff_04_chunk_keys_are_nested(cells, tmp_path):
                           dtype=meta["dtype"]).reshape(meta["chunks"])
     np.testing.assert_array_equal(chunk[0, 0, 0], data[0, 0, :meta["chunks"][3],
                                                         :meta["chunks"][4]])
+
+
+def test_a_readers_blocks_are_read_without_a_dask_graph(cells, tmp_path, monkeypatch):
+    """A scene that is a reader's lazy array is written from its chunks, not through dask."""
+    from napari_lightmic.writing import ome_zarr
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a block computed through dask")
+
+    monkeypatch.setattr(ome_zarr, "compute", refused)
+    source, data = cells
+    out = write_ome_zarr(source, source.scenes, tmp_path / "direct.ome.zarr")
+    np.testing.assert_array_equal(zarr.open_array(str(out / "0"), mode="r")[0], data)
+    level1 = zarr.open_array(str(out / "1"), mode="r")[0]
+    assert level1.shape == (3, 5, 300, 350)
+
+
+class Recorded:
+    """A chunked array that notes every key it is read with."""
+
+    def __init__(self, data):
+        self.data, self.shape, self.dtype, self.keys = data, data.shape, data.dtype, []
+
+    def __getitem__(self, key):
+        self.keys.append(key)
+        return self.data[key]
+
+
+@pytest.mark.parametrize("moved", [
+    lambda d: d, lambda d: d.transpose((0, 1, 3, 2)), lambda d: d.transpose((2, 3, 0, 1)),
+    lambda d: d[None], lambda d: d[:, None].transpose((1, 0, 2, 3, 4)),
+    lambda d: d.transpose((1, 0, 2, 3))[None, None]])
+def test_direct_reads_ask_the_chunks_dask_asks(moved):
+    """The same chunk keys (whole chunks, as dask reads them) and the same pixels."""
+    from napari_lightmic.scene.axes import ChunkOrigin, lazy_array
+    from napari_lightmic.writing.ome_zarr import _dask_reads, _direct_reads
+
+    source = Recorded(np.arange(2 * 3 * 50 * 70, dtype=np.uint16).reshape(2, 3, 50, 70))
+    data = lazy_array(source, (1, 2, 16, 32), ChunkOrigin("made.tif", "TCYX"))
+    data = moved(data)
+    direct = _direct_reads(data)
+    assert direct is not None
+    regions = [tuple(slice(0, n) for n in data.shape),
+               tuple(slice(1, 2) if n < 10 else slice(5, 37) for n in data.shape),
+               tuple(slice(0, 1) if n < 10 else slice(16, 32) for n in data.shape)]
+    for region in regions:
+        source.keys.clear()
+        expected, asked = _dask_reads(data)(region), sorted(map(str, source.keys))
+        source.keys.clear()
+        got = direct(region)
+        assert sorted(map(str, source.keys)) == asked
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_anything_but_a_readers_array_is_read_through_dask():
+    from napari_lightmic.scene.axes import ChunkOrigin, lazy_array
+    from napari_lightmic.writing.ome_zarr import _direct_reads
+
+    data = lazy_array(np.zeros((2, 40, 40), np.uint16), (1, 16, 16), ChunkOrigin("f", "CYX"))
+    assert _direct_reads(data) is not None
+    for other in (data[:, 1:], data.astype("f4"), data.rechunk((1, 8, 8)), data + 1,
+                  data[None, 1], data[None][:, :, ::2], da.zeros((2, 40, 40), chunks=16)):
+        assert _direct_reads(other) is None
+
+
+def test_a_damaged_plane_fails_the_write_naming_the_plane(tmp_path, opened):
+    from napari_lightmic.errors import LightmicReadError
+    from tests.reading.test_read_errors import deflate_tiled_ome_tiff
+
+    path, _ = deflate_tiled_ome_tiff(tmp_path)
+    source = opened(path)
+    with pytest.raises(LightmicReadError) as caught:
+        write_ome_zarr(source, source.scenes, tmp_path / "damaged.ome.zarr")
+    assert caught.value.path == str(path)
+    assert caught.value.cause.startswith("plane T=0, C=0, Z=2 cannot be decoded: ")
+    assert not (tmp_path / "damaged.ome.zarr").exists()

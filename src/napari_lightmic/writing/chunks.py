@@ -10,6 +10,7 @@ codecs, remote stores) goes through zarr.
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +41,13 @@ class ChunkWriter:
                        else np.dtype(array.metadata.dtype.to_native_dtype()
                                      if hasattr(array.metadata.dtype, "to_native_dtype")
                                      else array.dtype))
-        self._made: set[Path] = set()
+        # every chunk's folder made now, once: not a check per chunk while writing
+        grid = [range(-(-n // c)) for n, c in zip(self.shape, self.chunks)]
+        folders = {os.path.dirname(self.key(coords))
+                   for coords in itertools.product(*grid[:-1], [0])} if grid else {""}
+        for folder in sorted(folders):
+            os.makedirs(self.folder / folder, exist_ok=True)
+        self._root = os.fspath(self.folder)
 
     @staticmethod
     def usable(array: zarr.Array[Any]) -> bool:
@@ -71,11 +78,7 @@ class ChunkWriter:
             part = whole
         data = np.ascontiguousarray(part, dtype=self.stored)
         encoded = self.codec.encode(data) if self.codec is not None else data.tobytes()
-        path = self.folder / self.key(coords)
-        if path.parent not in self._made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(path.parent)
-        with open(path, "wb") as fh:
+        with open(os.path.join(self._root, self.key(coords)), "wb") as fh:
             fh.write(encoded)
 
 

@@ -121,6 +121,9 @@ def halve_yx(block: np.ndarray, dims: str, nearest: bool = False) -> np.ndarray:
     pad[y], pad[x] = (0, block.shape[y] % 2), (0, block.shape[x] % 2)
     if any(p[1] for p in pad):
         block = np.pad(block, pad, mode="edge")
+    wider = _WIDER.get(block.dtype.str[1:]) if block.dtype.isnative else None
+    if wider is not None:  # integers are summed and rounded in integers: the same values
+        return _integer_mean(block, y, x, wider)
     views = []
     for dy in (0, 1):
         for dx in (0, 1):
@@ -139,6 +142,57 @@ def halve_yx(block: np.ndarray, dims: str, nearest: bool = False) -> np.ndarray:
             info = np.iinfo(block.dtype)
             np.clip(total, info.min, info.max, out=total)
     return total.astype(block.dtype)
+
+
+# integers of up to 32 bits: the sum of four in a type that holds it exactly
+_WIDER: dict[str, type[np.integer[Any]]] = {
+    "u1": np.uint16, "i1": np.int16, "u2": np.uint32, "i2": np.int32, "u4": np.uint64,
+    "i4": np.int64}
+_STRIP = 32  # rows of the halved plane made at a time: the temporaries stay in the cache
+
+
+def _integer_mean(block: np.ndarray, y: int, x: int,
+                  wider: type[np.integer[Any]]) -> np.ndarray:
+    """2x2 means of an integer block of even Y and X, rounded half to even, in integers.
+
+    The same values as the exact float mean rounded by `np.rint`: with s the sum of four,
+    round(s / 4) = (s + 1 + bit 2 of s) >> 2 (a remainder of 3 rounds up, one of 2 up
+    only from an odd quotient, whose bit 2 is set).
+    """
+    if (y, x) != (block.ndim - 2, block.ndim - 1):
+        views = [block[tuple(slice(dy, None, 2) if i == y else slice(dx, None, 2) if i == x
+                             else slice(None) for i in range(block.ndim))]
+                 for dy in (0, 1) for dx in (0, 1)]
+        total = views[0].astype(wider)
+        for view in views[1:]:
+            total += view
+        _round_quarter(total, np.empty_like(total))
+        return total.astype(block.dtype)
+    height, width = block.shape[-2:]
+    out = np.empty(block.shape[:-2] + (height // 2, width // 2), dtype=block.dtype)
+    rows = np.empty((_STRIP, width), dtype=wider)
+    sums = np.empty((_STRIP, width // 2), dtype=wider)
+    bits = np.empty_like(sums)
+    for lead in np.ndindex(block.shape[:-2]):
+        plane, halved = block[lead], out[lead]
+        for top in range(0, height // 2, _STRIP):
+            n = min(_STRIP, height // 2 - top)
+            pairs, total = rows[:n], sums[:n]
+            np.add(plane[2 * top:2 * (top + n):2], plane[2 * top + 1:2 * (top + n):2],
+                   out=pairs, dtype=wider)
+            np.add(pairs[:, 0::2], pairs[:, 1::2], out=total)
+            _round_quarter(total, bits[:n])
+            halved[top:top + n] = total
+    return out
+
+
+def _round_quarter(total: np.ndarray, bits: np.ndarray) -> None:
+    """`total` becomes round(total / 4), half to even, in place (`bits`: scratch)."""
+    np.bitwise_and(total, 4, out=bits)
+    bits >>= 2
+    total += bits
+    total += 1
+    total >>= 2
 
 
 # what follows '.partial-': the writer's pid, a tag, and the ending of a writer's own

@@ -7,6 +7,7 @@ bounded by a few chunks whatever the image size. Channel labels, colours and win
 
 from __future__ import annotations
 
+import bisect
 import contextvars
 import itertools
 import os
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     import zarr
 
     from ..metadata.record import MetadataRecord
+    from ..scene.axes import GuardedChunks
 
 AXIS_TYPES = {"T": "time", "C": "channel", "Z": "space", "Y": "space", "X": "space"}
 CHUNK_BYTES = 2 * 2**20  # about 2 MiB per chunk
@@ -313,8 +315,7 @@ def _write_multiscale(group: zarr.Group, data5: da.Array, image: Image5D,
     arrays = _create_levels(group, data5, image, options, shapes, chunks, shard)
 
     # Readers that are not thread-safe serialise their own reads (scene.axes.SerialReads).
-    def read(region: Region) -> np.ndarray:
-        return np.asarray(compute(data5[region], "synchronous"))
+    read = _direct_reads(data5) or _dask_reads(data5)
 
     # A block of 2 x 2 chunks halves into exactly one chunk of level 1: made now, from the
     # block in memory, instead of reading level 0 back. Where a block is a whole plane, every
@@ -338,6 +339,141 @@ def _write_multiscale(group: zarr.Group, data5: da.Array, image: Image5D,
         copy_blocks(_halving(arrays[level - 1], image.dims, nearest), arrays[level], image.dims,
                     advance)
     return _multiscale(image, len(shapes), nearest, options.ngff_version)
+
+
+def _dask_reads(data: da.Array) -> Callable[[Region], np.ndarray]:
+    """Read a region by computing its dask array on the calling thread."""
+
+    def read(region: Region) -> np.ndarray:
+        return np.asarray(compute(data[region], "synchronous"))
+
+    return read
+
+
+def _direct_reads(data: da.Array) -> Callable[[Region], np.ndarray] | None:
+    """Read a region from the reader's own chunks, without building a dask graph per block.
+
+    Where `data` is a reader's `lazy_array` as it is, transposed or given new axes of one
+    (`canonical`'s ``data[None]``), each region is read as dask would read it: the same
+    whole chunks asked of the same `GuardedChunks` (so the same errors, and `SerialReads`'
+    lock where a reader has one), their pixels placed in one array. None for anything else
+    (slices, casts, rechunks...): that is read through dask.
+    """
+    from dask.array.core import getter_nofancy
+    from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
+
+    from ..scene.axes import GuardedChunks
+
+    graph = data.__dask_graph__()
+    if not isinstance(graph, HighLevelGraph):
+        return None
+    layers, name = graph.layers, data.name
+    axes: tuple[int | None, ...] = tuple(range(data.ndim))  # each axis's in the array below
+    seen = 1
+    while len(graph.dependencies.get(name, ())) == 1 and not name.startswith("array-"):
+        moved = _transposed(layers[name]) if name.startswith("transpose-") else (
+            _new_axes(layers[name]) if name.startswith("getitem-") else None)
+        if moved is None:
+            return None
+        axes = tuple(None if a is None else moved[a] for a in axes)
+        (name,) = graph.dependencies[name]
+        seen += 1
+    task = getattr(layers.get(name), "task", None)
+    if getattr(task, "func", None) is not getter_nofancy or len(graph.dependencies[name]) != 1:
+        return None
+    (original,) = graph.dependencies[name]
+    held = layers[original]
+    if (not isinstance(held, MaterializedLayer) or len(held.mapping) != 1
+            or len(layers) != seen + 1):
+        return None
+    (guarded,) = held.mapping.values()
+    if not isinstance(guarded, GuardedChunks):
+        return None
+    return _chunk_reads(guarded, axes, data.chunks)
+
+
+def _transposed(layer: object) -> tuple[int | None, ...] | None:
+    """The axis below of each axis of a `da.transpose` layer; None for another layer."""
+    task = getattr(layer, "task", None)
+    if getattr(task, "func", None) is not np.transpose or len(getattr(layer, "indices", ())) != 1:
+        return None
+    return tuple(task.kwargs["axes"])  # type: ignore[union-attr]
+
+
+def _new_axes(layer: object) -> tuple[int | None, ...] | None:
+    """The axis below of each axis of a ``data[None, :, ...]`` layer (None: a new one)."""
+    import operator
+
+    from dask.array.chunk import getitem
+    from dask.highlevelgraph import MaterializedLayer
+
+    if not isinstance(layer, MaterializedLayer):
+        return None
+    index: Any = None
+    for task in layer.mapping.values():
+        args: tuple[Any, ...] = getattr(task, "args", ())
+        if (getattr(task, "func", None) not in (getitem, operator.getitem) or len(args) != 2
+                or not isinstance(args[1], tuple) or index not in (None, args[1])):
+            return None
+        index = args[1]
+    if index is None or any(k is not None and k != slice(None) for k in index):
+        return None
+    below = itertools.count()
+    return tuple(None if k is None else next(below) for k in index)
+
+
+def _chunk_reads(source: GuardedChunks, axes: tuple[int | None, ...],
+                 chunks: tuple[tuple[int, ...], ...]) -> Callable[[Region], np.ndarray]:
+    """Read a region of `source` moved to `axes`, chunk by chunk as dask does.
+
+    Axis i of a region read is axis ``axes[i]`` of the source, or a new axis of one where
+    that is None; `chunks` are those of the moved array. Every chunk the region covers is
+    read whole (the key dask asks for) and the part of it wanted placed in the block.
+    """
+    edges: list[list[int]] = [[]] * source.ndim
+    for i, j in enumerate(axes):
+        if j is not None:
+            edges[j] = [0, *itertools.accumulate(chunks[i])]
+    order = [j for j in axes if j is not None]
+    moved = order != list(range(source.ndim))
+    added = len(axes) != source.ndim
+
+    def read(region: Region) -> np.ndarray:
+        wanted: list[slice] = [slice(None)] * source.ndim
+        for i, j in enumerate(axes):
+            if j is not None:
+                wanted[j] = region[i]
+        pieces = []  # per axis: (a chunk, the part of it wanted, where that goes in the block)
+        for want, edge in zip(wanted, edges):
+            lo, hi, _ = want.indices(edge[-1])
+            k = bisect.bisect_right(edge, lo) - 1
+            axis = []
+            while k + 1 < len(edge) and edge[k] < hi:
+                start, stop = edge[k], edge[k + 1]
+                a, b = max(lo, start), min(hi, stop)
+                axis.append((slice(start, stop), slice(a - start, b - start),
+                             slice(a - lo, b - lo)))
+                k += 1
+            pieces.append(axis)
+        chunks = list(itertools.product(*pieces))
+        if len(chunks) == 1:
+            block = np.asarray(source[tuple(key for key, _, _ in chunks[0])])
+            block = block[tuple(part for _, part, _ in chunks[0])]
+        else:
+            shape = tuple(len(range(*w.indices(e[-1]))) for w, e in zip(wanted, edges))
+            block = np.empty(shape, dtype=source.dtype)
+            for piece in chunks:
+                got = np.asarray(source[tuple(key for key, _, _ in piece)])
+                block[tuple(at for _, _, at in piece)] = got[tuple(part for _, part, _ in piece)]
+        if moved:
+            block = block.transpose(order)
+        if added:
+            sizes = iter(block.shape)
+            block = block.reshape([1 if j is None else next(sizes) for j in axes])
+            block = block[tuple(r if j is None else slice(None) for r, j in zip(region, axes))]
+        return block
+
+    return read
 
 
 def _halving(above: Level, dims: str, nearest: bool) -> Callable[[Region], np.ndarray]:
