@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -129,16 +128,13 @@ def write_edits(source_path: str | os.PathLike[str], base: MetadataRecord,
                                      "to save edits") from None
     data = {"$schema": SCHEMA_ID, "lightmic_metadata": SCHEMA_VERSION,
             **difference(base, record)}
-    room = name_max(path.parent) - len(".") - len(".partial-12345678")
-    tmp = path.with_name(f".{fitted_name(path.name, room, '')}.partial-{uuid.uuid4().hex[:8]}")
+    from ..errors import WriteError
+    from ..writing.common import write_text_atomic
+
     try:
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise SidecarError(path, f"cannot be written ({exc.strerror or exc})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+        return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    except WriteError as err:
+        raise SidecarError(path, err.cause) from None
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -223,7 +223,7 @@ def write_text_atomic(path: Path, text: str) -> Path:
     WriteError
         When the system refuses the write (a full disk, no permission): nothing is left.
     """
-    tmp = path.with_name(f"{partial_prefix(path)}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    tmp = staging_name(path)
     try:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
