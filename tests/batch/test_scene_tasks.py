@@ -114,15 +114,22 @@ def test_a_large_multi_scene_input_is_written_a_task_per_scene_as_one_task_write
     assert jobs[str(split / "multi.ome.zarr")]["workers"]  # kept with the job skipped
 
 
+def big_scenes(path: Path, count: int) -> np.ndarray:
+    """An OME-TIFF of `count` scenes of 4 x 2048 x 2048 uint16 (32 MB each): scene n, plane z
+    is the returned ramp + n + z."""
+    import tifffile
+
+    ramp = np.arange(2048 * 2048, dtype=np.uint16).reshape(2048, 2048) % 4096
+    with tifffile.TiffWriter(path, ome=True) as tif:
+        for n in range(count):
+            tif.write(np.stack([ramp + n + z for z in range(4)]), metadata={"axes": "ZYX"})
+    return ramp
+
+
 def test_a_killed_split_batch_leaves_nothing_partial_after_the_rerun(tmp_path):
     source, out = tmp_path / "in", tmp_path / "out"
     source.mkdir()
-    ramp = np.arange(2048 * 2048, dtype=np.uint16).reshape(2048, 2048) % 4096
-    import tifffile
-
-    with tifffile.TiffWriter(source / "big.ome.tif", ome=True) as tif:
-        for n in range(3):  # three scenes of 32 MB
-            tif.write(np.stack([ramp + n + z for z in range(4)]), metadata={"axes": "ZYX"})
+    ramp = big_scenes(source / "big.ome.tif", 3)
     batch = subprocess.Popen([sys.executable, "-m", "napari_lightmic", "convert", str(source),
                               "--output-dir", str(out), "--workers", "2", "--split-size",
                               "1MB"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -154,17 +161,12 @@ def test_a_killed_split_batch_leaves_nothing_partial_after_the_rerun(tmp_path):
 def test_a_cancelled_split_batch_cancels_every_part_and_a_rerun_resumes(tmp_path):
     import threading
 
-    import tifffile
-
     from napari_lightmic.batch import convert
     from napari_lightmic.batch.engine import CANCELLED
 
     source, out = tmp_path / "in", tmp_path / "out"
     source.mkdir()
-    ramp = np.arange(2048 * 2048, dtype=np.uint16).reshape(2048, 2048) % 4096
-    with tifffile.TiffWriter(source / "big.ome.tif", ome=True) as tif:
-        for n in range(4):  # four scenes of 32 MB
-            tif.write(np.stack([ramp + n + z for z in range(4)]), metadata={"axes": "ZYX"})
+    ramp = big_scenes(source / "big.ome.tif", 4)
     cancel = threading.Event()
     reports = []
     batch = threading.Thread(target=lambda: reports.append(
