@@ -234,13 +234,13 @@ def write_text_atomic(path: Path, text: str) -> Path:
     return path
 
 
-def staging_name(path: Path) -> Path:
-    """A new ``.NAME.partial-PID-TAG`` sibling of `path`, PID this process's.
+def staging_name(path: Path, kind: str = "partial") -> Path:
+    """A new ``.NAME.partial-PID-TAG`` (or ``.old-``) sibling of `path`, PID this process's.
 
     For a write of `path` in parts by other processes (`atomic_target`'s `staged`): while
     this process lives, writes of `path` keep it; once it is gone, `stale_partials` finds it.
     """
-    return path.with_name(f"{partial_prefix(path)}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    return path.with_name(f"{partial_prefix(path, kind)}{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
 
 def stale_partials(path: Path) -> list[Path]:
@@ -296,12 +296,11 @@ def atomic_target(target: str | os.PathLike[str], overwrite: bool,
     for stale in stale_partials(path):
         if stale != staged:
             _remove(stale)
-    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp = staged if staged is not None else path.with_name(partial_prefix(path) + tag)
+    tmp = staged if staged is not None else staging_name(path)
     try:
         yield tmp
         if path.exists():
-            old = path.with_name(partial_prefix(path, "old") + tag)
+            old = staging_name(path, "old")
             os.replace(path, old)
             os.replace(tmp, path)
             _remove(old)
