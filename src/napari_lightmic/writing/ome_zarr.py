@@ -123,10 +123,10 @@ def finish_ome_zarr(source: ImageSource, scenes: Sequence[Scene],
     """
     import zarr
 
+    if len(scenes) < 2:  # a caller's mistake: the staged groups are left as they are
+        raise WriteError(target, "one scene is written in one go (write_ome_zarr)")
     images = [as_5d(scene) for scene in scenes]
     with atomic_target(target, options.overwrite, staged=Path(staging)) as tmp:
-        if len(images) < 2:
-            raise WriteError(target, "one scene is written in one go (write_ome_zarr)")
         missing = [str(i) for i in range(len(images)) if not (tmp / str(i)).is_dir()]
         if missing:
             raise WriteError(target, f"the staged scene groups {', '.join(missing)} are "
