@@ -243,15 +243,12 @@ def split_bytes(size: int | str | None) -> int:
     """
     if size is None or (isinstance(size, str) and size.strip().lower() == "none"):
         return 0
-    if isinstance(size, int):
-        value = size
-    else:
-        from dask.utils import parse_bytes
+    from dask.utils import parse_bytes
 
-        try:
-            value = parse_bytes(size)
-        except ValueError:
-            raise UsageError(size, "a split size is a size such as 1GiB, or none") from None
+    try:
+        value = parse_bytes(size)
+    except (ValueError, TypeError):
+        raise UsageError(str(size), "a split size is a size such as 1GiB, or none") from None
     if value < 0:
         raise UsageError(str(size), "a split size is a size such as 1GiB, or none")
     return value
@@ -417,13 +414,6 @@ def _remove_partials(output: Path) -> None:
         _remove(stale)
 
 
-def _remove_staging(staging: Path) -> None:
-    """Remove a split job's staging folder left by a failed or cancelled attempt."""
-    from ..writing.common import _remove
-
-    _remove(staging)
-
-
 def _client(settings: dict[str, Any], count: int) -> tuple[Client, LocalCluster | None]:
     """A client and the cluster started for it (None for an existing cluster)."""
     import logging
@@ -526,8 +516,10 @@ def _run(records: list[Record], redo: dict[str, bool], out: Path, client: Client
             cluster.close()
         for output in jobs.cancelled if jobs is not None else ():
             _remove_partials(Path(output))
+        from ..writing.common import _remove
+
         for staging in jobs.stagings if jobs is not None else ():
-            _remove_staging(staging)  # those of attempts failed or cancelled; none else is left
+            _remove(staging)  # every split attempt's: those that succeeded were renamed away
 
 
 @dataclass
