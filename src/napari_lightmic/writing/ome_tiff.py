@@ -42,16 +42,16 @@ _scratch = threading.local()  # each encoding thread's own predictor buffer
 def _predicted(tile: np.ndarray) -> np.ndarray:
     """The tile with TIFF's horizontal differencing (predictor 2), in this thread's buffer.
 
-    One pass over the tile (a view into the band read) straight into a buffer the thread
-    owns and reuses: the tile is not first copied out contiguous, nor a new array made for
-    the differences. Integers wrap around, as the predictor does.
+    One pass (imagecodecs' delta encoder) over the tile, a view into the band read, straight
+    into a buffer the thread owns and reuses: the tile is not first copied out contiguous,
+    nor a new array made for the differences. Integers wrap around, as the predictor does.
     """
+    import imagecodecs
+
     buffer: np.ndarray | None = getattr(_scratch, "buffer", None)
     if buffer is None or buffer.shape != tile.shape or buffer.dtype != tile.dtype:
         buffer = _scratch.buffer = np.empty(tile.shape, tile.dtype)
-    buffer[:, 0] = tile[:, 0]
-    np.subtract(tile[:, 1:], tile[:, :-1], out=buffer[:, 1:])
-    return buffer
+    return imagecodecs.delta_encode(tile, axis=-1, out=buffer)
 
 
 def _deflate_with_predictor(tile: np.ndarray) -> bytes:
