@@ -259,7 +259,8 @@ class ConvertFolder(QWidget):
                 self._show_end(report, cancel.is_set())
 
         def errored(exc: BaseException) -> None:
-            self.status.setText(f"Not started: {exc}")
+            # once the jobs are in the table the batch had started: say it stopped
+            self.status.setText(f"{'Stopped' if self._rows else 'Not started'}: {exc}")
 
         def finished() -> None:
             try:
