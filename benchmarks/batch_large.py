@@ -97,9 +97,15 @@ def run(command: list[str], timeout: int) -> tuple[float, dict[int, tuple[int, s
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
     memory = PeakMemory(process.pid)
-    output, _ = process.communicate(timeout=timeout)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise SystemExit(f"{command[:3]} ran over {timeout} s") from None
+    finally:
+        peaks = memory.stop()
     seconds = time.perf_counter() - start
-    peaks = memory.stop()
     if process.returncode != 0:
         raise SystemExit(f"{command[:3]} failed ({process.returncode}):\n{output[-2000:]}")
     return seconds, peaks
