@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from ..errors import WriteError
 from ..model import Channel, Scene
+from ..names import fitted_name, name_max
 from ..pyramid import written_shapes
 from ..scene.axes import displayed_axes
 
@@ -208,8 +209,6 @@ def partial_prefix(path: Path, kind: str = "partial") -> str:
     is writing from one a killed conversion left. A name too long for the file system with
     these added is cut, and a hash of the whole name kept (`fitted_name`).
     """
-    from ..metadata.sidecar import fitted_name, name_max
-
     # room for a pid of up to 10 digits, the tag, and a writer's own ending ('.level12')
     room = name_max(path.parent) - len(f"..{kind}-") - 10 - 1 - 8 - 10
     return f".{fitted_name(path.name, room, '')}.{kind}-"
