@@ -106,3 +106,14 @@ def test_an_output_folder_inside_the_input_is_not_walked(tmp_path):
     (tmp_path / "out" / "cells.ome.zarr" / "zarr.json").write_text("{}")
     found = discover([str(tmp_path)], exclude=tmp_path / "out")
     assert [d.path.name for d in found.datasets] == ["cells.czi"]
+
+
+def test_an_audit_counts_a_dataset_named_with_its_member_once(bdv_with_base_path):
+    # was: one find_datasets per input, so the HDF5 file named beside its XML was a row of
+    # its own (a plain HDF5 file) where the batch made one job
+    from napari_lightmic.batch.audit import audit
+
+    h5 = bdv_with_base_path.parent / "data" / "demoSlice.h5"
+    rows = audit([bdv_with_base_path, h5])
+    assert [(row["path"], row["format"]) for row in rows] == [
+        (str(bdv_with_base_path), "BigDataViewer")]

@@ -158,16 +158,15 @@ def _datasets(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, int]]
     """The datasets `inputs` name, each once, as a batch conversion finds them.
 
     A multi-file dataset (a Micro-Manager set, BigDataViewer XML and HDF5, an OME-TIFF set)
-    is one dataset, through its main file (`discover.find_datasets`). Inputs in their order,
-    the datasets of each in path order.
+    is one dataset, through its main file, found by one `discover.discover` over every input
+    (so a member named as an input of its own is still part of its set). Inputs in their
+    order, the datasets of each in path order.
     """
-    from .discover import find_datasets
+    from .discover import discover
 
-    found: dict[str, int] = {}
-    for item in inputs:
-        for dataset in sorted(find_datasets([os.fspath(item)]), key=lambda d: str(d.path)):
-            found.setdefault(str(dataset.path), dataset.size)
-    return list(found.items())
+    found = discover([os.fspath(item) for item in inputs])
+    datasets = sorted(found.datasets, key=lambda d: (found.inputs[d.path], str(d.path)))
+    return [(str(d.path), d.size) for d in datasets]
 
 
 def audit_totals(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -38,12 +38,15 @@ class Found:
     roots : dict of Path to Path
         Each dataset's input root: the folder given, or the glob's fixed part; outputs
         mirror the dataset's path relative to it.
+    inputs : dict of Path to int
+        Each dataset's input: the index of the file, folder or glob that named it first.
     skipped : list of (Path, str)
         Files that are no dataset of their own, with the reason.
     """
 
     datasets: list[Dataset] = field(default_factory=list)
     roots: dict[Path, Path] = field(default_factory=dict)
+    inputs: dict[Path, int] = field(default_factory=dict)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
 
 
@@ -81,7 +84,7 @@ def discover(inputs: list[str], exclude: Path | None = None) -> Found:
     found = Found()
     seen: set[Path] = set()
     skip = exclude.resolve() if exclude is not None else None
-    for text in inputs:
+    for index, text in enumerate(inputs):
         for path, root in _expand(text):
             for dataset in _datasets_in(path, found, skip):
                 key = dataset.path.resolve()
@@ -89,6 +92,7 @@ def discover(inputs: list[str], exclude: Path | None = None) -> Found:
                     seen.add(key)
                     found.datasets.append(dataset)
                     found.roots[dataset.path] = root
+                    found.inputs[dataset.path] = index
     _drop_members(found)
     return found
 
@@ -109,6 +113,7 @@ def _drop_members(found: Found) -> None:
         else:
             found.skipped.append((dataset.path, f"part of {main}"))
             del found.roots[dataset.path]
+            del found.inputs[dataset.path]
     found.datasets[:] = kept
 
 
