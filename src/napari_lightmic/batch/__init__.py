@@ -1,7 +1,7 @@
 """Whole collections: audit and convert folders of microscopy files (Qt-free).
 
 `convert` converts a collection on dask.distributed, resumably (`engine.convert`);
-`audit` describes every dataset of a collection (format, metadata, privacy, advice);
+`audit.audit` describes every dataset of a collection (format, metadata, privacy, advice);
 `find_datasets` says which datasets files, folders and globs hold (a multi-file dataset
 once); `report.write_reports` writes a batch's job records as JSON, CSV and a self-contained
 HTML page. dask.distributed is imported only by the functions that use a cluster.
@@ -12,13 +12,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .audit import audit
     from .discover import Dataset, find_datasets
     from .engine import Report, convert
 
-__all__ = ["Dataset", "Report", "audit", "convert", "find_datasets"]
+# `audit` is the module: its function is `audit.audit` (a package attribute named as a
+# submodule is replaced by the submodule once that is imported)
+__all__ = ["Dataset", "Report", "convert", "find_datasets"]
 
-_HOMES = {"audit": "audit", "Dataset": "discover", "find_datasets": "discover",
+_HOMES = {"Dataset": "discover", "find_datasets": "discover",
           "convert": "engine", "Report": "engine"}
 
 
