@@ -258,7 +258,10 @@ def test_what_tifffile_logs_counts_for_the_file_being_opened_only(tmp_path, open
 @pytest.mark.parametrize("kind", ["shared file", "set tifffile cannot map", "schema broken"])
 def test_the_ome_xml_is_parsed_once_at_open(tmp_path, opened, monkeypatch, kind):
     # was: twice for a file tifffile maps (the files it names checked, then the images
-    # read), three times for a set or a document read leniently
+    # read), three times for a set or a document read leniently; and ome-types parsed it
+    # again at open (its model is made when the metadata is first used)
+    import ome_types
+
     from napari_lightmic import _xml
     from tests.conftest import real_file
 
@@ -278,8 +281,16 @@ def test_the_ome_xml_is_parsed_once_at_open(tmp_path, opened, monkeypatch, kind)
         parsed.append(what)
         return parse(text, what)
 
+    models, from_xml = [], ome_types.from_xml
+
+    def modelled(xml, **kwargs):
+        models.append(len(xml))
+        return from_xml(xml, **kwargs)
+
     monkeypatch.setattr(_xml, "_parse", counted)
+    monkeypatch.setattr(ome_types, "from_xml", modelled)
     source = opened(path)
-    assert source.scenes and parsed == ["the OME-XML"]
+    assert source.scenes and parsed == ["the OME-XML"] and models == []
+    assert source.ome is source.ome and len(models) == 1
     if kind == "schema broken":
-        assert any("OME schema" in note for note in source.scenes[0].notes)
+        assert any('PhysicalSizeX="0"' in note for note in source.scenes[0].notes)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ome_types import model as ome
 
+from ..reading.ome_xml import NOTES_NS  # what the writer did to fit an image: read back
+
 if TYPE_CHECKING:
     import dask.array as da
 
@@ -114,8 +116,6 @@ class WrittenImage(Protocol):
 
 
 ORIGINAL_METADATA_NS = "https://github.com/napari-lightmic/original-metadata"
-# what the writer did to fit an image into the open format (one comment each, on the image)
-NOTES_NS = "https://napari-lightmic.github.io/schema/notes/1"
 
 
 def ome_for_export(source: ImageSource, scenes: Sequence[Scene],

@@ -27,6 +27,8 @@ from ..scene.budget import SizeRefused, shape_text
 from .files import check_regular, is_regular
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import tifffile
     from lxml import etree
     from ome_types import OME
@@ -193,7 +195,7 @@ def ome_file_names(root: etree._Element) -> list[str]:
 
 
 def open_set(tif: tifffile.TiffFile, path: str, root: etree._Element | None = None
-             ) -> tuple[list[Scene], OME | None, PlaneFiles]:
+             ) -> tuple[list[Scene], Callable[[], OME | None], PlaneFiles]:
     """The scenes of an OME-TIFF whose OME-XML tifffile could not map onto pages.
 
     One per Image that stores pixels (has TiffData), as tifffile and Bio-Formats count them.
@@ -211,8 +213,9 @@ def open_set(tif: tifffile.TiffFile, path: str, root: etree._Element | None = No
     -------
     scenes : list of Scene
         Planes no file at hand holds read as zeros, and the notes say which.
-    ome : OME or None
-        The OME model; None when the XML breaks the schema (read leniently).
+    ome : callable
+        What makes the OME model when it is first asked (None where the XML breaks the
+        schema: `ome_xml.ome_images`).
     files : PlaneFiles
         The set's files, to be closed with the source.
 
@@ -226,7 +229,7 @@ def open_set(tif: tifffile.TiffFile, path: str, root: etree._Element | None = No
     xml = tif.pages.first.description
     if root is None:
         root = parse_xml(xml, "the OME-XML")
-    ome, infos, lenient_note = ome_images(xml, root)
+    ome, infos = ome_images(xml, root)
     files = PlaneFiles(os.path.dirname(os.path.abspath(path)), root.get("UUID"),
                        os.path.basename(path))
     scenes: list[Scene] = []
@@ -249,7 +252,7 @@ def open_set(tif: tifffile.TiffFile, path: str, root: etree._Element | None = No
         index = len(scenes)
         scenes.append(ome_scene(index, info, data, "TCZYX",
                                 ome_index=k if k != index else None,
-                                notes=([lenient_note] if lenient_note else []) + notes))
+                                notes=notes))
     if not scenes:
         raise ValueError("the OME-XML describes no image stored in TIFF pages")
     return scenes, ome, files

@@ -7,7 +7,8 @@ sets.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Required, TypedDict, Unpack
 
 from ..colors import complete_colors, parse_color
@@ -18,7 +19,11 @@ if TYPE_CHECKING:
     import dask.array as da
     from lxml import etree
     from ome_types import OME
-    from ome_types.model import CommentAnnotation, Image, Pixels
+    from ome_types.model import Pixels
+
+
+# what the writer did to fit an image into the open format (one comment each, on the image)
+NOTES_NS = "https://napari-lightmic.github.io/schema/notes/1"
 
 
 class ChannelInfo(TypedDict, total=False):
@@ -38,6 +43,7 @@ class ImageInfo(TypedDict, total=False):
     sizes: Required[dict[str, tuple[float | None, str | None]]]
     channels: Required[list[ChannelInfo]]
     t_note: str | None  # how the time step was found
+    unread: list[str]  # attributes given with values that cannot be read ('PhysicalSizeX="0"')
     notes: list[str]  # this plugin's notes, written with the image
     stored: bool  # the image's pixels are in TIFF pages (it has TiffData)
 
@@ -70,28 +76,39 @@ def make_scene(index: int, name: str, data: da.Array, dims: str,
 
 
 def ome_images(xml: str, root: etree._Element | None = None
-               ) -> tuple[OME | None, list[ImageInfo], str | None]:
-    """(the OME model or None, what each Image says, a note when read leniently).
+               ) -> tuple[Callable[[], OME | None], list[ImageInfo]]:
+    """(what makes the OME model when it is first asked, what each Image says).
 
-    `root` is `xml` as `parse_xml` parsed it, where the caller did (it is not parsed again
-    then); ome-types parses the text itself, after it passed this parser's limits.
+    What each Image says is read from the parsed XML (`root`, where the caller parsed it),
+    not from ome-types: importing ome-types and validating the document take longer than a
+    first plane. The model is made when the metadata is used (the Metadata dock, a
+    conversion); it is None where the XML breaks the OME schema, and what was read is
+    described instead. Values that cannot be read are unknown, valid document or not.
     """
-    import ome_types
-    from pydantic import ValidationError
-
     from .._xml import parse_xml
 
     if root is None:
-        root = parse_xml(xml, "the OME-XML")  # our limits before ome-types parses it
+        root = parse_xml(xml, "the OME-XML")
+    return partial(ome_model, xml), _image_infos(root)
+
+
+def ome_model(xml: str) -> OME | None:
+    """The OME model of `xml` (already through this plugin's parser), None when invalid.
+
+    The libraries' warnings about the document (values cast or dropped) are not shown: the
+    scenes' notes say what could not be read.
+    """
+    import warnings
+
+    import ome_types
+    from pydantic import ValidationError
+
     try:
-        ome = ome_types.from_xml(xml)
-        annotations = {a.id: a for a in ome.structured_annotations or []
-                       if isinstance(a, ome_types.model.CommentAnnotation)}
-        return ome, [_image_info(image, annotations) for image in ome.images], None
-    except ValidationError as err:
-        return None, _lenient_image_info(root), (
-            f"The OME-XML does not follow the OME schema ({err.error_count()} problem(s)); "
-            "it was read leniently and values it gets wrong are unknown.")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ome_types.from_xml(xml)
+    except ValidationError:
+        return None
 
 
 def ome_scene(index: int, info: ImageInfo, data: da.Array, dims: str, fallback_name: str = "",
@@ -123,6 +140,9 @@ def ome_scene(index: int, info: ImageInfo, data: da.Array, dims: str, fallback_n
                 for i, c in enumerate(chans)]
     t_note = info.get("t_note")
     own = ([t_note] if t_note else []) + list(info.get("notes") or [])
+    if info.get("unread"):
+        own.append("The OME-XML gives values that cannot be read, taken as unknown: "
+                   + ", ".join(info.get("unread") or []) + ".")
     return make_scene(index, info["name"] or fallback_name or "", data, dims, physical, channels,
                   recorded_z=True, units=units, notes=own + list(notes or []), **more)
 
@@ -151,20 +171,28 @@ IRREGULAR = 0.1  # intervals further than this from their mean make no time step
 
 
 def time_step(pixels: Pixels) -> tuple[float | None, str | None, str | None]:
-    """The time step of OME Pixels: (size, unit, note on how it was found).
+    """The time step of OME Pixels (an ome-types model): (size, unit, note on how found)."""
+    planes = [(p.the_t, p.the_z, p.the_c, p.delta_t, getattr(p.delta_t_unit, "value", "s"))
+              for p in pixels.planes]
+    unit = getattr(pixels.time_increment_unit, "value", "s")
+    return time_step_of(pixels.size_t, pixels.time_increment, unit, planes)
 
-    TimeIncrement, else the interval of the planes' DeltaT at the first Z and channel when
-    every time point has one and the intervals are regular. Irregular intervals (a
-    timelapse with pauses) make no step.
+
+def time_step_of(size_t: int, increment: float | None, increment_unit: str,
+                 planes: Sequence[tuple[int | None, int | None, int | None, float | None, str]]
+                 ) -> tuple[float | None, str | None, str | None]:
+    """The time step of an OME image: (size, unit, note on how it was found).
+
+    TimeIncrement, else the interval of the planes' DeltaT (`planes`: TheT, TheZ, TheC,
+    DeltaT, its unit) at the first Z and channel when every time point has one and the
+    intervals are regular. Irregular intervals (a timelapse with pauses) make no step.
     """
-    size_t = pixels.size_t
-    if pixels.time_increment is not None:
-        return pixels.time_increment, getattr(pixels.time_increment_unit, "value", "s"), None
+    if increment is not None:
+        return increment, increment_unit, None
     times = {}
-    for plane in pixels.planes:
-        if plane.the_z == 0 and plane.the_c == 0 and plane.delta_t is not None:
-            unit = getattr(plane.delta_t_unit, "value", "s")
-            times[plane.the_t] = (plane.delta_t, unit)
+    for the_t, the_z, the_c, delta_t, unit in planes:
+        if the_z == 0 and the_c == 0 and delta_t is not None and the_t is not None:
+            times[the_t] = (delta_t, unit)
     if (size_t < 2 or set(times) != set(range(size_t))
             or len({u for _, u in times.values()}) != 1):
         return None, None, None
@@ -177,32 +205,21 @@ def time_step(pixels: Pixels) -> tuple[float | None, str | None, str | None]:
                                "(the file records no TimeIncrement).")
 
 
-def _image_info(image: Image,
-                annotations: dict[str, CommentAnnotation] | None = None) -> ImageInfo:
-    """What one OME Image says: name, sizes, time step, channels, this plugin's notes."""
-    from ..metadata.ome import NOTES_NS
+def _image_infos(root: etree._Element) -> list[ImageInfo]:
+    """What each OME Image says: name, sizes, time step, channels, this plugin's notes.
 
-    pixels = image.pixels
-    sizes: dict[str, tuple[float | None, str | None]] = {}
-    for axis in "ZYX":
-        unit = getattr(pixels, f"physical_size_{axis.lower()}_unit", None)
-        sizes[axis] = (getattr(pixels, f"physical_size_{axis.lower()}"),
-                       getattr(unit, "value", unit))
-    step, unit, t_note = time_step(pixels)
-    sizes["T"] = (step, unit)
-    notes = [a.value for a in (annotations or {}).values()
-             if a.namespace == NOTES_NS and a.id in {r.id for r in image.annotation_refs}]
-    channels = [ChannelInfo(name=c.name, rgb=c.color.as_rgb_tuple()[:3] if c.color else None,
-                            emission=c.emission_wavelength, excitation=c.excitation_wavelength,
-                            fluor=c.fluor) for c in pixels.channels]
-    return {"name": image.name, "sizes": sizes, "channels": channels, "t_note": t_note,
-            "notes": notes, "stored": bool(pixels.tiff_data_blocks)}
-
-
-def _lenient_image_info(root: etree._Element) -> list[ImageInfo]:
-    """What can be read from OME-XML that fails validation; anything unreadable is None."""
+    Read from the XML tree as the OME schema defines it (a Channel without Color is white,
+    sizes in µm and time in s unless a unit is given); a value that cannot be read (not a
+    number, not positive where it must be) is None, so a document that breaks the schema
+    is read as far as it can be.
+    """
     from .._xml import local
 
+    notes = {}
+    for element in root.iter():
+        if local(element.tag) == "CommentAnnotation" and element.get("Namespace") == NOTES_NS:
+            value = next((v.text for v in element if local(v.tag) == "Value"), None)
+            notes[element.get("ID")] = value or ""
     images: list[ImageInfo] = []
     for image in root.iter():
         if local(image.tag) != "Image":
@@ -210,25 +227,70 @@ def _lenient_image_info(root: etree._Element) -> list[ImageInfo]:
         pixels = next((p for p in image if local(p.tag) == "Pixels"), None)
         if pixels is None:
             continue
+        unread: list[str] = []
         sizes: dict[str, tuple[float | None, str | None]] = {
-            axis: (positive_float(pixels.get(f"PhysicalSize{axis}")),
-                   pixels.get(f"PhysicalSize{axis}Unit", "µm")) for axis in "ZYX"}
-        sizes["T"] = (positive_float(pixels.get("TimeIncrement")),
-                      pixels.get("TimeIncrementUnit", "s"))
+            axis: (_number(pixels, f"PhysicalSize{axis}", unread),
+                   _unit(pixels, f"PhysicalSize{axis}Unit", "µm", unread)) for axis in "ZYX"}
+        planes = [(_int(p.get("TheT")), _int(p.get("TheZ")), _int(p.get("TheC")),
+                   _finite(p.get("DeltaT")), p.get("DeltaTUnit", "s"))
+                  for p in pixels if local(p.tag) == "Plane"]
+        step, step_unit, t_note = time_step_of(
+            _int(pixels.get("SizeT")) or 1, _number(pixels, "TimeIncrement", unread),
+            _unit(pixels, "TimeIncrementUnit", "s", unread), planes)
+        sizes["T"] = (step, step_unit)
         channels: list[ChannelInfo] = []
         for ch in (c for c in pixels if local(c.tag) == "Channel"):
             try:
-                value = int(ch.get("Color")) & 0xFFFFFFFF
-                rgb = ((value >> 24) & 255, (value >> 16) & 255, (value >> 8) & 255)
+                value = int(ch.get("Color", "-1")) & 0xFFFFFFFF
+                rgb: tuple[int, ...] | None = (
+                    (value >> 24) & 255, (value >> 16) & 255, (value >> 8) & 255)
             except (TypeError, ValueError):
+                unread.append(f'Color="{ch.get("Color")}"')
                 rgb = None
             channels.append({"name": ch.get("Name"), "rgb": rgb,
-                             "emission": positive_float(ch.get("EmissionWavelength")),
-                             "excitation": positive_float(ch.get("ExcitationWavelength")),
+                             "emission": _number(ch, "EmissionWavelength", unread),
+                             "excitation": _number(ch, "ExcitationWavelength", unread),
                              "fluor": ch.get("Fluor")})
+        refs = {r.get("ID") for r in image if local(r.tag) == "AnnotationRef"}
         images.append({"name": image.get("Name"), "sizes": sizes, "channels": channels,
+                       "t_note": t_note, "notes": [notes[i] for i in notes if i in refs],
+                       "unread": list(dict.fromkeys(unread)),
                        "stored": any(local(e.tag) == "TiffData" for e in pixels)})
     return images
+
+
+def _number(element: etree._Element, name: str, unread: list[str]) -> float | None:
+    """A positive number attribute; one given that is none is listed in `unread`."""
+    text = element.get(name)
+    value = positive_float(text)
+    if text is not None and value is None:
+        unread.append(f'{name}="{text}"')
+    return value
+
+
+def _unit(element: etree._Element, name: str, default: str, unread: list[str]) -> str:
+    """A unit attribute (`default` when absent); one nobody knows is listed in `unread`."""
+    from ..units import symbol
+
+    text = element.get(name)
+    if text is not None and symbol(text) is None:
+        unread.append(f'{name}="{text}"')
+    return text if text is not None else default
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _finite(value: str | None) -> float | None:
+    try:
+        number = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def argb_color(value: str | int | None) -> str | None:

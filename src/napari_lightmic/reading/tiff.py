@@ -16,7 +16,7 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 import dask.array as da
@@ -28,7 +28,7 @@ from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Scene
 from ..scene.axes import ChunkOrigin, canonical, lazy_array
 from ..scene.budget import SizeRefused, shape_text
-from .acquisition import given, immersion, lenient, positive_float
+from .acquisition import immersion, lenient, positive_float
 from .contract import ReaderBase
 from .handles import Closable, Held, LazyHandle
 from .ome_xml import (
@@ -80,7 +80,7 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
         except Exception as exc:  # noqa: BLE001 - an OME-XML tifffile cannot map onto pages
             unmapped = exc
     scenes: list[Scene]
-    ome: OME | None
+    ome: Callable[[], OME | None] | None  # what makes the file's OME model
     try:
         if not tif.pages:
             raise ValueError("truncated: no page lies inside the file")
@@ -100,7 +100,7 @@ def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
         if tif.is_lsm:
             scenes, ome = _lsm(tif), None
         elif kind == "mmstack":
-            scenes, ome = _micromanager(tif)
+            scenes, ome = _micromanager(tif), None
         elif tif.is_ome and kind == "ome":
             scenes, ome = _ome(tif, root)
         elif tif.is_imagej:
@@ -133,7 +133,7 @@ def _check_ome_files(tif: tifffile.TiffFile, path: str) -> etree._Element | None
 
 
 def _source(path: str, fmt: FileFormat, tif: tifffile.TiffFile, scenes: list[Scene],
-            ome: OME | None, handles: list[Closable]) -> ImageSource:
+            ome: Callable[[], OME | None] | None, handles: list[Closable]) -> ImageSource:
     stem = file_stem(path)
     scenes = [scene if scene.name else dataclasses.replace(
         scene, name=stem if len(scenes) == 1 else f"{stem} #{scene.index + 1}")
@@ -143,7 +143,7 @@ def _source(path: str, fmt: FileFormat, tif: tifffile.TiffFile, scenes: list[Sce
         scan = dict((tif.lsm_metadata or {}).get("ScanInformation") or {})
         factory = lenient(lsm_acquisition, scan)
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="tifffile",
-                       ome_factory=given(ome) if ome is not None else None,
+                       ome_factory=ome,
                        handles=[Held(h) for h in handles],
                        original_metadata=_vendor_text(tif), acquisition_factory=factory)
 
@@ -475,12 +475,12 @@ def _um(value: str | float | None, unit: str | None) -> float | None:
 
 
 def _ome(tif: tifffile.TiffFile, root: etree._Element | None
-         ) -> tuple[list[Scene], OME | None]:
-    """Scenes from the OME-XML (`root`, where parsed); one that breaks the schema read leniently."""
+         ) -> tuple[list[Scene], Callable[[], OME | None]]:
+    """Scenes from the OME-XML (`root`, where parsed), and what makes its OME model."""
     xml = tif.ome_metadata
     if xml is None:
         raise ValueError("the file has no OME-XML")
-    ome, images, note = ome_images(xml, root)
+    ome, images = ome_images(xml, root)
     # tifffile makes a series of each Image that stores pixels (has TiffData), in order
     stored = [k for k, info in enumerate(images) if info.get("stored", True)]
     scenes = []
@@ -490,12 +490,11 @@ def _ome(tif: tifffile.TiffFile, root: etree._Element | None
         data, dims = canonical(series_dask(series), series.axes)
         pyramid = _pyramid(series)
         scenes.append(ome_scene(index, info, data, dims, series.name,
-                                ome_index=k if k != index else None, pyramid=pyramid,
-                                notes=[note] if note else []))
+                                ome_index=k if k != index else None, pyramid=pyramid))
     return scenes, ome
 
 
-def _micromanager(tif: tifffile.TiffFile) -> tuple[list[Scene], OME | None]:
+def _micromanager(tif: tifffile.TiffFile) -> list[Scene]:
     """A Micro-Manager dataset: one scene per stage position, whichever file was opened."""
     meta = tif.micromanager_metadata or {}
     summary = meta.get("Summary", {}) or {}
@@ -529,8 +528,7 @@ def _micromanager(tif: tifffile.TiffFile) -> tuple[list[Scene], OME | None]:
         stage = {"Y": float(xy[1]), "X": float(xy[0])} if xy and len(xy) == 2 else None
         scenes.append(make_scene(p, info.get("Label") or (f"Pos{p}" if positions > 1 else ""),
                              pdata, dims, dict(physical), channels, stage_position=stage))
-    ome = None
-    return scenes, ome
+    return scenes
 
 
 def _imagej(tif: tifffile.TiffFile) -> list[Scene]:
