@@ -18,7 +18,8 @@ for the first file of the session and for a later one (a small OME-TIFF opened f
 Runs are interleaved (file after file, source after source) and the medians and ranges
 printed. `--src` compares source trees (e.g. an export of the code before a change and
 `src`): each run imports napari_lightmic from the tree named. Needs a display; without one
-it runs itself under `xvfb-run`.
+it runs itself under `xvfb-run`. The child is `npe2_first_plane.py`'s, shared with
+`startup.py`.
 
 Without --first-file:
 
@@ -45,6 +46,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from npe2_first_plane import FILES as FIRST_FILES
+from npe2_first_plane import measure as measure_first_file
+from npe2_first_plane import testdata_root
 
 SIZES = {  # name: (T, C, Z, Y, X)
     "small": (1, 2, 6, 2048, 2048),      # ~100 MB
@@ -149,58 +153,10 @@ def measure(method: str, path: Path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-FIRST_FILE_CHILD = r'''
-import json, os, sys, time, warnings
-warnings.simplefilter("ignore")
-path, later = sys.argv[1], sys.argv[2] == "later"
-import numpy as np
-import napari
-from napari.plugins import _npe2
-
-viewer = napari.Viewer(show=False)  # napari started: plugins discovered, its modules loaded
-if later:  # a first, different file has been opened in this session
-    from napari_lightmic.synthetic import cells, write_ome_tiff
-    import tempfile
-    first = write_ome_tiff(os.path.join(tempfile.mkdtemp(), "first.ome.tif"), cells((4, 64, 64)))
-    data = _npe2.read([first], "napari-lightmic", stack=False)[0][0][0]
-    np.asarray(data[(0,) * (data.ndim - 2)])
-start = time.perf_counter()
-layer_data, plugin = _npe2.read([path], "napari-lightmic", stack=False)
-read = time.perf_counter()
-data = layer_data[0][0]
-data = data[0] if isinstance(data, list) else data  # a pyramid: napari shows its top level
-np.asarray(data[(0,) * (data.ndim - 2)])
-plane = time.perf_counter()
-assert plugin == "napari-lightmic"
-print(json.dumps({"reader": read - start, "first plane": plane - start}), flush=True)
-os._exit(0)  # the figures are out: no Qt teardown (it may crash under xvfb, after the fact)
-'''
-
-FIRST_FILES = ["czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi", "lif/testdata_2channel_xz.lif",
-               "nd2/example-zstack.nd2", "ometiff/bioformats_converted/s_1_t_1_c_1_z_1.ome.tiff"]
-
-
-def measure_first_file(path: Path, src: str, later: bool) -> dict:
-    import os
-    import shutil
-
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(Path(src).resolve())] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
-                                     if p]))
-    command = [sys.executable, "-c", FIRST_FILE_CHILD, str(path), "later" if later else "first"]
-    if not os.environ.get("DISPLAY") and shutil.which("xvfb-run"):
-        command = ["xvfb-run", "-a", *command]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
-    if result.returncode != 0:
-        return {"error": (result.stderr.strip().splitlines() or ["?"])[-1][:120]}
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def first_file(runs: int, sources: list[str], files: list[str]) -> None:
-    import os
     import statistics
 
-    root = Path(os.environ.get("LIGHTMIC_TESTDATA", "/work/shared/testdata"))
+    root = testdata_root()
     times: dict[tuple[str, str, str, str], list[float]] = {}
     for run in range(runs):  # interleaved: a slow moment of the machine hits every row alike
         for name in files:
