@@ -141,7 +141,7 @@ def main() -> None:
     args = parser.parse_args()
     root = Path(args.dir)
     root.mkdir(parents=True, exist_ok=True)
-    source = make_inputs(root)["OME-TIFF 2 GB"]
+    source = make_inputs(root, names=("OME-TIFF 2 GB",))["OME-TIFF 2 GB"]
     folder = root / f"large-{args.copies}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
