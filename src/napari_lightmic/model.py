@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from . import paths
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -204,13 +206,7 @@ class ImageSource:
     @property
     def disk_bytes(self) -> int | None:
         """Bytes the file (or OME-Zarr folder) takes on disk; None for a remote source."""
-        try:
-            if os.path.isdir(self.path):
-                return sum(os.path.getsize(os.path.join(folder, name))
-                           for folder, _, names in os.walk(self.path) for name in names)
-            return os.path.getsize(self.path)
-        except OSError:
-            return None
+        return paths.disk_bytes(self.path)
 
     @cached_property
     def ome(self) -> OME:

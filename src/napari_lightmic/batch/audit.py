@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import LightmicError, json_text, one_line
 from ..formats import format_for
+from ..paths import disk_bytes
 from ..writing.common import write_text_atomic as write_atomic
 from . import _html
 from .report import csv_text
@@ -88,7 +89,8 @@ def audit_dataset(path: str, size: int | None = None) -> dict[str, Any]:
         "open_format": fmt.open_format if fmt else None, "lossy": fmt.lossy if fmt else None,
         "scenes": None, "dims": None, "pixel_sizes": None, "channel_names": None,
         "rembi": None, "privacy": None, "action": _action(fmt.advice) if fmt else None,
-        "advice": fmt.advice if fmt else None, "size": size if size is not None else _size(path),
+        "advice": fmt.advice if fmt else None,
+        "size": size if size is not None else disk_bytes(path),
         "sidecar_problem": None, "error": None,
     }
     try:
@@ -141,17 +143,6 @@ def _share(flags: list[bool], word: str) -> str:
     if flags and all(flags):
         return word
     return f"partly {word}" if any(flags) else ("unknown" if word == "known" else f"not {word}")
-
-
-def _size(path: str) -> int | None:
-    """Bytes of a file, or of every file in a folder; None when it cannot be told."""
-    try:
-        if os.path.isdir(path):
-            return sum(os.path.getsize(os.path.join(folder, name))
-                       for folder, _, names in os.walk(path) for name in names)
-        return os.path.getsize(path)
-    except OSError:
-        return None
 
 
 def _datasets(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, int]]:

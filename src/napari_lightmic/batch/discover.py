@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..formats import format_for, is_zarr_group
+from ..paths import disk_bytes
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def _is_dataset_folder(path: Path) -> bool:
 def _datasets_in(path: Path, found: Found, skip: Path | None) -> list[Dataset]:
     """The datasets at `path`: itself, or what a folder holds."""
     if path.is_dir() and _is_dataset_folder(path):
-        return [Dataset(path, "OME-Zarr", (path,), _tree_size(path))]
+        return [Dataset(path, "OME-Zarr", (path,), disk_bytes(path) or 0)]
     if path.is_file():
         return _files_datasets(path.parent, [path], found)
     if not path.is_dir():
@@ -161,7 +162,7 @@ def _datasets_in(path: Path, found: Found, skip: Path | None) -> list[Dataset]:
             if name.startswith("."):
                 found.skipped.append((sub, "hidden"))
             elif _is_dataset_folder(sub):
-                out.append(Dataset(sub, "OME-Zarr", (sub,), _tree_size(sub)))
+                out.append(Dataset(sub, "OME-Zarr", (sub,), disk_bytes(sub) or 0))
             else:
                 kept.append(name)
         dirs[:] = kept
@@ -233,13 +234,6 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def _tree_size(folder: Path) -> int:
-    total = 0
-    for here, _, files in os.walk(folder):
-        total += sum(_size(Path(here) / name) for name in files)
-    return total
 
 
 def _bdv_hdf5(xml: Path) -> Path | None:

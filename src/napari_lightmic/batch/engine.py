@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import LightmicError, UsageError, WriteError, first_line, one_line
 from ..formats import file_stem, format_for
+from ..paths import disk_bytes
 from .discover import Dataset, Found, discover
 from .manifest import Manifest, Record, fingerprint, locked, read_manifest
 
@@ -801,6 +802,7 @@ def _check_visible(record: Record, output_dir: Path) -> None:
 
 
 def _output_size(path: Path) -> int:
-    from .discover import _tree_size
-
-    return _tree_size(path) if path.is_dir() else path.stat().st_size
+    size = disk_bytes(path)
+    if size is None:
+        raise FileNotFoundError(f"{path}: the output cannot be read")
+    return size

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import SidecarError
-from ..names import fitted_name, name_max
+from ..paths import fitted_name, name_max
 from .record import SCHEMA_ID, SCHEMA_VERSION, MetadataRecord, explain
 
 SUFFIX = ".lightmic.json"

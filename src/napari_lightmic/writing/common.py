@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from ..errors import WriteError
 from ..model import Channel, Scene
-from ..names import fitted_name, name_max
+from ..paths import fitted_name, name_max
 from ..pyramid import written_shapes
 from ..scene.axes import displayed_axes
 

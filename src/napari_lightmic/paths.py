@@ -1,7 +1,8 @@
-"""File names that fit the file system: one rule for sidecars, partials and outputs."""
+"""Paths on disk: names that fit the file system, and the bytes a file or folder takes."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
@@ -30,3 +31,18 @@ def fitted_name(name: str, limit: int = 255, suffix: str = "") -> str:
     while len(os.fsencode(head)) > room:
         head = head[:-1]
     return head + tail
+
+
+def disk_bytes(path: str | os.PathLike[str]) -> int | None:
+    """Bytes a file, or every file in a folder, takes; None when the path cannot be read."""
+    try:
+        if not os.path.isdir(path):
+            return os.path.getsize(path)
+        total = 0
+        for folder, _, names in os.walk(path):
+            for name in names:
+                with contextlib.suppress(OSError):  # removed while walked
+                    total += os.path.getsize(os.path.join(folder, name))
+        return total
+    except OSError:
+        return None
