@@ -112,6 +112,13 @@ def test_dry_run_fills_the_table_and_writes_nothing(make_napari_viewer, qtbot, t
     set_folders(dock, tmp_path / "in", out)
     dock.format_box.setCurrentText("OME-TIFF")
     assert not dock.ngff_box.isEnabled()
+    box = dock.compression_box
+    assert [box.itemText(i) for i in range(box.count())] == [
+        "default (zlib)", "zlib", "zstd", "lzw", "none"]
+    assert dock.options()["compression"] is None  # the writer's default
+    box.setCurrentText("none")
+    assert dock.options()["compression"] == "none"
+    box.setCurrentIndex(0)
     press(qtbot, dock.dry_run_button)
     assert not dock.cancel_button.isEnabled()  # a dry run only reads
     qtbot.waitUntil(lambda: not dock.is_running(), timeout=TIMEOUT)

@@ -207,18 +207,18 @@ class ConvertFolder(QWidget):
     def _format_changed(self, name: str) -> None:
         self.compression_box.clear()
         kind = "OME-Zarr" if name == "OME-Zarr" else "OME-TIFF"
-        self.compression_box.addItems([f"{DEFAULT} ({DEFAULT_COMPRESSION[kind]})",
-                                       *COMPRESSIONS[kind]])
+        self.compression_box.addItem(f"{DEFAULT} ({DEFAULT_COMPRESSION[kind]})", None)
+        for name in COMPRESSIONS[kind]:
+            self.compression_box.addItem(name, name)
         self.ngff_box.setEnabled(kind == "OME-Zarr")
 
     def options(self) -> dict[str, Any]:
         """The engine's options the fields give."""
-        compression = self.compression_box.currentText()
         kind = self.format_box.currentText()
         options: dict[str, Any] = {
             "to": TARGETS[kind], "overwrite": self.overwrite_box.isChecked(),
             "workers": self.workers_box.value(),
-            "compression": None if compression.startswith(DEFAULT) else compression,
+            "compression": self.compression_box.currentData(),
             "pyramid_levels": self.levels_box.value() or None}
         if kind == "OME-Zarr":
             options["ngff_version"] = self.ngff_box.currentText()
