@@ -215,8 +215,8 @@ def test_validate_says_what_it_accepts():
     done = lightmic("validate", real_file("lsm/test.lsm"))
     assert done.returncode == 2  # a usage error: validate does not check LSM files
     assert "output" not in done.stderr
-    assert "validate checks an OME-Zarr folder (*.ome.zarr, *.zarr) or an OME-TIFF file " \
-        "(*.ome.tif, *.ome.tiff)" in done.stderr
+    assert "validate checks an OME-Zarr folder (*.ome.zarr, *.zarr, or any folder with NGFF " \
+        "metadata) or an OME-TIFF file (*.ome.tif, *.ome.tiff)" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
 

@@ -145,8 +145,8 @@ Inputs and DIR must be on storage every worker sees.
   lightmic validate cells.ome.zarr --strict   also what NGFF says a file SHOULD carry
   lightmic validate cells.ome.tif             the OME-XML against the OME schema
 """)
-    check.add_argument("path", help="an OME-Zarr folder (*.ome.zarr, *.zarr) or an OME-TIFF "
-                       "file (*.ome.tif, *.ome.tiff)")
+    check.add_argument("path", help="an OME-Zarr folder (*.ome.zarr, *.zarr, or any folder "
+                       "with NGFF metadata) or an OME-TIFF file (*.ome.tif, *.ome.tiff)")
     check.add_argument("--strict", action="store_true",
                        help="OME-Zarr: also what NGFF says a file SHOULD carry (its strict "
                        "schemas: versions, names, a label's colours)")
@@ -456,14 +456,13 @@ def _audit_rows(args: argparse.Namespace) -> list[dict[str, object]]:
 def _validate(args: argparse.Namespace) -> int:
     from .errors import WriteError
     from .writing import validate
-    from .writing.options import target_format
+    from .writing.validate import checked_format
 
     try:
-        target_format(args.path)
-    except WriteError:
-        raise UsageError(args.path, "validate checks an OME-Zarr folder (*.ome.zarr, *.zarr) "
-                         "or an OME-TIFF file (*.ome.tif, *.ome.tiff), not this file; "
-                         f"`lightmic info {args.path}` describes it") from None
+        checked_format(args.path)
+    except WriteError as err:
+        raise UsageError(args.path, f"{err.cause}; `lightmic info {args.path}` describes it"
+                         ) from None
     problems = validate(args.path, strict=args.strict)
     for problem in problems:
         print(f"{args.path}: {problem}")

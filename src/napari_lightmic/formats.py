@@ -6,6 +6,8 @@ format is opened).
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,3 +109,54 @@ def is_zarr_group(path: str | Path) -> bool:
     """Tell whether a path is a zarr group folder (v3 or v2)."""
     p = Path(path)
     return p.is_dir() and any((p / name).exists() for name in ("zarr.json", ".zgroup", ".zattrs"))
+
+
+# What a zarr group's attributes hold (under "ome" from NGFF 0.5) when it is OME-Zarr: an
+# image, an HCS plate or well, or a bioformats2raw collection of images.
+NGFF_KEYS = ("multiscales", "plate", "well", "bioformats2raw.layout")
+
+
+def ngff_kind(path: str | os.PathLike[str]) -> str | None:
+    """Which of `NGFF_KEYS` a local folder's zarr metadata holds, or None (whatever its name).
+
+    Only the group's small metadata file is read (``zarr.json``, else ``.zattrs``), with
+    the readers' size cap, and never a FIFO or device in its place. Unreadable or malformed
+    metadata, a file, a URL: None.
+    """
+    from .reading.files import read_regular  # not at import: the reading package imports this
+
+    try:
+        if not os.path.isdir(path):
+            return None
+    except (OSError, ValueError):  # a name the system refuses
+        return None
+    for name, v3 in (("zarr.json", True), (".zattrs", False)):
+        try:
+            doc = json.loads(read_regular(os.path.join(path, name)))
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError, RecursionError):  # a FIFO, too large, not JSON
+            return None
+        attrs = doc.get("attributes") if v3 and isinstance(doc, dict) else doc
+        if not isinstance(attrs, dict):
+            return None
+        if isinstance(attrs.get("ome"), dict):
+            attrs = attrs["ome"]
+        return next((key for key in NGFF_KEYS if key in attrs), None)
+    return None
+
+
+def format_of(path: str | os.PathLike[str]) -> FileFormat | None:
+    """The format of a local file or folder: by its name, else a folder holding NGFF metadata.
+
+    The one answer to "is this OME-Zarr?" for a path on disk: a folder whose zarr metadata
+    holds an NGFF image, plate, well or bioformats2raw layout is OME-Zarr whatever its name
+    (``plate.ome.zarr/A/1/0``). A URL goes by its name alone (`format_for`): nothing is fetched.
+    """
+    fmt = format_for(os.fspath(path))
+    if fmt is None and ngff_kind(path) is not None:
+        return _OME_ZARR
+    return fmt
+
+
+_OME_ZARR = next(fmt for fmt in FORMATS if fmt.name == "OME-Zarr")

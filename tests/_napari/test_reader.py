@@ -322,3 +322,25 @@ def test_layers_of_files_in_other_units_overlay(make_napari_viewer, tmp_path):
     assert list(a.scale) == pytest.approx([0.3, 0.065, 0.065])
     assert list(b.scale) == pytest.approx([0.3, 0.065, 0.065])
     assert [str(u) for u in a.units] == [str(u) for u in b.units] == ["micrometer"] * 3
+
+
+def test_an_ngff_folder_without_a_zarr_name_reaches_the_reader(make_napari_viewer, tmp_path):
+    # npe2 offers every folder to readers that accept folders, whatever its name: the
+    # plugin's get_reader takes the folders with NGFF metadata and no other
+    import zarr
+    from napari.plugins._npe2 import get_readers
+
+    from napari_lightmic._napari.reader import get_reader
+    from tests.reading.zarr_fixtures import write_ome_zarr
+
+    path = tmp_path / "field"
+    write_ome_zarr(path, "0.5")
+    assert PLUGIN in get_readers(str(path))
+    viewer = make_napari_viewer()
+    layers = viewer.open(path, plugin=PLUGIN)
+    assert [layer.name for layer in layers] == ["DAPI", "GFP"]
+    np.testing.assert_allclose(layers[0].scale, [2.0, 0.25, 0.25])
+    zarr.open_group(str(tmp_path / "table"), mode="w", zarr_format=3)
+    (tmp_path / "plain").mkdir()
+    assert get_reader(str(tmp_path / "table")) is None
+    assert get_reader(str(tmp_path / "plain")) is None

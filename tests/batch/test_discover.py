@@ -117,3 +117,24 @@ def test_an_audit_counts_a_dataset_named_with_its_member_once(bdv_with_base_path
     rows = audit([bdv_with_base_path, h5])
     assert [(row["path"], row["format"]) for row in rows] == [
         (str(bdv_with_base_path), "BigDataViewer")]
+
+
+def test_ngff_folders_are_datasets_by_their_metadata_and_plates_are_not_walked(tmp_path):
+    import zarr
+
+    from tests.reading.zarr_fixtures import write_ome_zarr, write_plate
+
+    write_plate(tmp_path / "plate", "0.5")  # no .zarr name: found by its metadata
+    write_ome_zarr(tmp_path / "run" / "field", "0.4")
+    zarr.open_group(str(tmp_path / "table"), mode="w", zarr_format=3).create_array(
+        "values", shape=(4,), dtype="uint8")
+    found = discover([str(tmp_path)])
+    assert [(d.path.relative_to(tmp_path).as_posix(), d.format) for d in found.datasets] == [
+        ("plate", "OME-Zarr"), ("run/field", "OME-Zarr")]
+    skipped = {p.relative_to(tmp_path).as_posix(): why for p, why in found.skipped}
+    assert skipped == {"table": "a Zarr group with no NGFF image, plate, well or "
+                                "bioformats2raw layout"}  # not walked into either
+    field = tmp_path / "plate" / "A" / "1" / "0"
+    given = discover([str(field)])
+    assert [(d.path, d.format) for d in given.datasets] == [(field, "OME-Zarr")]
+    assert given.roots[field] == field.parent

@@ -1,9 +1,15 @@
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import zarr
 
 from napari_lightmic import LightmicReadError, open_image
-from tests.reading.zarr_fixtures import write_ome_zarr
+from napari_lightmic.writing.validate import validate
+from tests.reading.zarr_fixtures import write_ome_zarr, write_plate
 
 
 @pytest.mark.parametrize("version", ["0.4", "0.5"])
@@ -50,8 +56,59 @@ def test_plate_is_refused_with_a_reason(tmp_path):
     path = tmp_path / "plate.ome.zarr"
     root = zarr.open_group(str(path), mode="w", zarr_format=2)
     root.attrs["plate"] = {"rows": [], "columns": [], "wells": []}
-    with pytest.raises(LightmicReadError, match="plates"):
+    with pytest.raises(LightmicReadError, match="plates") as refused:
         open_image(path)
+    assert "such as" not in str(refused.value)  # no field to name
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_the_plate_message_names_a_field_that_lightmic_info_shows(tmp_path, version):
+    # was: the advice "open one well's field instead" failed, a field folder (A/1/0) having
+    # no .zarr name: "unsupported file type '(no extension)'"
+    plate = tmp_path / "plate.ome.zarr"
+    write_plate(plate, version)
+    for where in (plate, plate / "A" / "1"):  # the plate, and one of its wells
+        with pytest.raises(LightmicReadError, match="not supported yet") as refused:
+            open_image(where)
+        message = str(refused.value)
+        assert "\n" not in message
+        field = re.search(r"open one well's field instead, such as (.+)$", message)
+        assert field is not None, message
+        assert field.group(1) == str(plate / "A" / "1" / "0") and Path(field.group(1)).is_dir()
+    result = subprocess.run([sys.executable, "-m", "napari_lightmic", "info", field.group(1)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "OME-Zarr (OME)" in result.stdout
+    assert "C2 x Z3 x Y64 x X64 uint16" in result.stdout and "DAPI" in result.stdout
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_an_image_folder_without_a_zarr_name_opens_the_same(tmp_path, version, opened):
+    named = tmp_path / "image.ome.zarr"
+    data = write_ome_zarr(named, version)
+    before = opened(named).scenes[0]
+    plain = named.rename(tmp_path / "image")
+    after = opened(plain).scenes[0]
+    assert opened(plain).format.name == "OME-Zarr"
+    assert (after.dims, after.shape) == (before.dims, before.shape)
+    assert after.physical_pixel_sizes == before.physical_pixel_sizes
+    assert after.units == before.units and after.channel_names == before.channel_names
+    np.testing.assert_array_equal(np.asarray(after.data[0]), data)
+    assert [level.shape for level in after.levels] == [level.shape for level in before.levels]
+    assert validate(plain) == []  # validate too takes it as OME-Zarr
+
+
+def test_a_folder_that_is_no_ngff_is_refused_naming_it(tmp_path):
+    group = tmp_path / "measurements"
+    zarr.open_group(str(group), mode="w", zarr_format=3).attrs["instrument"] = "scope"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for folder, cause in ((group, "a Zarr group but no OME-Zarr"),
+                          (empty, "a folder with no OME-Zarr metadata")):
+        with pytest.raises(LightmicReadError) as refused:
+            open_image(folder)
+        assert str(refused.value).startswith(f"{folder}: {cause}")
+        assert "\n" not in str(refused.value)
 
 
 def test_two_dimensional_image_gets_singleton_axes(tmp_path, opened):

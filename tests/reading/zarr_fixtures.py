@@ -1,4 +1,5 @@
-"""OME-Zarr 0.4 and 0.5 images written with ome-zarr-py, with omero channel metadata."""
+"""OME-Zarr 0.4 and 0.5 images written with ome-zarr-py, with omero channel metadata, and
+HCS plates of them."""
 
 import numpy as np
 import zarr
@@ -38,3 +39,22 @@ def write_ome_zarr(path, version: str, data=None) -> np.ndarray:
     else:
         root.attrs["omero"] = OMERO
     return data
+
+
+def write_plate(path, version: str) -> np.ndarray:
+    """A one-well NGFF plate whose well A/1 has one field, 0: its image as `write_ome_zarr`'s.
+
+    Returns the field's pixels.
+    """
+    root = zarr.open_group(str(path), mode="w", zarr_format=2 if version == "0.4" else 3)
+    well = root.require_group("A").require_group("1")
+    plate = {"rows": [{"name": "A"}], "columns": [{"name": "1"}], "field_count": 1,
+             "wells": [{"path": "A/1", "rowIndex": 0, "columnIndex": 0}]}
+    images = {"images": [{"path": "0"}]}
+    if version == "0.4":
+        root.attrs["plate"] = {**plate, "version": "0.4"}
+        well.attrs["well"] = {**images, "version": "0.4"}
+    else:
+        root.attrs["ome"] = {"version": "0.5", "plate": plate}
+        well.attrs["ome"] = {"version": "0.5", "well": images}
+    return write_ome_zarr(path / "A" / "1" / "0", version)

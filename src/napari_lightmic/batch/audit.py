@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LightmicError, json_text, one_line
-from ..formats import format_for
+from ..formats import format_of
 from ..paths import disk_bytes
 from ..writing.common import write_text_atomic as write_atomic
 from . import _html
@@ -82,7 +82,7 @@ def audit_dataset(path: str, size: int | None = None) -> dict[str, Any]:
     from ..reading import read_error
     from ..session import Session
 
-    fmt = format_for(path)
+    fmt = format_of(path)
     row: dict[str, Any] = {
         "path": str(path), "format": fmt.name if fmt else None,
         "vendor": fmt.vendor if fmt else None,

@@ -3,7 +3,9 @@
 A multi-file dataset counts once, through its main file: a Micro-Manager set (its
 ``*_MMStack_*`` files in one folder, through the first by name), a BigDataViewer XML and the
 HDF5 file it names (through the XML), an OME-TIFF set (through the file whose OME-XML names
-the others) and an OME-Zarr folder (not walked into). Other files are skipped with a reason.
+the others) and an OME-Zarr folder, known by its name or its NGFF metadata (not walked into:
+a plate's fields are the plate's). A Zarr group that is no OME-Zarr is skipped, not walked
+into; other files are skipped with a reason.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UsageError
-from ..formats import format_for, is_zarr_group
+from ..formats import format_for, format_of, is_zarr_group
 from ..paths import disk_bytes
 
 
@@ -137,14 +139,22 @@ def _first_magic(path: Path) -> int:
 
 
 def _is_dataset_folder(path: Path) -> bool:
-    fmt = format_for(path)
-    return (fmt is not None and fmt.directory) or is_zarr_group(path)
+    """An OME-Zarr folder: by its name, or by its NGFF metadata (`formats.format_of`)."""
+    fmt = format_of(path)
+    return fmt is not None and fmt.directory
+
+
+# a zarr group that is no OME-Zarr: neither a dataset nor a folder of them (its arrays' chunks)
+NOT_NGFF = "a Zarr group with no NGFF image, plate, well or bioformats2raw layout"
 
 
 def _datasets_in(path: Path, found: Found, skip: Path | None) -> list[Dataset]:
     """The datasets at `path`: itself, or what a folder holds."""
     if path.is_dir() and _is_dataset_folder(path):
         return [Dataset(path, "OME-Zarr", (path,), disk_bytes(path) or 0)]
+    if is_zarr_group(path):
+        found.skipped.append((path, NOT_NGFF))
+        return []
     if path.is_file():
         return _files_datasets(path.parent, [path], found)
     if not path.is_dir():
@@ -163,6 +173,8 @@ def _datasets_in(path: Path, found: Found, skip: Path | None) -> list[Dataset]:
                 found.skipped.append((sub, "hidden"))
             elif _is_dataset_folder(sub):
                 out.append(Dataset(sub, "OME-Zarr", (sub,), disk_bytes(sub) or 0))
+            elif is_zarr_group(sub):
+                found.skipped.append((sub, NOT_NGFF))
             else:
                 kept.append(name)
         dirs[:] = kept

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import LightmicError, UsageError, WriteError, first_line, one_line
-from ..formats import file_stem, format_for
+from ..formats import file_stem, format_of
 from ..paths import disk_bytes
 from .discover import Dataset, Found, discover
 from .manifest import Manifest, Record, fingerprint, locked, read_manifest
@@ -309,7 +309,7 @@ def _job_list(path: Path, out: Path, options: dict[str, Any]) -> list[Record]:
             raise UsageError(path, f"line {number}: give an input and an output")
         source = path.parent / row["input"]
         found = discover([str(source)]) if source.exists() else Found()
-        fmt = format_for(source)
+        fmt = format_of(source)
         dataset = found.datasets[0] if found.datasets else Dataset(
             source, fmt.name if fmt else "unknown", (source,), 0)
         mine = dict(options)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import LightmicReadError
-from ..formats import FORMATS, FileFormat, format_for, is_zarr_group
+from ..formats import FORMATS, FileFormat, format_for, format_of, is_zarr_group
 from ..model import ImageSource
 from ..scene.axes import with_time_note
 from ..scene.budget import SizeRefused, check_source
@@ -86,8 +86,11 @@ def open_image(path: str | os.PathLike[str]) -> ImageSource:
 
 
 def claims(path: str | os.PathLike[str]) -> bool:
-    """Whether the registry has a reader for the path's extension that claims the path."""
-    fmt = format_for(str(path))
+    """Whether the registry has a reader for the path that claims it.
+
+    By the path's extension, or, for a folder, by its NGFF metadata (`formats.format_of`).
+    """
+    fmt = format_of(str(path))
     return fmt is not None and reader_for(fmt).claims(str(path), fmt)
 
 
@@ -107,15 +110,15 @@ def _remote_format() -> FileFormat:
 
 def _check(path: str) -> FileFormat:
     p = Path(path)
-    fmt = format_for(path)
     try:
         exists = p.exists()
     except OSError as exc:  # a name the system refuses: too long, ...
         raise LightmicReadError(path, f"cannot be opened: {exc.strerror or exc}") from exc
     if not exists:
         raise LightmicReadError(path, "no such file or folder")
+    fmt = format_of(path)  # a folder with NGFF metadata is OME-Zarr whatever its name
     if fmt is None:
-        raise LightmicReadError(path, f"unsupported file type {p.suffix or '(no extension)'!r}")
+        raise LightmicReadError(path, _unknown(p))
     if fmt.directory:
         if not is_zarr_group(p):
             raise LightmicReadError(path, "not a Zarr group (no zarr.json or .zgroup found)")
@@ -139,6 +142,16 @@ def _check(path: str) -> FileFormat:
         what = f"its content is {found}" if found else f"its content is not a {fmt.name} file"
         raise LightmicReadError(path, f"named as {fmt.name} but {what}")
     return fmt
+
+
+def _unknown(p: Path) -> str:
+    """Why an existing path of no registered format is not read."""
+    if is_zarr_group(p):
+        return ("a Zarr group but no OME-Zarr: its metadata holds no NGFF image "
+                "('multiscales'), plate, well or bioformats2raw layout")
+    if p.is_dir():
+        return "a folder with no OME-Zarr metadata (no zarr.json or .zattrs holding an NGFF image)"
+    return f"unsupported file type {p.suffix or '(no extension)'!r}"
 
 
 def read_error(path: str | os.PathLike[str], exc: BaseException) -> LightmicReadError:

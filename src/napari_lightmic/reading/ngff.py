@@ -58,8 +58,8 @@ def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
     Raises
     ------
     ValueError
-        If the path holds no OME-Zarr image, or a plate, or metadata too malformed to place
-        the arrays.
+        If the path holds no OME-Zarr image, or a plate or well (naming its first field,
+        which opens), or metadata too malformed to place the arrays.
     """
     import zarr
 
@@ -78,14 +78,66 @@ def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
     elif "bioformats2raw.layout" in attrs:
         groups = [_group(root, key)
                   for key in sorted((k for k in root.group_keys() if k.isdigit()), key=int)]
-    elif "plate" in attrs:
-        raise ValueError("HCS plates are not supported yet; open one well's field instead")
+    elif "plate" in attrs or "well" in attrs:
+        what = "plates" if "plate" in attrs else "wells"
+        field = _first_field(root)
+        such = f", such as {_joined(path, field)}" if field is not None else ""
+        raise ValueError(f"HCS {what} are not supported yet; open one well's field "
+                         f"instead{such}")
     else:
         raise ValueError("no OME-Zarr image here (no 'multiscales' or bioformats2raw layout)")
     scenes = [_scene_of(group, index, path) for index, group in enumerate(groups)]
     # OME/METADATA.ome.xml, where there is one; ImageSource.ome falls back when it is absent.
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="zarr",
                        ome_factory=_ome_factory(path))
+
+
+def _first_field(root: zarr.Group) -> str | None:
+    """The path of the first field image of an HCS plate or well ('A/1/0'), if there is one.
+
+    As the plate's and well's metadata list them, each checked to be a group; None when the
+    metadata names no image group that exists.
+    """
+    attrs = ngff_attrs(root)
+    if "plate" not in attrs:
+        return _first_image(root)
+    for where in _paths(attrs["plate"], "wells"):
+        well = _member(root, where)
+        field = _first_image(well) if well is not None else None
+        if field is not None:
+            return f"{where}/{field}"
+    return None
+
+
+def _first_image(well: zarr.Group) -> str | None:
+    """The first of a well's 'images' that is an NGFF image group."""
+    for where in _paths(ngff_attrs(well).get("well"), "images"):
+        image = _member(well, where)
+        if image is not None and "multiscales" in ngff_attrs(image):
+            return where
+    return None
+
+
+def _paths(meta: object, key: str) -> list[str]:
+    """The paths a plate's 'wells' or a well's 'images' list ('A/1', '0')."""
+    items = meta.get(key) if isinstance(meta, dict) else None
+    paths = [item.get("path") for item in items or [] if isinstance(item, dict)] \
+        if isinstance(items, list) else []
+    return [p.strip("/") for p in paths if isinstance(p, str) and p.strip("/")]
+
+
+def _member(root: zarr.Group, where: str) -> zarr.Group | None:
+    try:
+        return _group(root, where)
+    except (KeyError, ValueError, OSError):
+        return None
+
+
+def _joined(path: str, inner: str) -> str:
+    """`inner` ('A/1/0') inside the folder or URL `path`."""
+    if is_http(path):
+        return f"{path.rstrip('/')}/{inner}"
+    return os.path.join(path, *inner.split("/"))
 
 
 def _group(root: zarr.Group, key: str) -> zarr.Group:

@@ -72,18 +72,36 @@ def validate(path: str | os.PathLike[str], *, strict: bool = False) -> list[str]
     WriteError
         The path names neither an OME-Zarr folder nor an OME-TIFF file.
     """
-    from ..errors import WriteError
-    from .options import target_format
-
     found = Path(path)
     if not found.exists():
         return [f"{found}: no such file or folder"]
-    try:
-        kind = target_format(found)
-    except WriteError:
-        raise WriteError(found, "validate checks an OME-Zarr folder (*.ome.zarr, *.zarr) or an "
-                         "OME-TIFF file (*.ome.tif, *.ome.tiff), not this file") from None
+    kind = checked_format(found)
     return _validate_zarr(found, strict) if kind == "OME-Zarr" else _validate_tiff(found)
+
+
+def checked_format(path: str | os.PathLike[str]) -> str:
+    """What `validate` checks the path as: "OME-Zarr" or "OME-TIFF".
+
+    By its name, or, for a folder of another name, by its NGFF metadata (`formats.format_of`).
+
+    Raises
+    ------
+    WriteError
+        The path is neither.
+    """
+    from ..errors import WriteError
+    from ..formats import format_of
+    from .options import target_format
+
+    try:
+        return target_format(path)
+    except WriteError:
+        fmt = format_of(path)
+        if fmt is not None and fmt.name == "OME-Zarr":
+            return fmt.name
+        raise WriteError(path, "validate checks an OME-Zarr folder (*.ome.zarr, *.zarr, or "
+                         "any folder with NGFF metadata) or an OME-TIFF file (*.ome.tif, "
+                         "*.ome.tiff), not this file") from None
 
 
 def _validate_zarr(path: Path, strict: bool = False) -> list[str]:
