@@ -222,3 +222,28 @@ def test_datasets_of_many_files_are_not_all_held_open(micromanager_dataset, monk
             got = list(pool.map(lambda s: np.asarray(s.data), source.scenes * 2))
     for a, b in zip(got, expected * 2):
         np.testing.assert_array_equal(a, b)
+
+
+def test_ome_xml_of_the_current_schema_is_read_as_the_schema_says():
+    # read without ome-types: what its model gave, including where the document is odd
+    from napari_lightmic.reading.ome_xml import ome_images, time_step_of
+
+    # a huge SizeT whose planes hold two time points: no step, at once (not a set of every
+    # index SizeT declares)
+    planes = [(0, 0, 0, 0.0, "s"), (1, 0, 0, 1.0, "s")]
+    assert time_step_of(2_000_000_000, None, "s", planes) == (None, None, None)
+    ns = "http://www.openmicroscopy.org/Schemas/OME/2016-06"
+    xml = f"""<OME xmlns="{ns}">
+      <Image ID="Image:0" Name="a"><Pixels ID="Pixels:0" DimensionOrder="XYZCT" Type="uint8"
+        SizeX="2" SizeY="2" SizeZ="1" SizeC="1" SizeT="3" TimeIncrement="0">
+        <Channel ID="Channel:0:0"/><MetadataOnly/></Pixels></Image>
+      <StructuredAnnotations><XMLAnnotation ID="Annotation:0"><Value>
+        <Image ID="Image:9"><Pixels ID="Pixels:9" SizeT="2"/></Image>
+      </Value></XMLAnnotation></StructuredAnnotations>
+    </OME>"""
+    _, infos = ome_images(xml)
+    assert len(infos) == 1  # the Image inside an annotation's value is no image
+    [info] = infos
+    # TimeIncrement 0 is a number the schema allows: kept (and shown as no step), not unread
+    assert info["sizes"]["T"] == (0.0, "s") and info["t_note"] is None and info["unread"] == []
+    assert info["channels"][0]["rgb"] == (255, 255, 255)  # no Color: the schema's white

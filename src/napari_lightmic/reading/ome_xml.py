@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Required, TypedDict, Unpack
 
 from ..colors import complete_colors, parse_color
 from ..model import Channel, Scene
-from .acquisition import positive_float
+from .acquisition import given, positive_float
 
 if TYPE_CHECKING:
     import dask.array as da
     from lxml import etree
     from ome_types import OME
-    from ome_types.model import Pixels
+    from ome_types.model import CommentAnnotation, Image, Pixels
 
 
 # what the writer did to fit an image into the open format (one comment each, on the image)
@@ -79,17 +79,53 @@ def ome_images(xml: str, root: etree._Element | None = None
                ) -> tuple[Callable[[], OME | None], list[ImageInfo]]:
     """(what makes the OME model when it is first asked, what each Image says).
 
-    What each Image says is read from the parsed XML (`root`, where the caller parsed it),
-    not from ome-types: importing ome-types and validating the document take longer than a
-    first plane. The model is made when the metadata is used (the Metadata dock, a
-    conversion); it is None where the XML breaks the OME schema, and what was read is
-    described instead. Values that cannot be read are unknown, valid document or not.
+    A document of the current schema (2016-06: what every writer has written since) is read
+    from the parsed XML (`root`, where the caller parsed it), not by ome-types: importing
+    ome-types and validating the document take longer than a first plane. Its model is made
+    when the metadata is used (the Metadata dock, a conversion); it is None where the XML
+    breaks the OME schema, and what was read is described instead. Values that cannot be
+    read are unknown, and listed. A document of an older schema is upgraded by ome-types at
+    once and read from its model (read from the XML when even that fails).
     """
     from .._xml import parse_xml
 
     if root is None:
         root = parse_xml(xml, "the OME-XML")
+    if etree_namespace(root) != OME_2016_06:
+        ome = ome_model(xml)
+        if ome is not None:
+            annotations = {a.id: a for a in ome.structured_annotations or []
+                           if type(a).__name__ == "CommentAnnotation"}
+            return given(ome), [_model_info(image, annotations) for image in ome.images]
     return partial(ome_model, xml), _image_infos(root)
+
+
+OME_2016_06 = "http://www.openmicroscopy.org/Schemas/OME/2016-06"
+
+
+def etree_namespace(element: etree._Element) -> str | None:
+    """The namespace of an element's tag, None without one."""
+    tag = element.tag
+    return tag[1:].partition("}")[0] if isinstance(tag, str) and tag.startswith("{") else None
+
+
+def _model_info(image: Image, annotations: dict[str, CommentAnnotation]) -> ImageInfo:
+    """What one Image of an ome-types model says (a document of an older schema)."""
+    pixels = image.pixels
+    sizes: dict[str, tuple[float | None, str | None]] = {}
+    for axis in "ZYX":
+        unit = getattr(pixels, f"physical_size_{axis.lower()}_unit", None)
+        sizes[axis] = (getattr(pixels, f"physical_size_{axis.lower()}"),
+                       getattr(unit, "value", unit))
+    step, unit, t_note = time_step(pixels)
+    sizes["T"] = (step, unit)
+    refs = {r.id for r in image.annotation_refs}
+    notes = [a.value for a in annotations.values() if a.namespace == NOTES_NS and a.id in refs]
+    channels = [ChannelInfo(name=c.name, rgb=c.color.as_rgb_tuple()[:3] if c.color else None,
+                            emission=c.emission_wavelength, excitation=c.excitation_wavelength,
+                            fluor=c.fluor) for c in pixels.channels]
+    return {"name": image.name, "sizes": sizes, "channels": channels, "t_note": t_note,
+            "notes": notes, "stored": bool(pixels.tiff_data_blocks)}
 
 
 def ome_model(xml: str) -> OME | None:
@@ -193,8 +229,8 @@ def time_step_of(size_t: int, increment: float | None, increment_unit: str,
     for the_t, the_z, the_c, delta_t, unit in planes:
         if the_z == 0 and the_c == 0 and delta_t is not None and the_t is not None:
             times[the_t] = (delta_t, unit)
-    if (size_t < 2 or set(times) != set(range(size_t))
-            or len({u for _, u in times.values()}) != 1):
+    if (size_t < 2 or len(times) != size_t or set(times) != set(range(size_t))
+            or len({u for _, u in times.values()}) != 1):  # times: at most the planes held
         return None, None, None
     values = [times[t][0] for t in range(size_t)]
     intervals = [b - a for a, b in zip(values, values[1:])]
@@ -216,12 +252,13 @@ def _image_infos(root: etree._Element) -> list[ImageInfo]:
     from .._xml import local
 
     notes = {}
-    for element in root.iter():
+    for element in (e for group in root if local(group.tag) == "StructuredAnnotations"
+                    for e in group):
         if local(element.tag) == "CommentAnnotation" and element.get("Namespace") == NOTES_NS:
             value = next((v.text for v in element if local(v.tag) == "Value"), None)
             notes[element.get("ID")] = value or ""
     images: list[ImageInfo] = []
-    for image in root.iter():
+    for image in root:  # the OME root's own Images, not markup inside an annotation
         if local(image.tag) != "Image":
             continue
         pixels = next((p for p in image if local(p.tag) == "Pixels"), None)
@@ -234,8 +271,11 @@ def _image_infos(root: etree._Element) -> list[ImageInfo]:
         planes = [(_int(p.get("TheT")), _int(p.get("TheZ")), _int(p.get("TheC")),
                    _finite(p.get("DeltaT")), p.get("DeltaTUnit", "s"))
                   for p in pixels if local(p.tag) == "Plane"]
+        increment = _finite(pixels.get("TimeIncrement"))  # any number the schema allows
+        if pixels.get("TimeIncrement") is not None and increment is None:
+            unread.append(f'TimeIncrement="{pixels.get("TimeIncrement")}"')
         step, step_unit, t_note = time_step_of(
-            _int(pixels.get("SizeT")) or 1, _number(pixels, "TimeIncrement", unread),
+            _int(pixels.get("SizeT")) or 1, increment,
             _unit(pixels, "TimeIncrementUnit", "s", unread), planes)
         sizes["T"] = (step, step_unit)
         channels: list[ChannelInfo] = []
