@@ -92,6 +92,9 @@ def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
                        ome_factory=_ome_factory(path))
 
 
+FIELD_TRIES = 8  # wells (and fields of a well) looked at for a field to name: one read each
+
+
 def _first_field(root: zarr.Group) -> str | None:
     """The path of the first field image of an HCS plate or well ('A/1/0'), if there is one.
 
@@ -101,7 +104,7 @@ def _first_field(root: zarr.Group) -> str | None:
     attrs = ngff_attrs(root)
     if "plate" not in attrs:
         return _first_image(root)
-    for where in _paths(attrs["plate"], "wells"):
+    for where in _paths(attrs["plate"], "wells")[:FIELD_TRIES]:
         well = _member(root, where)
         field = _first_image(well) if well is not None else None
         if field is not None:
@@ -111,11 +114,18 @@ def _first_field(root: zarr.Group) -> str | None:
 
 def _first_image(well: zarr.Group) -> str | None:
     """The first of a well's 'images' that is an NGFF image group."""
-    for where in _paths(ngff_attrs(well).get("well"), "images"):
+    for where in _paths(_attrs_or_empty(well).get("well"), "images")[:FIELD_TRIES]:
         image = _member(well, where)
-        if image is not None and "multiscales" in ngff_attrs(image):
+        if image is not None and "multiscales" in _attrs_or_empty(image):
             return where
     return None
+
+
+def _attrs_or_empty(group: zarr.Group) -> Attrs:
+    try:
+        return ngff_attrs(group)
+    except Exception:  # noqa: BLE001 - only a hint in an error message depends on it
+        return {}
 
 
 def _paths(meta: object, key: str) -> list[str]:
@@ -129,7 +139,7 @@ def _paths(meta: object, key: str) -> list[str]:
 def _member(root: zarr.Group, where: str) -> zarr.Group | None:
     try:
         return _group(root, where)
-    except (KeyError, ValueError, OSError):
+    except Exception:  # noqa: BLE001 - a hint in an error message: any failure is "none here"
         return None
 
 
