@@ -208,8 +208,8 @@ class ConvertFolder(QWidget):
         self.compression_box.clear()
         kind = "OME-Zarr" if name == "OME-Zarr" else "OME-TIFF"
         self.compression_box.addItem(f"{DEFAULT} ({DEFAULT_COMPRESSION[kind]})", None)
-        for name in COMPRESSIONS[kind]:
-            self.compression_box.addItem(name, name)
+        for codec in COMPRESSIONS[kind]:
+            self.compression_box.addItem(codec, codec)
         self.ngff_box.setEnabled(kind == "OME-Zarr")
 
     def options(self) -> dict[str, Any]:
