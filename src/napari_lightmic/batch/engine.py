@@ -20,6 +20,7 @@ import os
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -435,7 +436,10 @@ def _client(settings: dict[str, Any], count: int) -> tuple[Client, LocalCluster 
     workers = settings["workers"] or max(1, min(os.cpu_count() or 1, count))
     # dask's nannies set MALLOC_TRIM_THRESHOLD_ in their workers, which makes glibc map and
     # unmap every chunk-sized buffer: 5x the page faults, a conversion 1.5-2x slower
-    with dask.config.set({TRIM_SETTING: None}):
+    with dask.config.set({TRIM_SETTING: None}), warnings.catch_warnings():
+        # another cluster may take port 8787 between the look and the start: distributed
+        # then serves the dashboard on another port (the address printed is the one used)
+        warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
         cluster = LocalCluster(n_workers=workers, processes=True,
                                threads_per_worker=settings["threads_per_worker"] or 1,
                                memory_limit=settings["memory_limit"] or "auto",
