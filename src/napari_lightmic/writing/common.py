@@ -125,12 +125,7 @@ def halve_yx(block: np.ndarray, dims: str, nearest: bool = False) -> np.ndarray:
     wider = _WIDER.get(block.dtype.str[1:]) if block.dtype.isnative else None
     if wider is not None:  # integers are summed and rounded in integers: the same values
         return _integer_mean(block, y, x, wider)
-    views = []
-    for dy in (0, 1):
-        for dx in (0, 1):
-            index = [slice(None)] * block.ndim
-            index[y], index[x] = slice(dy, None, 2), slice(dx, None, 2)
-            views.append(block[tuple(index)])
+    views = _quads(block, y, x)
     # float32 holds sums of four 16-bit values exactly; wider types need float64
     total: npt.NDArray[np.floating[Any]] = views[0].astype(
         np.float64 if block.dtype.itemsize > 2 else np.float32)
@@ -143,6 +138,17 @@ def halve_yx(block: np.ndarray, dims: str, nearest: bool = False) -> np.ndarray:
             info = np.iinfo(block.dtype)
             np.clip(total, info.min, info.max, out=total)
     return total.astype(block.dtype)
+
+
+def _quads(block: np.ndarray, y: int, x: int) -> list[np.ndarray]:
+    """The four strided views whose 2x2 means halve axes `y` and `x` (even sizes)."""
+    views = []
+    for dy in (0, 1):
+        for dx in (0, 1):
+            index = [slice(None)] * block.ndim
+            index[y], index[x] = slice(dy, None, 2), slice(dx, None, 2)
+            views.append(block[tuple(index)])
+    return views
 
 
 # integers of up to 32 bits: the sum of four in a type that holds it exactly
@@ -161,9 +167,7 @@ def _integer_mean(block: np.ndarray, y: int, x: int,
     only from an odd quotient, whose bit 2 is set).
     """
     if (y, x) != (block.ndim - 2, block.ndim - 1):
-        views = [block[tuple(slice(dy, None, 2) if i == y else slice(dx, None, 2) if i == x
-                             else slice(None) for i in range(block.ndim))]
-                 for dy in (0, 1) for dx in (0, 1)]
+        views = _quads(block, y, x)
         total = views[0].astype(wider)
         for view in views[1:]:
             total += view
