@@ -237,15 +237,8 @@ def _groups(folder: Path, candidates: list[Path]) -> dict[Path, tuple[Path, ...]
 
 def _dataset(main: Path, members: tuple[Path, ...]) -> Dataset:
     fmt = format_for(main)
-    size = sum(_size(p) for p in members)
+    size = sum(disk_bytes(p) or 0 for p in members)
     return Dataset(main, fmt.name if fmt else "unknown", members, size)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _bdv_hdf5(xml: Path) -> Path | None:
