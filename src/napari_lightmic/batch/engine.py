@@ -437,13 +437,13 @@ def _client(settings: dict[str, Any], count: int) -> tuple[Client, LocalCluster 
     # dask's nannies set MALLOC_TRIM_THRESHOLD_ in their workers, which makes glibc map and
     # unmap every chunk-sized buffer: 5x the page faults, a conversion 1.5-2x slower
     with dask.config.set({TRIM_SETTING: None}), warnings.catch_warnings():
-        # another cluster may take port 8787 between the look and the start: distributed
-        # then serves the dashboard on another port (the address printed is the one used)
+        # dask's usual dashboard port; where another cluster has it, distributed serves the
+        # dashboard on a free port (the address printed is the one used), without its warning
         warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
         cluster = LocalCluster(n_workers=workers, processes=True,
                                threads_per_worker=settings["threads_per_worker"] or 1,
                                memory_limit=settings["memory_limit"] or "auto",
-                               dashboard_address=_dashboard_address(),
+                               dashboard_address=":8787",
                                silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
@@ -469,18 +469,6 @@ def cluster_client(workers: int | None = None, scheduler: str | None = None,
         client.close()
         if cluster is not None:
             cluster.close()
-
-
-def _dashboard_address() -> str:
-    """The dashboard at port 8787, dask's usual, when it is free; else at any free port."""
-    import socket
-
-    with socket.socket() as probe:
-        try:
-            probe.bind(("", 8787))
-        except OSError:
-            return ":0"
-    return ":8787"
 
 
 def _run(records: list[Record], redo: dict[str, bool], out: Path, client: Client | None,
