@@ -87,11 +87,13 @@ def ome_images(xml: str, root: etree._Element | None = None
     read are unknown, and listed. A document of an older schema is upgraded by ome-types at
     once and read from its model (read from the XML when even that fails).
     """
+    from lxml import etree
+
     from .._xml import parse_xml
 
     if root is None:
         root = parse_xml(xml, "the OME-XML")
-    if etree_namespace(root) != OME_2016_06:
+    if etree.QName(root).namespace != OME_2016_06:
         ome = ome_model(xml)
         if ome is not None:
             annotations = {a.id: a for a in ome.structured_annotations or []
@@ -101,12 +103,6 @@ def ome_images(xml: str, root: etree._Element | None = None
 
 
 OME_2016_06 = "http://www.openmicroscopy.org/Schemas/OME/2016-06"
-
-
-def etree_namespace(element: etree._Element) -> str | None:
-    """The namespace of an element's tag, None without one."""
-    tag = element.tag
-    return tag[1:].partition("}")[0] if isinstance(tag, str) and tag.startswith("{") else None
 
 
 def _model_info(image: Image, annotations: dict[str, CommentAnnotation]) -> ImageInfo:
