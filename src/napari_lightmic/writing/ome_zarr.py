@@ -20,7 +20,7 @@ import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import WriteError
+from ..errors import WriteError, utf8_tree
 from ..model import ImageSource, Scene
 from ..reading.tiff import single_threaded_decoding
 from ..scene.axes import compute
@@ -172,7 +172,7 @@ def _finish(root: zarr.Group, groups: list[zarr.Group], tmp: Path, images: list[
             own["unnamed_channels"] = [i for i, c in enumerate(image.channels)
                                        if not c.named]
         if own:
-            group.attrs["lightmic"] = _utf8(own)
+            group.attrs["lightmic"] = utf8_tree(own)
     _write_ome_xml(root, tmp, version, xml, len(images))
 
 
@@ -199,17 +199,11 @@ def _bytes_of_pyramid(image: Image5D, levels: int | None) -> int:
 
 
 def _set_ngff(group: zarr.Group, version: str, attrs: dict[str, Any]) -> None:
-    attrs = _utf8(attrs)  # names from a file name that is not UTF-8 keep its bytes escaped
+    attrs = utf8_tree(attrs)  # names from a file name that is not UTF-8 keep its bytes escaped
     if version == "0.5":
         group.attrs["ome"] = {"version": "0.5", **attrs}
     else:
         group.attrs.update(attrs)
-
-
-def _utf8(value: Any) -> Any:  # noqa: ANN401 - JSON
-    from ..errors import utf8_tree
-
-    return utf8_tree(value)
 
 
 # Blosc level 2 with byte shuffle and 256 KiB blocks: as small as level 3 with blosc's default
