@@ -8,7 +8,7 @@ import zarr
 from napari_lightmic import open_image
 from napari_lightmic.synthetic import write_ome_tiff
 from napari_lightmic.writing import WriteOptions
-from napari_lightmic.writing.common import WriteError
+from napari_lightmic.writing.common import WriteError, halve_yx
 from napari_lightmic.writing.ome_zarr import write_ome_zarr
 from tests.conftest import real_file
 
@@ -199,6 +199,7 @@ def test_a_readers_blocks_are_read_without_a_dask_graph(cells, tmp_path, monkeyp
     np.testing.assert_array_equal(zarr.open_array(str(out / "0"), mode="r")[0], data)
     level1 = zarr.open_array(str(out / "1"), mode="r")[0]
     assert level1.shape == (3, 5, 300, 350)
+    np.testing.assert_array_equal(level1, halve_yx(data, "CZYX"))  # the blocks in place
 
 
 class Recorded:
