@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .model import ImageSource, Scene
+from .plate import describe_plate
 
 if TYPE_CHECKING:
     from .metadata.record import MetadataRecord
@@ -45,6 +46,8 @@ def describe_source(source: ImageSource, scene: int | str | None = None,
         "scene_count": len(source.scenes),
         "acquisition": describe_acquisition(record) if record is not None else {},
         "scenes": [describe_scene(s) for s in scenes],
+        # an HCS plate's rows, columns, wells and their fields, acquisitions; else null
+        "plate": describe_plate(source.plate) if source.plate is not None else None,
     }
 
 
@@ -84,6 +87,8 @@ def format_text(info: dict) -> str:
         lines.append("  acquisition:")
         lines.extend(f"      {key.replace('_', ' ')}: {value}"
                      for key, value in info["acquisition"].items())
+    if info.get("plate"):
+        lines.extend(_plate_text(info["plate"]))
     for s in info["scenes"]:
         shape = " x ".join(f"{a}{n}" for a, n in zip(s["dims"], s["shape"]))
         sizes = ", ".join(
@@ -106,3 +111,19 @@ def format_text(info: dict) -> str:
         for note in s["notes"]:
             lines.append(f"      note: {note}")
     return "\n".join(lines)
+
+
+def _plate_text(plate: dict) -> list[str]:
+    """An HCS plate in a few lines: its grid, acquisitions, wells and their fields."""
+    wells = plate["wells"]
+    fields = sum(len(w["fields"]) for w in wells)
+    lines = [f"  plate: {plate['name'] or '(no name)'}, {len(plate['rows'])} rows "
+             f"({', '.join(plate['rows'])}) x {len(plate['columns'])} columns "
+             f"({', '.join(plate['columns'])}); {len(wells)} wells, {fields} fields"]
+    for a in plate["acquisitions"]:
+        lines.append(f"      acquisition {a['id']}: {a['name'] or '(no name)'}")
+    for w in wells:
+        text = (f"problem: {w['problem']}" if w["problem"]
+                else f"{len(w['fields'])} field{'s' * (len(w['fields']) != 1)}")
+        lines.append(f"      well {w['name']} ({w['path']}): {text}")
+    return lines

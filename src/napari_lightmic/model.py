@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ome_types.model import Experimenter, Instrument
 
     from .formats import FileFormat
+    from .plate import Plate
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,8 @@ class ImageSource:
     acquisition_factory: Callable[[], Acquisition] | None = field(default=None, repr=False)
     # What was read, described as OME, for files without (readable) OME-XML
     describe_ome: Callable[[ImageSource], OME] | None = field(default=None, repr=False)
+    # An HCS plate: its wells and fields (the scenes are its mosaics, one per acquisition)
+    plate: Plate | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         """Keep the scenes as a tuple."""

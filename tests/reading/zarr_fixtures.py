@@ -58,3 +58,46 @@ def write_plate(path, version: str) -> np.ndarray:
         root.attrs["ome"] = {"version": "0.5", "plate": plate}
         well.attrs["ome"] = {"version": "0.5", "well": images}
     return write_ome_zarr(path / "A" / "1" / "0", version)
+
+
+# The HCS plate of the plate tests: rows A-B, columns 1-3, two acquisitions of two fields a
+# well. A/3 holds no images (not listed), B/2 is listed but its folder is missing, B/1's last
+# field is listed but missing, and A/2's fields are smaller (48 x 40) than the rest (64 x 64).
+HCS_WELLS = {"A/1": (64, 64), "A/2": (48, 40), "B/1": (64, 64), "B/3": (64, 64)}
+HCS_ACQUISITIONS = [{"id": 0, "name": "Day 0"}, {"id": 1, "name": "Day 1"}]
+HCS_FIELDS = [("0", 0), ("1", 0), ("2", 1), ("3", 1)]  # (path, acquisition)
+HCS_MISSING_FIELD = ("B/1", "3")
+
+
+def hcs_value(well: str, field: str, channel: int) -> int:
+    """The pixel value of every pixel of one channel of one field of the HCS plate."""
+    return 1000 * (list(HCS_WELLS).index(well) + 1) + 10 * int(field) + channel + 1
+
+
+def write_hcs_plate(path, version: str) -> None:
+    """The HCS plate above, NGFF `version` 0.4 (zarr v2) or 0.5 (zarr v3)."""
+    root = zarr.open_group(str(path), mode="w", zarr_format=2 if version == "0.4" else 3)
+    rows, columns = ["A", "B"], ["1", "2", "3"]
+    listed = [*HCS_WELLS, "B/2"]
+    plate = {"name": "test plate", "rows": [{"name": r} for r in rows],
+             "columns": [{"name": c} for c in columns], "acquisitions": HCS_ACQUISITIONS,
+             "field_count": len(HCS_FIELDS),
+             "wells": [{"path": w, "rowIndex": rows.index(w[0]),
+                        "columnIndex": columns.index(w[2])} for w in listed]}
+    images = {"images": [{"path": f, "acquisition": a} for f, a in HCS_FIELDS]}
+    if version == "0.4":
+        root.attrs["plate"] = {**plate, "version": "0.4"}
+    else:
+        root.attrs["ome"] = {"version": "0.5", "plate": plate}
+    for well, (height, width) in HCS_WELLS.items():
+        group = root.require_group(well)
+        if version == "0.4":
+            group.attrs["well"] = {**images, "version": "0.4"}
+        else:
+            group.attrs["ome"] = {"version": "0.5", "well": images}
+        for field, _ in HCS_FIELDS:
+            if (well, field) == HCS_MISSING_FIELD:
+                continue
+            data = np.stack([np.full((1, height, width), hcs_value(well, field, c), np.uint16)
+                             for c in range(2)])
+            write_ome_zarr(path / well / field, version, data)

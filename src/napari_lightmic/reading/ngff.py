@@ -7,6 +7,7 @@ reads need a time limit, which bioio cannot pass to fsspec.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import replace
@@ -29,6 +30,8 @@ from .remote import fs_kwargs, is_http
 if TYPE_CHECKING:
     import zarr
     from ome_types import OME
+
+    from ..plate import Well
 
 # JSON read from a Zarr group's attributes: any JSON value, checked where it is used.
 Attrs = dict[str, Any]
@@ -58,8 +61,13 @@ def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
     Raises
     ------
     ValueError
-        If the path holds no OME-Zarr image, or a plate or well (naming its first field,
-        which opens), or metadata too malformed to place the arrays.
+        If the path holds no OME-Zarr image, plate or well, or metadata too malformed to
+        place the arrays.
+
+    Notes
+    -----
+    An HCS plate opens as one mosaic scene per acquisition, with `ImageSource.plate`; a
+    well as one scene per field.
     """
     import zarr
 
@@ -73,17 +81,15 @@ def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
         if os.path.lexists(ome_xml):  # read later, when the metadata is first asked for
             check_regular(ome_xml)
     attrs = ngff_attrs(root)
+    if "plate" in attrs:
+        return _open_plate(root, attrs["plate"], path, fmt)
     if "multiscales" in attrs:
         groups = [root]
     elif "bioformats2raw.layout" in attrs:
         groups = [_group(root, key)
                   for key in sorted((k for k in root.group_keys() if k.isdigit()), key=int)]
-    elif "plate" in attrs or "well" in attrs:
-        what = "plates" if "plate" in attrs else "wells"
-        field = _first_field(root)
-        such = f", such as {_joined(path, field)}" if field is not None else ""
-        raise ValueError(f"HCS {what} are not supported yet; open one well's field "
-                         f"instead{such}")
+    elif "well" in attrs:
+        return _open_well(root, attrs["well"], path, fmt)
     else:
         raise ValueError("no OME-Zarr image here (no 'multiscales' or bioformats2raw layout)")
     scenes = [_scene_of(group, index, path) for index, group in enumerate(groups)]
@@ -92,55 +98,97 @@ def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
                        ome_factory=_ome_factory(path))
 
 
-FIELD_TRIES = 8  # wells (and fields of a well) looked at for a field to name: one read each
+PARALLEL_READS = 8  # wells' and fields' metadata read at once (each a small file or request)
 
 
-def _first_field(root: zarr.Group) -> str | None:
-    """The path of the first field image of an HCS plate or well ('A/1/0'), if there is one.
+def _open_plate(root: zarr.Group, meta: object, path: str, fmt: FileFormat) -> ImageSource:
+    """An HCS plate: one mosaic scene per acquisition (see `plate_mosaic`), and the plate.
 
-    As the plate's and well's metadata list them, each checked to be a group; None when the
-    metadata names no image group that exists.
+    Each well's metadata (one small file) and each field's image metadata are read, no
+    pixel: a well or field that cannot be read is shown empty and named in the notes.
     """
-    attrs = ngff_attrs(root)
-    if "plate" not in attrs:
-        return _first_image(root)
-    for where in _paths(attrs["plate"], "wells")[:FIELD_TRIES]:
-        well = _member(root, where)
-        field = _first_image(well) if well is not None else None
-        if field is not None:
-            return f"{where}/{field}"
-    return None
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..plate import plate_from_json
+    from .plate_mosaic import plate_scenes
+
+    plate = plate_from_json(meta)
+    v3 = root.metadata.zarr_format == 3
+    with ThreadPoolExecutor(PARALLEL_READS) as pool:
+        wells = tuple(pool.map(lambda well: _read_well(path, well, v3), plate.wells))
+        plate = replace(plate, wells=wells)
+        jobs = [(w.path, f.path) for w in wells for f in w.fields]
+        opened = list(pool.map(lambda job: _field_or_problem(root, path, *job), jobs))
+    plate, scenes = plate_scenes(plate, dict(zip(jobs, opened)), path)
+    return ImageSource(path=path, format=fmt, scenes=scenes, reader="zarr", plate=plate)
 
 
-def _first_image(well: zarr.Group) -> str | None:
-    """The first of a well's 'images' that is an NGFF image group."""
-    for where in _paths(_attrs_or_empty(well).get("well"), "images")[:FIELD_TRIES]:
-        image = _member(well, where)
-        if image is not None and "multiscales" in _attrs_or_empty(image):
-            return where
-    return None
+def _read_well(path: str, well: Well, v3: bool) -> Well:
+    """The well with its fields, or with the problem that kept them from being read."""
+    from ..plate import fields_from_json
 
-
-def _attrs_or_empty(group: zarr.Group) -> Attrs:
+    name = "zarr.json" if v3 else ".zattrs"
     try:
-        return ngff_attrs(group)
-    except Exception:  # noqa: BLE001 - only a hint in an error message depends on it
-        return {}
+        doc = json.loads(_read_small(_joined(path, f"{well.path}/{name}")))
+        attrs = doc.get("attributes") if v3 and isinstance(doc, dict) else doc
+        attrs = attrs if isinstance(attrs, dict) else {}
+        if isinstance(attrs.get("ome"), dict):
+            attrs = attrs["ome"]
+        if "well" not in attrs:
+            return replace(well, problem=f"its {name} holds no 'well' metadata")
+        return replace(well, fields=fields_from_json(attrs["well"]))
+    except FileNotFoundError:
+        return replace(well, problem=f"no {name}")
+    except (OSError, ValueError, RecursionError, UnicodeDecodeError) as exc:
+        return replace(well, problem=_why(exc))
+    except Exception as exc:  # noqa: BLE001 - HTTP errors of any library: one well's problem
+        return replace(well, problem=_why(exc))
 
 
-def _paths(meta: object, key: str) -> list[str]:
-    """The paths a plate's 'wells' or a well's 'images' list ('A/1', '0')."""
-    items = meta.get(key) if isinstance(meta, dict) else None
-    paths = [item.get("path") for item in items or [] if isinstance(item, dict)] \
-        if isinstance(items, list) else []
-    return [p.strip("/") for p in paths if isinstance(p, str) and p.strip("/")]
+def _why(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _member(root: zarr.Group, where: str) -> zarr.Group | None:
+def _field_or_problem(root: zarr.Group, path: str, well: str, field: str) -> Scene | str:
+    """A field's image (its levels lazy, its label images not looked for), or why not."""
+    inner = f"{well}/{field}"
     try:
-        return _group(root, where)
-    except Exception:  # noqa: BLE001 - a hint in an error message: any failure is "none here"
-        return None
+        return _scene_of(_group(root, inner), 0, _joined(path, inner), labels=False)
+    except KeyError:
+        return "missing"
+    except Exception as exc:  # noqa: BLE001 - any library's failure: this field's problem
+        return _why(exc)
+
+
+def _open_well(root: zarr.Group, meta: object, path: str, fmt: FileFormat) -> ImageSource:
+    """An HCS well: each field an ordinary scene, named by the well and the field."""
+    from ..plate import fields_from_json
+
+    parts = path.rstrip("/").replace("\\", "/").split("/")
+    well = "".join(parts[-2:]) if len(parts) >= 2 else parts[-1]
+    scenes: list[Scene] = []
+    missing = []
+    for image in fields_from_json(meta):
+        try:
+            group = _group(root, image.path)
+        except KeyError:
+            missing.append(image.path)
+            continue
+        scene = _scene_of(group, len(scenes), _joined(path, image.path))
+        scenes.append(replace(scene, name=f"{well} field {image.path}"))
+    if not scenes:
+        raise ValueError("the well lists no field image that exists" if missing
+                         else "the well lists no field image")
+    if missing:
+        note = f"fields the well lists but that are missing: {', '.join(missing)}"
+        scenes = [replace(s, notes=[*s.notes, note]) for s in scenes]
+    return ImageSource(path=path, format=fmt, scenes=scenes, reader="zarr")
+
+
+def member_path(path: str, inner: str) -> str:
+    """A member ('A/1', a well) of the OME-Zarr at `path` (a folder or URL), as a path to open."""
+    return _joined(path, inner)
 
 
 def _joined(path: str, inner: str) -> str:
@@ -159,8 +207,8 @@ def _group(root: zarr.Group, key: str) -> zarr.Group:
     return node
 
 
-def _scene_of(group: zarr.Group, index: int, where: str) -> Scene:
-    """One image group as a scene.
+def _scene_of(group: zarr.Group, index: int, where: str, labels: bool = True) -> Scene:
+    """One image group as a scene (with its label images, unless `labels` is False).
 
     Metadata too malformed to place the arrays is refused with what is wrong (the reader is
     lenient otherwise: `lightmic validate` judges).
@@ -173,14 +221,14 @@ def _scene_of(group: zarr.Group, index: int, where: str) -> Scene:
     if not isinstance(datasets, list) or not datasets:
         raise ValueError("multiscales[0] has no 'datasets': the metadata names no array")
     try:
-        return _scene(group, index, where)
+        return _scene(group, index, where, labels)
     except KeyError as exc:
         raise ValueError(f"the multiscales metadata lacks {exc.args[0]!r}") from exc
     except (IndexError, TypeError, AttributeError) as exc:
         raise ValueError(f"the multiscales metadata is malformed ({exc})") from exc
 
 
-def _scene(group: zarr.Group, index: int, where: str) -> Scene:
+def _scene(group: zarr.Group, index: int, where: str, labels: bool = True) -> Scene:
     attrs = ngff_attrs(group)
     multiscale = attrs["multiscales"][0]
     axes = [a if isinstance(a, dict) else {"name": a} for a in multiscale.get("axes") or []]
@@ -224,7 +272,8 @@ def _scene(group: zarr.Group, index: int, where: str) -> Scene:
             channels[i] = replace(channels[i], named=False)
     return Scene(index=index, name=name or f"Image {index}", data=levels[0], dims=dims,
                  physical_pixel_sizes=physical, units={k: v for k, v in units.items() if v},
-                 channels=channels, pyramid=levels[1:], labels=_labels(group, where),
+                 channels=channels, pyramid=levels[1:],
+                 labels=_labels(group, where) if labels else {},
                  notes=[str(n) for n in notes] if isinstance(notes, list) else [])
 
 
@@ -350,20 +399,32 @@ def _ome_factory(path: str) -> Callable[[], OME]:
 
 
 def _load_ome(path: str) -> OME:
-    import fsspec
     import ome_types
 
-    url = path.rstrip("/") + "/OME/METADATA.ome.xml"
-    if is_http(path):
-        with fsspec.open(url, "rb", **fs_kwargs()) as fh:
-            raw = fh.read(MAX_METADATA_BYTES + 1)
-        if len(raw) > MAX_METADATA_BYTES:
-            raise ValueError(f"{url} is larger than {MAX_METADATA_BYTES} bytes, which is not read")
-    else:
-        raw = read_regular(url)
-    text = raw.decode("utf-8")
+    text = _read_small(path.rstrip("/") + "/OME/METADATA.ome.xml").decode("utf-8")
     parse_xml(text, "OME/METADATA.ome.xml")
     return ome_types.from_xml(text)
+
+
+def _read_small(url: str) -> bytes:
+    """A metadata file of a local or remote OME-Zarr, whole, at most MAX_METADATA_BYTES.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is none.
+    ValueError
+        When it is larger, or not a regular file.
+    """
+    if not is_http(url):
+        return read_regular(url)
+    import fsspec
+
+    with fsspec.open(url, "rb", **fs_kwargs()) as fh:
+        raw = fh.read(MAX_METADATA_BYTES + 1)
+    if len(raw) > MAX_METADATA_BYTES:
+        raise ValueError(f"{url} is larger than {MAX_METADATA_BYTES} bytes, which is not read")
+    return bytes(raw)
 
 
 class _Reader(ReaderBase):
