@@ -98,6 +98,12 @@ def read_scene(path: PathLike, scene: int | str = 0,
     source = session.source
     if len(source.scenes) > 1:
         _show_scene_picker(session, viewer)
+    if source.plate is not None:  # the wells' names over the mosaic, and the Plate dock
+        from .plate import has_well_names, show_plate_dock, well_names_data
+
+        if not has_well_names(viewer, session):
+            layers.append(well_names_data(session, chosen))
+        show_plate_dock(session, viewer)
     if newly_shown:
         _say(_announcements(session, chosen, viewer), viewer)
     return layers

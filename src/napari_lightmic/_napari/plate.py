@@ -1,0 +1,120 @@
+"""HCS plates in napari: the wells' names over the mosaic, the Plate dock, a well's fields.
+
+A plate opens as its mosaics (one scene per acquisition, chosen in the Scenes dock); the
+wells' names are a Points layer of text at each well's top-left corner, and the Plate dock
+opens a well's fields at full resolution as ordinary scenes, laid over their tiles.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .layer_ref import ref_of
+from .layers import scale_and_units
+
+if TYPE_CHECKING:
+    from napari.layers import Layer
+    from napari.viewer import Viewer
+
+    from ..model import Scene
+    from ..plate import Plate
+    from ..session import Session
+
+PLATE_KEY = "lightmic_plate"  # a wells layer's metadata: the plate's path
+
+
+def well_names_data(session: Session, scene: Scene) -> tuple[Any, ...]:
+    """LayerData of the wells' names: text at the top-left corner of each well's cell.
+
+    In the mosaic's scale, so the names sit on the wells whatever the pixel size.
+    """
+    plate = session.source.plate
+    assert plate is not None and plate.layout is not None  # a plate source has both
+    layout = plate.layout
+    corners = [layout.cell_origin(w.row, w.column) for w in plate.wells]
+    scale, units = scale_and_units(scene, ["Y", "X"])
+    size = max(1.0, layout.field_height / 6)  # text a sixth of a field high, at any zoom
+    return (np.array(corners, dtype=float).reshape(-1, 2), {
+        "name": f"Wells [{session.source.file_name}]",
+        "features": {"well": [w.name for w in plate.wells]},
+        "text": {"string": "{well}", "anchor": "upper_left", "size": 12, "color": "yellow",
+                 "translation": [size / 4, size / 4]},
+        "size": 1, "face_color": "transparent", "border_width": 0,
+        "scale": scale, "units": units, "metadata": {PLATE_KEY: session.path},
+    }, "points")
+
+
+def has_well_names(viewer: Viewer | None, session: Session) -> bool:
+    """Whether the viewer shows this plate's wells layer already."""
+    return viewer is not None and any(
+        getattr(layer, "metadata", {}).get(PLATE_KEY) == session.path for layer in viewer.layers)
+
+
+def show_plate_dock(session: Session, viewer: Viewer | None) -> None:
+    """Dock (or show again) the Plate dock, showing this plate."""
+    if viewer is None or session.source.plate is None:
+        return
+    try:
+        dock, widget = viewer.window.add_plugin_dock_widget("napari-lightmic", "Plate")
+    except Exception:  # noqa: BLE001 no window (headless use): the layers are there anyway
+        return
+    dock.show()
+    dock.raise_()
+    widget.model.show(session.source.plate, session.path)
+
+
+def open_well(viewer: Viewer, plate: Plate, path: str, name: str) -> list[Layer]:
+    """Add a well's fields as scenes at full resolution, over their tiles; the layers added.
+
+    Each field is an ordinary scene of the well (`open_image` of ``PLATE/A/1``); a field
+    already in the viewer is not added again. The camera then fits the well's fields.
+    """
+    from ..reading.ngff import member_path
+    from .layer_group import follow_session, scene_layers
+    from .layers import scene_layer_data
+    from .reader import shared_session
+    from .view import add_layer_data
+
+    well = plate.well(name)
+    if well is None or plate.layout is None:
+        raise LookupError(f"{path}: the plate has no well {name!r}")
+    session = shared_session(member_path(path, well.path), viewer)
+    slots = _slots(plate, well.name)
+    added: list[Layer] = []
+    shown: list[Layer] = []
+    for scene in session.scenes:
+        layers = scene_layers(viewer, session, scene.index)
+        if not layers:
+            layers = add_layer_data(viewer, scene_layer_data(session, scene))
+            added.extend(layers)
+            place = slots.get(scene.name.rsplit(" field ", 1)[-1])
+            if place is not None:
+                _lay_over(layers, scene, plate.layout.field_origin(well.row, well.column,
+                                                                   place))
+        shown.extend(layers)
+    follow_session(viewer, session)
+    if shown:
+        viewer.fit_to_view(layers=shown)
+    return added
+
+
+def _slots(plate: Plate, name: str) -> dict[str, int]:
+    """Each field of a well (by path) with its slot in its acquisition's mosaic."""
+    well = plate.well(name)
+    if well is None:
+        return {}
+    return {f.path: slot for group in plate.groups
+            for slot, f in enumerate(plate.fields_of(well, group))}
+
+
+def _lay_over(layers: list[Layer], scene: Scene, origin: tuple[int, int]) -> None:
+    """Move a field's layers onto its tile in the mosaic (the view only; the file is not told)."""
+    scale, _ = scale_and_units(scene, ["Y", "X"])
+    for layer in layers:
+        if ref_of(layer) is None:
+            continue
+        translate = list(layer.translate)
+        translate[-2:] = [origin[0] * scale[0], origin[1] * scale[1]]
+        layer.translate = translate

@@ -1,0 +1,99 @@
+"""An HCS plate as a user meets it in napari: the mosaic, the wells' names, the Plate dock."""
+
+import numpy as np
+import pytest
+from qtpy.QtCore import Qt
+
+from napari_lightmic.widgets.plate import PlateDock
+from napari_lightmic.widgets.scenes import ScenePicker
+from tests._napari.test_reader import _keep
+from tests.reading.zarr_fixtures import hcs_value, write_hcs_plate
+
+PLUGIN = "napari-lightmic"
+
+
+def docked(viewer, kind):
+    for dock in viewer.window.dock_widgets.values():
+        widget = dock.widget() if hasattr(dock, "widget") else dock
+        if isinstance(widget, kind):
+            return widget
+    return None
+
+
+@pytest.fixture(params=["0.4", "0.5"])
+def plate_path(request, tmp_path):
+    path = tmp_path / f"plate-{request.param}.ome.zarr"
+    write_hcs_plate(path, request.param)
+    return path
+
+
+def test_a_plate_opens_as_its_mosaic_with_well_names_and_the_docks(make_napari_viewer,
+                                                                   plate_path):
+    viewer = make_napari_viewer()
+    layers = viewer.open(plate_path, plugin=PLUGIN)
+    assert [layer.name for layer in layers] == [
+        "DAPI [Day 0]", "GFP [Day 0]", f"Wells [{plate_path.name}]"]
+    dapi, _, wells = layers
+    assert dapi.multiscale and len(dapi.data) == 2
+    np.testing.assert_allclose(dapi.scale[-2:], [0.25, 0.25])
+    assert list(wells.features["well"]) == ["A1", "A2", "B1", "B2", "B3"]
+    assert wells.text.visible
+    np.testing.assert_allclose(wells.scale, dapi.scale[-2:])
+    # each name at its well's top-left corner: B1 at row 1, column 0
+    plate = dapi.metadata["lightmic"].session.source.plate
+    np.testing.assert_allclose(wells.data[2], [plate.layout.cell_height, 0])
+    # the acquisitions are the scenes of the Scenes dock
+    picker = docked(viewer, ScenePicker)
+    assert picker is not None and picker.scene_list.count() == 2
+    assert "Day 1" in picker.scene_list.item(1).text()
+    # the Plate dock: a button per place, missing wells disabled
+    dock = docked(viewer, PlateDock)
+    assert dock is not None and dock.model.plate is plate
+    enabled = {name: b.isEnabled() for name, b in dock.buttons.items()}
+    assert enabled == {"A1": True, "A2": True, "A3": False, "B1": True, "B2": False,
+                       "B3": True}
+    assert "no zarr.json" in dock.buttons["B2"].toolTip() or \
+        "no .zattrs" in dock.buttons["B2"].toolTip()
+
+
+def test_a_click_on_a_well_opens_its_fields_over_their_tiles(make_napari_viewer, qtbot,
+                                                             plate_path):
+    viewer = make_napari_viewer()
+    viewer.open(plate_path, plugin=PLUGIN)
+    dock = docked(viewer, PlateDock)
+    before = len(viewer.layers)
+    qtbot.mouseClick(dock.buttons["B1"], Qt.MouseButton.LeftButton)
+    added = viewer.layers[before:]
+    # three fields (the fourth is missing), two channels each, as ordinary scenes
+    assert [layer.name for layer in added] == [
+        f"{c} [B1 field {f}]" for f in "012" for c in ("DAPI", "GFP")]
+    ref = added[2].metadata["lightmic"]
+    assert ref.session.path == str(plate_path / "B" / "1") and ref.scene == 1
+    assert added[0].data.shape[-2:] == (64, 64)  # full resolution, one field
+    assert (np.asarray(added[3].data) == hcs_value("B/1", "1", 1)).all()
+    # laid over its tile: field 1 is Day 0's second, right of field 0
+    plate = viewer.layers[0].metadata["lightmic"].session.source.plate
+    y, x = plate.layout.field_origin(1, 0, 1)
+    np.testing.assert_allclose(added[2].translate[-2:], [y * 0.25, x * 0.25])
+    assert dock.buttons["B1"].isChecked() and dock.buttons["B1"].font().bold()
+    assert dock.model.open_wells == {"B1"}
+    qtbot.mouseClick(dock.buttons["B1"], Qt.MouseButton.LeftButton)  # open already: go there
+    assert len(viewer.layers) == before + 6
+
+
+def test_screenshot_plate_with_well_names_and_the_plate_dock(make_napari_viewer, qtbot,
+                                                             tmp_path):
+    path = tmp_path / "plate.ome.zarr"
+    write_hcs_plate(path, "0.5")
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1100, 700)
+    layers = viewer.open(path, plugin=PLUGIN)
+    for layer in layers[:2]:
+        layer.contrast_limits = (0, 5000)
+    viewer.reset_view()
+    qtbot.wait(200)
+    dock = docked(viewer, PlateDock)
+    assert dock is not None and dock.isVisible()
+    shot = viewer.window.screenshot(canvas_only=False, flash=False)
+    assert shot.shape[0] > 300 and shot.std() > 0
+    _keep(shot, "napari-plate.png")
