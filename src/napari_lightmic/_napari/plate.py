@@ -2,7 +2,8 @@
 
 A plate opens as its mosaics (one scene per acquisition, chosen in the Scenes dock); the
 wells' names are a Points layer of text at each well's top-left corner, and the Plate dock
-opens a well's fields at full resolution as ordinary scenes, laid over their tiles.
+(widgets/plate.py) opens a well's fields at full resolution as ordinary scenes, laid over
+their tiles (`lay_over`).
 """
 
 from __future__ import annotations
@@ -65,42 +66,7 @@ def show_plate_dock(session: Session, viewer: Viewer | None) -> None:
     widget.model.show(session.source.plate, session.path)
 
 
-def open_well(viewer: Viewer, plate: Plate, path: str, name: str) -> list[Layer]:
-    """Add a well's fields as scenes at full resolution, over their tiles; the layers added.
-
-    Each field is an ordinary scene of the well (`open_image` of ``PLATE/A/1``); a field
-    already in the viewer is not added again. The camera then fits the well's fields.
-    """
-    from ..reading.ngff import member_path
-    from .layer_group import follow_session, scene_layers
-    from .layers import scene_layer_data
-    from .reader import shared_session
-    from .view import add_layer_data
-
-    well = plate.well(name)
-    if well is None or plate.layout is None:
-        raise LookupError(f"{path}: the plate has no well {name!r}")
-    session = shared_session(member_path(path, well.path), viewer)
-    slots = _slots(plate, well.name)
-    added: list[Layer] = []
-    shown: list[Layer] = []
-    for scene in session.scenes:
-        layers = scene_layers(viewer, session, scene.index)
-        if not layers:
-            layers = add_layer_data(viewer, scene_layer_data(session, scene))
-            added.extend(layers)
-            place = slots.get(scene.name.rsplit(" field ", 1)[-1])
-            if place is not None:
-                _lay_over(layers, scene, plate.layout.field_origin(well.row, well.column,
-                                                                   place))
-        shown.extend(layers)
-    follow_session(viewer, session)
-    if shown:
-        viewer.fit_to_view(layers=shown)
-    return added
-
-
-def _slots(plate: Plate, name: str) -> dict[str, int]:
+def slots(plate: Plate, name: str) -> dict[str, int]:
     """Each field of a well (by path) with its slot in its acquisition's mosaic."""
     well = plate.well(name)
     if well is None:
@@ -109,7 +75,7 @@ def _slots(plate: Plate, name: str) -> dict[str, int]:
             for slot, f in enumerate(plate.fields_of(well, group))}
 
 
-def _lay_over(layers: list[Layer], scene: Scene, origin: tuple[int, int]) -> None:
+def lay_over(layers: list[Layer], scene: Scene, origin: tuple[int, int]) -> None:
     """Move a field's layers onto its tile in the mosaic (the view only; the file is not told)."""
     scale, _ = scale_and_units(scene, ["Y", "X"])
     for layer in layers:

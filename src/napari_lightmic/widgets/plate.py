@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from napari.layers import Layer
     from napari.viewer import Viewer
 
+    from ..plate import Plate
+
 BUTTON_WIDTH = 34  # px: a 384-well plate's 24 columns fit a wide dock
 
 
@@ -101,7 +103,6 @@ class PlateDock(QWidget):
         """Open a well's fields (or go to them); the layers added. Errors become a notification."""
         from napari.utils.notifications import show_error
 
-        from .._napari.plate import open_well
         from ..reading import read_error
 
         plate = self.model.plate
@@ -117,3 +118,39 @@ class PlateDock(QWidget):
             return []
         self.model.mark_open(name)
         return added
+
+
+def open_well(viewer: Viewer, plate: Plate, path: str, name: str) -> list[Layer]:
+    """Add a well's fields as scenes at full resolution, over their tiles; the layers added.
+
+    Each field is an ordinary scene of the well (`open_image` of ``PLATE/A/1``); a field
+    already in the viewer is not added again. The camera then fits the well's fields.
+    """
+    from .._napari.layer_group import follow_session, scene_layers
+    from .._napari.layers import scene_layer_data
+    from .._napari.plate import lay_over, slots
+    from .._napari.reader import shared_session
+    from .._napari.view import add_layer_data
+    from ..reading.ngff import member_path
+
+    well = plate.well(name)
+    if well is None or plate.layout is None:
+        raise LookupError(f"{path}: the plate has no well {name!r}")
+    session = shared_session(member_path(path, well.path), viewer)
+    places = slots(plate, well.name)
+    added: list[Layer] = []
+    shown: list[Layer] = []
+    for scene in session.scenes:
+        layers = scene_layers(viewer, session, scene.index)
+        if not layers:
+            layers = add_layer_data(viewer, scene_layer_data(session, scene))
+            added.extend(layers)
+            place = places.get(scene.name.rsplit(" field ", 1)[-1])
+            if place is not None:
+                lay_over(layers, scene, plate.layout.field_origin(well.row, well.column,
+                                                                   place))
+        shown.extend(layers)
+    follow_session(viewer, session)
+    if shown:
+        viewer.fit_to_view(layers=shown)
+    return added
