@@ -74,8 +74,14 @@ def hcs_value(well: str, field: str, channel: int) -> int:
     return 1000 * (list(HCS_WELLS).index(well) + 1) + 10 * int(field) + channel + 1
 
 
-def write_hcs_plate(path, version: str) -> None:
-    """The HCS plate above, NGFF `version` 0.4 (zarr v2) or 0.5 (zarr v3)."""
+def write_hcs_plate(path, version: str, cells: bool = False) -> None:
+    """The HCS plate above, NGFF `version` 0.4 (zarr v2) or 0.5 (zarr v3).
+
+    Each channel of a field is `hcs_value` throughout, or with `cells` synthetic cells (for
+    pictures).
+    """
+    from napari_lightmic.synthetic import cells as cell_image
+
     root = zarr.open_group(str(path), mode="w", zarr_format=2 if version == "0.4" else 3)
     rows, columns = ["A", "B"], ["1", "2", "3"]
     listed = [*HCS_WELLS, "B/2"]
@@ -100,4 +106,7 @@ def write_hcs_plate(path, version: str) -> None:
                 continue
             data = np.stack([np.full((1, height, width), hcs_value(well, field, c), np.uint16)
                              for c in range(2)])
+            if cells:
+                seed = hcs_value(well, field, 0)
+                data = cell_image((1, height, width), n_cells=5 + seed % 7, seed=seed)[:2]
             write_ome_zarr(path / well / field, version, data)

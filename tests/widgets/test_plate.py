@@ -28,9 +28,13 @@ def plate_path(request, tmp_path):
 
 
 def test_a_plate_opens_as_its_mosaic_with_well_names_and_the_docks(make_napari_viewer,
-                                                                   plate_path):
+                                                                   plate_path, notifications):
     viewer = make_napari_viewer()
     layers = viewer.open(plate_path, plugin=PLUGIN)
+    said = [n.message for n in notifications]
+    assert any("Plate of 2 × 3 wells" in m and "Plate panel" in m
+               and "2 acquisitions: choose in the Scenes panel (showing Day 0)" in m
+               for m in said), said
     assert [layer.name for layer in layers] == [
         "DAPI [Day 0]", "GFP [Day 0]", f"Wells [{plate_path.name}]"]
     dapi, _, wells = layers
@@ -84,12 +88,13 @@ def test_a_click_on_a_well_opens_its_fields_over_their_tiles(make_napari_viewer,
 def test_screenshot_plate_with_well_names_and_the_plate_dock(make_napari_viewer, qtbot,
                                                              tmp_path):
     path = tmp_path / "plate.ome.zarr"
-    write_hcs_plate(path, "0.5")
+    write_hcs_plate(path, "0.5", cells=True)
     viewer = make_napari_viewer(show=True)
-    viewer.window._qt_window.resize(1100, 700)
+    viewer.window._qt_window.resize(1280, 720)
     layers = viewer.open(path, plugin=PLUGIN)
-    for layer in layers[:2]:
-        layer.contrast_limits = (0, 5000)
+    for layer, top in zip(layers[:2], (2500, 1200)):
+        layer.contrast_limits = (0, top)
+    viewer.layers.selection.active = layers[1]
     viewer.reset_view()
     qtbot.wait(200)
     dock = docked(viewer, PlateDock)
@@ -97,3 +102,19 @@ def test_screenshot_plate_with_well_names_and_the_plate_dock(make_napari_viewer,
     shot = viewer.window.screenshot(canvas_only=False, flash=False)
     assert shot.shape[0] > 300 and shot.std() > 0
     _keep(shot, "napari-plate.png")
+
+
+def test_the_dock_follows_its_model(make_napari_viewer, plate_path, opened):
+    from napari_lightmic.plate import PlateBrowser
+
+    model = PlateBrowser()
+    dock = PlateDock(make_napari_viewer(), model)
+    assert dock.buttons == {}
+    plate = opened(plate_path).plate
+    model.show(plate, str(plate_path))
+    assert sorted(dock.buttons) == ["A1", "A2", "A3", "B1", "B2", "B3"]
+    assert "2 × 3, 5 wells, 16 fields, 2 acquisitions" in dock.title.text()
+    model.mark_open("A2")
+    assert dock.buttons["A2"].isChecked() and not dock.buttons["A1"].isChecked()
+    model.show(plate, str(plate_path))  # the same plate: as it was
+    assert dock.buttons["A2"].isChecked()

@@ -138,7 +138,14 @@ def _announcements(session: Session, chosen: Scene,
     if _first_advice(source.format, viewer):
         said.append(Notification(f"{source.format.advice} (Said once; the Metadata panel's "
                                  "File section keeps this note.)", severity="info"))
-    if len(source.scenes) > 1:
+    if source.plate is not None:
+        plate = source.plate
+        said.append(Notification(
+            f"Plate of {len(plate.rows)} × {len(plate.columns)} wells ({source.file_name}): "
+            "click a well in the Plate panel to open its fields"
+            + (f"; {len(source.scenes)} acquisitions: choose in the Scenes panel (showing "
+               f"{chosen.name})" if len(source.scenes) > 1 else ""), severity="info"))
+    elif len(source.scenes) > 1:
         said.append(Notification(
             f"{len(source.scenes)} scenes: choose in the Scenes panel ({source.file_name}, "
             f"showing {chosen.index}: {chosen.name})", severity="info"))
