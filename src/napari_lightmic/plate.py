@@ -14,6 +14,8 @@ from typing import Any
 
 from psygnal import Signal
 
+MAX_WELLS = 100_000  # places on a plate read at most: metadata declaring more is refused
+
 
 @dataclass(frozen=True)
 class PlateAcquisition:
@@ -159,6 +161,9 @@ def plate_from_json(meta: object) -> Plate:
     if not isinstance(meta, dict):
         raise ValueError("the 'plate' metadata is not a JSON object")
     rows, columns = _names(meta, "rows"), _names(meta, "columns")
+    if len(rows) * len(columns) > MAX_WELLS:
+        raise ValueError(f"the plate declares {len(rows)} × {len(columns)} wells, more than "
+                         f"{MAX_WELLS:,} (a 1536-well plate has 32 × 48)")
     wells: list[Well] = []
     notes: list[str] = []
     seen: set[tuple[int, int]] = set()

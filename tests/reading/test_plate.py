@@ -169,3 +169,27 @@ def test_lightmic_info_lists_the_plate(plate_path):
     assert text.returncode == 0, text.stderr
     assert "plate: test plate, 2 rows (A, B) x 3 columns (1, 2, 3)" in text.stdout
     assert "acquisition 1: Day 1" in text.stdout and "well A2 (A/2): 4 fields" in text.stdout
+
+
+def test_a_well_whose_metadata_is_broken_is_a_named_problem(plate_path, opened):
+    meta = plate_path / "A" / "1" / ("zarr.json" if "0.5" in plate_path.name else ".zattrs")
+    meta.write_text('{"attributes": ', encoding="utf-8")
+    source = opened(plate_path)
+    assert source.plate.well("A1").problem.startswith("JSONDecodeError")
+    assert "A1 (JSONDecodeError" in " ".join(source.scenes[0].notes)
+    layout = source.plate.layout
+    assert not tile(source.scenes[0].data, layout, "A/1", 0).any()
+    assert (tile(source.scenes[0].data, layout, "B/1", 0) == hcs_value("B/1", "0", 0)).all()
+
+
+def test_a_plate_declaring_absurd_sizes_is_refused(tmp_path):
+    import zarr
+
+    from napari_lightmic import LightmicReadError, open_image
+
+    path = tmp_path / "huge.ome.zarr"
+    root = zarr.open_group(str(path), mode="w", zarr_format=2)
+    root.attrs["plate"] = {"rows": [{"name": str(i)} for i in range(1000)],
+                           "columns": [{"name": str(i)} for i in range(1000)], "wells": []}
+    with pytest.raises(LightmicReadError, match="1000 × 1000 wells, more than 100,000"):
+        open_image(path)

@@ -139,9 +139,7 @@ def _read_well(path: str, well: Well, v3: bool) -> Well:
         return replace(well, fields=fields_from_json(attrs["well"]))
     except FileNotFoundError:
         return replace(well, problem=f"no {name}")
-    except (OSError, ValueError, RecursionError, UnicodeDecodeError) as exc:
-        return replace(well, problem=_why(exc))
-    except Exception as exc:  # noqa: BLE001 - HTTP errors of any library: one well's problem
+    except Exception as exc:  # noqa: BLE001 - too large, not JSON, HTTP errors: this well's
         return replace(well, problem=_why(exc))
 
 
