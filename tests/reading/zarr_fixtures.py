@@ -74,11 +74,11 @@ def hcs_value(well: str, field: str, channel: int) -> int:
     return 1000 * (list(HCS_WELLS).index(well) + 1) + 10 * int(field) + channel + 1
 
 
-def write_hcs_plate(path, version: str, cells: bool = False) -> None:
+def write_hcs_plate(path, version: str, cells: bool = False, times: int = 1) -> None:
     """The HCS plate above, NGFF `version` 0.4 (zarr v2) or 0.5 (zarr v3).
 
     Each channel of a field is `hcs_value` throughout, or with `cells` synthetic cells (for
-    pictures).
+    pictures); `times` multiplies the fields' height and width.
     """
     from napari_lightmic.synthetic import cells as cell_image
 
@@ -96,6 +96,7 @@ def write_hcs_plate(path, version: str, cells: bool = False) -> None:
     else:
         root.attrs["ome"] = {"version": "0.5", "plate": plate}
     for well, (height, width) in HCS_WELLS.items():
+        height, width = height * times, width * times
         group = root.require_group(well)
         if version == "0.4":
             group.attrs["well"] = {**images, "version": "0.4"}

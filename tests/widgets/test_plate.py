@@ -118,3 +118,20 @@ def test_the_dock_follows_its_model(make_napari_viewer, plate_path, opened):
     assert dock.buttons["A2"].isChecked() and not dock.buttons["A1"].isChecked()
     model.show(plate, str(plate_path))  # the same plate: as it was
     assert dock.buttons["A2"].isChecked()
+
+
+def test_napari_shows_the_whole_plate_from_the_fields_lowest_level(make_napari_viewer, qtbot,
+                                                                    tmp_path, monkeypatch):
+    from tests.reading.test_plate import chunk_reads
+
+    path = tmp_path / "plate.ome.zarr"
+    write_hcs_plate(path, "0.5", times=8)  # fields of 512 x 512: more than the canvas shows
+    read = chunk_reads(monkeypatch)
+    viewer = make_napari_viewer()
+    layers = viewer.open(path, plugin=PLUGIN)
+    qtbot.waitUntil(docked(viewer, ScenePicker).thumbnails_done, timeout=30_000)
+    assert [layer.data_level for layer in layers[:2]] == [1, 1]
+    # the fields' level 1 ('s1') only, each chunk a few times (two channels, the Scenes
+    # dock's thumbnails): nothing of full resolution
+    assert read and {key.split("/")[3] for key in read} == {"s1"}
+    assert len(read) <= 8 * len(set(read))
