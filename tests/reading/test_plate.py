@@ -193,3 +193,18 @@ def test_a_plate_declaring_absurd_sizes_is_refused(tmp_path):
                            "columns": [{"name": str(i)} for i in range(1000)], "wells": []}
     with pytest.raises(LightmicReadError, match="1000 × 1000 wells, more than 100,000"):
         open_image(path)
+
+
+def test_a_damaged_chunk_names_its_field(plate_path, opened):
+    from napari_lightmic import LightmicReadError
+
+    level = "s1"
+    chunks = [p for p in (plate_path / "A" / "2" / "1" / level).rglob("*")
+              if p.is_file() and p.name not in ("zarr.json", ".zarray", ".zattrs")]
+    assert chunks
+    for chunk in chunks:
+        chunk.write_bytes(b"not a chunk")
+    scene = opened(plate_path).scenes[0]
+    with pytest.raises(LightmicReadError, match="A/2/1") as failed:
+        np.asarray(scene.levels[-1][0, 0, 0])
+    assert "cannot be decoded" in str(failed.value)
