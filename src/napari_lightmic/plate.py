@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from psygnal import Signal
@@ -99,7 +100,11 @@ class Plate:
 
     def at(self, row: int, column: int) -> Well | None:
         """The well at a row and column, if the plate lists one there."""
-        return next((w for w in self.wells if (w.row, w.column) == (row, column)), None)
+        return self._places.get((row, column))
+
+    @cached_property
+    def _places(self) -> dict[tuple[int, int], Well]:
+        return {(w.row, w.column): w for w in self.wells}
 
     def acquisition_of(self, image: Field) -> int | None:
         """The acquisition a field belongs to: its own where declared, else the only one.

@@ -135,3 +135,21 @@ def test_napari_shows_the_whole_plate_from_the_fields_lowest_level(make_napari_v
     # dock's thumbnails): nothing of full resolution
     assert read and {key.split("/")[3] for key in read} == {"s1"}
     assert len(read) <= 8 * len(set(read))
+
+
+def test_a_well_that_cannot_be_opened_is_an_error_notification(make_napari_viewer, qtbot,
+                                                               plate_path, notifications):
+    import shutil
+
+    viewer = make_napari_viewer()
+    viewer.open(plate_path, plugin=PLUGIN)
+    dock = docked(viewer, PlateDock)
+    for field in "0123":
+        shutil.rmtree(plate_path / "A" / "2" / field)  # gone since the plate was opened
+    before = len(viewer.layers)
+    qtbot.mouseClick(dock.buttons["A2"], Qt.MouseButton.LeftButton)
+    assert len(viewer.layers) == before
+    errors = [n.message for n in notifications if n.severity == "error"]
+    assert any(str(plate_path / "A" / "2") in m and "no field image that exists" in m
+               for m in errors), errors
+    assert not dock.buttons["A2"].isChecked() and dock.model.open_wells == set()

@@ -36,12 +36,11 @@ def well_names_data(session: Session, scene: Scene) -> tuple[Any, ...]:
     layout = plate.layout
     corners = [layout.cell_origin(w.row, w.column) for w in plate.wells]
     scale, units = scale_and_units(scene, ["Y", "X"])
-    size = max(1.0, layout.field_height / 6)  # text a sixth of a field high, at any zoom
     return (np.array(corners, dtype=float).reshape(-1, 2), {
         "name": f"Wells [{session.source.file_name}]",
         "features": {"well": [w.name for w in plate.wells]},
-        "text": {"string": "{well}", "anchor": "upper_left", "size": 12, "color": "yellow",
-                 "translation": [size / 4, size / 4]},
+        # 12-point yellow names, the same size at any zoom; the points themselves unseen
+        "text": {"string": "{well}", "anchor": "upper_left", "size": 12, "color": "yellow"},
         "size": 1, "face_color": "transparent", "border_width": 0,
         "scale": scale, "units": units, "metadata": {PLATE_KEY: session.path},
     }, "points")

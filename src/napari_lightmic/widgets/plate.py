@@ -111,7 +111,11 @@ class PlateDock(QWidget):
         try:
             added = open_well(self.viewer, plate, self.model.path, name)
         except Exception as exc:  # noqa: BLE001 the dock's boundary: one error notification
-            show_error(str(read_error(self.model.path, exc)))
+            from ..reading.ngff import member_path
+
+            well = plate.well(name)
+            where = member_path(self.model.path, well.path) if well else self.model.path
+            show_error(str(read_error(where, exc)))
             button = self.buttons.get(name)
             if button is not None and name not in self.model.open_wells:
                 button.setChecked(False)
