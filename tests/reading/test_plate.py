@@ -208,3 +208,19 @@ def test_a_damaged_chunk_names_its_field(plate_path, opened):
     with pytest.raises(LightmicReadError, match="A/2/1") as failed:
         np.asarray(scene.levels[-1][0, 0, 0])
     assert "cannot be decoded" in str(failed.value)
+
+
+def test_wells_that_disagree_on_the_pixel_size_are_noted(plate_path, opened):
+    import zarr
+
+    group = zarr.open_group(str(plate_path / "B" / "3" / "1"), mode="r+")
+    attrs = dict(group.attrs)
+    meta = attrs.get("ome", attrs)
+    for dataset in meta["multiscales"][0]["datasets"]:
+        for transform in dataset["coordinateTransformations"]:
+            if transform["type"] == "scale":
+                transform["scale"] = [s * 2 for s in transform["scale"]]
+    group.attrs.update(attrs)
+    scene = opened(plate_path).scenes[0]
+    assert scene.physical_pixel_sizes["X"] == pytest.approx(0.25)  # the first field's
+    assert any("disagree on the pixel size" in note and "0.5" in note for note in scene.notes)
