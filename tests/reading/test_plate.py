@@ -224,3 +224,27 @@ def test_wells_that_disagree_on_the_pixel_size_are_noted(plate_path, opened):
     scene = opened(plate_path).scenes[0]
     assert scene.physical_pixel_sizes["X"] == pytest.approx(0.25)  # the first field's
     assert any("disagree on the pixel size" in note and "0.5" in note for note in scene.notes)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_plate_written_by_ome_zarr_py_opens(tmp_path, version, opened):
+    import zarr
+    from ome_zarr.format import FormatV04, FormatV05
+    from ome_zarr.writer import write_plate_metadata, write_well_metadata
+
+    from tests.reading.zarr_fixtures import write_ome_zarr
+
+    fmt = {"0.4": FormatV04(), "0.5": FormatV05()}[version]
+    path = tmp_path / "written.ome.zarr"
+    root = zarr.open_group(str(path), mode="w", zarr_format=fmt.zarr_format)
+    write_plate_metadata(root, ["A", "B"], ["1", "2"], ["A/1", "B/2"], fmt=fmt,
+                         acquisitions=[{"id": 3, "name": "run"}], name="written")
+    for well in ("A/1", "B/2"):
+        write_well_metadata(root.require_group(well), [{"path": "0", "acquisition": 3}],
+                            fmt=fmt)
+        write_ome_zarr(path / well / "0", version)
+    source = opened(path)
+    assert [w.name for w in source.plate.wells] == ["A1", "B2"]
+    assert [s.name for s in source.scenes] == ["run"]
+    assert source.scenes[0].shape[:3] == (1, 2, 3)  # T, C, Z of the fields
+    assert "shown empty: A2, B1" in " ".join(source.scenes[0].notes)
