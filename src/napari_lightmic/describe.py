@@ -114,16 +114,22 @@ def format_text(info: dict) -> str:
 
 
 def _plate_text(plate: dict) -> list[str]:
-    """An HCS plate in a few lines: its grid, acquisitions, wells and their fields."""
+    """An HCS plate in a few lines: its grid, acquisitions, wells by row, problems."""
     wells = plate["wells"]
+    counts = sorted({len(w["fields"]) for w in wells if not w["problem"]})
     fields = sum(len(w["fields"]) for w in wells)
     lines = [f"  plate: {plate['name'] or '(no name)'}, {len(plate['rows'])} rows "
              f"({', '.join(plate['rows'])}) x {len(plate['columns'])} columns "
-             f"({', '.join(plate['columns'])}); {len(wells)} wells, {fields} fields"]
+             f"({', '.join(plate['columns'])}); {len(wells)} wells, {fields} fields"
+             + (f" ({counts[0]} a well)" if len(counts) == 1
+                else f" ({counts[0]} to {counts[-1]} a well)" if counts else "")]
     for a in plate["acquisitions"]:
         lines.append(f"      acquisition {a['id']}: {a['name'] or '(no name)'}")
+    for i, row in enumerate(plate["rows"]):
+        here = [plate["columns"][w["column"]] for w in wells if w["row"] == i]
+        if here:
+            lines.append(f"      wells of row {row}: columns {', '.join(here)}")
     for w in wells:
-        text = (f"problem: {w['problem']}" if w["problem"]
-                else f"{len(w['fields'])} field{'s' * (len(w['fields']) != 1)}")
-        lines.append(f"      well {w['name']} ({w['path']}): {text}")
+        if w["problem"]:
+            lines.append(f"      well {w['name']} ({w['path']}): {w['problem']}")
     return lines

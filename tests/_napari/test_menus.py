@@ -32,6 +32,7 @@ TIMEOUT = 60_000  # ms; a save of the 6 MB sample takes well under a second
 COVERED = {
     "napari-lightmic.get_reader": "test_reader_opens_through_viewer_open / _a_drop",
     "napari-lightmic.scene_picker": "test_each_dock_widget_from_the_plugins_menu",
+    "napari-lightmic.plate_dock": "test_each_dock_widget_from_the_plugins_menu",
     "napari-lightmic.open_from_idr": "test_each_dock_widget_from_the_plugins_menu",
     "napari-lightmic.metadata_panel": "test_metadata_panel_from_the_layers_menu",
     "napari-lightmic.convert_folder": "test_each_dock_widget_from_the_plugins_menu",

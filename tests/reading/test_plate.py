@@ -168,7 +168,9 @@ def test_lightmic_info_lists_the_plate(plate_path):
     text = lightmic("info", plate_path)
     assert text.returncode == 0, text.stderr
     assert "plate: test plate, 2 rows (A, B) x 3 columns (1, 2, 3)" in text.stdout
-    assert "acquisition 1: Day 1" in text.stdout and "well A2 (A/2): 4 fields" in text.stdout
+    assert "5 wells, 16 fields (4 a well)" in text.stdout
+    assert "acquisition 1: Day 1" in text.stdout and "wells of row B: columns 1, 2, 3" in \
+        text.stdout and "well B2 (B/2): no " in text.stdout
 
 
 def test_a_well_whose_metadata_is_broken_is_a_named_problem(plate_path, opened):
