@@ -250,3 +250,44 @@ def test_a_plate_written_by_ome_zarr_py_opens(tmp_path, version, opened):
     assert [s.name for s in source.scenes] == ["run"]
     assert source.scenes[0].shape[:3] == (1, 2, 3)  # T, C, Z of the fields
     assert "shown empty: A2, B1" in " ".join(source.scenes[0].notes)
+
+
+def spec_cases(kind):
+    """The NGFF spec's own plate or well test cases (tests/data/ngff-spec), both versions."""
+    from pathlib import Path
+
+    suites = Path(__file__).resolve().parents[1] / "data" / "ngff-spec"
+    for version in VERSIONS:
+        for name in (f"{kind}_suite.json", f"strict_{kind}_suite.json"):
+            path = suites / version / name
+            if path.is_file():
+                for case in json.loads(path.read_text(encoding="utf-8"))["tests"]:
+                    data = case["data"].get("ome", case["data"])
+                    if kind in data:
+                        yield data[kind], case["valid"], f"{version}/{name}: {case.get('formerly')}"
+
+
+def test_the_spec_plates_and_wells_are_read_or_refused_with_a_reason():
+    from napari_lightmic.plate import fields_from_json, plate_from_json
+
+    plates = list(spec_cases("plate"))
+    wells = list(spec_cases("well"))
+    assert len(plates) > 10 and len(wells) > 5
+    for meta, valid, where in plates:
+        try:
+            plate = plate_from_json(meta)
+        except ValueError:
+            assert not valid, where  # no rows or columns: refused, with the reason
+            continue
+        if valid:
+            assert plate.wells and not plate.notes, where
+            assert all(w.name == f"{plate.rows[w.row]}{plate.columns[w.column]}"
+                       for w in plate.wells), where
+    for meta, valid, where in wells:
+        try:
+            fields = fields_from_json(meta)
+        except ValueError:
+            assert not valid, where
+            continue
+        if valid:
+            assert fields, where
