@@ -98,7 +98,7 @@ def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
                        ome_factory=_ome_factory(path))
 
 
-PARALLEL_READS = 8  # wells' and fields' metadata read at once (each a small file or request)
+PARALLEL_READS = 16  # wells' and fields' metadata read at once (each a small file or request)
 
 
 def _open_plate(root: zarr.Group, meta: object, path: str, fmt: FileFormat) -> ImageSource:
