@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 CANCELLED = "cancelled before it ended"
 SPLIT_SIZE = 2**30  # inputs above it are written a scene per task (OME-Zarr, every scene)
-OPTION_KEYS = ("scene", "compression", "ngff_version", "pyramid_levels", "shard")
+OPTION_KEYS = ("scene", "compression", "ngff_version", "pyramid_levels", "shard", "layout")
 TARGETS = {"ome-zarr": ".ome.zarr", "ome-tiff": ".ome.tif"}
 TRIM_SETTING = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
@@ -133,7 +133,7 @@ def convert(inputs: Sequence[str | os.PathLike[str]], output_dir: str | os.PathL
     jobs : str or os.PathLike, optional
         A CSV job list: columns input and output (relative paths: inputs from the list's
         folder, outputs in `output_dir`), and optional scene, compression, ngff_version,
-        pyramid_levels and shard per row.
+        pyramid_levels, shard and layout per row.
     retries : int
         More attempts, in this run, of a job that failed.
     overwrite : bool
@@ -162,7 +162,8 @@ def convert(inputs: Sequence[str | os.PathLike[str]], output_dir: str | os.PathL
         address, a task already running cannot be interrupted: its output, if it ends, is
         replaced by the rerun.
     **options
-        scene, compression, ngff_version, pyramid_levels, shard: as `lightmic convert`.
+        scene, compression, ngff_version, pyramid_levels, shard, layout: as
+        `lightmic convert`.
 
     Returns
     -------
@@ -346,7 +347,8 @@ def write_options(record: Record, overwrite: bool) -> tuple[Any, Any]:
         options = WriteOptions(ngff_version=given.get("ngff_version", "0.5"),
                                compression=given.get("compression"),
                                pyramid_levels=given.get("pyramid_levels"),
-                               shard=bool(given.get("shard", False)), overwrite=overwrite)
+                               shard=bool(given.get("shard", False)), overwrite=overwrite,
+                               layout=given.get("layout") or "auto")
         options.compression_for(kind)
     except WriteError as err:
         raise UsageError(err.path, err.cause) from err
