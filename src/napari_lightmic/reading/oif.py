@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..colors import complete_colors
+from ..errors import LightmicReadError
 from ..formats import FileFormat
 from ..model import Acquisition, Channel, ImageSource, Scene
 from ..scene.axes import ChunkOrigin, lazy_array
@@ -79,7 +80,7 @@ def open_oif(path: str, fmt: FileFormat) -> ImageSource:
         sizes, physical, units = _axes(settings)
         dims = AXES  # absent axes of size one, as the other readers give them
         shape = tuple(sizes.get(a, 1) for a in dims)
-        files = _plane_table(planes, dims, shape)
+        files = _plane_table(path, planes, dims, shape)
         array = OifPlanes(handle, files, shape, _dtype(settings))
         chunks = tuple(n if a in "YX" else 1 for a, n in zip(dims, shape))
         data = lazy_array(array, chunks, ChunkOrigin(path, dims))
@@ -172,14 +173,14 @@ def _dtype(settings: Settings) -> np.dtype[Any]:
     return np.dtype("<u2" if not isinstance(bits, int) or bits > 8 else "u1")
 
 
-def _plane_table(planes: dict[tuple[tuple[str, int], ...], str], dims: str,
+def _plane_table(path: str, planes: dict[tuple[tuple[str, int], ...], str], dims: str,
                  shape: tuple[int, ...]) -> dict[tuple[int, ...], str]:
     """The TIFF of each plane, by its index on the axes before Y and X.
 
     Raises
     ------
-    ValueError
-        Naming the first plane the axes call for that has no TIFF.
+    LightmicReadError
+        Naming the file and the first plane the axes call for that has no TIFF.
     """
     lead = [(a, n) for a, n in zip(dims, shape) if a not in "YX"]
     table: dict[tuple[int, ...], str] = {}
@@ -193,9 +194,9 @@ def _plane_table(planes: dict[tuple[tuple[str, int], ...], str], dims: str,
     total = int(np.prod([n for _, n in lead])) if lead else 1
     if len(table) < total:
         missing = next(ix for ix in np.ndindex(*(n for _, n in lead)) if ix not in table)
-        where_text = ", ".join(f"{a}={i}" for (a, _), i in zip(lead, missing))
-        raise ValueError(f"truncated: {total - len(table)} of {total} planes have no TIFF "
-                         f"(first: {where_text})")
+        where_text = ", ".join(f"{a}={i}" for (a, n), i in zip(lead, missing) if n > 1)
+        raise LightmicReadError(path, f"incomplete: {total - len(table)} of {total} planes "
+                                f"have no TIFF (first: {where_text})")
     return table
 
 
