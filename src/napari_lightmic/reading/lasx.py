@@ -81,7 +81,7 @@ def open_lasx(path: str, fmt: FileFormat) -> ImageSource:
                        acquisition_factory=lenient(lif_acquisition, settings))
 
 
-def check_project(path: str, depth: int = 0) -> list[str]:
+def check_project(path: str) -> list[str]:
     """The XML of `path` and of every file it names, refused where the hardened parser refuses.
 
     liffile parses the XML with ElementTree, which accepts a DTD: each XLEF, XLIF and LOF
@@ -97,19 +97,41 @@ def check_project(path: str, depth: int = 0) -> list[str]:
     ValueError
         For a DTD, too deep a nesting, a file that is not XML or a LOF, or a missing file.
     """
+    texts: list[str] = []
+    _walk(path, texts, [], 0)
+    return texts
+
+
+def project_files(path: str | os.PathLike[str]) -> list[str]:
+    """The files an XLEF or XLIF uses (images, folders, LOFs, TIFF frames), itself not included.
+
+    For a batch to count a project once, through its main file. A file that cannot be
+    read ends the list where it is (the reader says why when the project is opened).
+    """
+    files: list[str] = []
+    try:
+        _walk(os.fspath(path), [], files, 0)
+    except (OSError, ValueError):
+        pass
+    return files
+
+
+def _walk(path: str, texts: list[str], files: list[str], depth: int) -> None:
+    """Add the XML of `path` to `texts` and the files it names to `files`, depth first."""
     if depth > MAX_DEPTH:
         raise ValueError(f"folders nest more than {MAX_DEPTH} deep")
     with open(path, "rb") as fh:
         head = fh.read(4)
     if head[:1] == b"\x70":  # a LOF: binary header, pixels, then its XML
-        return [lof_xml(path)]
+        texts.append(lof_xml(path))
+        return
     size = os.path.getsize(path)
     refuse_large(size, f"the XML of {os.path.basename(path)}")
     with open(path, "rb") as fh:
         raw = fh.read()
     root = parse_xml(raw, f"the XML of {os.path.basename(path)}")
-    texts = [raw.decode("utf-8", "replace") if head[:2] not in (b"\xff\xfe", b"<\x00")
-             else raw.decode("utf-16", "replace")]
+    texts.append(raw.decode("utf-16", "replace") if head[:2] in (b"\xff\xfe", b"<\x00")
+                 else raw.decode("utf-8", "replace"))
     folder = os.path.dirname(path)
     for ref in root.iterfind("./Element/Children/Reference"):
         name = ref.get("File")
@@ -118,15 +140,16 @@ def check_project(path: str, depth: int = 0) -> list[str]:
         child = os.path.join(folder, os.path.normpath(name.replace("\\", "/")))
         if not os.path.isfile(child):
             raise ValueError(f"the project names {name!r}, which is missing")
-        texts += check_project(child, depth + 1)
+        files.append(child)
+        _walk(child, texts, files, depth + 1)
     for block in root.iterfind("./Element/Memory/*[@File]"):
         name = block.get("File", "")
         frame = os.path.join(folder, os.path.normpath(name.replace("\\", "/")))
         if not os.path.isfile(frame):
             raise ValueError(f"{os.path.basename(path)} names {name!r}, which is missing")
+        files.append(frame)
         if name.lower().endswith(".lof"):
-            lof_xml(frame)
-    return texts
+            texts.append(lof_xml(frame))
 
 
 def lof_xml(path: str) -> str:
