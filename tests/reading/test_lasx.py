@@ -142,3 +142,21 @@ def test_a_lof_cut_short_in_its_pixels_is_truncated(tmp_path, opened):
     path.write_bytes(path.read_bytes()[:2000])
     with pytest.raises(LightmicReadError, match="truncated"):
         opened(path)
+
+
+def test_tiff_frames_are_read_one_plane_at_a_time(tmp_path, opened, monkeypatch):
+    """An XLIF kept as one TIFF per plane: a plane shown reads its one TIFF, nothing else."""
+    import tifffile
+
+    data = cells()
+    scene = opened(write_xlif(tmp_path / "cells.xlif", data, frames=True)).scenes[0]
+    read: list[str] = []
+    original = tifffile.imread
+
+    def spy(path, *args, **kwargs):
+        read.append(str(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(tifffile, "imread", spy)
+    np.testing.assert_array_equal(np.asarray(scene.data[0, 1, 2]), data[2, 1])
+    assert [p.rsplit("/", 1)[-1] for p in read] == ["cells_z2_c1.tif"]

@@ -7,16 +7,18 @@ frames. An XLEF opens as its images (the scenes), an XLIF as its image, a LOF as
 
 The scenes are built as LIF images are (reading/lif.py: axes, physical sizes, channel
 names and colours from the dyes and detectors); the pixels of a LOF, also when an XLIF
-names it, are memory-mapped; an image kept as TIFF frames is read whole when first shown.
+names it, are memory-mapped; an image kept as one TIFF per plane (frames) is read a plane at
+a time, any other layout whole when first shown.
 """
 
 from __future__ import annotations
 
 import os
 import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .._xml import parse_xml, refuse_large
 from ..formats import FileFormat
@@ -196,8 +198,59 @@ def _pixels(path: str, image: LifImageABC,
                            shape=tuple(image.shape))
         return (lazy_array(MappedArray(mapped), _plane_chunks(file_dims, image.shape),
                            ChunkOrigin(lof_path, file_dims)), file_dims, None)
+    frames = _tiff_frames(image)
+    if frames is not None:
+        return (lazy_array(frames, _plane_chunks(file_dims, image.shape),
+                           ChunkOrigin(path, file_dims)), file_dims, None)
     whole = WholeImage(path, index, tuple(image.shape), image.dtype)
     return lazy_array(whole, whole.shape, ChunkOrigin(path, file_dims)), file_dims, None
+
+
+def _tiff_frames(image: LifImageABC) -> FramePlanes | None:
+    """The image's TIFF frames as planes, where each frame is one plane in the file's order.
+
+    None for other layouts (a frame holding several planes, RGB, JPEG or PNG frames).
+    """
+    dims = "".join(image.dims)
+    if "S" in dims or not dims.endswith("YX"):
+        return None
+    block = image.memory_block
+    shape = tuple(image.shape)
+    plane = shape[-2] * shape[-1] * image.dtype.itemsize
+    count = int(np.prod(shape[:-2]))
+    by_offset = {f.offset: f.file for f in block.frames if f.size == plane}
+    if (len(block.frames) != count or len(by_offset) != count
+            or any(not f.file.lower().endswith((".tif", ".tiff")) for f in block.frames)
+            or set(by_offset) != {k * plane for k in range(count)}):
+        return None
+    folder = image.parent.dirname
+    files = [os.path.join(folder, by_offset[k * plane]) for k in range(count)]
+    return FramePlanes(files, shape, image.dtype)
+
+
+class FramePlanes:
+    """An image kept as one TIFF per plane (an XLIF's frames), each read when indexed."""
+
+    def __init__(self, files: list[str], shape: tuple[int, ...], dtype: np.dtype[Any]) -> None:
+        self.files = files  # by the plane's flat index on the axes before Y and X
+        self.shape, self.dtype, self.ndim = shape, np.dtype(dtype), len(shape)
+
+    def __getitem__(self, key: tuple[slice, ...]) -> npt.NDArray[Any]:
+        """The planes `key` covers, each read from its TIFF now."""
+        import tifffile
+
+        lead = self.shape[:-2]
+        ranges = [range(*k.indices(n)) for k, n in zip(key[:-2], lead)]
+        out = np.empty([len(r) for r in ranges] + list(self.shape[-2:]), self.dtype)
+        for pos in np.ndindex(*[len(r) for r in ranges]):
+            flat = int(np.ravel_multi_index([r[p] for r, p in zip(ranges, pos)], lead)) \
+                if lead else 0
+            plane = tifffile.imread(self.files[flat])
+            if plane.nbytes != out[pos].nbytes:
+                raise ValueError(f"damaged: frame {os.path.basename(self.files[flat])} holds "
+                                 f"{plane.shape}, the image's planes are {self.shape[-2:]}")
+            out[pos] = plane.view(self.dtype).reshape(self.shape[-2:])  # float16 kept as uint16
+        return out[(Ellipsis, key[-2], key[-1])]
 
 
 def _lof_block(image: LifImageABC) -> tuple[str, int] | None:
