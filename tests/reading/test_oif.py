@@ -12,7 +12,14 @@ import pytest
 
 from napari_lightmic import LightmicReadError
 from napari_lightmic.metadata.privacy import scan
-from tests.reading.vendor_fixtures import PIXEL_UM, Z_STEP_UM, cells, write_oib, write_oif
+from tests.reading.vendor_fixtures import (
+    INTERVAL_MS,
+    PIXEL_UM,
+    Z_STEP_UM,
+    cells,
+    write_oib,
+    write_oif,
+)
 
 SHAPE = (2, 3, 24, 32)  # C, Z, Y, X
 
@@ -106,3 +113,14 @@ def test_an_oif_without_its_folder_is_refused(tmp_path, opened):
     with pytest.raises(LightmicReadError) as info:
         opened(path)
     assert "cells.oif.files" in str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["oif", "oib"])
+def test_a_time_series_places_every_plane_and_its_interval(kind, tmp_path, opened):
+    """Planes named s_C001Z002T003.tif land at their T, C and Z; the interval (ms) in s."""
+    data = cells((4, 2, 3, 24, 32))  # T, C, Z, Y, X
+    scene = opened(_write(kind, tmp_path, data)).scenes[0]
+    assert scene.sizes == {"T": 4, "C": 2, "Z": 3, "Y": 24, "X": 32}
+    assert scene.physical_pixel_sizes["T"] == pytest.approx(INTERVAL_MS / 1000)
+    assert scene.units["T"] == "s"
+    np.testing.assert_array_equal(np.asarray(scene.data), data)

@@ -139,12 +139,16 @@ def write_project(folder: Path) -> tuple[Path, dict[str, np.ndarray]]:
 
 # -- Olympus -------------------------------------------------------------------------------
 
+INTERVAL_MS = 2500  # between time points of an OIF time series
+
+
 def oif_settings(data: np.ndarray, name: str) -> str:
-    """The main settings of a C, Z, Y, X uint16 image as FluoView writes them (INI)."""
-    nc, nz, ny, nx = data.shape
+    """The main settings of a (T,) C, Z, Y, X uint16 image as FluoView writes them (INI)."""
+    nt = data.shape[0] if data.ndim == 5 else 0
+    nc, nz, ny, nx = data.shape[-4:]
     axes = [("X", nx, 0, (nx - 1) * PIXEL_UM, "um"), ("Y", ny, 0, (ny - 1) * PIXEL_UM, "um"),
             ("C", nc, 0, 0, ""), ("Z", nz, 0, (nz - 1) * Z_STEP_UM * 1000, "nm"),
-            ("T", 0, 0, 0, "ms"), ("A", 0, 0, 0, ""), ("L", 0, 0, 0, ""), ("P", 0, 0, 0, "")]
+            ("T", nt, 0, (nt - 1) * INTERVAL_MS if nt else 0, "ms"), ("A", 0, 0, 0, ""), ("L", 0, 0, 0, ""), ("P", 0, 0, 0, "")]
     lines = ["[ProfileSaveInfo]", f'Name="{name}"', 'Version="1.0.0.0"',
              f'IniFileName0="{USER_FOLDER}\\{name}.oif.files\\s_C001Z001.pty"',
              "[Version Info]", 'SystemName="FV1000"', 'SystemVersion="4.2.1.20"',
@@ -172,8 +176,13 @@ def _utf16(text: str, at_least: int = 0) -> bytes:
     return b"\xff\xfe" + text.encode("utf-16-le")
 
 
-def _plane_name(c: int, z: int) -> str:
-    return f"s_C{c + 1:03d}Z{z + 1:03d}.tif"
+def _planes(data: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """Each plane's TIFF name (s_C001Z002[T003].tif) and its pixels."""
+    if data.ndim == 4:
+        return [(f"s_C{c + 1:03d}Z{z + 1:03d}.tif", data[c, z])
+                for c, z in np.ndindex(*data.shape[:2])]
+    return [(f"s_C{c + 1:03d}Z{z + 1:03d}T{t + 1:03d}.tif", data[t, c, z])
+            for t, c, z in np.ndindex(*data.shape[:3])]
 
 
 def _tiff(plane: np.ndarray) -> bytes:
@@ -185,12 +194,12 @@ def _tiff(plane: np.ndarray) -> bytes:
 
 
 def write_oif(path: Path, data: np.ndarray) -> Path:
-    """An OIF (settings) and its ``.oif.files`` folder of one TIFF per plane (C, Z, Y, X)."""
+    """An OIF (settings) and its ``.oif.files`` folder of one TIFF per plane ((T,) C, Z, Y, X)."""
     path.write_bytes(_utf16(oif_settings(data, path.stem)))
     folder = path.parent / f"{path.name}.files"
     folder.mkdir(exist_ok=True)
-    for c, z in np.ndindex(*data.shape[:2]):
-        (folder / _plane_name(c, z)).write_bytes(_tiff(data[c, z]))
+    for name, plane in _planes(data):
+        (folder / name).write_bytes(_tiff(plane))
     return path
 
 
@@ -199,9 +208,8 @@ def write_oib(path: Path, data: np.ndarray) -> Path:
     main = f"{path.stem}.oif"
     storage = "Storage00001"
     files = [("Stream00000", main, _utf16(oif_settings(data, path.stem), CUTOFF))]
-    for k, (c, z) in enumerate(np.ndindex(*data.shape[:2])):
-        files.append((f"Stream{k + 1:05d}", f"{storage}/{_plane_name(c, z)}",
-                      _tiff(data[c, z])))
+    for k, (name, plane) in enumerate(_planes(data)):
+        files.append((f"Stream{k + 1:05d}", f"{storage}/{name}", _tiff(plane)))
     info = ["[OibSaveInfo]", f'Name="{path.stem}"', 'Version="2.0.0.0"',
             "MainFileName=Stream00000", f"{storage}={main}.files"]
     info += [f"{stream}={name}" for stream, name, _ in files]
