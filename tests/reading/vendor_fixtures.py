@@ -148,7 +148,8 @@ def oif_settings(data: np.ndarray, name: str) -> str:
     nc, nz, ny, nx = data.shape[-4:]
     axes = [("X", nx, 0, (nx - 1) * PIXEL_UM, "um"), ("Y", ny, 0, (ny - 1) * PIXEL_UM, "um"),
             ("C", nc, 0, 0, ""), ("Z", nz, 0, (nz - 1) * Z_STEP_UM * 1000, "nm"),
-            ("T", nt, 0, (nt - 1) * INTERVAL_MS if nt else 0, "ms"), ("A", 0, 0, 0, ""), ("L", 0, 0, 0, ""), ("P", 0, 0, 0, "")]
+            ("T", nt, 0, (nt - 1) * INTERVAL_MS if nt else 0, "ms"), ("A", 0, 0, 0, ""),
+            ("L", 0, 0, 0, ""), ("P", 0, 0, 0, "")]
     lines = ["[ProfileSaveInfo]", f'Name="{name}"', 'Version="1.0.0.0"',
              f'IniFileName0="{USER_FOLDER}\\{name}.oif.files\\s_C001Z001.pty"',
              "[Version Info]", 'SystemName="FV1000"', 'SystemVersion="4.2.1.20"',
