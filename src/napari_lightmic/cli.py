@@ -70,9 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
   lightmic info plate.lif --scene "A1/P2"  one scene, by name
   lightmic info cells.nd2 --json | jq '.scenes[0].shape'
 """)
-    info.add_argument("path", help="a microscopy file (CZI, LIF, ND2, LSM, OME-TIFF, TIFF, "
-                      "Imaris, BigDataViewer XML, HDF5, PNG, JPEG), an OME-Zarr folder or URL, "
-                      "or idr:<IDR image id or path>")
+    info.add_argument("path", help="a microscopy file (CZI, LIF, LAS X LOF/XLIF/XLEF, ND2, "
+                      "FluoView OIF/OIB, LSM, OME-TIFF, TIFF, Imaris, BigDataViewer XML, HDF5, "
+                      "PNG, JPEG), an OME-Zarr folder or URL, or idr:<IDR image id or path>")
     info.add_argument("--scene", type=_scene_arg, help="one scene, by index or name")
     info.add_argument("--json", action="store_true", help="machine-readable output")
     convert = _sub(sub, "convert", "write files as OME-Zarr or OME-TIFF, losslessly: one file, "
