@@ -139,3 +139,27 @@ def test_a_plate_asked_of_scenes_that_name_no_well_is_refused_and_nothing_writte
     assert done.returncode == 1
     assert "scene 0 ('TR1') names no plate well" in done.stderr
     assert not out.exists() and list(tmp_path.iterdir()) == [auto]
+
+
+def test_the_wells_are_kept_in_the_ome_xml_and_an_ome_tiff_of_them_stays_a_plate(tmp_path):
+    """An OME-TIFF of well scenes holds an OME Plate (as Bio-Formats writes plates); reopened,
+    its scenes know their wells, so its OME-Zarr copy is a plate again."""
+    import tifffile
+    from ome_types import from_xml
+
+    tif = tmp_path / "wells.ome.tif"
+    assert lightmic("convert", real_file(WELLS_CZI), tif).returncode == 0
+    ome = from_xml(tifffile.TiffFile(tif).ome_metadata)
+    (plate,) = ome.plates
+    assert (plate.name, plate.rows, plate.columns) == ("WellD6-7_S2", 4, 7)
+    assert [(w.row, w.column, [s.image_ref.id for s in w.well_samples])
+            for w in plate.wells] == [(3, 5, [ome.images[0].id]), (3, 6, [ome.images[1].id])]
+    with open_image(tif) as source:
+        assert [s.well.name for s in source.scenes] == ["D6", "D7"]
+
+    out = tmp_path / "again.ome.zarr"
+    assert lightmic("convert", tif, out).returncode == 0
+    assert [w["path"] for w in attrs(out)["plate"]["wells"]] == ["D/6", "D/7"]
+    (plate,) = from_xml((out / "OME" / "METADATA.ome.xml").read_text()).plates
+    assert [(w.row, w.column) for w in plate.wells] == [(3, 5), (3, 6)]
+    assert validate(tif) == [] and validate(out, strict=True) == []

@@ -67,7 +67,7 @@ def write_ome_zarr(source: ImageSource, scenes: Sequence[Scene], target: str | o
     # The metadata (the REMBI record, the OME-XML: a second of building on a large vendor
     # file) is made while the pixels are copied.
     metadata_pool = ThreadPoolExecutor(1)
-    metadata = metadata_pool.submit(_metadata, source, scenes, images, record)
+    metadata = metadata_pool.submit(_metadata, source, scenes, images, record, wells)
     metadata_pool.shutdown(wait=False)
     total = sum(_bytes_of_pyramid(img, options.pyramid_levels) for img in images)
     advance = _advancing(progress, total)
@@ -135,7 +135,7 @@ def finish_ome_zarr(source: ImageSource, scenes: Sequence[Scene],
         if missing:
             raise WriteError(target, f"the staged scene groups {', '.join(missing)} are "
                              "missing")
-        metadata = _metadata(source, scenes, images, record)
+        metadata = _metadata(source, scenes, images, record, wells)
         root = zarr.open_group(str(tmp), mode="a", zarr_format=_zarr_format(options))
         groups = [root[str(i)] for i in range(len(images))]
         _finish(root, cast("list[zarr.Group]", groups), tmp, images, metadata,
@@ -224,15 +224,16 @@ def _place_in_plate(root: zarr.Group, tmp: Path, wells: list[Well], version: str
 
 
 def _metadata(source: ImageSource, scenes: Sequence[Scene], images: list[Image5D],
-              record: MetadataRecord | None) -> tuple[dict[str, Any], str]:
-    """The REMBI record ({} when nothing is filled) and the OME-XML."""
+              record: MetadataRecord | None,
+              wells: list[Well] | None = None) -> tuple[dict[str, Any], str]:
+    """The REMBI record ({} when nothing is filled) and the OME-XML (a Plate of `wells`)."""
     from ..metadata.ome import export_xml, ome_for_export, rembi_pairs
     from ..metadata.prefill import record_from_source
 
     record = record or record_from_source(source)
     rembi = record.rembi.model_dump(mode="json", exclude_none=True) if rembi_pairs(record) \
         else {}
-    return rembi, export_xml(source, ome_for_export(source, scenes, images, record),
+    return rembi, export_xml(source, ome_for_export(source, scenes, images, record, wells),
                              record.privacy)
 
 
