@@ -18,6 +18,7 @@ import dask.array as da
 
 from .._xml import parse_xml
 from ..colors import complete_colors, parse_color
+from ..errors import first_line
 from ..formats import FileFormat
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import ChunkOrigin, canonical, lazy_array
@@ -152,7 +153,7 @@ def _field_or_problem(root: zarr.Group, path: str, well: str, field: str) -> Sce
     """A field's image (its levels lazy, its label images not looked for), or why not."""
     inner = f"{well}/{field}"
     try:
-        return _scene_of(_group(root, inner), 0, _joined(path, inner), labels=False)
+        return _scene_of(_group(root, inner), 0, _joined(path, inner), with_labels=False)
     except KeyError:
         return "missing"
     except Exception as exc:  # noqa: BLE001 - any library's failure: this field's problem
@@ -205,8 +206,8 @@ def _group(root: zarr.Group, key: str) -> zarr.Group:
     return node
 
 
-def _scene_of(group: zarr.Group, index: int, where: str, labels: bool = True) -> Scene:
-    """One image group as a scene (with its label images, unless `labels` is False).
+def _scene_of(group: zarr.Group, index: int, where: str, with_labels: bool = True) -> Scene:
+    """One image group as a scene (with its label images, unless `with_labels` is False).
 
     Metadata too malformed to place the arrays is refused with what is wrong (the reader is
     lenient otherwise: `lightmic validate` judges).
@@ -219,14 +220,14 @@ def _scene_of(group: zarr.Group, index: int, where: str, labels: bool = True) ->
     if not isinstance(datasets, list) or not datasets:
         raise ValueError("multiscales[0] has no 'datasets': the metadata names no array")
     try:
-        return _scene(group, index, where, labels)
+        return _scene(group, index, where, with_labels)
     except KeyError as exc:
         raise ValueError(f"the multiscales metadata lacks {exc.args[0]!r}") from exc
     except (IndexError, TypeError, AttributeError) as exc:
         raise ValueError(f"the multiscales metadata is malformed ({exc})") from exc
 
 
-def _scene(group: zarr.Group, index: int, where: str, labels: bool = True) -> Scene:
+def _scene(group: zarr.Group, index: int, where: str, with_labels: bool = True) -> Scene:
     attrs = ngff_attrs(group)
     multiscale = attrs["multiscales"][0]
     axes = [a if isinstance(a, dict) else {"name": a} for a in multiscale.get("axes") or []]
@@ -268,11 +269,12 @@ def _scene(group: zarr.Group, index: int, where: str, labels: bool = True) -> Sc
     for i in unnamed if isinstance(unnamed, list) else []:
         if isinstance(i, int) and 0 <= i < len(channels):
             channels[i] = replace(channels[i], named=False)
+    found, skipped = _labels(group, where) if with_labels else ({}, [])
     return Scene(index=index, name=name or f"Image {index}", data=levels[0], dims=dims,
                  physical_pixel_sizes=physical, units={k: v for k, v in units.items() if v},
-                 channels=channels, pyramid=levels[1:],
-                 labels=_labels(group, where) if labels else {},
-                 notes=[str(n) for n in notes] if isinstance(notes, list) else [])
+                 channels=channels, pyramid=levels[1:], labels=found,
+                 notes=[*([str(n) for n in notes] if isinstance(notes, list) else []),
+                        *skipped])
 
 
 def _lazy(array: zarr.Array[Any], where: str, axes: str) -> da.Array:
@@ -341,12 +343,16 @@ def axis_letters(axes: list[Attrs]) -> str:
     return "".join(letter for letter in letters if letter)  # every axis has its letter
 
 
-def _labels(group: zarr.Group, where: str) -> dict[str, da.Array]:
-    """The full-resolution level of each NGFF label image of an image group."""
+def _labels(group: zarr.Group, where: str) -> tuple[dict[str, da.Array], list[str]]:
+    """The full-resolution level of each NGFF label image of an image group, and notes.
+
+    A label image listed that cannot be read is skipped with a note: the image still opens.
+    """
     if "labels" not in group.group_keys():
-        return {}
+        return {}, []
     labels_group = _group(group, "labels")
     out: dict[str, da.Array] = {}
+    skipped: list[str] = []
     for name in ngff_attrs(labels_group).get("labels", []):
         try:
             label = _group(labels_group, name)
@@ -355,9 +361,10 @@ def _labels(group: zarr.Group, where: str) -> dict[str, da.Array]:
                                  for a in multiscale["axes"]])
             array = _array(label, multiscale["datasets"][0]["path"])
             out[name] = canonical(_lazy(array, where, axes), axes)[0]
-        except (KeyError, IndexError, TypeError, ValueError, SizeRefused):
-            continue  # a broken label image is skipped; the image itself still opens
-    return out
+        except (KeyError, IndexError, TypeError, ValueError, SizeRefused) as exc:
+            skipped.append(f"The label image {name!r} listed in labels/ cannot be read "
+                           f"({first_line(str(exc)) or type(exc).__name__}); it is not shown.")
+    return out, skipped
 
 
 def _scale(dataset: Attrs, ndim: int) -> list[float]:
