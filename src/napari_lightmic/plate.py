@@ -3,7 +3,8 @@
 Built from the plate's and the wells' JSON (`plate_from_json`, `fields_from_json`) without
 any I/O: the reader (reading/ngff.py) fetches that JSON and opens the fields. `PlateLayout`
 says where wells and fields sit in the plate's mosaic, and `PlateBrowser` is what the Plate
-dock shows, as a model the dock follows (Qt-free: psygnal events).
+dock shows, as a model the dock follows (Qt-free: psygnal events). (`model.Well` is another
+thing: the well a scene of a vendor file records, which `lightmic convert` writes as a plate.)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class PlateAcquisition:
 
 
 @dataclass(frozen=True)
-class Field:
+class WellField:
     """One field of view of a well: an NGFF image at `path` inside the well ('0')."""
 
     path: str
@@ -35,14 +36,14 @@ class Field:
 
 
 @dataclass(frozen=True)
-class Well:
+class PlateWell:
     """A well of the plate, at `row` and `column` (0-based), its images at `path` ('A/1')."""
 
     row: int
     column: int
     path: str
     name: str  # the row's and column's names: 'A1'
-    fields: tuple[Field, ...] = ()
+    fields: tuple[WellField, ...] = ()
     problem: str | None = None  # why the well's metadata could not be used, when it could not
 
 
@@ -89,24 +90,24 @@ class Plate:
     name: str
     rows: tuple[str, ...]
     columns: tuple[str, ...]
-    wells: tuple[Well, ...]
+    wells: tuple[PlateWell, ...]
     acquisitions: tuple[PlateAcquisition, ...] = ()
     layout: PlateLayout | None = None  # set when the mosaic is built
     notes: tuple[str, ...] = ()  # what the metadata got wrong that the reader worked around
 
-    def well(self, key: str) -> Well | None:
+    def well(self, key: str) -> PlateWell | None:
         """A well by its name ('A1') or path ('A/1')."""
         return next((w for w in self.wells if key in (w.name, w.path)), None)
 
-    def at(self, row: int, column: int) -> Well | None:
+    def at(self, row: int, column: int) -> PlateWell | None:
         """The well at a row and column, if the plate lists one there."""
         return self._places.get((row, column))
 
     @cached_property
-    def _places(self) -> dict[tuple[int, int], Well]:
+    def _places(self) -> dict[tuple[int, int], PlateWell]:
         return {(w.row, w.column): w for w in self.wells}
 
-    def acquisition_of(self, image: Field) -> int | None:
+    def acquisition_of(self, image: WellField) -> int | None:
         """The acquisition a field belongs to: its own where declared, else the only one.
 
         None for a field of no declared acquisition on a plate of several (or of none).
@@ -130,7 +131,7 @@ class Plate:
         found = next((a for a in self.acquisitions if a.id == group), None)
         return found.name if found is not None and found.name else f"Acquisition {group}"
 
-    def fields_of(self, well: Well, group: int | None) -> list[Field]:
+    def fields_of(self, well: PlateWell, group: int | None) -> list[WellField]:
         """A well's fields of one group (an acquisition id, or None), in the well's order."""
         return [f for f in well.fields if self.acquisition_of(f) == group]
 
@@ -169,7 +170,7 @@ def plate_from_json(meta: object) -> Plate:
     if len(rows) * len(columns) > MAX_WELLS:
         raise ValueError(f"the plate declares {len(rows)} × {len(columns)} wells, more than "
                          f"{MAX_WELLS:,} (a 1536-well plate has 32 × 48)")
-    wells: list[Well] = []
+    wells: list[PlateWell] = []
     notes: list[str] = []
     seen: set[tuple[int, int]] = set()
     for item in meta.get("wells") or []:
@@ -192,7 +193,7 @@ def plate_from_json(meta: object) -> Plate:
             notes.append(f"well {path!r} was left out: another well has its place")
             continue
         seen.add((row, column))
-        wells.append(Well(row, column, path, f"{rows[row]}{columns[column]}"))
+        wells.append(PlateWell(row, column, path, f"{rows[row]}{columns[column]}"))
     acquisitions = []
     for item in meta.get("acquisitions") or []:
         ident = item.get("id") if isinstance(item, dict) else None
@@ -203,7 +204,7 @@ def plate_from_json(meta: object) -> Plate:
                  acquisitions=tuple(acquisitions), notes=tuple(notes))
 
 
-def fields_from_json(meta: object) -> tuple[Field, ...]:
+def fields_from_json(meta: object) -> tuple[WellField, ...]:
     """A well's fields as its metadata ('well') lists them.
 
     Raises
@@ -219,7 +220,7 @@ def fields_from_json(meta: object) -> tuple[Field, ...]:
         path = item.get("path") if isinstance(item, dict) else None
         if isinstance(path, str) and path.strip("/"):
             acquisition = item.get("acquisition")
-            out.append(Field(path.strip("/"), acquisition if isinstance(acquisition, int)
+            out.append(WellField(path.strip("/"), acquisition if isinstance(acquisition, int)
                              and not isinstance(acquisition, bool) else None))
     return tuple(out)
 

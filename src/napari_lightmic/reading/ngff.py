@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import zarr
     from ome_types import OME
 
-    from ..plate import Well
+    from ..plate import PlateWell
 
 # JSON read from a Zarr group's attributes: any JSON value, checked where it is used.
 Attrs = dict[str, Any]
@@ -124,7 +124,7 @@ def _open_plate(root: zarr.Group, meta: object, path: str, fmt: FileFormat) -> I
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="zarr", plate=plate)
 
 
-def _read_well(path: str, well: Well, v3: bool) -> Well:
+def _read_well(path: str, well: PlateWell, v3: bool) -> PlateWell:
     """The well with its fields, or with the problem that kept them from being read."""
     from ..plate import fields_from_json
 
