@@ -291,3 +291,24 @@ def test_the_spec_plates_and_wells_are_read_or_refused_with_a_reason():
             continue
         if valid:
             assert fields, where
+
+
+def test_a_plate_lightmic_convert_writes_opens_as_its_wells(tmp_path, opened):
+    # a CZI of two well scenes (D6, D7), converted to an NGFF plate by default
+    from tests.conftest import real_file
+    from tests.test_cli import lightmic
+
+    czi = real_file("czi/WellD6-7_S2.czi")
+    out = tmp_path / "wells.ome.zarr"
+    done = lightmic("convert", czi, out)
+    assert done.returncode == 0, done.stderr
+    wells = [np.asarray(scene.data[0, 0, 0]) for scene in opened(czi).scenes]
+    source = opened(out)
+    assert [w.name for w in source.plate.wells] == ["D6", "D7"]
+    layout = source.plate.layout
+    mosaic = source.scenes[0]
+    for column, pixels in enumerate(wells):
+        y, x = layout.field_origin(0, column, 0)
+        h, w = pixels.shape
+        np.testing.assert_array_equal(np.asarray(mosaic.data[0, 0, 0, y:y + h, x:x + w]),
+                                      pixels)
