@@ -28,6 +28,7 @@ from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Scene
 from ..scene.axes import ChunkOrigin, canonical, lazy_array
 from ..scene.budget import SizeRefused, shape_text
+from ..wells import site_generator_well
 from .acquisition import immersion, lenient, positive_float
 from .contract import ReaderBase
 from .handles import Closable, Held, LazyHandle
@@ -526,8 +527,10 @@ def _micromanager(tif: tifffile.TiffFile) -> list[Scene]:
         info = position_list[p] if p < len(position_list) else {}
         xy = (info.get("DeviceCoordinatesUm") or {}).get("XY")
         stage = {"Y": float(xy[1]), "X": float(xy[0])} if xy and len(xy) == 2 else None
-        scenes.append(make_scene(p, info.get("Label") or (f"Pos{p}" if positions > 1 else ""),
-                             pdata, dims, dict(physical), channels, stage_position=stage))
+        label = str(info.get("Label") or "")
+        scenes.append(make_scene(p, label or (f"Pos{p}" if positions > 1 else ""),
+                                 pdata, dims, dict(physical), channels, stage_position=stage,
+                                 well=site_generator_well(label)))
     return scenes
 
 
