@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ome_types.model import Experimenter, Instrument
 
     from .formats import FileFormat
+    from .rois.model import Roi
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,15 @@ class Scene:
     # What an extra axis is, in words, where its letter alone would not tell a user
     # ({'H': 'Airyscan detector element'}); shown as the axis label
     axis_names: dict[str, str] = field(default_factory=dict)
+    # The regions of interest to write with the scene, in its full-resolution pixels: set by
+    # a session (the file's with the user's added) or by napari's layers. None: the file's
+    # own, as its OME-XML records them (`rois.ome.file_rois`), read only when asked.
+    rois: Sequence[Roi] | None = None
 
     def __post_init__(self) -> None:
         """Keep sequences as tuples and the size maps as the scene's own."""
+        if self.rois is not None and not isinstance(self.rois, tuple):
+            object.__setattr__(self, "rois", tuple(self.rois))
         for name in ("channels", "notes", "pyramid"):
             value = getattr(self, name)
             if not isinstance(value, tuple):
