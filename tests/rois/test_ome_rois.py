@@ -153,3 +153,24 @@ def test_roi_model_refuses_what_is_no_roi():
     assert Roi("polygon", [(0, 0), (4, 0), (4, 3)]).area == 6
     assert Roi.from_dict(Roi("point", [(1, 2)], z=3, fill="#112233").as_dict()) \
         == Roi("point", [(1, 2)], z=3, fill="#112233FF")
+
+
+@pytest.mark.interop
+def test_bioformats_reads_every_kind_written(image, tmp_path):
+    """Bio-Formats 7.3 (showinf's OME-XML) finds every ROI of an OME-TIFF written here."""
+    from tests.interop import envs
+    from tests.interop.bioformats import image_info
+
+    try:
+        java, jar = envs.java(), envs.bioformats_jar()
+    except envs.Unavailable as exc:
+        pytest.skip(f"Bio-Formats unavailable: {exc}")
+    with Session.open(image) as session:
+        session.set_added_rois(0, EXPECTED)
+        session.save()
+    out = convert(image, tmp_path / "every-kind.ome.tif").path
+    model = ome_types.from_xml(image_info(java, jar, out)["ome_xml"])
+    assert len(model.images[0].roi_refs) == len(EXPECTED)
+    from napari_lightmic.rois.ome import image_rois
+
+    check(image_rois(model, 0).rois, EXPECTED)
