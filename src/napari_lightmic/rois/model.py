@@ -125,6 +125,21 @@ class Roi:
                    **{k: data.get(k) for k in ("z", "t", "c", "name", "stroke", "fill")})
 
 
+def on_scene(rois: Sequence[Roi], sizes: dict[str, int]) -> list[Roi]:
+    """The ROIs with no plane index on an axis of one plane (or none): it says nothing there.
+
+    QuPath writes a plane (z, t) for every object off the first; on an image of one time
+    point, t=0 is every time point.
+    """
+    from dataclasses import replace
+
+    def kept(value: int | None, axis: str) -> int | None:
+        return value if sizes.get(axis, 1) > 1 else None
+
+    return [replace(roi, z=kept(roi.z, "Z"), t=kept(roi.t, "T"), c=kept(roi.c, "C"))
+            for roi in rois]
+
+
 def shoelace(points: Sequence[tuple[float, float]]) -> float:
     """The area enclosed by a polygon's vertices (the shoelace formula), in their unit²."""
     n = len(points)
