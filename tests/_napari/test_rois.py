@@ -97,17 +97,30 @@ def ome_xml_of(target):
         return tif.ome_metadata
 
 
-@pytest.mark.parametrize("extension", [".ome.zarr", ".ome.tif"])
+@pytest.mark.parametrize("how", ["layers.save", "File menu"])
+@pytest.mark.parametrize(("extension", "writer"), [(".ome.zarr", "OME-Zarr (lightmic)"),
+                                                   (".ome.tif", "OME-TIFF (lightmic)")])
 def test_drawn_shapes_and_points_saved_with_the_image_reopen_at_the_same_place(
-        extension, make_napari_viewer, tmp_path, notifications):
+        extension, writer, how, make_napari_viewer, tmp_path, dialogs, notifications):
+    from napari.plugins._npe2 import file_extensions_string_for_layers
+
     viewer = sample_viewer(make_napari_viewer)
     drawn = draw(viewer)
     target = tmp_path / f"drawn{extension}"
-    viewer.layers.select_all()  # File > Save Selected Layers… with the image's layers
-    assert viewer.layers.save(str(target), selected=True, plugin=PLUGIN) == [str(target)]
+    viewer.layers.select_all()  # the image's layers with the Shapes and Points layers
+    if how == "layers.save":
+        assert viewer.layers.save(str(target), selected=True, plugin=PLUGIN) == [str(target)]
+    else:  # File > Save Selected Layers…, the writer chosen by its filter in the dialog
+        filters, _ = file_extensions_string_for_layers(list(viewer.layers))
+        [choice] = [f for f in filters.split(";;") if writer in f]
+        dialogs.save = (str(target), choice)
+        click(viewer.window.file_menu, "napari.window.file.save_layers_dialog.selected")
+        assert target.exists()
 
     assert validate(target) == []
-    model = ome_types.from_xml(ome_xml_of(target))
+    xml = ome_xml_of(target)
+    ome_types.validate_xml(xml)  # against the OME schema
+    model = ome_types.from_xml(xml)
     assert [ref.id for ref in model.images[0].roi_refs] == [roi.id for roi in model.rois]
     found = sorted((kind, name or "", z if z is not None else -1)
                    for kind, name, z in shapes_of(model))

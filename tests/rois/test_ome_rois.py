@@ -114,6 +114,7 @@ def test_added_rois_are_written_with_the_files_own_and_the_source_is_never_writt
             xml = tif.ome_metadata
     else:
         xml = (out / "OME" / "METADATA.ome.xml").read_text(encoding="utf-8")
+    ome_types.validate_xml(xml)  # against the OME schema
     model = ome_types.from_xml(xml)
     assert [ref.id for ref in model.images[0].roi_refs] == [roi.id for roi in model.rois]
     assert len(model.rois) == 4
