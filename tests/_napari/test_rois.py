@@ -186,3 +186,13 @@ def test_save_as_ome_zarr_from_the_file_menu_keeps_the_rois_shown(
     for roi in want:
         assert any(same_place(roi, f) for f in found), roi
     no_exceptions(notifications)
+
+
+def test_roi_layers_follow_the_scenes_pixel_sizes(make_napari_viewer, tmp_path):
+    path = with_rois(write_sample(tmp_path), every_kind())
+    viewer = make_napari_viewer()
+    viewer.open(path, plugin=PLUGIN)
+    session = viewer.layers["DAPI"].metadata["lightmic"].session
+    session.edit("scenes.0.physical_pixel_sizes.X", "0.4")  # as the Metadata dock does
+    for name in ("DAPI", "ROIs", "ROIs (every plane)", "ROI points"):
+        assert viewer.layers[name].scale[-1] == pytest.approx(0.4), name
