@@ -185,6 +185,9 @@ class ImageSource:
     acquisition_factory: Callable[[], Acquisition] | None = field(default=None, repr=False)
     # What was read, described as OME, for files without (readable) OME-XML
     describe_ome: Callable[[ImageSource], OME] | None = field(default=None, repr=False)
+    # The file's own OME-XML text (read when asked), for a look that needs no OME model (are
+    # there ROIs?); None where the file has none
+    ome_xml: Callable[[], str | None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         """Keep the scenes as a tuple."""

@@ -28,7 +28,7 @@ from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Scene
 from ..scene.axes import ChunkOrigin, canonical, lazy_array
 from ..scene.budget import SizeRefused, shape_text
-from .acquisition import immersion, lenient, positive_float
+from .acquisition import given, immersion, lenient, positive_float
 from .contract import ReaderBase
 from .handles import Closable, Held, LazyHandle
 from .ome_xml import (
@@ -142,8 +142,9 @@ def _source(path: str, fmt: FileFormat, tif: tifffile.TiffFile, scenes: list[Sce
     if tif.is_lsm:
         scan = dict((tif.lsm_metadata or {}).get("ScanInformation") or {})
         factory = lenient(lsm_acquisition, scan)
+    text = tif.ome_metadata if ome is not None else None  # the header, held in memory
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="tifffile",
-                       ome_factory=ome,
+                       ome_factory=ome, ome_xml=given(text) if text is not None else None,
                        handles=[Held(h) for h in handles],
                        original_metadata=_vendor_text(tif), acquisition_factory=factory)
 

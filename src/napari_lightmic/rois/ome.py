@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from ..model import ImageSource, Scene
 
+_ROI_ELEMENT = re.compile(r"<(?:[\w.-]+:)?ROI[\s/>]")  # an OME ROI, in any namespace prefix
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 # OME shape class name -> this model's kind
 _KINDS = {"Rectangle": "rectangle", "Ellipse": "ellipse", "Polygon": "polygon",
@@ -162,9 +163,20 @@ def image_rois(model: OME, image: int) -> ImageRois:
 
 
 def file_rois(source: ImageSource, scene: Scene) -> ImageRois:
-    """The ROIs the file records for a scene (none for a file without OME-XML of its own)."""
+    """The ROIs the file records for a scene (none for a file without OME-XML of its own).
+
+    A file whose OME-XML has no ROI element is answered from its text: no OME model is made
+    (ome-types is not even imported) to show its first plane.
+    """
     if source.ome_factory is None:  # a vendor file described as OME: it holds no OME ROIs
         return ImageRois(())
+    if "ome" not in vars(source) and source.ome_xml is not None:  # no model made yet
+        try:
+            text = source.ome_xml()
+        except Exception:  # noqa: BLE001 unreadable: no ROIs to show (the metadata's own
+            text = ""  # reading says why)
+        if text is None or not _ROI_ELEMENT.search(text):
+            return ImageRois(())
     try:
         model = source.ome
     except Exception:  # noqa: BLE001 unreadable metadata: the scene's notes say so elsewhere
