@@ -584,6 +584,8 @@ def _record_text(record: MetadataRecord) -> str:
     lines = [f"{key}: {value}" for key, value in rembi_pairs(record)]
     for index, scene in sorted(record.scenes.items()):
         edits = scene.model_dump(exclude_defaults=True, mode="json")
+        if edits.get("rois"):  # listed by `lightmic rois`
+            edits["rois"] = f"{len(edits['rois'])} added (lightmic rois)"
         if edits:
             lines.append(f"scene {index} edits: {json.dumps(edits, ensure_ascii=False)}")
     lines.append(f"privacy.remove_on_export: {record.privacy.remove_on_export}")

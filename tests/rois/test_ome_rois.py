@@ -175,3 +175,20 @@ def test_bioformats_reads_every_kind_written(image, tmp_path):
     from napari_lightmic.rois.ome import image_rois
 
     check(image_rois(model, 0).rois, EXPECTED)
+
+
+@pytest.mark.parametrize("target", ["copy.ome.tif", "copy.ome.zarr"])
+def test_each_scene_keeps_its_own_rois(tmp_path, target):
+    source = tmp_path / "two.ome.tif"
+    with tifffile.TiffWriter(source, ome=True) as tif:
+        for k in range(2):
+            tif.write(np.full((2, 32, 48), k, np.uint8), metadata={"axes": "CYX",
+                                                                    "Name": f"s{k}"})
+    second = [Roi("ellipse", [(2, 2), (10, 6)], name="only in s1")]
+    with Session.open(source) as session:
+        session.set_added_rois(1, second)
+        session.save()
+    out = convert(source, tmp_path / target).path
+    with Session.open(out) as copy:
+        assert [s.name for s in copy.source.scenes] == ["s0", "s1"]
+        assert copy.rois(0) == () and list(copy.rois(1)) == second
