@@ -196,3 +196,36 @@ def test_roi_layers_follow_the_scenes_pixel_sizes(make_napari_viewer, tmp_path):
     session.edit("scenes.0.physical_pixel_sizes.X", "0.4")  # as the Metadata dock does
     for name in ("DAPI", "ROIs", "ROIs (every plane)", "ROI points"):
         assert viewer.layers[name].scale[-1] == pytest.approx(0.4), name
+
+
+def test_layer_data_round_trip_over_a_time_series_with_a_translated_image():
+    """ROIs -> napari LayerData -> ROIs over a T, Z, Y, X image placed off the origin; a
+    turned rectangle drawn in napari is kept as its polygon."""
+    from napari_lightmic._napari.rois import Frame, roi_layer_data, rois_of_layer
+
+    frame = Frame.of("TZYX", [2.0, 0.5, 0.2, 0.25], [10.0, -3.0, 100.0, 50.0])
+    rois = [Roi("rectangle", [(1, 2), (5, 9)], t=1, z=2, name="a", stroke="#FF0000FF"),
+            Roi("ellipse", [(3, 3), (9, 5)], t=2, z=0, fill="#00FF0080"),
+            Roi("polyline", [(1, 1), (4, 5), (8, 1)], c=1),
+            Roi("point", [(7.5, 8.5)], t=0, z=3, name="p")]
+    layers = roi_layer_data(rois, frame)
+    assert [(kind, len(np.asarray(data[0])) and meta["axis_labels"])
+            for data, meta, kind in layers] == [
+        ("shapes", ["T", "Z", "Y", "X"]), ("shapes", ["Y", "X"]),
+        ("points", ["T", "Z", "Y", "X"])]
+    back = [roi for data, meta, kind in layers for roi in rois_of_layer(data, meta, kind,
+                                                                        frame)]
+    assert len(back) == len(rois)
+    for roi in rois:  # colours where none was given: napari's layers got the plugin's
+        point = roi.kind == "point"
+        shown = (roi.name, roi.stroke or ("#000000FF" if point else "#FFFF00FF"),
+                 roi.fill or ("#FFFF00FF" if point else "#00000000"))
+        assert any(same_place(roi, b) and (b.name, b.stroke, b.fill) == shown
+                   for b in back), roi
+    # a rectangle turned by 90° about its centre in napari's data coordinates stays upright
+    # (a rectangle); one turned by 45° becomes the polygon of its corners
+    turned = np.array([[0, 0, 10, 10], [0, 0, 12, 12], [0, 0, 10, 14], [0, 0, 8, 12]])
+    [polygon] = rois_of_layer([turned], {"shape_type": ["rectangle"], "scale": frame.scale,
+                                         "translate": frame.translate}, "shapes", frame)
+    assert polygon.kind == "polygon" and len(polygon.points) == 4
+    assert polygon.points[1] == pytest.approx((12.5, 12.5))

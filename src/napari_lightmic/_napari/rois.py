@@ -139,14 +139,13 @@ def rois_of_layer(data: Any, meta: dict[str, Any], kind: str,  # noqa: ANN401 la
                   frame: Frame) -> list[Roi]:
     """The ROIs of a Shapes or Points layer's data (napari's LayerData), in `frame`'s pixels.
 
-    Names from the layer's `name` feature, else the layer's own name (not napari's default
-    'Shapes' or 'Points'); colours from the edge (border) and face colours; the channel from
-    a `channel` feature.
+    Names from the layer's `name` feature (blank: none), else, in a layer without one, the
+    layer's own name (not napari's default 'Shapes' or 'Points'); colours from the edge
+    (border) and face colours; the channel from a `channel` feature.
     """
     if kind == "points":
-        shapes: list[np.ndarray] = [np.asarray(v, dtype=float)[None, :]
-                                    for v in np.asarray(data, dtype=float).reshape(
-                                        -1, int(meta.get("ndim") or np.ndim(data) or 2))]
+        array = np.asarray(data, dtype=float)
+        shapes: list[np.ndarray] = [row[None, :] for row in array] if array.ndim == 2 else []
         types = ["point"] * len(shapes)
         strokes = meta.get("border_color")
     else:
@@ -230,9 +229,8 @@ def _turned_ellipse(corners: np.ndarray) -> list[tuple[float, float]]:
 
 def _names(features: Any, layer_name: object,  # noqa: ANN401 a DataFrame or dict
            n: int) -> list[str | None]:
-    named = _column(features, "name", n)
-    if any(v not in (None, "") for v in named):
-        return [str(v) if v not in (None, "") else None for v in named]
+    if features is not None and "name" in features:  # a layer naming its shapes
+        return [str(v) if v not in (None, "") else None for v in _column(features, "name", n)]
     name = str(layer_name or "")
     own = name if name and not DEFAULT_NAME.fullmatch(name) else None
     return [own] * n
