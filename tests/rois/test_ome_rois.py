@@ -192,3 +192,34 @@ def test_each_scene_keeps_its_own_rois(tmp_path, target):
     with Session.open(out) as copy:
         assert [s.name for s in copy.source.scenes] == ["s0", "s1"]
         assert copy.rois(0) == () and list(copy.rois(1)) == second
+
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "ome-xml"
+
+
+def test_rois_of_an_omero_export_and_of_the_ome_model_sample(tmp_path):
+    """shape-union.ome.xml is an OMERO download (ROIs of the first image on planes 0-45;
+    ROI:109 linked from no image); ROI.ome.xml is ome-model's sample of every shape."""
+    from tests.reading.ome_xml_fixtures import build
+
+    omero = build(CORPUS / "shape-union.ome.xml", tmp_path)
+    with Session.open(omero.path) as session:
+        found = session.rois(0)
+    assert [(r.kind, r.z, r.t) for r in found] == [
+        ("rectangle", 23, 0), ("point", 11, 0), ("point", 2, 0), ("point", 2, 0),
+        ("point", 2, 0), ("line", 36, 0), ("polygon", 45, 0), ("polygon", 0, 0)]
+    x, y = 57.124999999999844, 28.749999999999922
+    assert same_place(found[0], Roi("rectangle", [(x, y), (x + 55.49999999999986,
+                                                           y + 42.99999999999989)], z=23, t=0))
+    assert (found[0].stroke, found[0].fill) == ("#FFFF00FF", "#FFFFFF00")  # -65281, -256
+    assert found[-1].name == "this one has a comment" and len(found[-1].points) == 8
+
+    (tmp_path / "sample").mkdir()
+    sample = build(CORPUS / "ROI.ome.xml", tmp_path / "sample")
+    with Session.open(sample.path) as session:
+        found = session.rois(0)
+    check(found, [
+        Roi("point", [(1, 1)], c=0), Roi("line", [(1, 1), (2, 2)]),
+        Roi("point", [(1, 1)], c=2, name="Hello", stroke="#00000001", fill="#00000001"),
+        Roi("rectangle", [(1, 2), (4, 6)], name="Hi There!"),
+        Roi("rectangle", [(3.82, 2.21), (5.32, 3.71)], name="Transformed")])

@@ -4,8 +4,8 @@ Read as OMERO and Fiji's Bio-Formats exporter write them: Rectangle X, Y, Width,
 Ellipse X, Y (the centre), RadiusX, RadiusY; Polygon and Polyline Points "x,y x,y ..."; Line
 X1, Y1, X2, Y2; Point X, Y; colours as signed 32-bit RGBA integers; TheZ, TheT, TheC unset
 for every plane. A shape with a Transform is placed by it (a turned rectangle or ellipse
-becomes a polygon). Labels and masks have no ROI kind here and are left out (counted in
-`ImageRois.skipped`).
+becomes a polygon; one moved or scaled stays what it is). Labels and masks have no ROI kind
+here and are left out (counted in `ImageRois.skipped`).
 """
 
 from __future__ import annotations
@@ -105,8 +105,12 @@ def roi_of_shape(shape: Any, name: str | None) -> Roi | None:  # noqa: ANN401 an
         "name": name or shape.text or None,
         "stroke": ome_color(shape.stroke_color), "fill": ome_color(shape.fill_color)}
     if kind in ("rectangle", "ellipse"):
-        outline = Roi(kind, points).outline()
-        moved = _transformed(shape, list(outline))
+        t = getattr(shape, "transform", None)
+        if t is not None and not (t.a01 or t.a10):  # moved or scaled: still upright
+            (ax, ay), (bx, by) = _transformed(shape, points) or points
+            return Roi(kind, [(min(ax, bx), min(ay, by)), (max(ax, bx), max(ay, by))],
+                       **common)
+        moved = _transformed(shape, list(Roi(kind, points).outline()))
         if moved is not None:  # a turned box: its outline, placed
             return Roi("polygon", moved, **common)
         return Roi(kind, points, **common)
