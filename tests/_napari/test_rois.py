@@ -229,3 +229,42 @@ def test_layer_data_round_trip_over_a_time_series_with_a_translated_image():
                                          "translate": frame.translate}, "shapes", frame)
     assert polygon.kind == "polygon" and len(polygon.points) == 4
     assert polygon.points[1] == pytest.approx((12.5, 12.5))
+
+
+def test_screenshot_of_rois_over_their_image(make_napari_viewer, tmp_path):
+    """What a user sees: an OME-TIFF's ROIs (a rectangle and an ellipse on plane 8, a
+    polygon on every plane, two points) over its channels, named."""
+    from ome_types import model as ome
+
+    from napari_lightmic.synthetic import cells, write_ome_tiff
+
+    from .test_reader import _keep
+
+    path = write_ome_tiff(tmp_path / "cells.ome.tif", cells())
+    yellow, cyan, white = ome.Color("yellow"), ome.Color("cyan"), ome.Color("white")
+    rois = [
+        ome.ROI(id="ROI:1", name="cell A", union=[ome.Rectangle(
+            id="Shape:1", x=40, y=50, width=70, height=60, the_z=8, stroke_color=yellow)]),
+        ome.ROI(id="ROI:2", name="cell B", union=[ome.Ellipse(
+            id="Shape:2", x=180, y=170, radius_x=40, radius_y=28, the_z=8,
+            stroke_color=cyan)]),
+        ome.ROI(id="ROI:3", name="region", union=[ome.Polygon(
+            id="Shape:3", points="20,200 90,180 120,240 30,250", stroke_color=white)]),
+        ome.ROI(id="ROI:4", union=[ome.Point(id="Shape:4", x=200, y=60, the_z=8)]),
+        ome.ROI(id="ROI:5", union=[ome.Point(id="Shape:5", x=150, y=100, the_z=8)]),
+    ]
+    with_rois(path, rois)
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(900, 700)
+    viewer.open(path, plugin=PLUGIN)
+    assert [layer.name for layer in viewer.layers][-3:] == [
+        "ROIs", "ROIs (every plane)", "ROI points"]
+    viewer.dims.set_current_step(0, 8)
+    viewer.reset_view()
+    shot = viewer.screenshot(str(tmp_path / "rois.png"), canvas_only=True, flash=False)
+    rgb = shot[..., :3].astype(int)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    # the outlines (two pixels wide) in their colours; the yellow points alone take ~600 px
+    assert ((r > 150) & (g > 150) & (b < 80)).sum() > 1500   # the yellow rectangle
+    assert ((g > 150) & (b > 150) & (r < 80)).sum() > 1500   # the cyan ellipse
+    _keep(shot, "napari-rois.png")

@@ -27,6 +27,7 @@ TO_NAPARI = {"rectangle": "rectangle", "ellipse": "ellipse", "polygon": "polygon
 FROM_NAPARI = {napari: kind for kind, napari in TO_NAPARI.items()}
 STROKE = "#FFFF00FF"  # shapes without a colour of their own: a yellow outline, no fill
 FILL = "#00000000"
+EDGE_WIDTH = 2.0  # outlines two of the image's pixels wide (napari: in the layer's data units)
 # the names napari gives new layers: not the name of each shape drawn in them
 DEFAULT_NAME = re.compile(r"(Shapes|Points)( \[\d+\])?")
 ELLIPSE_SEGMENTS = 64  # a turned ellipse is written as a polygon of this many vertices
@@ -91,6 +92,7 @@ def roi_layer_data(rois: Sequence[Roi], frame: Frame, suffix: str = "",
             kwargs["shape_type"] = [TO_NAPARI[r.kind] for r in members]
             kwargs["edge_color"] = [hex_rgba(r.stroke or STROKE) for r in members]
             kwargs["face_color"] = [hex_rgba(r.fill or FILL) for r in members]
+            kwargs["edge_width"] = EDGE_WIDTH
             shapes = [np.array([_vertex(r, p, sub) for p in _napari_vertices(r)], dtype=float)
                       for r in members]
             out.append((shapes, kwargs, "shapes"))
