@@ -11,7 +11,15 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+)
 
 from ..errors import RefusedEdit as Refused
 
@@ -153,6 +161,11 @@ class RoiEdit(Section):
     name: str | None = None
     stroke: str | None = Field(default=None, pattern=r"^#[0-9A-Fa-f]{8}$")
     fill: str | None = Field(default=None, pattern=r"^#[0-9A-Fa-f]{8}$")
+
+    @model_serializer(mode="wrap")
+    def _set_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Only the fields set: a sidecar says `"z": 3`, not `"t": null` beside it."""
+        return {k: v for k, v in handler(self).items() if v is not None}
 
 
 class SceneEdit(Section):
