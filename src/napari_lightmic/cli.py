@@ -193,7 +193,7 @@ Inputs and DIR must be on storage every worker sees.
 def _rois_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rois = _sub(sub, "rois", "list, import, export and measure a scene's regions of interest "
                 "(imports are kept in PATH.lightmic.json; the file is never written)", """
-  lightmic rois cells.ome.tif                  the ROIs: kind, plane, name, area
+  lightmic rois cells.ome.tif                  the ROIs: kind, plane, name, box
   lightmic rois cells.ome.tif --export-geojson cells.geojson   for QuPath
   lightmic rois cells.czi --import-geojson qupath.geojson      kept beside the file;
   lightmic convert cells.czi cells.ome.zarr                    ...written with the image

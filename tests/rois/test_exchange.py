@@ -181,3 +181,24 @@ def test_means_read_only_the_rois_bounding_box():
     # one 64 × 64 chunk per channel, on plane 1: not the 2 × 3 × 64 chunks of the image
     assert len(reads.boxes) == 2
     assert rows(scene, [roi])[0]["area_um2"] == 100 * 0.25
+
+
+def test_the_listing_and_refusals(image, tmp_path):
+    with Session.open(image) as session:
+        session.set_added_rois(0, QUPATH_ROIS[:2])
+        session.save()
+    done = lightmic("rois", image)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "scene Image0: 2 ROI(s)"  # the name tifffile gave the image
+    assert lines[1].split() == ["0", "rectangle", "z=2", "box", "x", "10–40,", "y", "20–35"]
+    assert lines[2].split()[:4] == ["1", "polygon", "every", "plane"]
+
+    wrong = lightmic("rois", image, "--csv", tmp_path / "areas.txt")
+    assert wrong.returncode == 2 and "--csv writes a file named *.csv" in wrong.stderr
+    broken = tmp_path / "broken.geojson"
+    broken.write_text("{not json")
+    failed = lightmic("rois", image, "--import-geojson", broken)
+    assert failed.returncode == 1
+    assert failed.stderr.strip().splitlines()[-1].startswith(f"lightmic: {broken}: is not JSON")
+    assert len(lightmic("rois", image, "--json").stdout) > 2  # the ROIs kept, unchanged
