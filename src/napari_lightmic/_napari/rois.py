@@ -5,7 +5,8 @@ pixel grid by the image layer's: a vertex's pixel is (world - image translate) /
 scale. napari puts a pixel's centre on a whole number, OME, ImageJ and QuPath its corner:
 Y and X are shifted by half a pixel. Z and T are plane indices. napari aligns layers by
 their last axes: a Shapes layer of the image's Y and X alone shows on every plane, and its
-ROIs have no Z or T.
+ROIs have no Z or T. A ROI on one time point but every Z plane of a T, Z, Y, X image has no
+such layer: it is shown (and saved again) on plane 0.
 """
 
 from __future__ import annotations
@@ -72,8 +73,7 @@ def roi_layer_data(rois: Sequence[Roi], frame: Frame, suffix: str = "",
     out: list[tuple[Any, ...]] = []
     for (depth, points), members in sorted(groups.items(), key=lambda g: (g[0][1], -g[0][0])):
         sub = frame.suffix(depth)
-        name = ("ROI points" if points else "ROIs") \
-            + (" (every plane)" if depth < len(frame.axes) and depth == 2 else "") + suffix
+        name = ("ROI points" if points else "ROIs") + _every(frame.axes[:-depth]) + suffix
         kwargs: dict[str, Any] = {
             "name": name, "scale": list(sub.scale), "translate": list(sub.translate),
             "axis_labels": list(sub.axes), "metadata": dict(metadata or {}),
@@ -97,6 +97,13 @@ def roi_layer_data(rois: Sequence[Roi], frame: Frame, suffix: str = "",
                       for r in members]
             out.append((shapes, kwargs, "shapes"))
     return out
+
+
+def _every(missing: str) -> str:
+    """What a layer without these leading axes shows its ROIs on: ' (every plane)'."""
+    if not missing:
+        return ""
+    return " (every time point)" if missing == "T" else " (every plane)"
 
 
 def _depth(roi: Roi, frame: Frame) -> int:
