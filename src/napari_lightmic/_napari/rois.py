@@ -1,12 +1,12 @@
 """ROIs and napari's Shapes and Points layers, in the image layers' pixel grid.
 
-A layer's vertices are placed in the world by its own scale and translate, and the image's
-pixel grid by the image layer's: a vertex's pixel is (world - image translate) / image
-scale. napari puts a pixel's centre on a whole number, OME, ImageJ and QuPath its corner:
-Y and X are shifted by half a pixel. Z and T are plane indices. napari aligns layers by
-their last axes: a Shapes layer of the image's Y and X alone shows on every plane, and its
-ROIs have no Z or T. A ROI on one time point but every Z plane of a T, Z, Y, X image has no
-such layer: it is shown (and saved again) on plane 0.
+A layer's vertices are placed in the world by its own scale and translate (not its rotate,
+shear or affine), and the image's pixel grid by the image layer's: a vertex's pixel is
+(world - image translate) / image scale. napari puts a pixel's centre on a whole number,
+OME, ImageJ and QuPath its corner: Y and X are shifted by half a pixel. Z and T are plane
+indices. napari aligns layers by their last axes: a Shapes layer of the image's Y and X
+alone shows on every plane, and its ROIs have no Z or T. A ROI on one time point but every
+Z plane of a T, Z, Y, X image has no such layer: it is shown (and saved again) on plane 0.
 """
 
 from __future__ import annotations
