@@ -73,9 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
   lightmic info plate.lif --scene "A1/P2"  one scene, by name
   lightmic info cells.nd2 --json | jq '.scenes[0].shape'
 """)
-    info.add_argument("path", help="a microscopy file (CZI, LIF, ND2, LSM, OME-TIFF, TIFF, "
-                      "Imaris, BigDataViewer XML, HDF5, PNG, JPEG), an OME-Zarr folder or URL, "
-                      "or idr:<image id>")
+    info.add_argument("path", help="a microscopy file (CZI, LIF, LAS X LOF/XLIF/XLEF, ND2, "
+                      "FluoView OIF/OIB, LSM, OME-TIFF, TIFF, Imaris, BigDataViewer XML, HDF5, "
+                      "PNG, JPEG), an OME-Zarr folder or URL, or idr:<IDR image id or path>")
     info.add_argument("--scene", type=_scene_arg, help="one scene, by index or name")
     info.add_argument("--json", action="store_true", help="machine-readable output")
     convert = _sub(sub, "convert", "write files as OME-Zarr or OME-TIFF, losslessly: one file, "
@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
   lightmic convert cells.czi cells.ome.tif --scene P1       one scene, as OME-TIFF
   lightmic convert cells.lif cells.ome.zarr --ngff-version 0.4 --overwrite
   lightmic convert big.czi big.ome.zarr --shard --pyramid-levels 4
+  lightmic convert wells.nd2 wells.ome.zarr --layout plate  scenes named A1, A2... as a plate
   lightmic convert day1/ --output-dir converted/            a folder, its tree mirrored
   lightmic convert day1/ "day2/*.czi" --output-dir out/ --to ome-tiff --workers 4
   lightmic convert day1/ --output-dir out/ --dry-run        the plan only; nothing written
@@ -111,6 +112,10 @@ Inputs and DIR must be on storage every worker sees.
     convert.add_argument("--pyramid-levels", type=int, help="levels including full resolution "
                          "(default: down to about 256 px)")
     convert.add_argument("--shard", action="store_true", help="zarr v3 shards (NGFF 0.5)")
+    convert.add_argument("--layout", choices=["auto", "plate", "images"], default="auto",
+                         help="OME-Zarr of several scenes: an HCS plate of wells (plate), the "
+                         "bioformats2raw layout (images), or a plate when the file records "
+                         "a well for every scene (auto, the default)")
     convert.add_argument("--overwrite", action="store_true", help="replace an existing output")
     batch = convert.add_argument_group("batches (with --output-dir)")
     batch.add_argument("--output-dir", metavar="DIR",
@@ -120,7 +125,7 @@ Inputs and DIR must be on storage every worker sees.
     batch.add_argument("--jobs", metavar="JOBS.csv",
                        help="a job list: columns input, output (relative: inputs from the "
                        "list's folder, outputs in DIR) and optional scene, compression, "
-                       "ngff_version, pyramid_levels, shard per row")
+                       "ngff_version, pyramid_levels, shard, layout per row")
     batch.add_argument("--dry-run", action="store_true",
                        help="print the plan (inputs, outputs, scenes, sizes, estimated "
                        "output size) and write nothing")
@@ -414,7 +419,7 @@ def _convert(args: argparse.Namespace) -> int:
         kind = target_format(args.output)
         options = WriteOptions(ngff_version=args.ngff_version, compression=args.compression,
                                pyramid_levels=args.pyramid_levels, shard=args.shard,
-                               overwrite=args.overwrite)
+                               overwrite=args.overwrite, layout=args.layout)
         options.compression_for(kind)
     except WriteError as err:
         raise UsageError(err.path, err.cause) from err

@@ -49,12 +49,26 @@ class FileFormat:
 _R = "napari_lightmic.reading."
 _TIFF = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _HDF5 = (b"\x89HDF\r\n\x1a\n",)
+_LEICA = (b"\x70\x00\x00\x00",)
+# XML as liffile accepts it: UTF-8 (with or without a byte-order mark) or UTF-16
+_XML = (b"<?xml", b"\xef\xbb\xbf<", b"<\x00?\x00", b"\x00<\x00?", b"\xff\xfe<\x00")
 
 FORMATS: tuple[FileFormat, ...] = (
     FileFormat("CZI", "Carl Zeiss", (".czi",), False, False, None,
                reader=_R + "czi", magic=(b"ZISRAWFILE",)),
     FileFormat("LIF", "Leica", (".lif",), False, False, None,
-               reader=_R + "lif", magic=(b"\x70\x00\x00\x00",)),
+               reader=_R + "lif", magic=_LEICA),
+    # LAS X projects: an XLEF lists images (XLIF), whose pixels are in a LOF or TIFF frames
+    FileFormat("LOF", "Leica", (".lof",), False, False, None, reader=_R + "lasx", magic=_LEICA),
+    FileFormat("XLIF", "Leica", (".xlif",), False, False, None, reader=_R + "lasx", magic=_XML),
+    FileFormat("XLEF", "Leica", (".xlef",), False, False, None, reader=_R + "lasx", magic=_XML),
+    # FluoView: an OIF settings file (UTF-16 INI) beside its TIFFs; an OIB holds them in OLE
+    FileFormat("OIF", "Olympus (Evident)", (".oif",), False, False, None, reader=_R + "oif",
+               magic=(b"\xff\xfe[\x00", b"[")),
+    FileFormat("OIB", "Olympus (Evident)", (".oib",), False, False, None, reader=_R + "oif",
+               magic=(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
+    FileFormat("OIR", "Olympus (Evident)", (".oir",), False, False, None, reader=_R + "oir",
+               magic=(b"OLYMPUSRAWFORMAT",)),
     FileFormat("ND2", "Nikon", (".nd2",), False, False, None,
                reader=_R + "bioio_backed", magic=(b"\xda\xce\xbe\x0a", b"ND2 FILE SIGNATURE")),
     FileFormat("LSM", "Carl Zeiss", (".lsm",), False, False, None,

@@ -64,6 +64,25 @@ class Mosaic:
     placement: str = "stage position"  # how tiles were placed
 
 
+@dataclass(frozen=True)
+class Well:
+    """The plate well a scene was acquired in, as the file records it (0-based indices)."""
+
+    row: int
+    column: int
+    field: int | None = None  # the field (site) within the well, where recorded
+
+    @property
+    def name(self) -> str:
+        """The well's name: row letters and column number ('D6')."""
+        return f"{row_name(self.row)}{self.column + 1}"
+
+
+def row_name(row: int) -> str:
+    """A plate row's letters from its index: 0 -> 'A', 25 -> 'Z', 26 -> 'AA'."""
+    return chr(ord("A") + row) if row < 26 else "A" + chr(ord("A") + row - 26)
+
+
 @dataclass(frozen=True, eq=False)
 class Scene:
     """One image of a file (a CZI scene, a LIF image, an ND2 position, an OME series).
@@ -92,6 +111,8 @@ class Scene:
     # What an extra axis is, in words, where its letter alone would not tell a user
     # ({'H': 'Airyscan detector element'}); shown as the axis label
     axis_names: dict[str, str] = field(default_factory=dict)
+    # The plate well the file records for the scene (None: not a plate, or not recorded)
+    well: Well | None = None
     # The regions of interest to write with the scene, in its full-resolution pixels: set by
     # a session (the file's with the user's added) or by napari's layers. None: the file's
     # own, as its OME-XML records them (`rois.ome.file_rois`), read only when asked.

@@ -138,3 +138,25 @@ def test_ngff_folders_are_datasets_by_their_metadata_and_plates_are_not_walked(t
     given = discover([str(field)])
     assert [(d.path, d.format) for d in given.datasets] == [(field, "OME-Zarr")]
     assert given.roots[field] == field.parent
+
+
+def test_a_las_x_project_and_an_oif_count_once_through_their_main_file(tmp_path):
+    """The images, LOFs and TIFF frames of an XLEF, and the plane TIFFs of an OIF's
+    folder, are parts of those datasets, not datasets of their own."""
+    from tests.reading.vendor_fixtures import cells, write_oif, write_project
+
+    project, _ = write_project(tmp_path / "project")
+    (tmp_path / "fluoview").mkdir()
+    oif = write_oif(tmp_path / "fluoview" / "cells.oif", cells((2, 3, 24, 32)))
+    found = discover([str(tmp_path)])
+    assert [(d.path, d.format) for d in found.datasets] == [(oif, "OIF"), (project, "XLEF")]
+    by_path = {d.path: d for d in found.datasets}
+    assert len(by_path[oif].members) == 1 + 6
+    # both images, the nested folder, the LOF and the second image's four TIFF frames
+    assert len(by_path[project].members) == 1 + 3 + 1 + 4
+    assert by_path[project].size == sum(p.stat().st_size for p in by_path[project].members)
+    skipped = {p.relative_to(tmp_path).as_posix(): why for p, why in found.skipped}
+    assert skipped["project/Image 1.xlif"] == f"part of {project}"
+    assert skipped["project/Image 1.lof"] == f"part of {tmp_path / 'project' / 'Image 1.xlif'}"
+    assert skipped["project/Region 2/Image 2_frames/Image 2_z0_c0.tif"] == f"part of {project}"
+    assert skipped["fluoview/cells.oif.files/s_C001Z001.tif"] == f"part of {oif}"

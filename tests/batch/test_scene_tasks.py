@@ -271,3 +271,37 @@ def test_the_writer_in_parts_writes_the_tree_it_writes_in_one_go_in_ngff_04(tmp_
             finish_ome_zarr(source, source.scenes, staging, tmp_path / "half.ome.zarr",
                             options)
     assert not staging.exists() and not (tmp_path / "half.ome.zarr").exists()
+
+
+def test_a_large_input_of_one_scene_is_written_by_the_part_that_counts_its_scenes(
+        tmp_path, monkeypatch):
+    """The file is opened once: no second task opens it again to write it."""
+    from napari_lightmic.batch import convert
+    from napari_lightmic.batch.engine import count_scenes
+    from napari_lightmic.session import Session
+
+    source, out = tmp_path / "in", tmp_path / "out"
+    source.mkdir()
+    out.mkdir()
+    (one,) = multi_scene_tiff(source / "one.ome.tif", [(2, 3, 60, 50)], ["CZYX"])
+    (multi, _) = multi_scene_tiff(source / "two.ome.tif", [(40, 30), (20, 10)], ["YX", "YX"])
+    opened = []
+    real_open = Session.open
+    monkeypatch.setattr(Session, "open", classmethod(
+        lambda cls, path: opened.append(path) or real_open.__func__(cls, path)))
+    job = {"input": str(source / "one.ome.tif"), "output": str(out / "one.ome.zarr"),
+           "options": {}, "worker": None}
+    record = count_scenes(job, str(out))
+    assert record["state"] == "done" and record["scenes"] == 1, record.get("error")
+    assert opened == [job["input"]]
+    assert np.array_equal(pixels_of(out / "one.ome.zarr")[0], one)
+    two = dict(job, input=str(source / "two.ome.tif"), output=str(out / "two.ome.zarr"))
+    record = count_scenes(two, str(out))
+    assert record["scenes"] == 2 and record.get("state") is None  # counted only
+    assert not (out / "two.ome.zarr").exists()
+
+    # on a cluster: each job ends done, in one attempt
+    report = convert([source], tmp_path / "batch", workers=1, split_size="1")
+    assert report.exit_status == 0
+    assert sorted((r["scenes"], r["attempts"]) for r in report.records) == [(1, 1), (2, 1)]
+    assert np.array_equal(pixels_of(tmp_path / "batch" / "two.ome.zarr")[0], multi)

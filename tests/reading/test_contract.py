@@ -78,6 +78,38 @@ def _ome_tiff(tmp: Path) -> Path:
     return write_ome_tiff(tmp / "cells.ome.tif", data)
 
 
+def _lof(tmp: Path) -> Path:
+    from tests.reading.vendor_fixtures import cells, write_lof
+
+    return write_lof(tmp / "cells.lof", cells())
+
+
+def _xlif(frames: bool) -> Callable[[Path], Path]:
+    def make(tmp: Path) -> Path:
+        from tests.reading.vendor_fixtures import cells, write_xlif
+
+        return write_xlif(tmp / "cells.xlif", cells(), frames=frames)
+    return make
+
+
+def _xlef(tmp: Path) -> Path:
+    from tests.reading.vendor_fixtures import write_project
+
+    return write_project(tmp / "project")[0]
+
+
+def _oif(tmp: Path) -> Path:
+    from tests.reading.vendor_fixtures import cells, write_oif
+
+    return write_oif(tmp / "cells.oif", cells((2, 3, 24, 32)))
+
+
+def _oib(tmp: Path) -> Path:
+    from tests.reading.vendor_fixtures import cells, write_oib
+
+    return write_oib(tmp / "cells.oib", cells((2, 3, 24, 32)))
+
+
 CASES = [
     Case("czi", "CZI", _shared("czi/CellDivision_T3_Z5_CH2_X240_Y170.czi")),
     Case("czi-scenes", "CZI", _shared("czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi")),
@@ -94,6 +126,12 @@ CASES = [
     Case("bigdataviewer", "BigDataViewer", _shared("hdf5/bdv/demoSlice.xml")),
     Case("hdf5", "HDF5", _hdf5),
     Case("ome-zarr", "OME-Zarr", _ome_zarr),
+    Case("lof", "LOF", _lof),
+    Case("xlif", "XLIF", _xlif(frames=False)),
+    Case("xlif-tiff-frames", "XLIF", _xlif(frames=True)),
+    Case("xlef", "XLEF", _xlef),
+    Case("oif", "OIF", _oif),
+    Case("oib", "OIB", _oib),
     Case("png", "PNG", _png),
     Case("jpeg", "JPEG", _jpeg),
 ]
@@ -232,8 +270,23 @@ def test_refuses_a_file_with_the_wrong_leading_bytes(case_path, tmp_path):
     _expect_refused(_bad_copy(path, tmp_path, lambda data: b"\x00NOPE\x00" * 8 + data[48:]))
 
 
+# Formats recognised but refused, with the cause and what to do instead
+REFUSED = {"OIR"}
+
+
 def test_every_registered_format_has_a_contract_case():
-    assert {c.format for c in CASES} == {f.name for f in FORMATS}
+    assert {c.format for c in CASES} | REFUSED == {f.name for f in FORMATS}
+    assert not {c.format for c in CASES} & REFUSED
+
+
+def test_an_oir_file_is_refused_naming_the_file_the_cause_and_a_way_out(tmp_path):
+    """OIR's library (oirfile) needs Python 3.12: the file is named, not taken for another."""
+    path = tmp_path / "cells.oir"
+    path.write_bytes(b"OLYMPUSRAWFORMAT" + bytes(112))
+    with pytest.raises(LightmicReadError) as info:
+        open_image(path)
+    text = str(info.value)
+    assert str(path) in text and "oirfile" in text and "bfconvert" in text
 
 
 def test_every_registry_row_names_a_reader_and_every_reader_is_registered():

@@ -96,7 +96,8 @@ def run_batch(args: argparse.Namespace) -> int:
     options = {"scene": None if args.scene == "all" else args.scene,  # parsed by the parser
                "compression": args.compression, "ngff_version":
                None if args.ngff_version == "0.5" else args.ngff_version,
-               "pyramid_levels": args.pyramid_levels, "shard": args.shard}
+               "pyramid_levels": args.pyramid_levels, "shard": args.shard,
+               "layout": None if args.layout == "auto" else args.layout}
     try:
         report = convert(args.input, args.output_dir, to=args.to, jobs=args.jobs,
                          retries=args.retries, overwrite=args.overwrite,

@@ -106,8 +106,10 @@ def _drop_members(found: Found) -> None:
     A BigDataViewer XML's HDF5 file may lie in the folder its BasePath names; given or
     walked apart from its XML, it is still part of that dataset, not one of its own.
     """
-    owner = {member.resolve(): dataset.path for dataset in found.datasets
-             for member in dataset.members[1:]}
+    owner: dict[Path, Path] = {}
+    for dataset in found.datasets:  # the first found (outermost: a project before its folders)
+        for member in dataset.members[1:]:
+            owner.setdefault(member.resolve(), dataset.path)
     kept = []
     for dataset in found.datasets:
         main = owner.get(dataset.path.resolve())
@@ -227,6 +229,16 @@ def _groups(folder: Path, candidates: list[Path]) -> dict[Path, tuple[Path, ...]
             h5 = _bdv_hdf5(path)
             if h5 is not None:
                 groups[path] = (path, h5)
+        elif fmt.name in ("XLEF", "XLIF"):  # a LAS X project: its images, LOFs and frames
+            from ..reading.lasx import project_files
+
+            used = [Path(p) for p in dict.fromkeys(project_files(path))]
+            if used:
+                groups[path] = (path, *used)
+        elif fmt.name == "OIF":  # the settings file, then its folder of TIFFs and settings
+            files = path.parent / f"{path.name}.files"
+            if files.is_dir():
+                groups[path] = (path, *sorted(p for p in files.iterdir() if p.is_file()))
         elif fmt.name == "OME-TIFF":
             others = [folder / name for name in _ome_file_names(path)]
             others = [p for p in others if p != path and p.is_file()]

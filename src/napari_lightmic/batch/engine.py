@@ -36,9 +36,11 @@ from .manifest import Manifest, Record, fingerprint, locked, read_manifest
 if TYPE_CHECKING:
     from distributed import Client, Future, LocalCluster, as_completed
 
+    from ..session import Session
+
 CANCELLED = "cancelled before it ended"
 SPLIT_SIZE = 2**30  # inputs above it are written a scene per task (OME-Zarr, every scene)
-OPTION_KEYS = ("scene", "compression", "ngff_version", "pyramid_levels", "shard")
+OPTION_KEYS = ("scene", "compression", "ngff_version", "pyramid_levels", "shard", "layout")
 TARGETS = {"ome-zarr": ".ome.zarr", "ome-tiff": ".ome.tif"}
 TRIM_SETTING = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
@@ -131,7 +133,7 @@ def convert(inputs: Sequence[str | os.PathLike[str]], output_dir: str | os.PathL
     jobs : str or os.PathLike, optional
         A CSV job list: columns input and output (relative paths: inputs from the list's
         folder, outputs in `output_dir`), and optional scene, compression, ngff_version,
-        pyramid_levels and shard per row.
+        pyramid_levels, shard and layout per row.
     retries : int
         More attempts, in this run, of a job that failed.
     overwrite : bool
@@ -160,7 +162,8 @@ def convert(inputs: Sequence[str | os.PathLike[str]], output_dir: str | os.PathL
         address, a task already running cannot be interrupted: its output, if it ends, is
         replaced by the rerun.
     **options
-        scene, compression, ngff_version, pyramid_levels, shard: as `lightmic convert`.
+        scene, compression, ngff_version, pyramid_levels, shard, layout: as
+        `lightmic convert`.
 
     Returns
     -------
@@ -344,7 +347,8 @@ def write_options(record: Record, overwrite: bool) -> tuple[Any, Any]:
         options = WriteOptions(ngff_version=given.get("ngff_version", "0.5"),
                                compression=given.get("compression"),
                                pyramid_levels=given.get("pyramid_levels"),
-                               shard=bool(given.get("shard", False)), overwrite=overwrite)
+                               shard=bool(given.get("shard", False)), overwrite=overwrite,
+                               layout=given.get("layout") or "auto")
         options.compression_for(kind)
     except WriteError as err:
         raise UsageError(err.path, err.cause) from err
@@ -410,10 +414,10 @@ def _estimate(record: Record) -> int:
 
 def _remove_partials(output: Path) -> None:
     """Remove what cancelled writes of `output` left, once their workers are gone."""
-    from ..writing.common import _remove, stale_partials
+    from ..writing.common import remove_path, stale_partials
 
     for stale in stale_partials(output):
-        _remove(stale)
+        remove_path(stale)
 
 
 def _client(settings: dict[str, Any], count: int) -> tuple[Client, LocalCluster | None]:
@@ -509,10 +513,10 @@ def _run(records: list[Record], redo: dict[str, bool], out: Path, client: Client
             cluster.close()
         for output in jobs.cancelled if jobs is not None else ():
             _remove_partials(Path(output))
-        from ..writing.common import _remove
+        from ..writing.common import remove_path
 
         for staging in jobs.stagings if jobs is not None else ():
-            _remove(staging)  # every split attempt's: those that succeeded were renamed away
+            remove_path(staging)  # every split attempt's: those that succeeded were renamed away
 
 
 @dataclass
@@ -595,7 +599,8 @@ class _Jobs:
         attempt = self.attempts[record["output"]] = _Attempt(running, time.perf_counter())
         if _splits(running, self.split):
             attempt.probed = True
-            self._part(attempt, "count", count_scenes, running, str(self.out))
+            self._part(attempt, "count", count_scenes, running, str(self.out),
+                       self.redo[record["output"]])
         else:
             self._part(attempt, "job", run_job, running, str(self.out),
                        self.redo[record["output"]])
@@ -621,11 +626,9 @@ class _Jobs:
         running = attempt.running
         result = _result(future, running)
         attempt.ran(result.get("worker"))
-        if result["state"] == "failed" or kind in ("job", "finish"):
+        if result["state"] == "failed" or kind in ("job", "finish") or (
+                kind == "count" and result["state"] == "done"):  # one scene: written by it
             self.end(attempt, result)
-        elif kind == "count" and int(result["scenes"]) < 2:
-            self._part(attempt, "job", run_job, running, str(self.out),
-                       self.redo[running["output"]])
         elif kind == "count":
             self._split(attempt, int(result["scenes"]))
         # a scene written: its job goes on with the others
@@ -694,28 +697,42 @@ def run_job(job: Record, output_dir: str, overwrite: bool = False) -> Record:
     The worker checks that it sees the input and the output folder, writes the output
     (atomically: nothing at the output path unless complete), and records itself.
     """
-    from ..writing import convert as convert_file
+    from ..session import Session
 
     with _task(job) as record:
         _check_visible(record, Path(output_dir))
-        scene, options = write_options(record, overwrite)
-        output = Path(record["output"])
-        output.parent.mkdir(parents=True, exist_ok=True)
-        done = convert_file(record["input"], output, scene, options)
-        record.update(state="done", output_size=_output_size(output), scenes=len(done.scenes),
-                      error=None)
+        with Session.open(record["input"]) as session:
+            _write_job(record, session, overwrite)
     return record
 
 
-def count_scenes(job: Record, output_dir: str) -> Record:
-    """A split job's first part: the scenes of its input (metadata only), in `scenes`."""
+def count_scenes(job: Record, output_dir: str, overwrite: bool = False) -> Record:
+    """A large job's first part: the scenes of its input (metadata only), in `scenes`.
+
+    An input of one scene is written by this part, from the file it opened (as `run_job`
+    would): its record is then done.
+    """
     from ..session import Session
 
     with _task(job) as record:
         _check_visible(record, Path(output_dir))
         with Session.open(record["input"]) as session:
             record.update(scenes=len(session.effective_source().scenes))
+            if record["scenes"] < 2:
+                _write_job(record, session, overwrite)
     return record
+
+
+def _write_job(record: Record, session: Session, overwrite: bool) -> None:
+    """Write a job's output from its opened input; its record done."""
+    from ..writing import convert_opened
+
+    scene, options = write_options(record, overwrite)
+    output = Path(record["output"])
+    output.parent.mkdir(parents=True, exist_ok=True)
+    done = convert_opened(session, output, scene, options)
+    record.update(state="done", output_size=_output_size(output), scenes=len(done.scenes),
+                  error=None)
 
 
 def run_scene(job: Record, index: int, staging: str) -> Record:

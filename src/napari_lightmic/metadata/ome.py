@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ome_types import model as ome
 
+from ..formats import file_stem
 from ..reading.ome_xml import NOTES_NS  # what the writer did to fit an image: read back
 
 if TYPE_CHECKING:
     import dask.array as da
 
-    from ..model import Channel, ImageSource, Scene
+    from ..model import Channel, ImageSource, Scene, Well
     from .record import MetadataRecord, Privacy
 
 PIXEL_TYPES = {
@@ -120,11 +121,12 @@ ORIGINAL_METADATA_NS = "https://github.com/napari-lightmic/original-metadata"
 
 def ome_for_export(source: ImageSource, scenes: Sequence[Scene],
                    images: Sequence[WrittenImage],
-                   record: MetadataRecord) -> ome.OME:
+                   record: MetadataRecord, wells: Sequence[Well] | None = None) -> ome.OME:
     """The OME of written images.
 
     The source's metadata (instruments, experimenters, annotations, acquisition settings) with
-    Pixels describing what was written, and the REMBI record.
+    Pixels describing what was written, and the REMBI record. With `wells` (each written
+    image's), a Plate of them, unless the source's own OME already places them in one.
     """
     base = source.ome.model_copy(deep=True)
     out_images: list[ome.Image] = []
@@ -166,6 +168,9 @@ def ome_for_export(source: ImageSource, scenes: Sequence[Scene],
     _drop_image_refs(base, {image.id for image in out_images})
     _set_rois(base, scenes, out_images)
     base.images = out_images
+    if wells and not any(sample.image_ref is not None for plate in base.plates
+                         for well in plate.wells for sample in well.well_samples):
+        base.plates = [_plate(wells, out_images, file_stem(source.path))]
     notes = []
     for index, (image, meta) in enumerate(zip(images, out_images)):
         for k, text in enumerate(image.notes):
@@ -218,6 +223,27 @@ def _set_rois(base: ome.OME, scenes: Sequence[Scene], written: list[ome.Image]) 
     kept = {ref.id for image in written for ref in image.roi_refs}
     base.rois = [roi for roi in base.rois if roi.id in kept
                  or (roi.id not in linked and roi.id not in replaced)]
+
+
+def _plate(wells: Sequence[Well], images: Sequence[ome.Image], name: str) -> ome.Plate:
+    """A Plate of the written images: a Well per well, a WellSample per field.
+
+    As bioformats2raw and Bio-Formats describe plates: rows named by letter, columns by number.
+    """
+    by_well: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for i, well in enumerate(wells):
+        by_well.setdefault((well.row, well.column), []).append((well.field or 0, i))
+    out_wells = []
+    for k, ((row, column), fields) in enumerate(sorted(by_well.items())):
+        samples = [ome.WellSample(id=f"WellSample:0:{k}:{field}", index=i,
+                                  image_ref=ome.ImageRef(id=images[i].id))
+                   for field, i in sorted(fields)]
+        out_wells.append(ome.Well(id=f"Well:0:{k}", row=row, column=column,
+                                  well_samples=samples))
+    return ome.Plate(id="Plate:0", name=name, rows=max(w.row for w in wells) + 1,
+                     columns=max(w.column for w in wells) + 1,
+                     row_naming_convention=ome.NamingConvention.LETTER,
+                     column_naming_convention=ome.NamingConvention.NUMBER, wells=out_wells)
 
 
 def _planes(old: ome.Pixels, new: ome.Pixels) -> list[ome.Plane]:

@@ -18,7 +18,7 @@ from ..scene.budget import SizeRefused, check_source
 from ..scene.levels import with_strided_levels
 from .contract import reader_for
 from .files import check_regular
-from .remote import idr_url, is_remote
+from .remote import idr_url, is_remote, moved_hint
 
 if TYPE_CHECKING:
     from ome_types import OME
@@ -54,6 +54,16 @@ def open_image(path: str | os.PathLike[str]) -> ImageSource:
             path = idr_url(path[4:])
         except ValueError as exc:
             raise LightmicReadError(path, str(exc)) from exc
+    try:
+        return _open(path)
+    except LightmicReadError as exc:
+        hint = moved_hint(path)
+        if hint is None or type(exc) is not LightmicReadError:
+            raise
+        raise LightmicReadError(exc.path, f"{exc.cause} ({hint})") from exc
+
+
+def _open(path: str) -> ImageSource:
     fmt = _remote_format() if is_remote(path) else _check(path)
     try:
         opened = reader_for(fmt).open(path, fmt)

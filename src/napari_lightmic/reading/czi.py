@@ -19,7 +19,7 @@ import numpy.typing as npt
 from .._xml import parse_xml
 from ..colors import GRAY, complete_colors, parse_color
 from ..formats import FileFormat, file_stem
-from ..model import Acquisition, Channel, ImageSource, Mosaic, Scene
+from ..model import Acquisition, Channel, ImageSource, Mosaic, Scene, Well
 from ..pyramid import shown_factors
 from ..scene.axes import ChunkOrigin, lazy_array
 from .acquisition import Tree, immersion, lenient, parse_date, positive_float, text_of
@@ -180,6 +180,7 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
     units = {a: "µm" for a, v in physical.items() if v is not None}
     n_channels = sizes.get("C", 1)  # each scene its own channel records
     names = _scene_names(xml)
+    wells = _scene_wells(xml)
     airyscan = _airyscan(xml)
     handle = CziHandle(path)
     scenes = []
@@ -220,6 +221,7 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
             channels=_channels(xml, n_channels, full),
             mosaic=Mosaic(tiles=n_tiles) if n_tiles > 1 else None,
             stage_position=stage, pyramid=pyramid, notes=notes, axis_names=axis_names,
+            well=wells.get(scene_id),
         ))
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="pylibCZIrw",
                        handles=[handle], original_metadata=raw_xml,
@@ -312,6 +314,23 @@ def _airyscan(xml: etree._Element) -> bool:
         if "airyscan" in words.lower():
             return True
     return False
+
+
+def _scene_wells(xml: etree._Element) -> dict[int | None, Well]:
+    """The plate well of each scene, where ZEN records one (its Shape's 1-based row and column)."""
+    out: dict[int | None, Well] = {}
+    for sc in xml.iterfind(".//Information/Image/Dimensions/S/Scenes/Scene"):
+        shape = sc.find("Shape")
+        if shape is None:
+            continue
+        try:
+            index, row, column = (int(text or "") for text in (
+                sc.get("Index"), shape.findtext("RowIndex"), shape.findtext("ColumnIndex")))
+        except ValueError:
+            continue
+        if row >= 1 and column >= 1:
+            out[index] = Well(row=row - 1, column=column - 1)
+    return out
 
 
 def _scene_names(xml: etree._Element) -> dict[int | None, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import struct
+from collections.abc import Callable
 from mmap import mmap
 from typing import TYPE_CHECKING, Any
 from xml.etree.ElementTree import Element
@@ -72,7 +73,7 @@ def open_lif(path: str, fmt: FileFormat) -> ImageSource:
         size = os.path.getsize(path)
         for index, image in enumerate(lif.images):
             _check_extent(image, size)
-            scenes.append(_scene(path, image, index))
+            scenes.append(image_scene(path, image, index))
     finally:
         lif.close()
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="liffile",
@@ -89,8 +90,25 @@ def _check_extent(image: LifImageABC, file_size: int) -> None:
         raise ValueError(f"truncated: the pixel data of image {image.name!r} is not in the file")
 
 
-def _scene(path: str, image: LifImageABC, index: int) -> Scene:
-    data, file_dims, offsets = _pixels(path, image, index)
+Pixels = Callable[[str, "LifImageABC", int], "tuple[da.Array, str, TileOffsets | None]"]
+
+
+def image_scene(path: str, image: LifImageABC, index: int, pixels: Pixels | None = None) -> Scene:
+    """One image of a Leica file as a scene, its pixels lazy.
+
+    Parameters
+    ----------
+    path : str
+        The file opened (a LIF, or a LAS X project's LOF, XLIF or XLEF).
+    image : liffile.LifImageABC
+        The image.
+    index : int
+        Its index among the file's images.
+    pixels : callable, optional
+        Gives the lazy pixels in the file's axis order, their axes and the tiles' offsets;
+        by default a memory map of the image's block in `path`.
+    """
+    data, file_dims, offsets = (pixels or _pixels)(path, image, index)
     spatial = [a for a in file_dims if a in "ZYX"]
     extras = [a for a in file_dims if a not in "TCZYXS"]
     dims = "".join(extras) + "TC" + "".join(spatial) + ("S" if "S" in file_dims else "")

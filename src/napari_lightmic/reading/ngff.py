@@ -17,6 +17,7 @@ import dask.array as da
 
 from .._xml import parse_xml
 from ..colors import complete_colors, parse_color
+from ..errors import first_line
 from ..formats import FileFormat
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import ChunkOrigin, canonical, lazy_array
@@ -222,10 +223,12 @@ def _scene(group: zarr.Group, index: int, where: str) -> Scene:
     for i in unnamed if isinstance(unnamed, list) else []:
         if isinstance(i, int) and 0 <= i < len(channels):
             channels[i] = replace(channels[i], named=False)
+    labels, skipped = _labels(group, where)
     return Scene(index=index, name=name or f"Image {index}", data=levels[0], dims=dims,
                  physical_pixel_sizes=physical, units={k: v for k, v in units.items() if v},
-                 channels=channels, pyramid=levels[1:], labels=_labels(group, where),
-                 notes=[str(n) for n in notes] if isinstance(notes, list) else [])
+                 channels=channels, pyramid=levels[1:], labels=labels,
+                 notes=[*([str(n) for n in notes] if isinstance(notes, list) else []),
+                        *skipped])
 
 
 def _lazy(array: zarr.Array[Any], where: str, axes: str) -> da.Array:
@@ -294,12 +297,16 @@ def axis_letters(axes: list[Attrs]) -> str:
     return "".join(letter for letter in letters if letter)  # every axis has its letter
 
 
-def _labels(group: zarr.Group, where: str) -> dict[str, da.Array]:
-    """The full-resolution level of each NGFF label image of an image group."""
+def _labels(group: zarr.Group, where: str) -> tuple[dict[str, da.Array], list[str]]:
+    """The full-resolution level of each NGFF label image of an image group, and notes.
+
+    A label image listed that cannot be read is skipped with a note: the image still opens.
+    """
     if "labels" not in group.group_keys():
-        return {}
+        return {}, []
     labels_group = _group(group, "labels")
     out: dict[str, da.Array] = {}
+    skipped: list[str] = []
     for name in ngff_attrs(labels_group).get("labels", []):
         try:
             label = _group(labels_group, name)
@@ -308,9 +315,10 @@ def _labels(group: zarr.Group, where: str) -> dict[str, da.Array]:
                                  for a in multiscale["axes"]])
             array = _array(label, multiscale["datasets"][0]["path"])
             out[name] = canonical(_lazy(array, where, axes), axes)[0]
-        except (KeyError, IndexError, TypeError, ValueError, SizeRefused):
-            continue  # a broken label image is skipped; the image itself still opens
-    return out
+        except (KeyError, IndexError, TypeError, ValueError, SizeRefused) as exc:
+            skipped.append(f"The label image {name!r} listed in labels/ cannot be read "
+                           f"({first_line(str(exc)) or type(exc).__name__}); it is not shown.")
+    return out, skipped
 
 
 def _scale(dataset: Attrs, ndim: int) -> list[float]:

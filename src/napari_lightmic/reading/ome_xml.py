@@ -12,7 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Required, TypedDict, Unpack
 
 from ..colors import complete_colors, parse_color
-from ..model import Channel, Scene
+from ..model import Channel, Scene, Well
 from .acquisition import given, positive_float
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ class ImageInfo(TypedDict, total=False):
     unread: list[str]  # attributes given with values that cannot be read ('PhysicalSizeX="0"')
     notes: list[str]  # this plugin's notes, written with the image
     stored: bool  # the image's pixels are in TIFF pages (it has TiffData)
+    well: Well | None  # the plate well a Plate's WellSample puts the image in
 
 
 class OmeSceneFields(TypedDict, total=False):
@@ -60,6 +61,7 @@ class SceneFields(OmeSceneFields, total=False):
     """Further fields of a `Scene` that `make_scene` passes on."""
 
     notes: Sequence[str]
+    well: Well | None
 
 
 def make_scene(index: int, name: str, data: da.Array, dims: str,
@@ -98,7 +100,13 @@ def ome_images(xml: str, root: etree._Element | None = None
         if ome is not None:
             annotations = {a.id: a for a in ome.structured_annotations or []
                            if type(a).__name__ == "CommentAnnotation"}
-            return given(ome), [_model_info(image, annotations) for image in ome.images]
+            wells = {sample.image_ref.id: Well(well.row, well.column, k)
+                     for plate in ome.plates for well in plate.wells
+                     for k, sample in enumerate(well.well_samples)
+                     if sample.image_ref is not None and well.row is not None
+                     and well.column is not None}
+            return given(ome), [{**_model_info(image, annotations), "well": wells.get(image.id)}
+                                for image in ome.images]
     return partial(ome_model, xml), _image_infos(root)
 
 
@@ -176,7 +184,8 @@ def ome_scene(index: int, info: ImageInfo, data: da.Array, dims: str, fallback_n
         own.append("The OME-XML gives values that cannot be read, taken as unknown: "
                    + ", ".join(info.get("unread") or []) + ".")
     return make_scene(index, info["name"] or fallback_name or "", data, dims, physical, channels,
-                  recorded_z=True, units=units, notes=own + list(notes or []), **more)
+                  recorded_z=True, units=units, notes=own + list(notes or []),
+                  well=info.get("well"), **more)
 
 
 def size_and_unit(value: str | float | None, unit: str | None,
@@ -253,6 +262,7 @@ def _image_infos(root: etree._Element) -> list[ImageInfo]:
         if local(element.tag) == "CommentAnnotation" and element.get("Namespace") == NOTES_NS:
             value = next((v.text for v in element if local(v.tag) == "Value"), None)
             notes[element.get("ID")] = value or ""
+    wells = _plate_wells(root)
     images: list[ImageInfo] = []
     for image in root:  # the OME root's own Images, not markup inside an annotation
         if local(image.tag) != "Image":
@@ -291,8 +301,30 @@ def _image_infos(root: etree._Element) -> list[ImageInfo]:
         images.append({"name": image.get("Name"), "sizes": sizes, "channels": channels,
                        "t_note": t_note, "notes": [notes[i] for i in notes if i in refs],
                        "unread": list(dict.fromkeys(unread)),
-                       "stored": any(local(e.tag) == "TiffData" for e in pixels)})
+                       "stored": any(local(e.tag) == "TiffData" for e in pixels),
+                       "well": wells.get(image.get("ID"))})
     return images
+
+
+def _plate_wells(root: etree._Element) -> dict[str | None, Well]:
+    """The well of each image a Plate's WellSamples name, by Image ID.
+
+    The field is the sample's place in its well.
+    """
+    from .._xml import local
+
+    out: dict[str | None, Well] = {}
+    for plate in (e for e in root if local(e.tag) == "Plate"):
+        for well in (e for e in plate if local(e.tag) == "Well"):
+            row, column = _int(well.get("Row")), _int(well.get("Column"))
+            if row is None or column is None or row < 0 or column < 0:
+                continue
+            samples = [e for e in well if local(e.tag) == "WellSample"]
+            for k, sample in enumerate(samples):
+                ref = next((e.get("ID") for e in sample if local(e.tag) == "ImageRef"), None)
+                if ref is not None:
+                    out[ref] = Well(row, column, k)
+    return out
 
 
 def _number(element: etree._Element, name: str, unread: list[str]) -> float | None:

@@ -20,9 +20,13 @@ class OpenFromIDR(Container):
 
     def __init__(self, napari_viewer: Viewer) -> None:
         self.viewer = napari_viewer
-        self.image_id = LineEdit(label="IDR image id or URL")
-        self.template = LineEdit(label="IDR URL", value=remote.IDR_URL_TEMPLATE)
-        self.template.tooltip = "Where the IDR serves an image as OME-Zarr; {image_id} is replaced"
+        self.image_id = LineEdit(label="IDR image or URL")
+        self.image_id.tooltip = ("An IDR image id (6001240), a path in the IDR's OME-Zarr tree "
+                                 "(v0.5/idr0062A/6001240_labels), or any OME-Zarr URL")
+        self.template = LineEdit(label="IDR URL", value=remote.IDR_URL_TEMPLATE.replace(
+            "{host}", remote.IDR_HOST))
+        self.template.tooltip = ("Where the IDR serves an image by its id alone; {image_id} "
+                                 "is replaced")
         self.button = PushButton(text="Open")
         self.status = Label(value="")
         super().__init__(widgets=[self.image_id, self.template, self.button, self.status])

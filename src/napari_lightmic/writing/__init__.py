@@ -15,6 +15,7 @@ from .validate import validate
 
 if TYPE_CHECKING:
     from ..metadata.record import MetadataRecord
+    from ..session import Session
 
 Progress = Callable[[int, int], None]  # (bytes written, bytes in all)
 
@@ -97,17 +98,29 @@ def convert(path: str | os.PathLike[str], target: str | os.PathLike[str],
     `LightmicReadError` when the file cannot be opened.
     """
     from ..session import Session
-    from .common import as_5d
 
     start = time.perf_counter()
     with Session.open(path) as session:  # with the user's edits, as the viewer shows them
-        source = session.effective_source()
-        chosen = source.scenes if scene == "all" else [source.scene(scene)]
-        written = tuple((s.name or str(s.index), tuple(as_5d(s).notes)) for s in chosen)
-        out = write(source, target, scene, options, progress=progress,
-                    record=session.record)
+        return convert_opened(session, target, scene, options, progress=progress, start=start)
+
+
+def convert_opened(session: Session, target: str | os.PathLike[str],
+                   scene: int | str = "all", options: WriteOptions = WriteOptions(),
+                   *, progress: Progress | None = None,
+                   start: float | None = None) -> Converted:
+    """`convert` for a file already opened as a `Session` (its edits applied).
+
+    `start` is the `time.perf_counter()` the seconds count from (default: now).
+    """
+    from .common import as_5d
+
+    start = time.perf_counter() if start is None else start
+    source = session.effective_source()
+    chosen = source.scenes if scene == "all" else [source.scene(scene)]
+    written = tuple((s.name or str(s.index), tuple(as_5d(s).notes)) for s in chosen)
+    out = write(source, target, scene, options, progress=progress, record=session.record)
     return Converted(path=out, scenes=written, seconds=time.perf_counter() - start)
 
-
 __all__ = ["Converted", "LightmicReadError", "WriteError", "WriteOptions", "convert",
+           "convert_opened",
            "target_format", "validate", "write"]

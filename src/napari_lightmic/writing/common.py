@@ -298,7 +298,7 @@ def atomic_target(target: str | os.PathLike[str], overwrite: bool,
         raise WriteError(path, f"folder {path.parent} does not exist")
     for stale in stale_partials(path):
         if stale != staged:
-            _remove(stale)
+            remove_path(stale)
     tmp = staged if staged is not None else staging_name(path)
     try:
         yield tmp
@@ -306,7 +306,7 @@ def atomic_target(target: str | os.PathLike[str], overwrite: bool,
             old = staging_name(path, "old")
             os.replace(path, old)
             os.replace(tmp, path)
-            _remove(old)
+            remove_path(old)
         else:
             os.replace(tmp, path)
     except OSError as exc:
@@ -314,7 +314,7 @@ def atomic_target(target: str | os.PathLike[str], overwrite: bool,
                                "there") from exc
     finally:
         if tmp.exists():
-            _remove(tmp)
+            remove_path(tmp)
 
 
 def _os_reason(exc: OSError) -> str:
@@ -322,7 +322,8 @@ def _os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
-def _remove(path: Path) -> None:
+def remove_path(path: Path) -> None:
+    """Remove a file or folder (a symlink itself, not its target); what is gone is fine."""
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     else:

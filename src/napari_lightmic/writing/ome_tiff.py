@@ -98,6 +98,7 @@ def write_ome_tiff(source: ImageSource, scenes: Sequence[Scene], target: str | o
     from ome_types.model import TiffData
 
     from ..metadata.ome import export_xml, ome_for_export
+    from ..wells import plate_wells
 
     compression = options.compression_for("OME-TIFF")
     levels = options.pyramid_levels
@@ -105,7 +106,7 @@ def write_ome_tiff(source: ImageSource, scenes: Sequence[Scene], target: str | o
     from ..metadata.prefill import record_from_source
 
     record = record or record_from_source(source)
-    ome = ome_for_export(source, scenes, images, record)
+    ome = ome_for_export(source, scenes, images, record, plate_wells(scenes))
     first_ifd = 0
     for image, meta in zip(images, ome.images):
         n_planes = _plane_count(image)

@@ -21,11 +21,13 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import WriteError, utf8_tree
-from ..model import ImageSource, Scene
+from ..formats import file_stem
+from ..model import ImageSource, Scene, Well, row_name
 from ..reading.tiff import single_threaded_decoding
 from ..scene.axes import compute
 from ..scene.contrast import estimate_contrast
 from ..units import for_ngff
+from ..wells import plate_wells
 from .chunks import ChunkWriter
 from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes, plane_axes
 from .options import WriteOptions
@@ -60,25 +62,26 @@ def write_ome_zarr(source: ImageSource, scenes: Sequence[Scene], target: str | o
     import zarr
 
     options.compression_for("OME-Zarr")  # refused before anything is written
+    wells = plate_wells(scenes, options.layout)
     images = [as_5d(scene) for scene in scenes]
     # The metadata (the REMBI record, the OME-XML: a second of building on a large vendor
     # file) is made while the pixels are copied.
     metadata_pool = ThreadPoolExecutor(1)
-    metadata = metadata_pool.submit(_metadata, source, scenes, images, record)
+    metadata = metadata_pool.submit(_metadata, source, scenes, images, record, wells)
     metadata_pool.shutdown(wait=False)
     total = sum(_bytes_of_pyramid(img, options.pyramid_levels) for img in images)
     advance = _advancing(progress, total)
 
     with atomic_target(target, options.overwrite) as tmp:
         root = zarr.open_group(str(tmp), mode="w", zarr_format=_zarr_format(options))
-        groups = [root] if len(images) == 1 else [root.create_group(str(i))
-                                                  for i in range(len(images))]
+        groups = [root] if len(images) == 1 and wells is None else [
+            root.create_group(str(i)) for i in range(len(images))]
         for group, image, scene in zip(groups, images, scenes):
             _write_image(group, image, scene, options, advance)
         if labels:
             _write_labels(groups[0], images[0], labels, options, advance)
         _finish(root, groups, tmp, images, metadata.result(), options.ngff_version,
-                attributes)
+                attributes, wells, file_stem(source.path))
     return Path(target)
 
 
@@ -125,17 +128,18 @@ def finish_ome_zarr(source: ImageSource, scenes: Sequence[Scene],
 
     if len(scenes) < 2:  # a caller's mistake: the staged groups are left as they are
         raise WriteError(target, "one scene is written in one go (write_ome_zarr)")
+    wells = plate_wells(scenes, options.layout)
     images = [as_5d(scene) for scene in scenes]
     with atomic_target(target, options.overwrite, staged=Path(staging)) as tmp:
         missing = [str(i) for i in range(len(images)) if not (tmp / str(i)).is_dir()]
         if missing:
             raise WriteError(target, f"the staged scene groups {', '.join(missing)} are "
                              "missing")
-        metadata = _metadata(source, scenes, images, record)
+        metadata = _metadata(source, scenes, images, record, wells)
         root = zarr.open_group(str(tmp), mode="a", zarr_format=_zarr_format(options))
         groups = [root[str(i)] for i in range(len(images))]
         _finish(root, cast("list[zarr.Group]", groups), tmp, images, metadata,
-                options.ngff_version, attributes)
+                options.ngff_version, attributes, wells, file_stem(source.path))
     return Path(target)
 
 
@@ -157,9 +161,14 @@ def _advancing(progress: Progress | None, total: int) -> Advance:
 
 def _finish(root: zarr.Group, groups: list[zarr.Group], tmp: Path, images: list[Image5D],
             metadata: tuple[dict[str, Any], str], version: str,
-            attributes: dict[str, Any] | None) -> None:
-    """What follows the pixels: the layout, each image's own attributes, the OME-XML."""
-    if len(images) > 1:
+            attributes: dict[str, Any] | None, wells: list[Well] | None = None,
+            plate_name: str = "") -> None:
+    """What follows the pixels: the layout, each image's own attributes, the OME-XML.
+
+    With `wells`, the image groups (written as 0, 1, ...) are moved into their plate's
+    row/column/field groups; the plate and its one acquisition are named `plate_name`.
+    """
+    if len(images) > 1 or wells is not None:
         _set_ngff(root, version, {"bioformats2raw.layout": 3})
     rembi, xml = metadata
     attributes = {**({"rembi": rembi, "schema": REMBI_SCHEMA} if rembi else {}),
@@ -173,19 +182,58 @@ def _finish(root: zarr.Group, groups: list[zarr.Group], tmp: Path, images: list[
                                        if not c.named]
         if own:
             group.attrs["lightmic"] = utf8_tree(own)
-    _write_ome_xml(root, tmp, version, xml, len(images))
+    series = _place_in_plate(root, tmp, wells, version, plate_name) if wells else (
+        [str(i) for i in range(len(images))] if len(images) > 1 else [])
+    _write_ome_xml(root, tmp, version, xml, series)
+
+
+def _place_in_plate(root: zarr.Group, tmp: Path, wells: list[Well], version: str,
+                    name: str) -> list[str]:
+    """Move image groups 0, 1, ... to their wells' fields and describe the plate (NGFF HCS).
+
+    Rows and columns span the wells written, from the first to the last (a well between
+    them that was not imaged is left out of the wells). Gives each image's path, in order.
+    """
+    rows = range(min(w.row for w in wells), max(w.row for w in wells) + 1)
+    columns = range(min(w.column for w in wells), max(w.column for w in wells) + 1)
+    fields: dict[tuple[int, int], list[str]] = {}
+    groups: dict[tuple[int, int], zarr.Group] = {}
+    paths = []
+    for i, well in enumerate(wells):
+        where = f"{row_name(well.row)}/{well.column + 1}"
+        groups[well.row, well.column] = root.require_group(where)
+        os.rename(tmp / str(i), tmp / where / str(well.field))
+        fields.setdefault((well.row, well.column), []).append(str(well.field))
+        paths.append(f"{where}/{well.field}")
+    own = {"version": "0.4"} if version == "0.4" else {}
+    for (row, column), names in fields.items():
+        _set_ngff(groups[row, column], version, {"well": {
+            "images": [{"path": name, "acquisition": 0} for name in sorted(names, key=int)],
+            **own}})
+    _set_ngff(root, version, {"bioformats2raw.layout": 3, "plate": {
+        "name": name,
+        "rows": [{"name": row_name(r)} for r in rows],
+        "columns": [{"name": str(c + 1)} for c in columns],
+        "wells": [{"path": f"{row_name(r)}/{c + 1}", "rowIndex": r - rows[0],
+                   "columnIndex": c - columns[0]} for r, c in sorted(fields)],
+        "field_count": max(len(names) for names in fields.values()),
+        "acquisitions": [{"id": 0, "name": name, "maximumfieldcount": max(
+            len(names) for names in fields.values())}],
+        **own}})
+    return paths
 
 
 def _metadata(source: ImageSource, scenes: Sequence[Scene], images: list[Image5D],
-              record: MetadataRecord | None) -> tuple[dict[str, Any], str]:
-    """The REMBI record ({} when nothing is filled) and the OME-XML."""
+              record: MetadataRecord | None,
+              wells: list[Well] | None = None) -> tuple[dict[str, Any], str]:
+    """The REMBI record ({} when nothing is filled) and the OME-XML (a Plate of `wells`)."""
     from ..metadata.ome import export_xml, ome_for_export, rembi_pairs
     from ..metadata.prefill import record_from_source
 
     record = record or record_from_source(source)
     rembi = record.rembi.model_dump(mode="json", exclude_none=True) if rembi_pairs(record) \
         else {}
-    return rembi, export_xml(source, ome_for_export(source, scenes, images, record),
+    return rembi, export_xml(source, ome_for_export(source, scenes, images, record, wells),
                              record.privacy)
 
 
@@ -573,9 +621,9 @@ def _omero(image: Image5D, scene: Scene) -> dict[str, Any]:
     return {"channels": channels, "rdefs": {"model": "color"}, "name": image.name}
 
 
-def _write_ome_xml(root: zarr.Group, tmp: Path, version: str, xml: str, n_images: int) -> None:
+def _write_ome_xml(root: zarr.Group, tmp: Path, version: str, xml: str,
+                   series: list[str]) -> None:
     ome_group = root.create_group("OME")
-    series = [str(i) for i in range(n_images)] if n_images > 1 else []
     if series:
         _set_ngff(ome_group, version, {"series": series})
     (Path(tmp) / "OME").mkdir(exist_ok=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import WriteError
+from ..wells import LAYOUTS, Layout
 
 NgffVersion = Literal["0.4", "0.5"]
 TargetKind = Literal["OME-Zarr", "OME-TIFF"]
@@ -45,12 +46,16 @@ class WriteOptions:
         Store OME-Zarr chunks in zarr v3 shards; needs NGFF 0.5.
     overwrite : bool
         Replace an existing target (only once the new one is written completely).
+    layout : {"auto", "plate", "images"}
+        OME-Zarr of several scenes: an NGFF plate of wells ("plate"), the bioformats2raw
+        layout ("images"), or a plate when the file records a well for every scene ("auto";
+        see `napari_lightmic.wells.plate_wells`). OME-TIFF ignores it.
 
     Raises
     ------
     ValueError
-        An unknown NGFF version or compression, fewer than one pyramid level, or sharding
-        with NGFF 0.4.
+        An unknown NGFF version, compression or layout, fewer than one pyramid level, or
+        sharding with NGFF 0.4.
     """
 
     ngff_version: NgffVersion = "0.5"
@@ -58,6 +63,7 @@ class WriteOptions:
     pyramid_levels: int | None = None
     shard: bool = False
     overwrite: bool = False
+    layout: Layout = "auto"
 
     def __post_init__(self) -> None:
         """Check the choices together: one home for these rules."""
@@ -70,6 +76,8 @@ class WriteOptions:
             raise ValueError(f"pyramid levels must be at least 1, not {self.pyramid_levels}")
         if self.shard and self.ngff_version == "0.4":
             raise ValueError("sharding needs NGFF 0.5 (zarr v3)")
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout {self.layout!r} is not one of {', '.join(LAYOUTS)}")
 
     def compression_for(self, kind: str) -> str:
         """The compression written to a target format ("OME-Zarr" or "OME-TIFF").

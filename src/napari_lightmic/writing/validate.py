@@ -159,7 +159,7 @@ class _ZarrChecker:
             self._levels(group, meta, version, where, label="label" in kinds)
             self._labels(group, where)
         if "bf2raw" in kinds:
-            self._bioformats2raw(group, where)
+            self._bioformats2raw(group, where, plate="plate" in kinds)
         if "plate" in kinds:
             self._children(group, where, _paths(meta.get("plate", {}).get("wells")), "well")
         if "well" in kinds:
@@ -293,10 +293,11 @@ class _ZarrChecker:
         if "labels" in _group_keys(group):
             self.group(_as_group(group["labels"]), f"{where}labels/", expect="labels")
 
-    def _bioformats2raw(self, group: zarr.Group, where: str) -> None:
+    def _bioformats2raw(self, group: zarr.Group, where: str, plate: bool = False) -> None:
+        """The numbered image groups, or, with a plate, the plate's fields (checked as its)."""
         keys = _group_keys(group)
-        images = sorted((k for k in keys if k.isdigit()), key=int)
-        if not images:
+        images = [] if plate else sorted((k for k in keys if k.isdigit()), key=int)
+        if not images and not plate:
             self.say(where, "bioformats2raw layout without any image group (0, 1, …)")
         for key in images:
             self.group(_as_group(group[key]), f"{where}{key}/", expect="image")
