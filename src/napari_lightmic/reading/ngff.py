@@ -90,7 +90,7 @@ def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
     scenes = [_scene_of(group, index, path) for index, group in enumerate(groups)]
     # OME/METADATA.ome.xml, where there is one; ImageSource.ome falls back when it is absent.
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="zarr",
-                       ome_factory=_ome_factory(path))
+                       ome_factory=_ome_factory(path), ome_xml=partial(_ome_text, path))
 
 
 FIELD_TRIES = 8  # wells (and fields of a well) looked at for a field to name: one read each
@@ -358,9 +358,25 @@ def _ome_factory(path: str) -> Callable[[], OME]:
 
 
 def _load_ome(path: str) -> OME:
-    import fsspec
     import ome_types
 
+    text = _read_ome_text(path)
+    parse_xml(text, "OME/METADATA.ome.xml")
+    return ome_types.from_xml(text)
+
+
+def _ome_text(path: str) -> str | None:
+    """OME/METADATA.ome.xml as text; None where there is none (or it cannot be read)."""
+    try:
+        return _read_ome_text(path)
+    except (OSError, ValueError):
+        return None
+
+
+def _read_ome_text(path: str) -> str:
+    import fsspec
+
+    raw: bytes
     url = path.rstrip("/") + "/OME/METADATA.ome.xml"
     if is_http(path):
         with fsspec.open(url, "rb", **fs_kwargs()) as fh:
@@ -369,9 +385,7 @@ def _load_ome(path: str) -> OME:
             raise ValueError(f"{url} is larger than {MAX_METADATA_BYTES} bytes, which is not read")
     else:
         raw = read_regular(url)
-    text = raw.decode("utf-8")
-    parse_xml(text, "OME/METADATA.ome.xml")
-    return ome_types.from_xml(text)
+    return raw.decode("utf-8")
 
 
 class _Reader(ReaderBase):

@@ -29,7 +29,7 @@ from ..model import Acquisition, Channel, ImageSource, Scene
 from ..scene.axes import ChunkOrigin, canonical, lazy_array
 from ..scene.budget import SizeRefused, shape_text
 from ..wells import site_generator_well
-from .acquisition import immersion, lenient, positive_float
+from .acquisition import given, immersion, lenient, positive_float
 from .contract import ReaderBase
 from .handles import Closable, Held, LazyHandle
 from .ome_xml import (
@@ -143,8 +143,9 @@ def _source(path: str, fmt: FileFormat, tif: tifffile.TiffFile, scenes: list[Sce
     if tif.is_lsm:
         scan = dict((tif.lsm_metadata or {}).get("ScanInformation") or {})
         factory = lenient(lsm_acquisition, scan)
+    text = tif.ome_metadata if ome is not None else None  # the header, held in memory
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="tifffile",
-                       ome_factory=ome,
+                       ome_factory=ome, ome_xml=given(text) if text is not None else None,
                        handles=[Held(h) for h in handles],
                        original_metadata=_vendor_text(tif), acquisition_factory=factory)
 
