@@ -198,7 +198,7 @@ def test_version_from_the_installed_package():
 
 @pytest.mark.parametrize("command, positional", [
     ("info", "path"), ("convert", "input"), ("validate", "path"), ("metadata", "path"),
-    ("view", "path"), ("audit", "INPUT")])
+    ("view", "path"), ("audit", "INPUT"), ("rois", "path")])
 def test_each_subcommand_help_has_examples_and_explains_its_arguments(command, positional):
     done = lightmic(command, "--help")
     assert done.returncode == 0

@@ -11,7 +11,10 @@ from typing import TYPE_CHECKING, TextIO
 from .errors import LightmicError, NoSuchScene, UsageError, json_text, one_line
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .metadata.record import MetadataRecord
+    from .rois import Roi
     from .session import Session
 
 EXIT_DONE = 0
@@ -53,7 +56,7 @@ def _sub(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, he
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The parser of `lightmic`: info, convert, validate, metadata, audit and view."""
+    """The parser of `lightmic`: info, convert, validate, metadata, audit, rois and view."""
     parser = argparse.ArgumentParser(
         prog="lightmic", description="Light-microscopy files: inspect, view, convert.",
         epilog="examples:\n  lightmic info cells.czi\n  lightmic convert cells.czi "
@@ -179,6 +182,7 @@ Inputs and DIR must be on storage every worker sees.
                       help="list personal data found in the metadata (with --json: as JSON, "
                       "each finding's id, field, text, reason and whether exports remove it)")
     _audit_parser(sub)
+    _rois_parser(sub)
     view = _sub(sub, "view", "open napari with a file (or the sample data)", """
   lightmic view                                the synthetic sample cells
   lightmic view cells.czi --scene 2            one scene of a file
@@ -189,6 +193,35 @@ Inputs and DIR must be on storage every worker sees.
     view.add_argument("--screenshot", metavar="PNG",
                       help="save the window to PNG and quit instead of staying open")
     return parser
+
+
+def _rois_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rois = _sub(sub, "rois", "list, import, export and measure a scene's regions of interest "
+                "(imports are kept in PATH.lightmic.json; the file is never written)", """
+  lightmic rois cells.ome.tif                  the ROIs: kind, plane, name, box
+  lightmic rois cells.ome.tif --export-geojson cells.geojson   for QuPath
+  lightmic rois cells.czi --import-geojson qupath.geojson      kept beside the file;
+  lightmic convert cells.czi cells.ome.zarr                    ...written with the image
+  lightmic rois cells.ome.zarr --csv areas.csv  area in µm², mean intensity per channel
+  lightmic rois cells.czi --clear              forget the imported ROIs
+""")
+    rois.add_argument("path", help="a microscopy file or OME-Zarr (its OME ROIs, and those "
+                      "imported into PATH.lightmic.json)")
+    rois.add_argument("--scene", type=_scene_arg, default=0,
+                      help="the scene, by index or name (default: the first)")
+    rois.add_argument("--import-geojson", metavar="IN", help="QuPath GeoJSON "
+                      "(annotations in full-resolution pixels): its ROIs replace those "
+                      "imported before and are saved in PATH.lightmic.json; the file's own "
+                      "ROIs stay, and `lightmic convert` writes both")
+    rois.add_argument("--clear", action="store_true",
+                      help="forget the imported ROIs (the file's own stay)")
+    rois.add_argument("--export-geojson", metavar="OUT",
+                      help="write the scene's ROIs as GeoJSON (*.geojson or *.json) for QuPath")
+    rois.add_argument("--csv", nargs="?", const="-", metavar="OUT",
+                      help="one row per ROI: name, kind, plane, area in pixels and µm², mean "
+                      "intensity per channel (reads each ROI's bounding box only); to OUT, or "
+                      "printed when no OUT is given")
+    rois.add_argument("--json", action="store_true", help="the ROIs as JSON")
 
 
 def _audit_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -314,7 +347,7 @@ def _stdout_closed() -> bool:
 
 def _run(args: argparse.Namespace) -> int:
     commands = {"info": _info, "convert": _convert, "validate": _validate, "view": _view,
-                "metadata": _metadata, "audit": _audit}
+                "metadata": _metadata, "audit": _audit, "rois": _rois}
     return commands[args.command](args)
 
 
@@ -556,9 +589,89 @@ def _record_text(record: MetadataRecord) -> str:
     lines = [f"{key}: {value}" for key, value in rembi_pairs(record)]
     for index, scene in sorted(record.scenes.items()):
         edits = scene.model_dump(exclude_defaults=True, mode="json")
+        if edits.get("rois"):  # listed by `lightmic rois`
+            edits["rois"] = f"{len(edits['rois'])} added (lightmic rois)"
         if edits:
             lines.append(f"scene {index} edits: {json.dumps(edits, ensure_ascii=False)}")
     lines.append(f"privacy.remove_on_export: {record.privacy.remove_on_export}")
+    return "\n".join(lines)
+
+
+def _rois(args: argparse.Namespace) -> int:
+    from .rois.geojson import write_geojson
+
+    if args.import_geojson and args.clear:
+        raise UsageError("--clear", "give --import-geojson or --clear, not both")
+    for name, ends in (("export_geojson", (".geojson", ".json")), ("csv", (".csv",))):
+        out = getattr(args, name)
+        if out not in (None, "-") and not out.lower().endswith(ends):
+            raise UsageError(out, f"--{name.replace('_', '-')} writes a file named "
+                             f"*{ends[0]}, not this one")
+    with _open_session(args.path) as session:
+        scene = session.source.scene(args.scene)
+        if args.import_geojson or args.clear:
+            _import_rois(session, scene.index, args.import_geojson)
+        rois = session.rois(scene.index)
+        if args.export_geojson:
+            write_geojson(rois, args.export_geojson)
+            print(f"lightmic: wrote {one_line(args.export_geojson)} ({len(rois)} ROIs)",
+                  file=sys.stderr)
+        if args.csv:
+            _rois_csv(session, scene.index, rois, args.csv)
+        if args.json:
+            sys.stdout.write(json_text([roi.as_dict() for roi in rois]))
+        elif not (args.export_geojson or args.csv or args.import_geojson or args.clear):
+            print(_rois_text(rois, scene.name))
+    return EXIT_DONE
+
+
+def _import_rois(session: Session, scene: int, path: str | None) -> None:
+    """Keep the ROIs of a GeoJSON file (none: forget those imported) in the sidecar."""
+    from .rois.geojson import read_geojson
+    from .rois.model import on_scene
+
+    imported: tuple[Roi, ...] = ()
+    if path:
+        try:
+            found = read_geojson(path)
+        except (OSError, ValueError) as exc:
+            raise LightmicError(path, str(exc)) from None
+        for note in found.notes:
+            print(f"lightmic: {one_line(path)}: {note}", file=sys.stderr)
+        imported = tuple(on_scene(found.rois, session.source.scene(scene).sizes))
+    session.set_added_rois(scene, imported)
+    saved = session.save()
+    print(f"lightmic: {len(imported)} ROI(s) imported into scene {scene}, kept in "
+          f"{one_line(str(saved))}", file=sys.stderr)
+
+
+def _rois_csv(session: Session, scene: int, rois: Sequence[Roi], out: str) -> None:
+    """The ROIs' areas and mean intensities as CSV, to `out` ('-': printed)."""
+    from pathlib import Path
+
+    from .rois.measure import csv_text, rows
+    from .writing.common import write_text_atomic
+
+    edited = session.effective_scene(scene)
+    text = csv_text(rows(edited, rois), edited.channel_names)
+    if out == "-":
+        sys.stdout.write(text)
+        return
+    write_text_atomic(Path(out), text)
+    print(f"lightmic: wrote {one_line(out)}", file=sys.stderr)
+
+
+def _rois_text(rois: Sequence[Roi], scene: str) -> str:
+    """One line per ROI: its index, kind, plane, name and bounding box."""
+    if not rois:
+        return f"scene {scene}: no ROIs"
+    lines = [f"scene {scene}: {len(rois)} ROI(s)"]
+    for k, roi in enumerate(rois):
+        plane = " ".join(f"{a}={v}" for a, v in (("z", roi.z), ("t", roi.t), ("c", roi.c))
+                         if v is not None) or "every plane"
+        x0, y0, x1, y1 = roi.bounds
+        lines.append(f"{k:4d}  {roi.kind:<9} {plane:<14} {one_line(roi.name or '-')}  "
+                     f"x {x0:g}–{x1:g}, y {y0:g}–{y1:g}")
     return "\n".join(lines)
 
 

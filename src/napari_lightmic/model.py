@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from .formats import FileFormat
     from .plate import Plate
+    from .rois.model import Roi
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,15 @@ class Scene:
     axis_names: dict[str, str] = field(default_factory=dict)
     # The plate well the file records for the scene (None: not a plate, or not recorded)
     well: Well | None = None
+    # The regions of interest to write with the scene, in its full-resolution pixels: set by
+    # a session (the file's with the user's added) or by napari's layers. None: the file's
+    # own, as its OME-XML records them (`rois.ome.file_rois`), read only when asked.
+    rois: Sequence[Roi] | None = None
 
     def __post_init__(self) -> None:
         """Keep sequences as tuples and the size maps as the scene's own."""
+        if self.rois is not None and not isinstance(self.rois, tuple):
+            object.__setattr__(self, "rois", tuple(self.rois))
         for name in ("channels", "notes", "pyramid"):
             value = getattr(self, name)
             if not isinstance(value, tuple):
@@ -200,6 +207,9 @@ class ImageSource:
     acquisition_factory: Callable[[], Acquisition] | None = field(default=None, repr=False)
     # What was read, described as OME, for files without (readable) OME-XML
     describe_ome: Callable[[ImageSource], OME] | None = field(default=None, repr=False)
+    # The file's own OME-XML text (read when asked), for a look that needs no OME model (are
+    # there ROIs?); None where the file has none
+    ome_xml: Callable[[], str | None] | None = field(default=None, repr=False)
     # An HCS plate: its wells and fields (the scenes are its mosaics, one per acquisition)
     plate: Plate | None = field(default=None, repr=False)
 

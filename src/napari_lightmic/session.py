@@ -23,9 +23,12 @@ from psygnal import Signal
 from .errors import SidecarError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .metadata.privacy import Finding
     from .metadata.record import MetadataRecord, SceneEdit
     from .model import Channel, ImageSource, Scene
+    from .rois import Roi
 
 
 class Session:
@@ -201,8 +204,39 @@ class Session:
                 self._scene_edits = MetadataRecord.model_validate(
                     {"scenes": self._edits.get("scenes", {})}).scenes
             edit = self._scene_edits.get(scene.index)
-            self._scenes[scene.index] = _edited(scene, edit) if edit else scene
+            edited = _edited(scene, edit) if edit else scene
+            if edit and edit.rois:  # the file's ROIs and the user's, written together
+                from .rois import Roi
+                from .rois.ome import file_rois
+
+                added = [Roi.from_dict(r.model_dump()) for r in edit.rois]
+                edited = replace(edited, rois=(*file_rois(self.source, scene).rois, *added))
+            self._scenes[scene.index] = edited
         return self._scenes[scene.index]
+
+    def rois(self, key: int | str) -> tuple[Roi, ...]:
+        """A scene's regions of interest: the file's own, then those the user added."""
+        from .rois.ome import file_rois
+
+        scene = self.effective_scene(key)
+        return tuple(scene.rois) if scene.rois is not None \
+            else file_rois(self.source, scene).rois
+
+    def added_rois(self, key: int | str) -> tuple[Roi, ...]:
+        """The ROIs the user added to a scene (kept in the sidecar's edits)."""
+        from .rois import Roi
+
+        index = self.source.scene(key).index
+        edit = self.record.scenes.get(index)
+        return tuple(Roi.from_dict(r.model_dump()) for r in edit.rois) if edit else ()
+
+    def set_added_rois(self, key: int | str, rois: Sequence[Roi]) -> MetadataRecord:
+        """Replace the ROIs the user added to a scene; an empty list removes them.
+
+        An edit: `save` keeps it beside the file, and exports write them with the file's own.
+        """
+        index = self.source.scene(key).index
+        return self.edit(f"scenes.{index}.rois", [roi.as_dict() for roi in rois])
 
     @property
     def scenes(self) -> tuple[Scene, ...]:

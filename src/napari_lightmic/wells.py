@@ -48,6 +48,18 @@ def well_from_name(name: str) -> Well | None:
     return Well(row=row, column=column, field=field)
 
 
+# Micro-Manager's HCS Site Generator names each position WELL-Site_N ('B3-Site_2')
+_MM_SITE = re.compile(r"[A-Z]{1,2}[0-9]{1,2}-Site_[0-9]+")
+
+
+def site_generator_well(label: str) -> Well | None:
+    """The well a Micro-Manager position's label records ('B3-Site_2' -> B3, field 2).
+
+    Where the HCS Site Generator made the position list; None for any other label.
+    """
+    return well_from_name(label) if _MM_SITE.fullmatch(label) else None
+
+
 def plate_wells(scenes: Sequence[Scene], layout: Layout = "auto") -> list[Well] | None:
     """Each scene's well, fields numbered within their well, when the scenes make a plate.
 

@@ -163,3 +163,38 @@ def test_the_wells_are_kept_in_the_ome_xml_and_an_ome_tiff_of_them_stays_a_plate
     (plate,) = from_xml((out / "OME" / "METADATA.ome.xml").read_text()).plates
     assert [(w.row, w.column) for w in plate.wells] == [(3, 5), (3, 6)]
     assert validate(tif) == [] and validate(out, strict=True) == []
+
+
+def test_a_micro_manager_hcs_dataset_converts_to_a_plate(tmp_path, micromanager_dataset):
+    """Micro-Manager's HCS Site Generator names positions WELL-Site_N: the shared dataset's
+    four positions relabelled so (in every file's summary, same JSON otherwise) make a plate
+    of two wells with two fields each."""
+    import shutil
+
+    folder = tmp_path / "mm"
+    shutil.copytree(micromanager_dataset, folder)
+    labels = {b"1-Pos_000_000": b"A1-Site_0", b"1-Pos_000_001": b"A1-Site_1",
+              b"1-Pos_001_000": b"B2-Site_0", b"1-Pos_001_001": b"B2-Site_1"}
+    for path in folder.glob("*.ome.tif"):
+        data = path.read_bytes()
+        for old, new in labels.items():  # JSON whitespace keeps every offset
+            data = data.replace(b'"Label":"' + old + b'"',
+                                b'"Label":"' + new + b'"' + b" " * (len(old) - len(new)))
+        path.write_bytes(data)
+    first = folder / "1.4compatTest_3_MMStack_1-Pos_000_000.ome.tif"
+    with open_image(first) as source:
+        pixels = {s.name: np.asarray(s.data) for s in source.scenes}
+        assert {s.name: s.well for s in source.scenes} == {
+            "A1-Site_0": Well(0, 0, 0), "A1-Site_1": Well(0, 0, 1),
+            "B2-Site_0": Well(1, 1, 0), "B2-Site_1": Well(1, 1, 1)}
+
+    out = tmp_path / "hcs.ome.zarr"
+    done = lightmic("convert", first, out)
+    assert done.returncode == 0, done.stderr
+    plate = attrs(out)["plate"]
+    assert [w["path"] for w in plate["wells"]] == ["A/1", "B/2"]
+    assert plate["field_count"] == 2
+    assert validate(out, strict=True) == []
+    for name, path in (("A1-Site_1", "A/1/1"), ("B2-Site_0", "B/2/0")):
+        with open_image(out / path) as field:
+            np.testing.assert_array_equal(np.asarray(field.scenes[0].data), pixels[name])

@@ -51,7 +51,10 @@ def follow_session(viewer: Viewer | None, session: Session) -> None:
 
 
 def update_layers(viewer: Viewer, session: Session, key: str) -> None:
-    """Apply an edit of a scene's sizes, units or channels to the layers showing it."""
+    """Apply an edit of a scene's sizes, units or channels to the layers showing it.
+
+    The ROI layers opened with the scene follow its sizes too: their vertices are in its pixels.
+    """
     parts = key.split(".")
     if parts[0] != "scenes" or len(parts) < 3 or not parts[1].isdecimal():
         return
@@ -66,8 +69,11 @@ def update_layers(viewer: Viewer, session: Session, key: str) -> None:
             ref = ref_of(layer)  # never None: scene_layers found the layer by its reference
             if ref is not None and ref.channel == int(parts[3]):
                 apply_channel(layer, scene, multi, parts[4])
-    else:
-        for layer in layers:
+    else:  # sizes or units: the image layers and the ROI layers over them (in its pixels)
+        rois = [layer for layer in viewer.layers if layer._type_string in ("shapes", "points")
+                and (ref := ref_of(layer)) is not None and ref.session is session
+                and ref.scene == index]
+        for layer in layers + rois:
             layer.scale, layer.units = scale_and_units(scene, layer.axis_labels)
 
 

@@ -17,6 +17,7 @@ from ..reading import described_ome
 from ..scene.axes import canonical
 from ..units import symbol
 from .layer_ref import KEY, LayerRef
+from .rois import Frame, rois_of_layer
 
 if TYPE_CHECKING:
     from ome_types import OME
@@ -78,8 +79,9 @@ def source_from_layers(layer_data: list[tuple[Any, ...]]) -> tuple[
         ImageSource, dict[str, da.Array], MetadataRecord | None]:
     """One scene from image layers of the same shape (each layer one channel), and its labels.
 
-    Also the metadata record of the file the layers were opened from (None for layers made
-    here).
+    The Shapes and Points layers given become the scene's ROIs (`Scene.rois`: these alone
+    are written, not the file's own). Also the metadata record of the file the layers were
+    opened from (None for layers made here).
 
     `layer_data` holds napari's (data, attributes, layer_type) tuples, as npe2 writers get.
     """
@@ -123,10 +125,14 @@ def source_from_layers(layer_data: list[tuple[Any, ...]]) -> tuple[
     path = origin.session.path if origin is not None else "napari layers"
     fmt = format_for(path) or format_for("layers.ome.zarr")
     assert fmt is not None  # OME-Zarr is always known
+    # the ROIs of the Shapes and Points layers given, in the first image layer's pixels
+    frame = Frame.of(axes, first.get("scale"), first.get("translate"))
+    rois = [roi for d, m, kind in layer_data if kind in ("shapes", "points")
+            for roi in rois_of_layer(d, m, kind, frame)]
     scene = Scene(index=0, name=live_scene.name if live_scene is not None
                   else first.get("name") or "image",
                   data=data, dims=order, physical_pixel_sizes=physical, units=unit_of,
-                  channels=channels)
+                  channels=channels, rois=rois)
     record = None
     ome_factory = None
     if origin is not None and live_scene is not None:  # a reference always has its scene
@@ -142,8 +148,12 @@ def source_from_layers(layer_data: list[tuple[Any, ...]]) -> tuple[
 
 
 def _one_image(live: ImageSource, k: int) -> OME:
-    """The opened file's OME, with only the image the layers show."""
+    """The opened file's OME, with only the image the layers show (and only its ROIs)."""
+    from ..rois.ome import image_roi_ids
+
     base = live.ome.model_copy(deep=True)
     if 0 <= k < len(base.images):
+        own = set(image_roi_ids(base, k))
+        base.rois = [roi for roi in base.rois if roi.id in own]
         base.images = [base.images[k]]
     return base

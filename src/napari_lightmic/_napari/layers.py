@@ -177,7 +177,21 @@ def scene_layer_data(session: Session, scene: Scene) -> list[tuple[Any, ...]]:
             "translate": kwargs.get("translate", [0.0] * len(non_channel)),
             "metadata": metadata,
         }, "labels"))
+    layers.extend(_roi_layers(session, scene, non_channel, kwargs, multi_scene))
     return layers
+
+
+def _roi_layers(session: Session, scene: Scene, axes: Sequence[str], image: dict[str, Any],
+                multi_scene: bool) -> list[tuple[Any, ...]]:
+    """Shapes and Points layers of the scene's ROIs, over its image layers (z/t-aware)."""
+    from .rois import Frame, roi_layer_data
+
+    rois = session.rois(scene.index)
+    if not rois or "Y" not in axes or "X" not in axes:
+        return []
+    frame = Frame.of("".join(axes), image["scale"], image.get("translate"))
+    return roi_layer_data(rois, frame, f" [{scene.name}]" if multi_scene else "",
+                          {KEY: LayerRef(session, scene.index)}, image.get("units"))
 
 
 def _squeeze(scene: Scene) -> tuple[list[da.Array], str]:

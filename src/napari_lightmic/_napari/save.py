@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # napari resolves the name itself when it injects the viewer
     from napari.qt.threading import GeneratorWorker
 
     from ..metadata.record import MetadataRecord
+    from ..rois import Roi
+    from ..session import Session
 
 
 def source_of_selection(
@@ -36,7 +38,9 @@ def source_of_selection(
     layer = viewer.layers.selection.active or (viewer.layers[-1] if viewer.layers else None)
     if layer is None:
         raise LightmicReadError("viewer", "no layer to save")
-    ref = ref_of(layer)
+    # a layer made here (a Shapes layer drawn) selected with a file's layers: the file's
+    ref = ref_of(layer) or next((r for r in map(ref_of, viewer.layers.selection)
+                                 if r is not None), None)
     if ref is None:
         selected = list(viewer.layers.selection) or [layer]
         source, _, record = source_from_layers([lyr.as_layer_data_tuple() for lyr in selected])
@@ -44,7 +48,8 @@ def source_of_selection(
     session = ref.session
     scene = session.effective_scene(ref.scene)
     channels = list(scene.channels)
-    for other in scene_layers(viewer, session, scene.index):
+    shown_layers = scene_layers(viewer, session, scene.index)
+    for other in shown_layers:
         other_ref = ref_of(other)  # never None: scene_layers found it by its reference
         c = other_ref.channel if other_ref is not None else None
         if c is not None and c < len(channels):
@@ -52,8 +57,46 @@ def source_of_selection(
                                   contrast_limits=(float(other.contrast_limits[0]),
                                                    float(other.contrast_limits[1])),
                                   color=colormap_color(other.colormap))
-    shown = replace(scene, channels=channels)
+    shown = replace(scene, channels=channels, rois=_shown_rois(viewer, session, scene.index,
+                                                               shown_layers))
     return session.effective_source({scene.index: shown}), scene.index, session.record
+
+
+def roi_layers(viewer: napari.viewer.Viewer, session: Session, scene: int) -> list[Any]:
+    """The Shapes and Points layers saved with a scene.
+
+    Those showing its ROIs (opened with it), and those made in napari that are selected.
+    """
+    selected = set(map(id, viewer.layers.selection))
+    found = []
+    for layer in viewer.layers:
+        if layer._type_string not in ("shapes", "points"):
+            continue
+        ref = ref_of(layer)
+        if (ref is not None and ref.session is session and ref.scene == scene) \
+                or (ref is None and id(layer) in selected):
+            found.append(layer)
+    return found
+
+
+def _shown_rois(viewer: napari.viewer.Viewer, session: Session, scene: int,
+                images: list[Any]) -> list[Roi]:
+    """The ROIs the viewer shows on a scene, in its pixels (`roi_layers`)."""
+    from .rois import Frame, rois_of_layer
+
+    if not images:
+        return list(session.rois(scene))
+    image = images[0]
+    axes = "".join(session.source.scenes[scene].axis_letter(str(label))
+                   for label in image.axis_labels)
+    frame = Frame.of(axes, image.scale, image.translate)
+    return [roi for layer in roi_layers(viewer, session, scene)
+            for roi in rois_of_layer(*_data_tuple(layer), frame)]
+
+
+def _data_tuple(layer: Any) -> tuple[Any, dict[str, Any], str]:  # noqa: ANN401 a layer
+    data, meta, kind = layer.as_layer_data_tuple()
+    return data, meta, kind
 
 
 def default_target(source: ImageSource) -> str:

@@ -1,4 +1,4 @@
-"""npe2 writers: image layers (recombined into one multichannel image) and labels."""
+"""npe2 writers: image layers (one multichannel image), labels, Shapes and Points as ROIs."""
 
 from __future__ import annotations
 
@@ -9,14 +9,21 @@ from .layer_source import source_from_layers
 
 
 def write_ome_zarr(path: str, layer_data: list[tuple[Any, ...]]) -> list[str]:
-    """npe2 writer: the image layers as one OME-Zarr image, the labels layers as its labels."""
+    """npe2 writer: the image layers as one OME-Zarr image, with its labels and ROIs.
+
+    Labels layers become its NGFF labels, Shapes and Points layers its OME ROIs (in
+    OME/METADATA.ome.xml).
+    """
     source, labels, record = source_from_layers(layer_data)
     out = write(source, path, 0, WriteOptions(overwrite=True), labels=labels, record=record)
     return [str(out)]
 
 
 def write_ome_tiff(path: str, layer_data: list[tuple[Any, ...]]) -> list[str]:
-    """npe2 writer: the image layers as one OME-TIFF image (labels are not kept)."""
+    """npe2 writer: the image layers as one OME-TIFF image, Shapes and Points as its ROIs.
+
+    Labels are not kept.
+    """
     source, _, record = source_from_layers(layer_data)
     out = write(source, path, 0, WriteOptions(overwrite=True), record=record)
     return [str(out)]

@@ -166,6 +166,7 @@ def ome_for_export(source: ImageSource, scenes: Sequence[Scene],
         out_images.append(ome.Image(id=_image_id(base, original, index, out_images),
                                     name=scene.name, pixels=pixels, **fields))
     _drop_image_refs(base, {image.id for image in out_images})
+    _set_rois(base, scenes, out_images)
     base.images = out_images
     if wells and not any(sample.image_ref is not None for plate in base.plates
                          for well in plate.wells for sample in well.well_samples):
@@ -202,6 +203,26 @@ def ome_for_export(source: ImageSource, scenes: Sequence[Scene],
     # ome-types' validator turns the list into StructuredAnnotations on assignment
     base.structured_annotations = annotations + notes  # type: ignore[assignment]
     return base
+
+
+def _set_rois(base: ome.OME, scenes: Sequence[Scene], written: list[ome.Image]) -> None:
+    """The written images' ROIs: a scene's own (`Scene.rois`), else the file's as they were.
+
+    ROIs that only images not written (or ROIs replaced) linked are dropped; ROIs no image
+    of the source linked are kept as they were.
+    """
+    from ..rois.ome import image_roi_ids, set_image_rois
+
+    linked = {ref.id for image in base.images for ref in image.roi_refs}
+    replaced: set[str] = set()
+    for index, (scene, image) in enumerate(zip(scenes, written)):
+        if scene.rois is not None:
+            replaced |= set(image_roi_ids(base, scene.ome_image)) \
+                if scene.ome_image < len(base.images) else set()
+            replaced |= set_image_rois(base, image, scene.rois, index)
+    kept = {ref.id for image in written for ref in image.roi_refs}
+    base.rois = [roi for roi in base.rois if roi.id in kept
+                 or (roi.id not in linked and roi.id not in replaced)]
 
 
 def _plate(wells: Sequence[Well], images: Sequence[ome.Image], name: str) -> ome.Plate:

@@ -11,7 +11,15 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+)
 
 from ..errors import RefusedEdit as Refused
 
@@ -141,13 +149,35 @@ class ChannelEdit(Section):
     fluor: str | None = None
 
 
+class RoiEdit(Section):
+    """A region of interest the user added to a scene (`napari_lightmic.rois.Roi`'s JSON)."""
+
+    kind: Literal["rectangle", "ellipse", "polygon", "polyline", "line", "point"]
+    points: list[tuple[float, float]] = Field(
+        min_length=1, description="(x, y) vertices in full-resolution pixels")
+    z: int | None = Field(default=None, ge=0)
+    t: int | None = Field(default=None, ge=0)
+    c: int | None = Field(default=None, ge=0)
+    name: str | None = None
+    stroke: str | None = Field(default=None, pattern=r"^#[0-9A-Fa-f]{8}$")
+    fill: str | None = Field(default=None, pattern=r"^#[0-9A-Fa-f]{8}$")
+
+    @model_serializer(mode="wrap")
+    def _set_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Only the fields set: a sidecar says `"z": 3`, not `"t": null` beside it."""
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+
 class SceneEdit(Section):
-    """The user's corrections of one scene: pixel sizes, units, channels."""
+    """The user's corrections of one scene: pixel sizes, units, channels, added ROIs."""
 
     physical_pixel_sizes: dict[Literal["X", "Y", "Z", "T"],
                                Annotated[float, Field(gt=0, lt=1e9)]] = {}
     units: dict[Literal["X", "Y", "Z", "T"], str] = {}
     channels: dict[int, ChannelEdit] = {}
+    rois: list[RoiEdit] = Field(
+        default=[], description="regions of interest added to the file's own (imported "
+        "from GeoJSON); exports write both")
 
     @field_validator("units")
     @classmethod

@@ -96,7 +96,7 @@ def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
     scenes = [_scene_of(group, index, path) for index, group in enumerate(groups)]
     # OME/METADATA.ome.xml, where there is one; ImageSource.ome falls back when it is absent.
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="zarr",
-                       ome_factory=_ome_factory(path))
+                       ome_factory=_ome_factory(path), ome_xml=partial(_ome_text, path))
 
 
 PARALLEL_READS = 16  # wells' and fields' metadata read at once (each a small file or request)
@@ -406,9 +406,21 @@ def _ome_factory(path: str) -> Callable[[], OME]:
 def _load_ome(path: str) -> OME:
     import ome_types
 
-    text = _read_small(path.rstrip("/") + "/OME/METADATA.ome.xml").decode("utf-8")
+    text = _read_ome_text(path)
     parse_xml(text, "OME/METADATA.ome.xml")
     return ome_types.from_xml(text)
+
+
+def _ome_text(path: str) -> str | None:
+    """OME/METADATA.ome.xml as text; None where there is none (or it cannot be read)."""
+    try:
+        return _read_ome_text(path)
+    except (OSError, ValueError):
+        return None
+
+
+def _read_ome_text(path: str) -> str:
+    return _read_small(path.rstrip("/") + "/OME/METADATA.ome.xml").decode("utf-8")
 
 
 def _read_small(url: str) -> bytes:

@@ -28,7 +28,8 @@ from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Scene
 from ..scene.axes import ChunkOrigin, canonical, lazy_array
 from ..scene.budget import SizeRefused, shape_text
-from .acquisition import immersion, lenient, positive_float
+from ..wells import site_generator_well
+from .acquisition import given, immersion, lenient, positive_float
 from .contract import ReaderBase
 from .handles import Closable, Held, LazyHandle
 from .ome_xml import (
@@ -142,8 +143,9 @@ def _source(path: str, fmt: FileFormat, tif: tifffile.TiffFile, scenes: list[Sce
     if tif.is_lsm:
         scan = dict((tif.lsm_metadata or {}).get("ScanInformation") or {})
         factory = lenient(lsm_acquisition, scan)
+    text = tif.ome_metadata if ome is not None else None  # the header, held in memory
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="tifffile",
-                       ome_factory=ome,
+                       ome_factory=ome, ome_xml=given(text) if text is not None else None,
                        handles=[Held(h) for h in handles],
                        original_metadata=_vendor_text(tif), acquisition_factory=factory)
 
@@ -526,8 +528,10 @@ def _micromanager(tif: tifffile.TiffFile) -> list[Scene]:
         info = position_list[p] if p < len(position_list) else {}
         xy = (info.get("DeviceCoordinatesUm") or {}).get("XY")
         stage = {"Y": float(xy[1]), "X": float(xy[0])} if xy and len(xy) == 2 else None
-        scenes.append(make_scene(p, info.get("Label") or (f"Pos{p}" if positions > 1 else ""),
-                             pdata, dims, dict(physical), channels, stage_position=stage))
+        label = str(info.get("Label") or "")
+        scenes.append(make_scene(p, label or (f"Pos{p}" if positions > 1 else ""),
+                                 pdata, dims, dict(physical), channels, stage_position=stage,
+                                 well=site_generator_well(label)))
     return scenes
 
 

@@ -26,7 +26,10 @@ def write(source: ImageSource, target: str | os.PathLike[str], scene: int | str 
           labels: dict[str, Any] | None = None, record: MetadataRecord | None = None) -> Path:
     """Write one scene, or every scene, of an opened source as OME-Zarr or OME-TIFF.
 
-    The source is never written; the target appears only once written completely.
+    The source is never written; the target appears only once written completely. Each
+    scene's regions of interest go into the OME-XML as OME ROIs linked from its image: its
+    `Scene.rois` where set (a session's, with the ROIs the user added; napari's layers'),
+    else the file's own.
 
     Parameters
     ----------
