@@ -106,6 +106,8 @@ class Scene:
     pyramid: Sequence[da.Array] = ()
     # Label images (segmentations) belonging to this scene, by name; same axes, C of size one.
     labels: dict[str, da.Array] = field(default_factory=dict)
+    # Each label image's colours where the file gives them: label value -> RGBA, 0-255
+    label_colors: dict[str, dict[int, tuple[int, int, int, int]]] = field(default_factory=dict)
     # Which Image of the source's OME this scene is, where that is not `index` (an OME-TIFF
     # whose OME-XML also lists images without pixels)
     ome_index: int | None = None

@@ -68,10 +68,15 @@ def test_writer_recombines_channels_and_keeps_labels(make_napari_viewer, tmp_pat
     assert scene.channel_names == ["LED555", "LED470"] and scene.sizes["C"] == 2
     assert list(scene.labels) == ["cells"]
     np.testing.assert_array_equal(np.asarray(scene.labels["cells"])[:, 0], labels)
-    # And back in napari, as a labels layer over the image.
+    # the colour napari shows label 7 in is the label image's (NGFF image-label colors)
+    shown = viewer.layers["cells"].colormap.map(np.array([7]))[0]
+    assert scene.label_colors == {"cells": {7: tuple(int(round(x * 255)) for x in shown)}}
+    # And back in napari, as a labels layer over the image, in the same colour.
     reopened = make_napari_viewer().open(target, plugin=PLUGIN)
     kinds = {layer.name: type(layer).__name__ for layer in reopened}
     assert kinds == {"LED555": "Image", "LED470": "Image", "cells": "Labels"}
+    cells = next(layer for layer in reopened if layer.name == "cells")
+    np.testing.assert_allclose(cells.colormap.map(np.array([7]))[0], shown, atol=1 / 255)
 
 
 def test_ome_tiff_writer(make_napari_viewer, tmp_path, opened):

@@ -147,6 +147,42 @@ def source_from_layers(layer_data: list[tuple[Any, ...]]) -> tuple[
     return source, {name: da.asarray(_level0(d)) for name, d in labels.items()}, record
 
 
+# Label values whose colours are written for a layer in napari's automatic colouring: a
+# layer with more distinct values keeps its colours to napari's own cycle
+MAX_COLORED_LABELS = 10_000
+
+
+def label_colors(layer_data: list[tuple[Any, ...]]
+                 ) -> dict[str, dict[int, tuple[int, int, int, int]]]:
+    """The colours each Labels layer shows its labels in: name -> label value -> RGBA (0-255).
+
+    A layer coloured label by label (a direct colormap) gives its own colours; one coloured
+    automatically gives those of the values it holds, where its data is in memory (a lazy
+    layer is not read whole for them). The background value has none.
+    """
+    from napari.utils.colormaps import DirectLabelColormap
+
+    out: dict[str, dict[int, tuple[int, int, int, int]]] = {}
+    for i, (data, meta, kind) in enumerate(layer_data):
+        colormap = meta.get("colormap") if kind == "labels" else None
+        if colormap is None:
+            continue
+        level0 = _level0(data)
+        if isinstance(colormap, DirectLabelColormap):
+            values = np.array([v for v in colormap.color_dict if v is not None], dtype=np.int64)
+        elif isinstance(level0, np.ndarray):
+            values = np.unique(level0)
+        else:
+            continue
+        values = values[values != getattr(colormap, "background_value", 0)]
+        if not 0 < values.size <= MAX_COLORED_LABELS:
+            continue
+        rgba = np.rint(np.clip(colormap.map(values), 0, 1) * 255).astype(int)
+        out[meta.get("name", f"labels{i}")] = {
+            int(v): (int(c[0]), int(c[1]), int(c[2]), int(c[3])) for v, c in zip(values, rgba)}
+    return out
+
+
 def _one_image(live: ImageSource, k: int) -> OME:
     """The opened file's OME, with only the image the layers show (and only its ROIs)."""
     from ..rois.ome import image_roi_ids

@@ -171,11 +171,16 @@ def scene_layer_data(session: Session, scene: Scene) -> list[tuple[Any, ...]]:
         label_data = label[(slice(None),) * scene.dims.index("C") + (0,)]
         keep = [i for i, a in enumerate(a for a in scene.dims if a != "C") if a in dims]
         squeeze = tuple(slice(None) if i in keep else 0 for i in range(label_data.ndim))
+        colors = scene.label_colors.get(name)
         layers.append((label_data[squeeze], {
             "name": f"{name} [{scene.name}]" if multi_scene else name,
             "scale": scale, "units": units, "axis_labels": kwargs["axis_labels"],
             "translate": kwargs.get("translate", [0.0] * len(non_channel)),
             "metadata": metadata,
+            # the file's colours (NGFF image-label); a value it gives none is grey
+            **({"colormap": {None: (0.5, 0.5, 0.5, 1.0), 0: (0.0, 0.0, 0.0, 0.0),
+                             **{v: tuple(x / 255 for x in c) for v, c in colors.items()}}}
+               if colors else {}),
         }, "labels"))
     layers.extend(_roi_layers(session, scene, non_channel, kwargs, multi_scene))
     return layers

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..writing import WriteOptions, write
-from .layer_source import source_from_layers
+from .layer_source import label_colors, source_from_layers
 
 
 def write_ome_zarr(path: str, layer_data: list[tuple[Any, ...]]) -> list[str]:
@@ -15,7 +15,8 @@ def write_ome_zarr(path: str, layer_data: list[tuple[Any, ...]]) -> list[str]:
     OME/METADATA.ome.xml).
     """
     source, labels, record = source_from_layers(layer_data)
-    out = write(source, path, 0, WriteOptions(overwrite=True), labels=labels, record=record)
+    out = write(source, path, 0, WriteOptions(overwrite=True), labels=labels,
+                label_colors=label_colors(layer_data), record=record)
     return [str(out)]
 
 

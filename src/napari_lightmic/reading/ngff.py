@@ -269,10 +269,10 @@ def _scene(group: zarr.Group, index: int, where: str, with_labels: bool = True) 
     for i in unnamed if isinstance(unnamed, list) else []:
         if isinstance(i, int) and 0 <= i < len(channels):
             channels[i] = replace(channels[i], named=False)
-    found, skipped = _labels(group, where) if with_labels else ({}, [])
+    found, colors, skipped = _labels(group, where) if with_labels else ({}, {}, [])
     return Scene(index=index, name=name or f"Image {index}", data=levels[0], dims=dims,
                  physical_pixel_sizes=physical, units={k: v for k, v in units.items() if v},
-                 channels=channels, pyramid=levels[1:], labels=found,
+                 channels=channels, pyramid=levels[1:], labels=found, label_colors=colors,
                  notes=[*([str(n) for n in notes] if isinstance(notes, list) else []),
                         *skipped])
 
@@ -343,15 +343,21 @@ def axis_letters(axes: list[Attrs]) -> str:
     return "".join(letter for letter in letters if letter)  # every axis has its letter
 
 
-def _labels(group: zarr.Group, where: str) -> tuple[dict[str, da.Array], list[str]]:
-    """The full-resolution level of each NGFF label image of an image group, and notes.
+LabelColors = dict[str, dict[int, tuple[int, int, int, int]]]
 
-    A label image listed that cannot be read is skipped with a note: the image still opens.
+
+def _labels(group: zarr.Group, where: str
+            ) -> tuple[dict[str, da.Array], LabelColors, list[str]]:
+    """The full-resolution level of each NGFF label image of a group, colours and notes.
+
+    The colours are the `image-label` "colors" each gives. A label image listed that cannot
+    be read is skipped with a note: the image still opens.
     """
     if "labels" not in group.group_keys():
-        return {}, []
+        return {}, {}, []
     labels_group = _group(group, "labels")
     out: dict[str, da.Array] = {}
+    colors: LabelColors = {}
     skipped: list[str] = []
     for name in ngff_attrs(labels_group).get("labels", []):
         try:
@@ -361,10 +367,30 @@ def _labels(group: zarr.Group, where: str) -> tuple[dict[str, da.Array], list[st
                                  for a in multiscale["axes"]])
             array = _array(label, multiscale["datasets"][0]["path"])
             out[name] = canonical(_lazy(array, where, axes), axes)[0]
+            given = _label_colors(ngff_attrs(label).get("image-label"))
+            if given:
+                colors[name] = given
         except (KeyError, IndexError, TypeError, ValueError, SizeRefused) as exc:
             skipped.append(f"The label image {name!r} listed in labels/ cannot be read "
                            f"({first_line(str(exc)) or type(exc).__name__}); it is not shown.")
-    return out, skipped
+    return out, colors, skipped
+
+
+def _label_colors(meta: object) -> dict[int, tuple[int, int, int, int]]:
+    """A label image's colours: label value -> RGBA (0-255).
+
+    Entries not of the spec's form (an integer value, four integers 0-255) are left out.
+    """
+    entries = meta.get("colors") if isinstance(meta, dict) else None
+    out: dict[int, tuple[int, int, int, int]] = {}
+    for entry in entries if isinstance(entries, list) else []:
+        value = entry.get("label-value") if isinstance(entry, dict) else None
+        rgba = entry.get("rgba") if isinstance(entry, dict) else None
+        if (isinstance(value, int) and not isinstance(value, bool) and isinstance(rgba, list)
+                and len(rgba) == 4 and all(isinstance(v, int) and 0 <= v <= 255
+                                           for v in rgba)):
+            out[value] = (rgba[0], rgba[1], rgba[2], rgba[3])
+    return out
 
 
 def _scale(dataset: Attrs, ndim: int) -> list[float]:

@@ -23,7 +23,9 @@ Progress = Callable[[int, int], None]  # (bytes written, bytes in all)
 def write(source: ImageSource, target: str | os.PathLike[str], scene: int | str = 0,
           options: WriteOptions = WriteOptions(), *,
           progress: Progress | None = None, attributes: dict[str, Any] | None = None,
-          labels: dict[str, Any] | None = None, record: MetadataRecord | None = None) -> Path:
+          labels: dict[str, Any] | None = None,
+          label_colors: dict[str, dict[int, tuple[int, int, int, int]]] | None = None,
+          record: MetadataRecord | None = None) -> Path:
     """Write one scene, or every scene, of an opened source as OME-Zarr or OME-TIFF.
 
     The source is never written; the target appears only once written completely. Each
@@ -48,7 +50,10 @@ def write(source: ImageSource, target: str | os.PathLike[str], scene: int | str 
         OME-Zarr: further attributes under each image's "lightmic" key.
     labels : dict, optional
         OME-Zarr only: name -> integer array with the first image's axes but C, written as
-        NGFF labels of the first image.
+        NGFF labels of the first image (beside the scenes' own label images, which OME-Zarr
+        keeps and OME-TIFF cannot hold).
+    label_colors : dict, optional
+        The colours of `labels`: name -> {label value: (R, G, B, A), 0-255}.
     record : MetadataRecord, optional
         The metadata record written with the image (REMBI, and whether personal data is
         removed): a `Session`'s, with the user's edits. The default is the file's own.
@@ -78,7 +83,8 @@ def write(source: ImageSource, target: str | os.PathLike[str], scene: int | str 
             from .ome_zarr import write_ome_zarr
 
             return write_ome_zarr(source, scenes, target, options, progress=progress,
-                                  attributes=attributes, labels=labels, record=record)
+                                  attributes=attributes, labels=labels,
+                                  label_colors=label_colors, record=record)
         from .ome_tiff import write_ome_tiff
 
         return write_ome_tiff(source, scenes, target, options, progress=progress,

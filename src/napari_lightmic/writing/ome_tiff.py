@@ -84,6 +84,15 @@ ENCODERS = {"zlib": _deflate_with_predictor, "zstd": _zstd_with_predictor}
 Progress = Callable[[int, int], None]
 
 
+def _without_labels(scene: Scene) -> Image5D:
+    """A scene as OME-TIFF holds it; label images it has are said lost in its notes."""
+    image = as_5d(scene)
+    if scene.labels:
+        image.notes.append(f"The label images ({', '.join(scene.labels)}) are not kept: "
+                           "OME-TIFF holds no label images (OME-Zarr keeps them).")
+    return image
+
+
 def write_ome_tiff(source: ImageSource, scenes: Sequence[Scene], target: str | os.PathLike[str],
                    options: WriteOptions = WriteOptions(), *,
                    progress: Progress | None = None,
@@ -102,7 +111,7 @@ def write_ome_tiff(source: ImageSource, scenes: Sequence[Scene], target: str | o
 
     compression = options.compression_for("OME-TIFF")
     levels = options.pyramid_levels
-    images = [as_5d(scene) for scene in scenes]
+    images = [_without_labels(scene) for scene in scenes]
     from ..metadata.prefill import record_from_source
 
     record = record or record_from_source(source)

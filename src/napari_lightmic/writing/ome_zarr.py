@@ -51,12 +51,15 @@ def write_ome_zarr(source: ImageSource, scenes: Sequence[Scene], target: str | o
                    options: WriteOptions = WriteOptions(), *,
                    progress: Progress | None = None, attributes: dict[str, Any] | None = None,
                    labels: dict[str, Any] | None = None,
+                   label_colors: dict[str, dict[int, tuple[int, int, int, int]]] | None = None,
                    record: MetadataRecord | None = None) -> Path:
     """Write scenes of a source as one OME-Zarr (several as the bioformats2raw layout).
 
-    `labels` (name -> integer array with the first image's axes but C) become NGFF labels
-    of the first image. Raises ValueError for a compression OME-Zarr does not take, or
-    labels that do not fit the image. The same tree is written in parts, by separate
+    Each scene's own label images (`Scene.labels`) are written as its NGFF labels, with
+    their colours. `labels` (name -> integer array with the first image's axes but C) are
+    further NGFF labels of the first image, `label_colors` their colours (value -> RGBA).
+    Raises ValueError for a compression OME-Zarr does not take, or labels that do not fit
+    the image. The same tree is written in parts, by separate
     processes, with `write_scene_group` and `finish_ome_zarr`.
     """
     import zarr
@@ -76,10 +79,14 @@ def write_ome_zarr(source: ImageSource, scenes: Sequence[Scene], target: str | o
         root = zarr.open_group(str(tmp), mode="w", zarr_format=_zarr_format(options))
         groups = [root] if len(images) == 1 and wells is None else [
             root.create_group(str(i)) for i in range(len(images))]
-        for group, image, scene in zip(groups, images, scenes):
+        for i, (group, image, scene) in enumerate(zip(groups, images, scenes)):
             _write_image(group, image, scene, options, advance)
-        if labels:
-            _write_labels(groups[0], images[0], labels, options, advance)
+            own, colors = _scene_labels(scene, image)
+            if i == 0 and labels:
+                own.update(labels)
+                colors.update(label_colors or {})
+            if own:
+                _write_labels(group, image, own, options, advance, colors)
         _finish(root, groups, tmp, images, metadata.result(), options.ngff_version,
                 attributes, wells, file_stem(source.path))
     return Path(target)
@@ -105,6 +112,9 @@ def write_scene_group(scene: Scene, index: int, staging: str | os.PathLike[str],
     with atomic_target(folder / str(index), overwrite=True) as tmp:
         group = zarr.open_group(str(tmp), mode="w", zarr_format=_zarr_format(options))
         _write_image(group, image, scene, options, advance)
+        own, colors = _scene_labels(scene, image)
+        if own:
+            _write_labels(group, image, own, options, advance, colors)
     return folder / str(index)
 
 
@@ -295,9 +305,27 @@ def _write_image(group: zarr.Group, image: Image5D, scene: Scene, options: Write
               {"multiscales": [multiscale], "omero": _omero(image, scene)})
 
 
+def _scene_labels(scene: Scene, image: Image5D
+                  ) -> tuple[dict[str, Any], dict[str, dict[int, tuple[int, int, int, int]]]]:
+    """A scene's own label images as `_write_labels` takes them (its axes but C), and colours.
+
+    Label images share the scene's axes, which an NGFF reader's scenes keep as they are
+    written; a scene whose axes the writer changes (`as_5d`) has none.
+    """
+    if not scene.labels or scene.dims != image.dims:
+        return {}, {}
+    first = (slice(None),) * scene.dims.index("C") + (0,)
+    return ({name: label[first] for name, label in scene.labels.items()},
+            {name: dict(c) for name, c in scene.label_colors.items() if name in scene.labels})
+
+
 def _write_labels(image_group: zarr.Group, image: Image5D, labels: dict[str, Any],
-                  options: WriteOptions, advance: Advance) -> None:
-    """NGFF labels: integer images with the image's axes (C of size one), nearest levels."""
+                  options: WriteOptions, advance: Advance,
+                  colors: dict[str, dict[int, tuple[int, int, int, int]]] | None = None) -> None:
+    """NGFF labels: integer images with the image's axes (C of size one), nearest levels.
+
+    `colors` (name -> label value -> RGBA, 0-255) become each label image's "colors".
+    """
     version = options.ngff_version
     labels_group = image_group.create_group("labels")
     names = []
@@ -315,7 +343,10 @@ def _write_labels(image_group: zarr.Group, image: Image5D, labels: dict[str, Any
         group = labels_group.create_group(name)
         multiscale = _write_multiscale(group, data, image, options, advance, nearest=True,
                                        shard=False)
+        given = (colors or {}).get(name) or {}
         _set_ngff(group, version, {"multiscales": [multiscale], "image-label": {
+            **({"colors": [{"label-value": int(v), "rgba": [int(x) for x in given[v]]}
+                           for v in sorted(given)]} if given else {}),
             "source": {"image": "../../"}, **({"version": "0.4"} if version == "0.4" else {})}})
         names.append(name)
     _set_ngff(labels_group, version, {"labels": names})
