@@ -81,3 +81,29 @@ def test_an_ome_tiff_copy_says_its_label_images_are_not_kept(tmp_path):
     assert done.returncode == 0, done.stderr
     with open_image(out) as copy:
         assert any("label images (nuclei) are not kept" in note for note in copy.scenes[0].notes)
+
+
+def test_a_label_image_ngff_labels_cannot_hold_is_left_out_and_said(tmp_path):
+    """A 2D float segmentation of a Z stack opens with the image; its copy keeps the image and
+    the label images that fit, and names the one left out (the copy is not refused)."""
+    import zarr
+    from ome_zarr.format import FormatV05
+    from ome_zarr.writer import write_labels
+
+    source = tmp_path / "in.ome.zarr"
+    labels = with_labels(source, "0.5")
+    root = zarr.open_group(str(source), mode="a")
+    write_labels(np.ones((64, 64), np.float32), root, name="seg", axes="yx", fmt=FormatV05(),
+                 scaler=None, scale_factors=[])
+    with open_image(source) as opened:
+        assert sorted(opened.scenes[0].labels) == ["nuclei", "seg"]
+    out = tmp_path / "out.ome.zarr"
+    done = subprocess.run([str(LIGHTMIC), "convert", str(source), str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    with open_image(out) as copy:
+        scene = copy.scenes[0]
+        assert list(scene.labels) == ["nuclei"]
+        np.testing.assert_array_equal(np.asarray(scene.labels["nuclei"]).squeeze(), labels)
+        assert any("label image 'seg' (float32, shape (1, 1, 1, 64, 64)) is not kept" in note
+                   for note in scene.notes), scene.notes

@@ -67,6 +67,7 @@ def write_ome_zarr(source: ImageSource, scenes: Sequence[Scene], target: str | o
     options.compression_for("OME-Zarr")  # refused before anything is written
     wells = plate_wells(scenes, options.layout)
     images = [as_5d(scene) for scene in scenes]
+    own_labels = [_scene_labels(scene, image) for scene, image in zip(scenes, images)]
     # The metadata (the REMBI record, the OME-XML: a second of building on a large vendor
     # file) is made while the pixels are copied.
     metadata_pool = ThreadPoolExecutor(1)
@@ -81,7 +82,7 @@ def write_ome_zarr(source: ImageSource, scenes: Sequence[Scene], target: str | o
             root.create_group(str(i)) for i in range(len(images))]
         for i, (group, image, scene) in enumerate(zip(groups, images, scenes)):
             _write_image(group, image, scene, options, advance)
-            own, colors = _scene_labels(scene, image)
+            own, colors = own_labels[i]
             if i == 0 and labels:
                 own.update(labels)
                 colors.update(label_colors or {})
@@ -140,6 +141,8 @@ def finish_ome_zarr(source: ImageSource, scenes: Sequence[Scene],
         raise WriteError(target, "one scene is written in one go (write_ome_zarr)")
     wells = plate_wells(scenes, options.layout)
     images = [as_5d(scene) for scene in scenes]
+    for scene, image in zip(scenes, images):
+        _scene_labels(scene, image)  # what a scene's group left out, in its notes
     with atomic_target(target, options.overwrite, staged=Path(staging)) as tmp:
         missing = [str(i) for i in range(len(images)) if not (tmp / str(i)).is_dir()]
         if missing:
@@ -309,14 +312,29 @@ def _scene_labels(scene: Scene, image: Image5D
                   ) -> tuple[dict[str, Any], dict[str, dict[int, tuple[int, int, int, int]]]]:
     """A scene's own label images as `_write_labels` takes them (its axes but C), and colours.
 
-    Label images share the scene's axes, which an NGFF reader's scenes keep as they are
-    written; a scene whose axes the writer changes (`as_5d`) has none.
+    A label image kept must be integers of the image's shape (C aside); one that is not (a
+    2D segmentation of a Z stack, floats), or any of a scene whose axes the writer changes
+    (`as_5d`), is left out, said in the image's notes.
     """
-    if not scene.labels or scene.dims != image.dims:
+    if not scene.labels:
         return {}, {}
-    first = (slice(None),) * scene.dims.index("C") + (0,)
-    return ({name: label[first] for name, label in scene.labels.items()},
-            {name: dict(c) for name, c in scene.label_colors.items() if name in scene.labels})
+    c = scene.dims.index("C") if "C" in scene.dims else -1
+    kept: dict[str, Any] = {}
+    for name, label in scene.labels.items():
+        fits = (scene.dims == image.dims and label.ndim == image.data.ndim
+                and label.shape[c] == 1
+                and label.shape[:c] + label.shape[c + 1:]
+                == image.data.shape[:c] + image.data.shape[c + 1:]
+                and np.issubdtype(label.dtype, np.integer))
+        if fits:
+            kept[name] = label[(slice(None),) * c + (0,)]
+        else:
+            image.notes.append(
+                f"The label image {name!r} ({label.dtype}, shape {tuple(label.shape)}) is not "
+                f"kept: NGFF labels are integers of the image's shape "
+                f"({tuple(image.data.shape)}, C aside).")
+    return kept, {name: dict(scene.label_colors[name]) for name in kept
+                  if name in scene.label_colors}
 
 
 def _write_labels(image_group: zarr.Group, image: Image5D, labels: dict[str, Any],
