@@ -202,3 +202,27 @@ def test_the_listing_and_refusals(image, tmp_path):
     assert failed.returncode == 1
     assert failed.stderr.strip().splitlines()[-1].startswith(f"lightmic: {broken}: is not JSON")
     assert len(lightmic("rois", image, "--json").stdout) > 2  # the ROIs kept, unchanged
+
+
+def test_geojson_of_unexpected_shapes_is_read_as_far_as_it_can_be():
+    """Values of the wrong JSON type leave their feature out with a note, never a crash."""
+    from napari_lightmic.rois.geojson import from_geojson
+
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [4, 0], [4, 4], [0, 0]]]}
+    got = from_geojson([
+        {"type": "Feature", "geometry": dict(square, plane=[0]),
+         "properties": {"classification": "Tumor"}},
+        {"type": "Feature", "geometry": square, "properties": "x"},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": "here"}},
+    ])
+    assert len(got.rois) == 2 and got.rois[0].name is None
+    assert any(note.startswith("feature 2:") for note in got.notes), got.notes
+
+
+def test_geojson_nested_beyond_reading_is_refused_with_a_reason(tmp_path):
+    from napari_lightmic.rois.geojson import read_geojson
+
+    deep = tmp_path / "deep.geojson"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        read_geojson(deep)

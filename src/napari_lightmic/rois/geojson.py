@@ -91,7 +91,7 @@ def from_geojson(data: object) -> Imported:
             continue
         try:
             found, said = _rois_of(feature)
-        except (TypeError, ValueError, KeyError, IndexError) as exc:
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
             notes.append(f"feature {k}: {exc}; left out")
             continue
         rois.extend(found)
@@ -107,16 +107,26 @@ def read_geojson(path: str | os.PathLike[str]) -> Imported:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ValueError(f"is not JSON (line {exc.lineno}: {exc.msg})") from None
-    return from_geojson(data)
+    except RecursionError:
+        raise ValueError("is JSON nested too deeply to read") from None
+    try:
+        return from_geojson(data)
+    except RecursionError:
+        raise ValueError("holds values nested too deeply to read") from None
+
+
+def _object(value: object) -> dict[str, Any]:
+    """A JSON object, or {} for anything else (a classification given as a bare string)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _rois_of(feature: dict[str, Any]) -> tuple[list[Roi], list[str]]:
     geometry = feature["geometry"]
-    properties = feature.get("properties") or {}
-    classification = properties.get("classification") or {}
+    properties = _object(feature.get("properties"))
+    classification = _object(properties.get("classification"))
     name = properties.get("name") or classification.get("name")
     color = properties.get("color") or classification.get("color")
-    plane = geometry.get("plane") or {}
+    plane = _object(geometry.get("plane"))
     common: dict[str, Any] = {
         "name": str(name) if name else None, "stroke": _hex(color),
         "z": _index(plane.get("z")), "t": _index(plane.get("t")), "c": _index(plane.get("c"))}
