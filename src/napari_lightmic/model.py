@@ -74,9 +74,20 @@ class Well:
     field: int | None = None  # the field (site) within the well, where recorded
 
     @property
+    def on_plate(self) -> bool:
+        """Whether the well is on a plate of at most 32 rows and 48 columns (1536 wells)."""
+        return 0 <= self.row < MAX_ROWS and 0 <= self.column < MAX_COLUMNS
+
+    @property
     def name(self) -> str:
         """The well's name: row letters and column number ('D6')."""
         return f"{row_name(self.row)}{self.column + 1}"
+
+
+# The largest plates (1536 wells): rows A..AF, columns 1..48. A well a file places beyond is
+# not taken as one (`Well.on_plate`).
+MAX_ROWS = 32
+MAX_COLUMNS = 48
 
 
 def row_name(row: int) -> str:

@@ -179,7 +179,12 @@ def plate_from_json(meta: object) -> Plate:
             notes.append(f"a well without a path was left out ({item!r:.60})")
             continue
         path = path.strip("/")
+        if not _inside(path):
+            notes.append(f"well {path!r} was left out: its path leaves the plate")
+            continue
         row, column = item.get("rowIndex"), item.get("columnIndex")
+        row = None if isinstance(row, bool) else row  # JSON true is not a row
+        column = None if isinstance(column, bool) else column
         parts = path.split("/")
         if not isinstance(row, int) and len(parts) == 2 and parts[0] in rows:
             row = rows.index(parts[0])  # NGFF 0.3 and before: the place by the path's names
@@ -218,11 +223,16 @@ def fields_from_json(meta: object) -> tuple[WellField, ...]:
     out = []
     for item in images:
         path = item.get("path") if isinstance(item, dict) else None
-        if isinstance(path, str) and path.strip("/"):
+        if isinstance(path, str) and path.strip("/") and _inside(path.strip("/")):
             acquisition = item.get("acquisition")
             out.append(WellField(path.strip("/"), acquisition if isinstance(acquisition, int)
                              and not isinstance(acquisition, bool) else None))
     return tuple(out)
+
+
+def _inside(path: str) -> bool:
+    """A path below its group: no empty, '.' or '..' part, no backslash."""
+    return "\\" not in path and all(part not in ("", ".", "..") for part in path.split("/"))
 
 
 def field_grid(count: int) -> tuple[int, int]:

@@ -18,9 +18,6 @@ if TYPE_CHECKING:
 Layout = Literal["auto", "plate", "images"]
 LAYOUTS: tuple[str, ...] = ("auto", "plate", "images")
 
-MAX_ROWS = 32  # a 1536-well plate: rows A..AF
-MAX_COLUMNS = 48
-
 # 'D6', 'D06', 'Well D6'; a field after a separator, maybe named: 'A1-Site_0' (Micro-Manager
 # HCS), 'B2_F3', 'C03 field 2', 'A1 #2'.
 _WELL = re.compile(
@@ -41,11 +38,9 @@ def well_from_name(name: str) -> Well | None:
     row = ord(letters[-1]) - ord("A") + (26 if len(letters) == 2 else 0)
     if len(letters) == 2 and letters[0] != "A":
         return None
-    column = int(match["column"]) - 1
-    if row >= MAX_ROWS or column >= MAX_COLUMNS:
-        return None
     field = int(match["field"]) if match["field"] is not None else None
-    return Well(row=row, column=column, field=field)
+    well = Well(row=row, column=int(match["column"]) - 1, field=field)
+    return well if well.on_plate else None
 
 
 # Micro-Manager's HCS Site Generator names each position WELL-Site_N ('B3-Site_2')

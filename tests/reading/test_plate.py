@@ -312,3 +312,17 @@ def test_a_plate_lightmic_convert_writes_opens_as_its_wells(tmp_path, opened):
         h, w = pixels.shape
         np.testing.assert_array_equal(np.asarray(mosaic.data[0, 0, 0, y:y + h, x:x + w]),
                                       pixels)
+
+
+def test_a_well_whose_path_leaves_the_plate_or_whose_row_is_true_is_read_safely():
+    from napari_lightmic.plate import fields_from_json, plate_from_json
+
+    plate = plate_from_json({
+        "rows": [{"name": "A"}, {"name": "B"}], "columns": [{"name": "1"}],
+        "wells": [{"path": "A/1", "rowIndex": True, "columnIndex": 0},
+                  {"path": "../../x", "rowIndex": 0, "columnIndex": 0}]})
+    # JSON true is no row (it was read as row 1, B): the place comes from the path's names
+    assert [(w.name, w.row) for w in plate.wells] == [("A1", 0)]
+    assert plate.notes == ("well '../../x' was left out: its path leaves the plate",)
+    fields = fields_from_json({"images": [{"path": "0"}, {"path": "../0"}, {"path": "a//b"}]})
+    assert [f.path for f in fields] == ["0"]

@@ -198,3 +198,21 @@ def test_a_micro_manager_hcs_dataset_converts_to_a_plate(tmp_path, micromanager_
     for name, path in (("A1-Site_1", "A/1/1"), ("B2-Site_0", "B/2/0")):
         with open_image(out / path) as field:
             np.testing.assert_array_equal(np.asarray(field.scenes[0].data), pixels[name])
+
+
+def test_a_well_beyond_the_largest_plate_is_not_taken_as_one():
+    """Rows past AF (1536 wells) would give names such as 'A[': such a well is none."""
+    from napari_lightmic.reading.ome_xml import ome_images
+
+    xml = ('<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06">'
+           '<Plate ID="Plate:0"><Well ID="Well:0" Row="60" Column="0"><WellSample ID="WS:0" '
+           'Index="0"><ImageRef ID="Image:0"/></WellSample></Well>'
+           '<Well ID="Well:1" Row="3" Column="5"><WellSample ID="WS:1" Index="1">'
+           '<ImageRef ID="Image:1"/></WellSample></Well></Plate>'
+           + "".join(f'<Image ID="Image:{i}"><Pixels ID="Pixels:{i}" DimensionOrder="XYZCT" '
+                     'Type="uint8" SizeX="2" SizeY="2" SizeZ="1" SizeC="1" SizeT="1">'
+                     '<MetadataOnly/></Pixels></Image>' for i in range(2))
+           + "</OME>")
+    _, infos = ome_images(xml)
+    assert [info.get("well") for info in infos] == [None, Well(3, 5, 0)]
+    assert not Well(32, 0).on_plate and Well(31, 47).on_plate

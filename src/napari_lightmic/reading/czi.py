@@ -328,8 +328,9 @@ def _scene_wells(xml: etree._Element) -> dict[int | None, Well]:
                 sc.get("Index"), shape.findtext("RowIndex"), shape.findtext("ColumnIndex")))
         except ValueError:
             continue
-        if row >= 1 and column >= 1:
-            out[index] = Well(row=row - 1, column=column - 1)
+        well = Well(row=row - 1, column=column - 1)
+        if well.on_plate:
+            out[index] = well
     return out
 
 

@@ -105,8 +105,10 @@ def ome_images(xml: str, root: etree._Element | None = None
                      for k, sample in enumerate(well.well_samples)
                      if sample.image_ref is not None and well.row is not None
                      and well.column is not None}
-            return given(ome), [{**_model_info(image, annotations), "well": wells.get(image.id)}
-                                for image in ome.images]
+            return given(ome), [
+                {**_model_info(image, annotations),
+                 "well": w if (w := wells.get(image.id)) is not None and w.on_plate else None}
+                for image in ome.images]
     return partial(ome_model, xml), _image_infos(root)
 
 
@@ -317,7 +319,7 @@ def _plate_wells(root: etree._Element) -> dict[str | None, Well]:
     for plate in (e for e in root if local(e.tag) == "Plate"):
         for well in (e for e in plate if local(e.tag) == "Well"):
             row, column = _int(well.get("Row")), _int(well.get("Column"))
-            if row is None or column is None or row < 0 or column < 0:
+            if row is None or column is None or not Well(row, column).on_plate:
                 continue
             samples = [e for e in well if local(e.tag) == "WellSample"]
             for k, sample in enumerate(samples):
