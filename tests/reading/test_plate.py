@@ -326,3 +326,15 @@ def test_a_well_whose_path_leaves_the_plate_or_whose_row_is_true_is_read_safely(
     assert plate.notes == ("well '../../x' was left out: its path leaves the plate",)
     fields = fields_from_json({"images": [{"path": "0"}, {"path": "../0"}, {"path": "a//b"}]})
     assert [f.path for f in fields] == ["0"]
+
+
+def test_a_field_that_cannot_be_read_leaves_its_well_open_with_the_others(plate_path, opened):
+    field = plate_path / "B" / "1" / "1"
+    meta = field / ("zarr.json" if (field / "zarr.json").exists() else ".zattrs")
+    doc = json.loads(meta.read_text())
+    attrs = doc["attributes"]["ome"] if "attributes" in doc else doc
+    attrs["multiscales"] = [{"axes": "not a list", "datasets": []}]
+    meta.write_text(json.dumps(doc))
+    well = opened(plate_path / "B" / "1")
+    assert [s.name for s in well.scenes] == ["B1 field 0", "B1 field 2"]
+    assert "fields that cannot be read: 1 (" in " ".join(well.scenes[0].notes)

@@ -167,21 +167,28 @@ def _open_well(root: zarr.Group, meta: object, path: str, fmt: FileFormat) -> Im
     parts = path.rstrip("/").replace("\\", "/").split("/")
     well = "".join(parts[-2:]) if len(parts) >= 2 else parts[-1]
     scenes: list[Scene] = []
-    missing = []
+    missing: list[str] = []
+    broken: list[str] = []
     for image in fields_from_json(meta):
         try:
             group = _group(root, image.path)
         except KeyError:
             missing.append(image.path)
             continue
-        scene = _scene_of(group, len(scenes), _joined(path, image.path))
+        try:
+            scene = _scene_of(group, len(scenes), _joined(path, image.path))
+        except (KeyError, IndexError, TypeError, ValueError, SizeRefused) as exc:
+            broken.append(f"{image.path} ({first_line(str(exc)) or type(exc).__name__})")
+            continue
         scenes.append(replace(scene, name=f"{well} field {image.path}"))
     if not scenes:
-        raise ValueError("the well lists no field image that exists" if missing
+        raise ValueError("the well lists no field image that can be read" if missing or broken
                          else "the well lists no field image")
-    if missing:
-        note = f"fields the well lists but that are missing: {', '.join(missing)}"
-        scenes = [replace(s, notes=[*s.notes, note]) for s in scenes]
+    notes = ([f"fields the well lists but that are missing: {', '.join(missing)}"]
+             if missing else []) + (
+        [f"fields that cannot be read: {', '.join(broken)}"] if broken else [])
+    if notes:
+        scenes = [replace(s, notes=[*s.notes, *notes]) for s in scenes]
     return ImageSource(path=path, format=fmt, scenes=scenes, reader="zarr")
 
 
