@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_lightmic import LightmicReadError
+from napari_lightmic import LightmicReadError, open_image
 from napari_lightmic.metadata.privacy import scan
 from tests.reading.vendor_fixtures import (
     PIXEL_UM,
@@ -17,6 +17,7 @@ from tests.reading.vendor_fixtures import (
     cells,
     write_lof,
     write_project,
+    write_xlef,
     write_xlif,
 )
 
@@ -160,3 +161,20 @@ def test_tiff_frames_are_read_one_plane_at_a_time(tmp_path, opened, monkeypatch)
     monkeypatch.setattr(tifffile, "imread", spy)
     np.testing.assert_array_equal(np.asarray(scene.data[0, 1, 2]), data[2, 1])
     assert [p.rsplit("/", 1)[-1] for p in read] == ["cells_z2_c1.tif"]
+
+
+def test_a_project_that_names_itself_is_refused_and_one_named_often_is_read_once(tmp_path):
+    """A chain of XLEFs each naming the next twice would be parsed 2**depth times, and one
+    naming itself nested without end: each file is read once, a loop refused by name."""
+    from napari_lightmic.reading.lasx import check_project, project_files
+
+    loop = write_xlef(tmp_path / "loop.xlef", [tmp_path / "loop.xlef"])
+    with pytest.raises(LightmicReadError, match="refers to itself"):
+        open_image(loop)
+    image = write_xlif(tmp_path / "cells.xlif", cells())
+    chain = [write_xlef(tmp_path / "f15.xlef", [image, image])]
+    for depth in range(14, -1, -1):
+        chain.append(write_xlef(tmp_path / f"f{depth}.xlef", [chain[-1], chain[-1]]))
+    texts = check_project(str(chain[-1]))
+    assert len(texts) == 16 + 2  # every XLEF, the XLIF and its LOF: once each
+    assert str(image) in project_files(chain[-1])

@@ -100,7 +100,7 @@ def check_project(path: str) -> list[str]:
         For a DTD, too deep a nesting, a file that is not XML or a LOF, or a missing file.
     """
     texts: list[str] = []
-    _walk(path, texts, [], 0)
+    _walk(path, texts, [], 0, set())
     return texts
 
 
@@ -112,14 +112,26 @@ def project_files(path: str | os.PathLike[str]) -> list[str]:
     """
     files: list[str] = []
     try:
-        _walk(os.fspath(path), [], files, 0)
+        _walk(os.fspath(path), [], files, 0, set())
     except (OSError, ValueError):
         pass
     return files
 
 
-def _walk(path: str, texts: list[str], files: list[str], depth: int) -> None:
-    """Add the XML of `path` to `texts` and the files it names to `files`, depth first."""
+def _walk(path: str, texts: list[str], files: list[str], depth: int, seen: set[str],
+          within: tuple[str, ...] = ()) -> None:
+    """Add the XML of `path` to `texts` and the files it names to `files`, depth first.
+
+    A file is read once however often the project names it (`seen`); one that names a
+    folder it is in (`within`) is refused.
+    """
+    real = os.path.realpath(path)
+    if real in within:
+        raise ValueError(f"{os.path.basename(path)} names a folder it is in: the project "
+                         "refers to itself")
+    if real in seen:
+        return
+    seen.add(real)
     if depth > MAX_DEPTH:
         raise ValueError(f"folders nest more than {MAX_DEPTH} deep")
     with open(path, "rb") as fh:
@@ -143,7 +155,7 @@ def _walk(path: str, texts: list[str], files: list[str], depth: int) -> None:
         if not os.path.isfile(child):
             raise ValueError(f"the project names {name!r}, which is missing")
         files.append(child)
-        _walk(child, texts, files, depth + 1)
+        _walk(child, texts, files, depth + 1, seen, (*within, real))
     for block in root.iterfind("./Element/Memory/*[@File]"):
         name = block.get("File", "")
         frame = os.path.join(folder, os.path.normpath(name.replace("\\", "/")))
