@@ -226,3 +226,22 @@ def test_geojson_nested_beyond_reading_is_refused_with_a_reason(tmp_path):
     deep.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(ValueError, match="nested too deeply"):
         read_geojson(deep)
+
+
+def test_a_sidecar_roi_the_roi_model_refuses_is_a_sidecar_problem_not_a_crash(image, tmp_path):
+    """The sidecar's ROIs follow the ROI model's rules: a polygon of two vertices (which the
+    schema once let through) makes the sidecar unusable, said, and the file still opens."""
+    from napari_lightmic.metadata.sidecar import sidecar_path
+
+    with Session.open(image) as session:
+        session.set_added_rois(0, QUPATH_ROIS[:1])
+        session.save()
+    path = sidecar_path(image)
+    doc = json.loads(path.read_text())
+    doc["scenes"]["0"]["rois"] = [{"kind": "polygon", "points": [[0, 0], [5, 5]]}]
+    path.write_text(json.dumps(doc))
+    with Session.open(image) as session:
+        assert "polygon takes at least 3 vertices" in (session.sidecar_problem or "")
+        assert session.effective_scene(0).rois is None  # the file's own, none
+    done = lightmic("convert", image, tmp_path / "copy.ome.zarr")
+    assert done.returncode == 0, done.stderr

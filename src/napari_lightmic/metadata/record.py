@@ -19,6 +19,7 @@ from pydantic import (
     ValidationError,
     field_validator,
     model_serializer,
+    model_validator,
 )
 
 from ..errors import RefusedEdit as Refused
@@ -166,6 +167,14 @@ class RoiEdit(Section):
     def _set_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         """Only the fields set: a sidecar says `"z": 3`, not `"t": null` beside it."""
         return {k: v for k, v in handler(self).items() if v is not None}
+
+    @model_validator(mode="after")
+    def _a_roi(self) -> RoiEdit:
+        """The ROI model's own rules (vertices per kind, finite numbers): one home for them."""
+        from ..rois.model import Roi
+
+        Roi.from_dict(self.model_dump())  # its ValueError is this edit's validation error
+        return self
 
 
 class SceneEdit(Section):
