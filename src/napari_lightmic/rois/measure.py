@@ -94,7 +94,8 @@ def means(scene: Scene, roi: Roi) -> list[float | None]:
     """The ROI's mean intensity in each channel (None where it covers no pixel).
 
     Reads the bounding box only: on the ROI's Z and T plane, every plane of an axis it
-    leaves unset, every index of further axes.
+    leaves unset, every index of further axes; summed chunk by chunk, so memory stays a few
+    chunks whatever the planes.
     """
     from ..scene.axes import compute
 
@@ -120,16 +121,17 @@ def means(scene: Scene, roi: Roi) -> list[float | None]:
             index.append(slice(roi.t, roi.t + 1))
         else:
             index.append(slice(None))
-    box = np.asarray(compute(scene.data[tuple(index)]), dtype=np.float64)
     dims = scene.dims
     # channels first, then (S, ...) the rest, Y and X last
     order = ([dims.index("C")] if "C" in dims else []) + \
         [i for i, a in enumerate(dims) if a not in "CYX"] + [dims.index("Y"), dims.index("X")]
-    box = box.transpose(order)
+    box = scene.data[tuple(index)].transpose(order)  # lazy: summed chunk by chunk
     if "C" not in dims:
         box = box[None]
-    box = box.reshape(box.shape[0], -1, *covered.shape)
-    return [float(channel[:, covered].mean()) for channel in box]
+    planes = math.prod(box.shape[1:-2])
+    sums = (box.astype(np.float64) * covered).sum(axis=tuple(range(1, box.ndim)))
+    count = int(covered.sum()) * planes
+    return [float(total) / count for total in np.asarray(compute(sums))]
 
 
 def rows(scene: Scene, rois: Sequence[Roi]) -> list[dict[str, Any]]:
