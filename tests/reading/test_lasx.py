@@ -178,3 +178,14 @@ def test_a_project_that_names_itself_is_refused_and_one_named_often_is_read_once
     texts = check_project(str(chain[-1]))
     assert len(texts) == 16 + 2  # every XLEF, the XLIF and its LOF: once each
     assert str(image) in project_files(chain[-1])
+
+
+@pytest.mark.parametrize("named", ["Image%201.xlif", "IMAGE 1.xlif"])
+def test_a_project_naming_its_files_as_liffile_reads_them_opens(tmp_path, opened, named):
+    """URL-quoted names and names that differ in case (as LAS X on Windows writes them) are
+    found as liffile finds them, not refused as missing."""
+    project, _ = write_project(tmp_path / "project")
+    text = project.read_text(encoding="utf-8")
+    assert 'File="Image 1.xlif"' in text
+    project.write_text(text.replace('File="Image 1.xlif"', f'File="{named}"'), encoding="utf-8")
+    assert [s.name for s in opened(project).scenes] == ["Image 1", "Image 2"]

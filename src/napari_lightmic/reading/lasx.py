@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import struct
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import numpy as np
 import numpy.typing as npt
@@ -151,19 +152,36 @@ def _walk(path: str, texts: list[str], files: list[str], depth: int, seen: set[s
         name = ref.get("File")
         if not name:
             continue
-        child = os.path.join(folder, os.path.normpath(name.replace("\\", "/")))
+        child = resolve(folder, name)
         if not os.path.isfile(child):
             raise ValueError(f"the project names {name!r}, which is missing")
         files.append(child)
         _walk(child, texts, files, depth + 1, seen, (*within, real))
     for block in root.iterfind("./Element/Memory/*[@File]"):
         name = block.get("File", "")
-        frame = os.path.join(folder, os.path.normpath(name.replace("\\", "/")))
+        frame = resolve(folder, name)
         if not os.path.isfile(frame):
             raise ValueError(f"{os.path.basename(path)} names {name!r}, which is missing")
         files.append(frame)
         if name.lower().endswith(".lof"):
             texts.append(lof_xml(frame))
+
+
+def resolve(folder: str, name: str) -> str:
+    """The file a project names, found as liffile finds it.
+
+    URL-quoted names unquoted ('My%20Folder.xlef'), Windows separators, and a name that
+    differs from the file's only in case (as Windows allows) matched to the file.
+    """
+    from liffile.liffile import case_sensitive_path
+
+    path = os.path.join(folder, os.path.normpath(unquote(name)).replace("\\", "/"))
+    if not os.path.exists(path):
+        try:
+            path = case_sensitive_path(path)
+        except FileNotFoundError:
+            pass  # missing: the caller names it
+    return path
 
 
 def lof_xml(path: str) -> str:
@@ -236,7 +254,7 @@ def _tiff_frames(image: LifImageABC) -> FramePlanes | None:
             or set(by_offset) != {k * plane for k in range(count)}):
         return None
     folder = image.parent.dirname
-    files = [os.path.join(folder, by_offset[k * plane]) for k in range(count)]
+    files = [resolve(folder, by_offset[k * plane]) for k in range(count)]
     return FramePlanes(files, shape, image.dtype)
 
 
@@ -284,7 +302,7 @@ def _lof_block(image: LifImageABC) -> tuple[str, int] | None:
     if block.offset > 0:  # a LOF's own block
         lof_path = image.parent.filepath
     elif len(block.frames) == 1 and block.frames[0].file.lower().endswith(".lof"):
-        lof_path = os.path.join(image.parent.dirname, block.frames[0].file)
+        lof_path = resolve(image.parent.dirname, block.frames[0].file)
         with liffile.LifFile(lof_path) as lof:
             block = lof.images[0].memory_block
     else:
