@@ -130,6 +130,19 @@ def is_zarr_group(path: str | Path) -> bool:
 NGFF_KEYS = ("multiscales", "plate", "well", "bioformats2raw.layout")
 
 
+def ngff_attributes(doc: object, v3: bool) -> dict[str, object]:
+    """The NGFF metadata of a group's metadata document (`zarr.json` if `v3`, else `.zattrs`).
+
+    The one home of where NGFF keeps it: under "attributes" then "ome" in zarr v3 (NGFF
+    0.5), at the top level of `.zattrs` (0.4). {} for a document that is not an object.
+    """
+    attrs = doc.get("attributes") if v3 and isinstance(doc, dict) else doc
+    if not isinstance(attrs, dict):
+        return {}
+    ome = attrs.get("ome")
+    return ome if isinstance(ome, dict) else attrs
+
+
 def ngff_kind(path: str | os.PathLike[str]) -> str | None:
     """Which of `NGFF_KEYS` a local folder's zarr metadata holds, or None (whatever its name).
 
@@ -151,11 +164,7 @@ def ngff_kind(path: str | os.PathLike[str]) -> str | None:
             continue
         except (OSError, ValueError, RecursionError):  # a FIFO, too large, not JSON
             return None
-        attrs = doc.get("attributes") if v3 and isinstance(doc, dict) else doc
-        if not isinstance(attrs, dict):
-            return None
-        if isinstance(attrs.get("ome"), dict):
-            attrs = attrs["ome"]
+        attrs = ngff_attributes(doc, v3)
         return next((key for key in NGFF_KEYS if key in attrs), None)
     return None
 

@@ -19,7 +19,7 @@ import dask.array as da
 from .._xml import parse_xml
 from ..colors import complete_colors, parse_color
 from ..errors import first_line
-from ..formats import FileFormat
+from ..formats import FileFormat, ngff_attributes
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import ChunkOrigin, canonical, lazy_array
 from ..scene.budget import SizeRefused
@@ -40,8 +40,7 @@ Attrs = dict[str, Any]
 
 def ngff_attrs(group: zarr.Group) -> Attrs:
     """The NGFF attributes of a group: under 'ome' in 0.5, at the top level in 0.4."""
-    attrs: Attrs = dict(group.attrs)
-    return dict(attrs["ome"]) if isinstance(attrs.get("ome"), dict) else attrs
+    return dict(ngff_attributes(dict(group.attrs), v3=False))
 
 
 def open_ngff(path: str, fmt: FileFormat) -> ImageSource:
@@ -130,11 +129,7 @@ def _read_well(path: str, well: PlateWell, v3: bool) -> PlateWell:
 
     name = "zarr.json" if v3 else ".zattrs"
     try:
-        doc = json.loads(_read_small(_joined(path, f"{well.path}/{name}")))
-        attrs = doc.get("attributes") if v3 and isinstance(doc, dict) else doc
-        attrs = attrs if isinstance(attrs, dict) else {}
-        if isinstance(attrs.get("ome"), dict):
-            attrs = attrs["ome"]
+        attrs = ngff_attributes(json.loads(_read_small(_joined(path, f"{well.path}/{name}"))), v3)
         if "well" not in attrs:
             return replace(well, problem=f"its {name} holds no 'well' metadata")
         return replace(well, fields=fields_from_json(attrs["well"]))
