@@ -124,3 +124,17 @@ def test_a_time_series_places_every_plane_and_its_interval(kind, tmp_path, opene
     assert scene.physical_pixel_sizes["T"] == pytest.approx(INTERVAL_MS / 1000)
     assert scene.units["T"] == "s"
     np.testing.assert_array_equal(np.asarray(scene.data), data)
+
+
+def test_planes_of_an_axis_the_reader_does_not_place_are_said_left_out(tmp_path, opened):
+    """A lambda (L) axis beside C and Z: the first position is read, the others named."""
+    data = cells(SHAPE)
+    path = write_oif(tmp_path / "cells.oif", data)
+    folder = tmp_path / "cells.oif.files"
+    for plane in sorted(folder.glob("s_*.tif")):
+        for position in (2, 3):
+            (folder / plane.name.replace(".tif", f"L{position:03d}.tif")).write_bytes(
+                plane.read_bytes())
+    (scene,) = opened(path).scenes
+    assert ("The planes of axis L (3 positions) beyond its first are not read: this reader "
+            "places T, C, Z, Y and X only.") in scene.notes

@@ -80,7 +80,7 @@ def open_oif(path: str, fmt: FileFormat) -> ImageSource:
         sizes, physical, units = _axes(settings)
         dims = AXES  # absent axes of size one, as the other readers give them
         shape = tuple(sizes.get(a, 1) for a in dims)
-        files = _plane_table(path, planes, dims, shape)
+        files, unplaced = _plane_table(path, planes, dims, shape)
         array = OifPlanes(handle, files, shape, _dtype(settings))
         chunks = tuple(n if a in "YX" else 1 for a, n in zip(dims, shape))
         data = lazy_array(array, chunks, ChunkOrigin(path, dims))
@@ -89,7 +89,9 @@ def open_oif(path: str, fmt: FileFormat) -> ImageSource:
         raise
     scene = Scene(index=0, name=os.path.splitext(name)[0] or name, data=data, dims=dims,
                   physical_pixel_sizes=physical, units=units,
-                  channels=_channels(settings, sizes.get("C", 1)))
+                  channels=_channels(settings, sizes.get("C", 1)),
+                  notes=[f"The planes of axis {a} ({n} positions) beyond its first are not read:"
+                         " this reader places T, C, Z, Y and X only." for a, n in unplaced])
     return ImageSource(path=path, format=fmt, scenes=[scene], reader="oiffile",
                        handles=[handle], original_metadata=text,
                        acquisition_factory=lenient(oif_acquisition, settings))
@@ -174,8 +176,12 @@ def _dtype(settings: Settings) -> np.dtype[Any]:
 
 
 def _plane_table(path: str, planes: dict[tuple[tuple[str, int], ...], str], dims: str,
-                 shape: tuple[int, ...]) -> dict[tuple[int, ...], str]:
-    """The TIFF of each plane, by its index on the axes before Y and X.
+                 shape: tuple[int, ...]
+                 ) -> tuple[dict[tuple[int, ...], str], list[tuple[str, int]]]:
+    """The TIFF of each plane, by its index on the axes before Y and X; unplaced axes.
+
+    The plane names' axes this reader does not place (each with its number of positions)
+    are listed: their planes beyond the first are left out.
 
     Raises
     ------
@@ -184,8 +190,12 @@ def _plane_table(path: str, planes: dict[tuple[tuple[str, int], ...], str], dims
     """
     lead = [(a, n) for a, n in zip(dims, shape) if a not in "YX"]
     table: dict[tuple[int, ...], str] = {}
+    unplaced: dict[str, set[int]] = {}
     for key, name in planes.items():
         where = dict(key)
+        for a, i in key:
+            if a not in dict(lead):
+                unplaced.setdefault(a, set()).add(i)
         if any(a not in dict(lead) and i != 0 for a, i in key):
             continue  # an axis this reader does not place, beyond its first position
         index = tuple(where.get(a, 0) for a, _ in lead)
@@ -197,7 +207,7 @@ def _plane_table(path: str, planes: dict[tuple[tuple[str, int], ...], str], dims
         where_text = ", ".join(f"{a}={i}" for (a, n), i in zip(lead, missing) if n > 1)
         raise LightmicReadError(path, f"incomplete: {total - len(table)} of {total} planes "
                                 f"have no TIFF (first: {where_text})")
-    return table
+    return table, sorted((a, max(at) + 1) for a, at in unplaced.items() if max(at) > 0)
 
 
 class OifPlanes:
