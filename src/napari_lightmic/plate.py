@@ -17,6 +17,7 @@ from typing import Any
 from psygnal import Signal
 
 MAX_WELLS = 100_000  # places on a plate read at most: metadata declaring more is refused
+MAX_FIELDS = 10_000  # images of a well read at most: a well listing more is refused
 
 
 @dataclass(frozen=True)
@@ -215,11 +216,14 @@ def fields_from_json(meta: object) -> tuple[WellField, ...]:
     Raises
     ------
     ValueError
-        If the metadata is not an object listing images.
+        If the metadata is not an object listing images, or lists more than `MAX_FIELDS`.
     """
     images = meta.get("images") if isinstance(meta, dict) else None
     if not isinstance(images, list):
         raise ValueError("its metadata lists no 'images'")
+    if len(images) > MAX_FIELDS:
+        raise ValueError(f"it lists {len(images):,} images, more than {MAX_FIELDS:,} "
+                         "(each is opened to show the well)")
     out = []
     for item in images:
         path = item.get("path") if isinstance(item, dict) else None

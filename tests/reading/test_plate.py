@@ -338,3 +338,10 @@ def test_a_field_that_cannot_be_read_leaves_its_well_open_with_the_others(plate_
     well = opened(plate_path / "B" / "1")
     assert [s.name for s in well.scenes] == ["B1 field 0", "B1 field 2"]
     assert "fields that cannot be read: 1 (" in " ".join(well.scenes[0].notes)
+
+
+def test_a_well_listing_absurdly_many_fields_is_refused():
+    from napari_lightmic.plate import MAX_FIELDS, fields_from_json
+
+    with pytest.raises(ValueError, match="more than 10,000"):
+        fields_from_json({"images": [{"path": str(i)} for i in range(MAX_FIELDS + 1)]})
