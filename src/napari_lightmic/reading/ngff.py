@@ -177,7 +177,8 @@ def _open_well(root: zarr.Group, meta: object, path: str, fmt: FileFormat) -> Im
             continue
         scenes.append(replace(scene, name=f"{well} field {image.path}"))
     if not scenes:
-        raise ValueError("the well lists no field image that can be read" if missing or broken
+        raise ValueError("the well lists no field image that can be read" if broken
+                         else "the well lists no field image that exists" if missing
                          else "the well lists no field image")
     notes = ([f"fields the well lists but that are missing: {', '.join(missing)}"]
              if missing else []) + (
