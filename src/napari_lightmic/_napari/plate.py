@@ -54,15 +54,11 @@ def has_well_names(viewer: Viewer | None, session: Session) -> bool:
 
 def show_plate_dock(session: Session, viewer: Viewer | None) -> None:
     """Dock (or show again) the Plate dock, showing this plate."""
-    if viewer is None or session.source.plate is None:
-        return
-    try:
-        dock, widget = viewer.window.add_plugin_dock_widget("napari-lightmic", "Plate")
-    except Exception:  # noqa: BLE001 no window (headless use): the layers are there anyway
-        return
-    dock.show()
-    dock.raise_()
-    widget.model.show(session.source.plate, session.path)
+    from .docks import shown_dock
+
+    widget = shown_dock(viewer, "Plate") if session.source.plate is not None else None
+    if widget is not None:
+        widget.model.show(session.source.plate, session.path)
 
 
 def slots(plate: Plate, name: str) -> dict[str, int]:

@@ -182,13 +182,10 @@ def _first_advice(fmt: FileFormat, viewer: Viewer | None) -> bool:
 
 def _show_scene_picker(session: Session, viewer: Viewer | None = None) -> None:
     """Dock (or show again) the scene picker, listing this file's scenes (same session)."""
-    if viewer is None:
+    from .docks import shown_dock
+
+    widget = shown_dock(viewer, "Scenes")
+    if widget is None:
         return
-    try:
-        dock, widget = viewer.window.add_plugin_dock_widget("napari-lightmic", "Scenes")
-    except Exception:  # noqa: BLE001 no window (headless use): the notification said it all
-        return
-    dock.show()
-    dock.raise_()
     if widget.session is not session:
         widget.set_path(session.path, session)
