@@ -247,3 +247,32 @@ def test_ome_xml_of_the_current_schema_is_read_as_the_schema_says():
     # TimeIncrement 0 is a number the schema allows: kept (and shown as no step), not unread
     assert info["sizes"]["T"] == (0.0, "s") and info["t_note"] is None and info["unread"] == []
     assert info["channels"][0]["rgb"] == (255, 255, 255)  # no Color: the schema's white
+
+
+@pytest.mark.parametrize("samples", [None, 3])
+def test_whole_planes_are_decoded_into_the_block_read(tmp_path, monkeypatch, samples):
+    """A read of whole planes decodes each page straight into its place in the block (tifffile's
+    `out`): no plane-sized copy per page; a part of a plane is cut from the page as before."""
+    import tifffile
+
+    from napari_lightmic.reading import tiff
+
+    shape = (2, 3, 40, 56) + ((samples,) if samples else ())
+    data = np.random.default_rng(2).integers(0, 255, shape, dtype=np.uint8)
+    path = tmp_path / "planes.ome.tif"
+    tifffile.imwrite(path, data, ome=True, tile=(16, 16), photometric="rgb" if samples
+                     else "minisblack", metadata={"axes": "ZCYXS" if samples else "ZCYX"})
+    outs = []
+    real = tiff._read_page
+    monkeypatch.setattr(tiff, "_read_page",
+                        lambda page, out=None: outs.append(out is not None) or real(page, out))
+    with tifffile.TiffFile(path) as tif:
+        pages = tiff.PageArray.of(tif.series[0], 0)
+        assert pages is not None
+        whole = pages[(slice(0, 2), slice(1, 3))]
+        np.testing.assert_array_equal(whole, data[:, 1:3])
+        assert outs == [True] * 4
+        outs.clear()
+        part = pages[(slice(1, 2), slice(0, 1), slice(5, 30), slice(3, 50))]
+        np.testing.assert_array_equal(part, data[1:2, 0:1, 5:30, 3:50])
+        assert outs == [False]

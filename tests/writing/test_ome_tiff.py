@@ -95,3 +95,33 @@ def test_the_predictor_differences_a_view_into_one_reused_buffer(dtype):
     again = _predicted(second)
     assert again is got  # the same buffer, reused
     np.testing.assert_array_equal(again, imagecodecs.delta_encode(second, axis=-1))
+
+
+def test_read_ahead_keeps_order_raises_the_producers_error_and_stops_when_closed():
+    """The bands made on their own thread: in order, at most `depth` ahead, an error raised
+    where they are used, and a caller that stops early stops the producer (no thread left)."""
+    import threading
+
+    from napari_lightmic.writing.ome_tiff import _ahead
+
+    made = []
+
+    def items(n, fail_at=None):
+        for i in range(n):
+            if i == fail_at:
+                raise OSError("disk gone")
+            made.append(i)
+            yield i
+
+    assert list(_ahead(items(50), 3)) == list(range(50))
+
+    with pytest.raises(OSError, match="disk gone"):
+        list(_ahead(items(10, fail_at=4), 2))
+
+    made.clear()
+    before = threading.active_count()
+    stream = _ahead(items(1000), 2)
+    assert [next(stream) for _ in range(3)] == [0, 1, 2]
+    stream.close()
+    assert threading.active_count() == before
+    assert len(made) <= 3 + 2 + 1  # what was taken, the queue, the one waiting for room

@@ -378,15 +378,19 @@ class PageArray:
         key = key if isinstance(key, tuple) else (key,)
         key = key + (slice(None),) * (self.ndim - len(key))
         ranges = [range(*k.indices(n)) for k, n in zip(key[:self.lead], self.shape[:self.lead])]
-        plane = key[self.lead:]
-        out = np.empty([len(r) for r in ranges] + _plane_shape(plane, self.shape[self.lead:]),
-                       dtype=self.dtype)
+        plane, whole = key[self.lead:], self.shape[self.lead:]
+        out = np.empty([len(r) for r in ranges] + _plane_shape(plane, whole), dtype=self.dtype)
+        # a whole plane is decoded straight into its place: no copy of it made
+        into = tuple(out.shape[self.lead:]) == whole
         for idx in np.ndindex(*[len(r) for r in ranges]):
             flat = int(np.ravel_multi_index([r[i] for r, i in zip(ranges, idx)],
                                             self.shape[:self.lead])) if self.lead else 0
             page = self.pages[flat]
-            check_page(page, self.shape[self.lead:])
-            out[idx] = _read_page(page).reshape(self.shape[self.lead:])[plane]
+            check_page(page, whole)
+            if into and np.dtype(page.dtype) == self.dtype:
+                _read_page(page, out[idx])
+            else:
+                out[idx] = _read_page(page).reshape(whole)[plane]
         return out
 
 
@@ -402,21 +406,22 @@ def check_page(page: tifffile.TiffPage | tifffile.TiffFrame, plane: tuple[int, .
                          f"pixels, not {shape_text(plane)} as its image")
 
 
-def _read_page(page: tifffile.TiffPage | tifffile.TiffFrame) -> npt.NDArray[Any]:
-    """One page's pixels.
+def _read_page(page: tifffile.TiffPage | tifffile.TiffFrame,
+               out: npt.NDArray[Any] | None = None) -> npt.NDArray[Any]:
+    """One page's pixels, in `out` if given (C-contiguous, of the page's size and type).
 
     A file not held open (`_hold_files`) is opened for the read, then closed, under its lock
     (as tifffile would, but without its warning).
     """
     fh = page.parent.filehandle
     if not fh.closed:
-        return page.asarray(maxworkers=DECODE_WORKERS.get())
+        return page.asarray(maxworkers=DECODE_WORKERS.get(), out=out)
     with fh.lock:
         closed = fh.closed
         if closed:
             fh.open()
         try:
-            return page.asarray(maxworkers=DECODE_WORKERS.get())
+            return page.asarray(maxworkers=DECODE_WORKERS.get(), out=out)
         finally:
             if closed:
                 fh.close()

@@ -9,13 +9,15 @@ stored in XYZCT order and addressed by TiffData.
 
 from __future__ import annotations
 
+import contextvars
 import os
+import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +36,10 @@ TILE = 512
 BATCH_BYTES = 64 * 2**20  # raw tiles compressed at once
 BAND_BYTES = 256 * 2**20  # larger planes are read a band of tile rows at a time
 WORKERS = os.cpu_count() or 1
+
+IN_FLIGHT = 48
+AHEAD_BYTES = 32 * 2**20  # bands read ahead of the encoders (at least one)
+T = TypeVar("T")
 
 
 _scratch = threading.local()  # each encoding thread's own predictor buffer
@@ -161,8 +167,9 @@ def write_ome_tiff(source: ImageSource, scenes: Sequence[Scene], target: str | o
                                                  else {"subfiletype": 1})
                         if level == 0 and k == 0:
                             extra["description"] = xml.encode("utf-8")  # OME-XML is UTF-8
-                        bands = (_bands_and_levels(image, rows, lower, advance) if level == 0
-                                 else _stored(lower[level - 1], advance))
+                        bands = (_ahead(_bands_and_levels(image, rows, lower, advance),
+                                        AHEAD_BYTES // _band_bytes(image, rows))
+                                 if level == 0 else _stored(lower[level - 1], advance))
                         raw = _tiles(bands, tile)
                         tiles: Iterator[np.ndarray] | Iterator[bytes] = raw
                         if compression in ENCODERS and np.issubdtype(image.data.dtype,
@@ -204,6 +211,55 @@ def band_rows(image: Image5D, n_levels: int = 1) -> int:
     itemsize = int(image.data.dtype.itemsize)
     rows = max(align, BAND_BYTES // (width * itemsize) // align * align)
     return min(height, max(rows, -(-chunk_rows // align) * align))
+
+
+def _band_bytes(image: Image5D, rows: int) -> int:
+    return rows * _plane_shape(image)[1] * int(image.data.dtype.itemsize)
+
+
+_DONE = object()
+
+
+def _ahead(items: Iterator[T], depth: int) -> Iterator[T]:
+    """`items`, made on a thread of their own up to `depth` (at least 1) ahead of the caller.
+
+    The source's reads and the smaller levels' means then run while the caller hands tiles
+    to the encoders. What the producer raises is raised here; closing this generator early
+    stops the producer.
+    """
+    made: queue.Queue[Any] = queue.Queue(max(1, depth))
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():  # a caller gone stops waiting for room
+            try:
+                made.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - given to the caller, raised there
+            put(exc)
+
+    context = contextvars.copy_context()  # the decoding setting goes with the reads
+    thread = threading.Thread(target=context.run, args=(produce,), daemon=True,
+                              name="lightmic-read-ahead")
+    thread.start()
+    try:
+        while (item := made.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _bands_and_levels(image: Image5D, rows: int, lower: list[LevelFile],
@@ -279,7 +335,7 @@ def _encoded(tiles: Iterator[np.ndarray],
         pending: deque[Future[bytes]] = deque()
         for tile in tiles:
             pending.append(pool.submit(encode, tile))
-            if len(pending) >= 8 * WORKERS:
+            if len(pending) >= IN_FLIGHT:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
