@@ -29,6 +29,9 @@ Every row is a whole process, run as a user runs it, with its input in the page 
                         compresses the level-0 chunks (1024 x 1024) with the numcodecs Blosc
                         codec lightmic writes, on one thread per core, writing nothing: the
                         read + compress floor (OME-TIFF inputs only)
+  floor zstd + write    the same, writing each compressed chunk as a file of a folder (as
+                        a zarr writer must, without its pyramid): what writing alone costs on
+                        the machine
 
 eubi-bridge-lite is given `--as_mosaic True` on the CZI (else it writes the first tile only).
 The `lightmic` command is the one beside this interpreter, run with this process's
@@ -394,7 +397,9 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np, tifffile
 from numcodecs import Blosc
+import os
 path, cname, clevel, blocksize, side, threads = sys.argv[1:7]
+out = sys.argv[7] if len(sys.argv) > 7 else None  # a folder: each chunk written as a file
 clevel, blocksize, side, threads = int(clevel), int(blocksize), int(side), int(threads)
 codec = Blosc(cname=cname, clevel=clevel, shuffle=Blosc.SHUFFLE, blocksize=blocksize)
 with tifffile.TiffFile(path) as tif:
@@ -402,9 +407,15 @@ with tifffile.TiffFile(path) as tif:
     pages = list(tif.series[0].levels[0].pages)
     def one(page):
         plane = page.asarray(maxworkers=1)
-        return sum(len(codec.encode(np.ascontiguousarray(plane[y:y + side, x:x + side])))
-                   for y in range(0, plane.shape[0], side)
-                   for x in range(0, plane.shape[1], side))
+        size = 0
+        for y in range(0, plane.shape[0], side):
+            for x in range(0, plane.shape[1], side):
+                encoded = codec.encode(np.ascontiguousarray(plane[y:y + side, x:x + side]))
+                size += len(encoded)
+                if out is not None:
+                    with open(os.path.join(out, f"{page.index}.{y}.{x}"), "wb") as fh:
+                        fh.write(encoded)
+        return size
     with ThreadPoolExecutor(threads) as pool:
         sizes = list(pool.map(one, pages))
 print(len(sizes), sum(sizes))
@@ -461,13 +472,14 @@ class Method:
     env: dict[str, str] | None = None  # None: this process's environment
     tiff_only: bool = False  # the floor reads OME-TIFF only
     codec: str = ""  # zstd or lz4: eubi's and the floor's row of the same codec
+    writes: bool = False  # a floor that also writes its chunks (files of a folder)
 
 
 ZSTD, LZ4 = "OME-Zarr, blosc-zstd", "OME-Zarr, blosc-lz4"
 OTHER_ZARR, TIFF = "OME-Zarr, other codecs", "OME-TIFF"
 GROUPS = (ZSTD, LZ4, OTHER_ZARR, TIFF)
-DEFAULT = ("lightmic-zstd", "eubi-zstd", "floor-zstd", "lightmic-lz4", "eubi-lz4", "floor-lz4",
-           "lightmic-tiff")
+DEFAULT = ("lightmic-zstd", "eubi-zstd", "floor-zstd", "floor-write-zstd", "lightmic-lz4",
+           "eubi-lz4", "floor-lz4", "lightmic-tiff")
 OPTIONAL = ("omezarrwriter", "ome-zarr-py", "tifffile", "bfconvert")
 
 
@@ -540,6 +552,13 @@ def methods(peers: str | None, jar: Callable[[], str] | None,
                 HERE, "-c", FLOOR, str(s), cname, str(codec["clevel"]), str(codec["blocksize"]),
                 str(codec["side"]), str(os.cpu_count() or 1)],
             levels=None, env=clean, tiff_only=True, codec=cname))
+    found.append(Method(
+        "floor-write-zstd", "floor zstd + write (read, compress and write level 0)", ZSTD,
+        "floor", "floor-chunks",
+        lambda s, o, m: [HERE, "-c", FLOOR, str(s), "zstd", str(codec["clevel"]),
+                         str(codec["blocksize"]), str(codec["side"]), str(os.cpu_count() or 1),
+                         str(o)],
+        levels=None, env=clean, tiff_only=True, codec="zstd", writes=True))
     found.append(Method("tifffile", "tifffile (zlib)", TIFF, "tiff", "tifffile.ome.tif",
                         lambda s, o, m: [HERE, "-c", TIFFFILE, str(s), str(o)]))
     if jar is not None:
@@ -599,8 +618,8 @@ def run_once(method: Method, source: Path, src: Source, out: Path, timeout: int)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     target = out / method.output
-    if method.key.startswith("eubi"):
-        target.mkdir()  # eubi writes its image into the folder it is given
+    if method.key.startswith("eubi") or method.writes:
+        target.mkdir()  # eubi writes its image into the folder it is given, the floor its chunks
     _warm(source)  # every method starts with the input in the page cache
     run, stdout = measure(method.command(source, target, source.suffix == ".czi"),
                           method.env, timeout)
@@ -751,18 +770,23 @@ def slopes(results: dict[tuple[str, str], list[Run]], inputs: dict[str, Path],
         b = _median(results.get(("OME-TIFF 1 GB", m.name), []))
         if a is not None and b is not None:
             slope[m.name] = (a - b) / gib
-    floors = {m.codec: slope.get(m.name) for m in chosen if m.kind == "floor"}
+    floors = {m.codec: slope.get(m.name) for m in chosen if m.kind == "floor" and not m.writes}
+    written = {m.codec: slope.get(m.name) for m in chosen if m.kind == "floor" and m.writes}
     lines = ["", f"Each extra GiB (OME-TIFF 2 GB minus 1 GB: {gib:.3f} GiB; goal: lightmic "
-             "within 1.4x of the floor of its codec):", "",
-             "| method | s per extra GiB | GiB/s | × floor same codec |", "|---|---|---|---|"]
+             "within 1.4x of the floor of its codec; the floor + write row also writes "
+             "its level-0 chunks, one file each, as a writer must):", "",
+             "| method | s per extra GiB | GiB/s | × floor same codec | × floor + write |",
+             "|---|---|---|---|---|"]
     for m in chosen:
         if m.name not in slope:
             continue
         s = slope[m.name]
-        floor = floors.get(m.codec) if m.codec else None
-        ratio = f"{s / floor:.2f}x" if floor and m.kind != "floor" else "—"
+        ratios = []
+        for base in (floors, written):
+            floor = base.get(m.codec) if m.codec else None
+            ratios.append(f"{s / floor:.2f}x" if floor and m.kind != "floor" else "—")
         lines.append(f"| {m.name} | {s:.2f} | {1 / s if s > 0 else float('inf'):.2f} "
-                     f"| {ratio} |")
+                     f"| {' | '.join(ratios)} |")
     return lines
 
 
