@@ -96,3 +96,31 @@ def test_package_cli_and_npe2_reader_module_import_no_heavy_library():
     # The readers import them when a file is opened.
     done = fresh(IMPORTS)
     assert done.stdout.split() == []
+
+
+CONVERT = r"""
+import sys
+from napari_lightmic.cli import main
+
+try:
+    main(["convert", *sys.argv[1:]])
+except SystemExit as exit:
+    assert not exit.code, exit.code
+heavy = ("dask.array", "pandas", "xarray", "distributed", "napari")
+print(" ".join(m for m in heavy if m in sys.modules), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("target", ["out.ome.zarr", "out.ome.tif"])
+def test_a_conversion_reads_and_writes_without_dask_array(tmp_path, target):
+    # dask.array brings pandas, xarray and scipy (0.7 s of a small file's conversion): the
+    # readers' pixels are read chunk by chunk without it (`scene.chunked.ChunkedArray`).
+    # (scipy still comes, with pint, through ome_types: the export's OME model)
+    import numpy as np
+    import tifffile
+
+    source = tmp_path / "cells.ome.tif"
+    data = np.random.default_rng(3).integers(0, 4000, (2, 5, 96, 80), dtype=np.uint16)
+    tifffile.imwrite(source, data, ome=True, metadata={"axes": "CZYX"})
+    done = fresh(CONVERT, str(source), str(tmp_path / target))
+    assert done.stderr.split("\n")[-2].split() == [], done.stderr

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .formats import FileFormat
     from .plate import Plate
     from .rois.model import Roi
+    from .scene.chunked import LazyPixels
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,9 @@ class Scene:
 
     index: int
     name: str
-    data: da.Array  # lazy; one axis per letter of `dims`
+    # lazy; one axis per letter of `dims`: a reader's `ChunkedArray` (read without dask) or a
+    # dask array; `data` is it as dask
+    pixels: LazyPixels
     dims: str  # e.g. 'TCZYX'; extra axes keep their own letters (H phase, λ/Λ lambda, S samples)
     physical_pixel_sizes: dict[str, float | None]  # per axis, in `units`; None = unknown
     units: dict[str, str]  # per axis with a known size
@@ -113,8 +116,8 @@ class Scene:
     mosaic: Mosaic | None = None
     stage_position: dict[str, float] | None = None  # top-left corner, in `units`
     notes: Sequence[str] = ()  # what the reader did that the user should know (a tuple)
-    # Lower resolutions of `data` (same axes, Y and X smaller), largest first; empty if none.
-    pyramid: Sequence[da.Array] = ()
+    # Lower resolutions of `pixels` (same axes, Y and X smaller), largest first; empty if none.
+    pyramid: Sequence[LazyPixels] = ()
     # Label images (segmentations) belonging to this scene, by name; same axes, C of size one.
     labels: dict[str, da.Array] = field(default_factory=dict)
     # Each label image's colours where the file gives them: label value -> RGBA, 0-255
@@ -144,6 +147,13 @@ class Scene:
             object.__setattr__(self, name, dict(getattr(self, name)))
 
     @property
+    def data(self) -> da.Array:
+        """The pixels as one dask array (made when first asked: importing dask takes time)."""
+        from .scene.chunked import as_dask
+
+        return as_dask(self.pixels)
+
+    @property
     def ome_image(self) -> int:
         """Which Image of the source's OME this scene is."""
         return self.index if self.ome_index is None else self.ome_index
@@ -151,12 +161,12 @@ class Scene:
     @property
     def shape(self) -> tuple[int, ...]:
         """The full-resolution shape, one size per letter of `dims`."""
-        return tuple(int(n) for n in self.data.shape)
+        return tuple(int(n) for n in self.pixels.shape)
 
     @property
     def dtype(self) -> str:
         """The pixel type's name ('uint16')."""
-        return str(self.data.dtype)
+        return str(self.pixels.dtype)
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -197,8 +207,15 @@ class Scene:
 
     @property
     def levels(self) -> list[da.Array]:
-        """Every resolution level, full resolution first."""
-        return [self.data, *self.pyramid]
+        """Every resolution level as dask, full resolution first."""
+        from .scene.chunked import as_dask
+
+        return [as_dask(level) for level in self.pixel_levels]
+
+    @property
+    def pixel_levels(self) -> list[LazyPixels]:
+        """Every resolution level as the reader made it, full resolution first."""
+        return [self.pixels, *self.pyramid]
 
 
 @dataclass(frozen=True, eq=False)

@@ -171,7 +171,7 @@ def test_means_read_only_the_rois_bounding_box():
     pixels = np.arange(2 * 3 * 512 * 512, dtype=np.uint16).reshape(2, 3, 512, 512)
     reads = Reads(pixels)
     data = da.from_array(reads, chunks=(1, 1, 64, 64), asarray=False)
-    scene = Scene(index=0, name="big", data=data, dims="CZYX",
+    scene = Scene(index=0, name="big", pixels=data, dims="CZYX",
                   physical_pixel_sizes={"Z": 1.0, "Y": 0.5, "X": 0.5},
                   units={"Z": "µm", "Y": "µm", "X": "µm"},
                   channels=[Channel("a", "#FF0000"), Channel("b", "#00FF00")])
@@ -253,7 +253,7 @@ def test_means_over_every_plane_are_summed_chunk_by_chunk(monkeypatch):
     import napari_lightmic.scene.axes as axes
 
     data = da.ones((2, 64, 1024, 1024), dtype=np.uint16, chunks=(1, 1, 1024, 1024))
-    scene = Scene(index=0, name="long", data=data, dims="CTYX",
+    scene = Scene(index=0, name="long", pixels=data, dims="CTYX",
                   physical_pixel_sizes={"Y": 0.5, "X": 0.5}, units={"Y": "µm", "X": "µm"},
                   channels=[Channel("a", "#FF0000"), Channel("b", "#00FF00")])
     made = []

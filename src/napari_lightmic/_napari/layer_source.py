@@ -131,7 +131,7 @@ def source_from_layers(layer_data: list[tuple[Any, ...]]) -> tuple[
             for roi in rois_of_layer(d, m, kind, frame)]
     scene = Scene(index=0, name=live_scene.name if live_scene is not None
                   else first.get("name") or "image",
-                  data=data, dims=order, physical_pixel_sizes=physical, units=unit_of,
+                  pixels=data, dims=order, physical_pixel_sizes=physical, units=unit_of,
                   channels=channels, rois=rois)
     record = None
     ome_factory = None

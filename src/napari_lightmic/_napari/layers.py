@@ -109,8 +109,8 @@ def shown_scene(scene: Scene, report: ReadErrorReport) -> Scene:
     the viewer shows what it can.
     """
     return dataclasses.replace(
-        scene, data=tolerant(scene.data, report),
-        pyramid=[tolerant(level, report) for level in scene.pyramid],
+        scene, pixels=tolerant(scene.data, report),
+        pyramid=[tolerant(level, report) for level in scene.levels[1:]],
         labels={name: tolerant(label, report) for name, label in scene.labels.items()})
 
 

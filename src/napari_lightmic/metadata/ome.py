@@ -11,9 +11,8 @@ from ..formats import file_stem
 from ..reading.ome_xml import NOTES_NS  # what the writer did to fit an image: read back
 
 if TYPE_CHECKING:
-    import dask.array as da
-
     from ..model import Channel, ImageSource, Scene, Well
+    from ..scene.chunked import LazyPixels
     from .record import MetadataRecord, Privacy
 
 PIXEL_TYPES = {
@@ -108,7 +107,7 @@ def _units(units: dict[str, str],
 class WrittenImage(Protocol):
     """What a writer wrote of one scene (the writers' Image5D): data, axes, sizes, notes."""
 
-    data: da.Array
+    data: LazyPixels
     dims: str
     physical: dict[str, float | None]
     units: dict[str, str]

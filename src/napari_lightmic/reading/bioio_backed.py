@@ -427,7 +427,7 @@ def _scene(image: BioImage, index: int, scene_id: str, ome: OME | None, path: st
     if not name:
         stem = file_stem(path)
         name = stem if len(image.scenes) == 1 else f"{stem} #{index + 1}"
-    return Scene(index=index, name=name, data=data, dims=dims, physical_pixel_sizes=physical,
+    return Scene(index=index, name=name, pixels=data, dims=dims, physical_pixel_sizes=physical,
                  units=units, channels=channels, notes=[t_note] if t_note else [])
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
@@ -21,7 +20,7 @@ from ..colors import GRAY, complete_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Mosaic, Scene, Well
 from ..pyramid import shown_factors
-from ..scene.axes import ChunkOrigin, lazy_array
+from ..scene.axes import ChunkOrigin, chunked_array
 from .acquisition import Tree, immersion, lenient, parse_date, positive_float, text_of
 from .contract import ReaderBase
 from .czi_check import check_structure
@@ -32,6 +31,8 @@ if TYPE_CHECKING:
     from _pylibCZIrw import SubBlockInfo
     from lxml import etree
     from pylibCZIrw.czi import CziReader, Rectangle
+
+    from ..scene.chunked import ChunkedArray
 
 # Axes besides T, C, Z that a CZI can have; kept when larger than one.
 EXTRA_AXES = ("H", "R", "I", "V", "B")
@@ -119,12 +120,12 @@ def _fit(tile: npt.NDArray[Any], height: int, width: int) -> npt.NDArray[Any]:
     return out
 
 
-def _as_dask(array: CziSceneArray) -> da.Array:
+def _lazy(array: CziSceneArray) -> ChunkedArray:
     chunks = tuple(
         (min(CHUNK_XY, n) if a in "YX" else (n if a == "S" else 1))
         for a, n in zip(array.dims, array.shape)
     )
-    return lazy_array(array, chunks, ChunkOrigin(array.handle.path, array.dims))
+    return chunked_array(array, chunks, ChunkOrigin(array.handle.path, array.dims))
 
 
 def open_czi(path: str, fmt: FileFormat) -> ImageSource:
@@ -188,8 +189,8 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
         shape = tuple(sizes.get(a, 1) for a in dims if a not in "YXS") + (rect.h, rect.w)
         shape = shape + ((3,) if samples == 3 else ())
         def level(factor: int, shape: tuple[int, ...] = shape, scene_id: int | None = scene_id,
-                  rect: Rectangle = rect) -> da.Array:
-            return _as_dask(CziSceneArray(handle, scene_id, (rect.x, rect.y), dims, shape, dtype,
+                  rect: Rectangle = rect) -> ChunkedArray:
+            return _lazy(CziSceneArray(handle, scene_id, (rect.x, rect.y), dims, shape, dtype,
                                           pixel_types, starts, factor))
 
         data = level(1)
@@ -216,7 +217,7 @@ def open_czi(path: str, fmt: FileFormat) -> ImageSource:
         if physical.get("X") is None:
             notes.append("The file records no pixel size: scale is in pixels.")
         scenes.append(Scene(
-            index=i, name=scene_name, data=data, dims=dims,
+            index=i, name=scene_name, pixels=data, dims=dims,
             physical_pixel_sizes=dict(physical), units=dict(units),
             channels=_channels(xml, n_channels, full),
             mosaic=Mosaic(tiles=n_tiles) if n_tiles > 1 else None,

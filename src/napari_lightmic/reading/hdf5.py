@@ -272,7 +272,7 @@ def _imaris(handle: H5Handle) -> list[Scene]:
                         contrast_limits=limits[i], named=bool(names[i]))
                 for i in range(len(chans))]
     return [Scene(index=0, name=file_stem(handle.path),
-                  data=arrays[0], dims="TCZYX", physical_pixel_sizes=physical, units=units,
+                  pixels=arrays[0], dims="TCZYX", physical_pixel_sizes=physical, units=units,
                   channels=channels, pyramid=arrays[1:])]
 
 
@@ -305,7 +305,7 @@ def _plain(handle: H5Handle, path: str) -> list[Scene]:
         n = data.shape[dims.index("C")]
         channels = [Channel(name=f"Channel {i}", color=c, named=False)
                     for i, c in enumerate(default_colors(n))]
-        scenes.append(Scene(index=len(scenes), name="/" + name, data=data, dims=dims,
+        scenes.append(Scene(index=len(scenes), name="/" + name, pixels=data, dims=dims,
                             physical_pixel_sizes=physical, units=units, channels=channels))
     return scenes
 
@@ -460,7 +460,7 @@ def _bdv_scenes(root: etree._Element, handle: H5Handle) -> list[Scene]:
         notes = (["Pixels stored as int16 by BigDataViewer, restored to uint16."]
                  if any(f[f"t{times[0]:05d}/s{s['id']:02d}/0/cells"].dtype == np.int16
                         for s in members) else [])
-        scenes.append(Scene(index=index, name=label, data=levels[0], dims="TCZYX",
+        scenes.append(Scene(index=index, name=label, pixels=levels[0], dims="TCZYX",
                             physical_pixel_sizes=physical, units=units, channels=channels,
                             pyramid=levels[1:], notes=notes))
     return scenes

@@ -15,7 +15,6 @@ from mmap import mmap
 from typing import TYPE_CHECKING, Any
 from xml.etree.ElementTree import Element
 
-import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
@@ -29,6 +28,7 @@ from .contract import ReaderBase
 from .mosaic import TileMosaic
 
 if TYPE_CHECKING:
+    import dask.array as da
     from liffile import LifImageABC
 
 LUT_COLORS = {
@@ -120,7 +120,7 @@ def image_scene(path: str, image: LifImageABC, index: int, pixels: Pixels | None
     physical, units = _scales(image, dims)
     channels = _channels(image, dict(zip(dims, data.shape)).get("C", 1))
     notes, mosaic = _layout(dims, data, offsets)
-    return Scene(index=index, name=image.name, data=data, dims=dims,
+    return Scene(index=index, name=image.name, pixels=data, dims=dims,
                  physical_pixel_sizes=physical, units=units, channels=channels,
                  mosaic=mosaic, notes=notes)
 

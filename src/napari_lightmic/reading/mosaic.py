@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
 from ..scene.axes import ChunkOrigin, lazy_array
+
+if TYPE_CHECKING:
+    import dask.array as da
 
 CHUNK_XY = 2048
 

@@ -273,7 +273,7 @@ def _scene(group: zarr.Group, index: int, where: str, with_labels: bool = True) 
         if isinstance(i, int) and 0 <= i < len(channels):
             channels[i] = replace(channels[i], named=False)
     found, colors, skipped = _labels(group, where) if with_labels else ({}, {}, [])
-    return Scene(index=index, name=name or f"Image {index}", data=levels[0], dims=dims,
+    return Scene(index=index, name=name or f"Image {index}", pixels=levels[0], dims=dims,
                  physical_pixel_sizes=physical, units={k: v for k, v in units.items() if v},
                  channels=channels, pyramid=levels[1:], labels=found, label_colors=colors,
                  notes=[*([str(n) for n in notes] if isinstance(notes, list) else []),

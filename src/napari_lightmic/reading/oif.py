@@ -87,7 +87,7 @@ def open_oif(path: str, fmt: FileFormat) -> ImageSource:
     except BaseException:
         handle.close()
         raise
-    scene = Scene(index=0, name=os.path.splitext(name)[0] or name, data=data, dims=dims,
+    scene = Scene(index=0, name=os.path.splitext(name)[0] or name, pixels=data, dims=dims,
                   physical_pixel_sizes=physical, units=units,
                   channels=_channels(settings, sizes.get("C", 1)),
                   notes=[f"The planes of axis {a} ({n} positions) beyond its first are not read:"

@@ -16,10 +16,11 @@ from ..model import Channel, Scene, Well
 from .acquisition import given, positive_float
 
 if TYPE_CHECKING:
-    import dask.array as da
     from lxml import etree
     from ome_types import OME
     from ome_types.model import CommentAnnotation, Image, Pixels
+
+    from ..scene.chunked import LazyPixels
 
 
 # what the writer did to fit an image into the open format (one comment each, on the image)
@@ -52,7 +53,7 @@ class ImageInfo(TypedDict, total=False):
 class OmeSceneFields(TypedDict, total=False):
     """Further fields of a `Scene` that `ome_scene` passes on."""
 
-    pyramid: Sequence[da.Array]
+    pyramid: Sequence[LazyPixels]
     stage_position: dict[str, float] | None
     ome_index: int | None
 
@@ -64,7 +65,7 @@ class SceneFields(OmeSceneFields, total=False):
     well: Well | None
 
 
-def make_scene(index: int, name: str, data: da.Array, dims: str,
+def make_scene(index: int, name: str, data: LazyPixels, dims: str,
                physical: dict[str, float | None], channels: Sequence[Channel],
                recorded_z: bool = False, units: dict[str, str] | None = None,
                **more: Unpack[SceneFields]) -> Scene:
@@ -73,7 +74,7 @@ def make_scene(index: int, name: str, data: da.Array, dims: str,
     if sizes.get("Z", 1) == 1 and not recorded_z:
         physical["Z"] = None  # a single plane has no Z step, unless the file states one
     known = {a: (units or {}).get(a, "µm") for a, v in physical.items() if v}
-    return Scene(index=index, name=name, data=data, dims=dims, physical_pixel_sizes=physical,
+    return Scene(index=index, name=name, pixels=data, dims=dims, physical_pixel_sizes=physical,
                  units=known, channels=channels, **more)
 
 
@@ -153,7 +154,7 @@ def ome_model(xml: str) -> OME | None:
         return None
 
 
-def ome_scene(index: int, info: ImageInfo, data: da.Array, dims: str, fallback_name: str = "",
+def ome_scene(index: int, info: ImageInfo, data: LazyPixels, dims: str, fallback_name: str = "",
               notes: list[str] | None = None, **more: Unpack[OmeSceneFields]) -> Scene:
     """A scene of an OME image: its pixel sizes, time step and channels as `info` says.
 

@@ -194,7 +194,7 @@ def plate_scenes(plate: Plate, fields: dict[tuple[str, str], Scene | str],
             levels.append(lazy_array(mosaic, mosaic.chunks(), ChunkOrigin(where, dims)))
         layout_note = (f"plate mosaic: {grid[0]} × {grid[1]} wells, {len(slots)} fields "
                        f"({layout.field_rows} × {layout.field_columns} tiles a well)")
-        out.append(Scene(index=index, name=plate.group_name(group), data=levels[0], dims=dims,
+        out.append(Scene(index=index, name=plate.group_name(group), pixels=levels[0], dims=dims,
                          physical_pixel_sizes=dict(first.physical_pixel_sizes),
                          units=dict(first.units), channels=channels, pyramid=levels[1:],
                          notes=[layout_note, *notes]))

@@ -19,14 +19,13 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
-import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
 from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem
 from ..model import Acquisition, Channel, ImageSource, Scene
-from ..scene.axes import ChunkOrigin, canonical, lazy_array
+from ..scene.axes import ChunkOrigin, canonical, chunked_array
 from ..scene.budget import SizeRefused, shape_text
 from ..wells import site_generator_well
 from .acquisition import given, immersion, lenient, positive_float
@@ -45,6 +44,8 @@ if TYPE_CHECKING:
     import tifffile
     from lxml import etree
     from ome_types import OME
+
+    from ..scene.chunked import ChunkedArray
 
 
 def open_tiff(path: str, fmt: FileFormat) -> ImageSource:
@@ -218,7 +219,7 @@ def _hold_files(tif: tifffile.TiffFile) -> list[tifffile.TiffFile]:
     here they are opened again, once, and closed with the source. Their handles seek then
     read, so threads take each file's lock. Datasets of more than MAX_HELD files (plates of
     one file per well) are left to tifffile's reopening, their pages read one at a time
-    (`series_dask`), so that no system's limit of open files is reached.
+    (`series_pixels`), so that no system's limit of open files is reached.
     """
     files = {id(tif): tif}
     for series in tif.series:
@@ -300,7 +301,7 @@ def single_threaded_decoding() -> Iterator[None]:
 WHOLE_PAGE_SIDE = 4096  # pages up to this size are read whole; larger ones tile by tile
 
 
-def series_dask(series: tifffile.TiffPageSeries, level: int = 0) -> da.Array:
+def series_pixels(series: tifffile.TiffPageSeries, level: int = 0) -> ChunkedArray:
     """A lazy array of one series level.
 
     A chunk per page where pages are of moderate size (read by tifffile directly, the
@@ -311,24 +312,25 @@ def series_dask(series: tifffile.TiffPageSeries, level: int = 0) -> da.Array:
     tif = series.parent
     path = getattr(tif, "lightmic_path", None) or (tif.filehandle.path if tif else "")
     origin = ChunkOrigin(path, series.levels[level].axes)
-    data = _series_dask(series, level, origin)
+    data = _series_pixels(series, level, origin)
     if getattr(series, "is_multifile", False) and not getattr(series.parent,
                                                                "lightmic_held", True):
         from ..scene.axes import SerialReads
 
-        data = SerialReads(data, origin).to_dask()
+        data = chunked_array(SerialReads(data, origin), data.chunks, origin)
     return data
 
 
-def _series_dask(series: tifffile.TiffPageSeries, level: int, origin: ChunkOrigin) -> da.Array:
+def _series_pixels(series: tifffile.TiffPageSeries, level: int,
+                   origin: ChunkOrigin) -> ChunkedArray:
     pages = PageArray.of(series, level)
     if pages is not None:
         chunks = tuple(1 for _ in pages.shape[:pages.lead]) + pages.shape[pages.lead:]
-        return lazy_array(pages, chunks, origin)
+        return chunked_array(pages, chunks, origin)
     import zarr  # only here: importing it costs 0.1 s on the first file of a session
 
     tiles = zarr.open_array(series.aszarr(level=level), mode="r")
-    return lazy_array(tiles, tiles.chunks, origin)
+    return chunked_array(tiles, tiles.chunks, origin)
 
 
 class _Pages(Protocol):
@@ -462,9 +464,9 @@ def _plane_shape(key: tuple[slice, ...], shape: tuple[int, ...]) -> list[int]:
     return [len(range(*k.indices(n))) for k, n in zip(key, shape)]
 
 
-def _pyramid(series: tifffile.TiffPageSeries) -> list[da.Array]:
+def _pyramid(series: tifffile.TiffPageSeries) -> list[ChunkedArray]:
     """The series' lower resolution levels, lazily, largest first."""
-    return [canonical(series_dask(series, level), series.axes)[0]
+    return [canonical(series_pixels(series, level), series.axes)[0]
             for level in range(1, len(series.levels))]
 
 
@@ -494,7 +496,7 @@ def _ome(tif: tifffile.TiffFile, root: etree._Element | None
     for index, series in enumerate(tif.series):
         k = stored[index] if index < len(stored) else index
         info = images[k] if k < len(images) else ImageInfo(name=None, sizes={}, channels=[])
-        data, dims = canonical(series_dask(series), series.axes)
+        data, dims = canonical(series_pixels(series), series.axes)
         pyramid = _pyramid(series)
         scenes.append(ome_scene(index, info, data, dims, series.name,
                                 ome_index=k if k != index else None, pyramid=pyramid))
@@ -507,7 +509,7 @@ def _micromanager(tif: tifffile.TiffFile) -> list[Scene]:
     summary = meta.get("Summary", {}) or {}
     display = meta.get("DisplaySettings") or []
     series = tif.series[0]
-    data, axes = series_dask(series), series.axes
+    data, axes = series_pixels(series), series.axes
     names = list(summary.get("ChNames") or [])
     colors_raw = list(summary.get("ChColors") or [])
     pixel = _um(summary.get("PixelSize_um"), "µm")
@@ -543,7 +545,7 @@ def _micromanager(tif: tifffile.TiffFile) -> list[Scene]:
 def _imagej(tif: tifffile.TiffFile) -> list[Scene]:
     meta = tif.imagej_metadata or {}
     series = tif.series[0]
-    data, dims = canonical(series_dask(series), series.axes)
+    data, dims = canonical(series_pixels(series), series.axes)
     sizes = dict(zip(dims, data.shape))
     unit = meta.get("unit")
     page = tif.pages.first
@@ -581,7 +583,7 @@ def _plain(tif: tifffile.TiffFile) -> list[Scene]:
     for index, series in enumerate(tif.series):
         if series.kind == "lsm":
             continue
-        data, dims = canonical(series_dask(series), series.axes)
+        data, dims = canonical(series_pixels(series), series.axes)
         n = dict(zip(dims, data.shape)).get("C", 1)
         channels = [Channel(name=f"Channel {i}", color=c, named=False)
                     for i, c in enumerate(default_colors(n))]
@@ -598,7 +600,7 @@ def _lsm(tif: tifffile.TiffFile) -> list[Scene]:
     """Zeiss LSM: the image series only (not the thumbnail), with voxel size and channels."""
     meta = tif.lsm_metadata or {}
     series = tif.series[0]
-    data, dims = canonical(series_dask(series), series.axes)
+    data, dims = canonical(series_pixels(series), series.axes)
     physical = {}
     for axis in "ZYX":
         um = _um(meta.get(f"VoxelSize{axis}"), "m")

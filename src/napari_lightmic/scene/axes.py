@@ -6,7 +6,7 @@ import asyncio
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -18,8 +18,10 @@ if TYPE_CHECKING:
     import dask.array as da
 
     from ..model import Scene
+    from .chunked import ChunkedArray, LazyPixels
 
 CANONICAL = "TCZYXS"
+P = TypeVar("P", "da.Array", "ChunkedArray")  # a lazy array of either kind
 
 
 class Chunked(Protocol):
@@ -66,7 +68,7 @@ def plane_index(dims: str, shape: tuple[int, ...],
     return tuple(index)
 
 
-def canonical(data: da.Array, axes: str) -> tuple[da.Array, str]:
+def canonical(data: P, axes: str) -> tuple[P, str]:
     """Add missing T, C, Z axes and order the rest as extras + TCZYX + S."""
     axes = axes.upper()
     if "Z" not in axes:
@@ -196,24 +198,27 @@ class GuardedChunks:
         return GuardedChunks, (self.array, self.origin)
 
 
-def lazy_array(array: Chunked, chunks: tuple[int, ...] | tuple[tuple[int, ...], ...],
-               origin: ChunkOrigin) -> da.Array:
-    """A dask array over an array-like that reads what it is indexed with.
+def chunked_array(array: Chunked, chunks: tuple[int, ...] | tuple[tuple[int, ...], ...],
+                  origin: ChunkOrigin) -> ChunkedArray:
+    """A lazy array over an array-like that reads what it is indexed with, without dask.
 
-    One call per chunk, no copy, no hashing of the data for a name. The one place every
-    reader's pixels are read through: a chunk that cannot be read or decoded raises a
-    `LightmicReadError` naming `origin`'s file and the chunk's plane (`GuardedChunks`).
-    A grid too large to build is refused first (`budget.check_grid`).
+    One call per chunk, no copy. The one place every reader's pixels are read through: a
+    chunk that cannot be read or decoded raises a `LightmicReadError` naming `origin`'s file
+    and the chunk's plane (`GuardedChunks`). A grid too large to build is refused first
+    (`budget.check_grid`).
     """
+    from .chunked import ChunkedArray, normalized
+
     if not any(isinstance(c, tuple) for c in chunks):
         check_grid(array.shape, chunks, np.dtype(array.dtype).itemsize)  # type: ignore[arg-type]
-    import dask.array as da
-
     guarded = GuardedChunks(array, origin)
-    data: da.Array = da.from_array(guarded, chunks=chunks, asarray=False, fancy=False,
-                                   name=False, meta=np.empty((0,) * guarded.ndim,
-                                                             dtype=guarded.dtype))
-    return data
+    return ChunkedArray(guarded, normalized(chunks, guarded.shape))
+
+
+def lazy_array(array: Chunked, chunks: tuple[int, ...] | tuple[tuple[int, ...], ...],
+               origin: ChunkOrigin) -> da.Array:
+    """`chunked_array` as a dask array: for readers that go on with dask's operations."""
+    return chunked_array(array, chunks, origin).to_dask()
 
 
 def tolerant(data: da.Array, report: Callable[[LightmicReadError], None]) -> da.Array:
@@ -273,11 +278,11 @@ class SerialReads:
     several threads.
     """
 
-    def __init__(self, data: da.Array, origin: ChunkOrigin) -> None:
+    def __init__(self, data: LazyPixels, origin: ChunkOrigin) -> None:
         self.origin = origin
         self._set(data)
 
-    def _set(self, data: da.Array) -> None:
+    def _set(self, data: LazyPixels) -> None:
         import threading
 
         self.data, self.lock = data, threading.Lock()
@@ -285,8 +290,10 @@ class SerialReads:
 
     def __getitem__(self, key: tuple[slice, ...]) -> npt.NDArray[Any]:
         """Read one chunk, while no other thread reads one."""
+        from .chunked import read
+
         with self.lock:
-            return compute(self.data[key], "synchronous")
+            return read(self.data, key, "synchronous")
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the data and its origin alone."""

@@ -27,9 +27,8 @@ import numpy as np
 from ..errors import LightmicReadError
 
 if TYPE_CHECKING:
-    import dask.array as da
-
     from ..model import ImageSource
+    from .chunked import LazyPixels
 
 DEFAULT_MAX_CHUNKS = 10_000_000
 DEFAULT_MAX_PLANE_BYTES = 4 << 30
@@ -103,7 +102,7 @@ def check_source(source: ImageSource) -> None:
     if not source.scenes:  # a cut file whose pages are all past its end, say
         raise SizeRefused("no image could be read from the file (it holds no scene)")
     for scene in source.scenes:
-        for level in (scene.data, *scene.pyramid):
+        for level in scene.pixel_levels:
             try:
                 _check_array(level)
             except SizeRefused as exc:
@@ -111,7 +110,7 @@ def check_source(source: ImageSource) -> None:
                 raise SizeRefused(f"{where}{exc.cause}") from None
 
 
-def _check_array(data: da.Array) -> None:
+def _check_array(data: LazyPixels) -> None:
     _check_sizes(data.shape)
     _check_count(math.prod(len(c) for c in data.chunks), shape_text(data.shape))
     largest = [max(c) for c in data.chunks]

@@ -13,7 +13,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ..model import Scene
-from .axes import CANONICAL, compute, plane_index
+from .axes import CANONICAL, plane_index
+from .chunked import read
 
 if TYPE_CHECKING:
     import dask.array as da
@@ -39,18 +40,25 @@ def representative_planes(scene: Scene, channel: int) -> list[da.Array]:
     can be almost dark where another is bright. The first view is the representative plane.
     """
     data = scene.levels[-1]
-    base = plane_index(scene.dims, data.shape, channel)
-    extras = [i for i, a in enumerate(scene.dims) if a not in CANONICAL and data.shape[i] > 1]
-    positions = [_spread(int(data.shape[i])) for i in extras]
-    views = []
+    return [data[key] for key in _plane_keys(scene, data.shape, channel)]
+
+
+def _plane_keys(scene: Scene, shape: tuple[int, ...], channel: int) -> list[tuple[Any, ...]]:
+    """The index of each representative plane in a level of `shape`, subsampled to MAX_SIDE."""
+    base = plane_index(scene.dims, shape, channel)
+    extras = [i for i, a in enumerate(scene.dims) if a not in CANONICAL and shape[i] > 1]
+    positions = [_spread(int(shape[i])) for i in extras]
+    keys = []
     for chosen in list(product(*positions))[:MAX_PLANES]:
         index = list(base)
         for axis, at in zip(extras, chosen):
             index[axis] = at
-        plane = data[tuple(index)]
-        step = max(1, max(plane.shape[:2]) // MAX_SIDE)
-        views.append(plane[::step, ::step])
-    return views
+        kept = [i for i, k in enumerate(index) if isinstance(k, slice)]
+        step = max(1, max(int(shape[i]) for i in kept[:2]) // MAX_SIDE)
+        for i in kept[:2]:
+            index[i] = slice(None, None, step)
+        keys.append(tuple(index))
+    return keys
 
 
 def _spread(n: int) -> list[int]:
@@ -72,10 +80,8 @@ def estimate_contrast(scene: Scene, channel: int) -> tuple[float, float]:
     percentiles: the range of a typical plane of the sweep, the plane napari opens at among
     them, so that neither its brightest nor its darkest end sets it.
     """
-    views = representative_planes(scene, channel)
-    import dask.array as da
-
-    planes = compute(da.stack(views))
+    level = scene.pixel_levels[-1]
+    planes = [read(level, key) for key in _plane_keys(scene, level.shape, channel)]
     ranges = [r for r in (_percentiles(plane) for plane in planes) if r is not None]
     if not ranges:
         return (0.0, 1.0)

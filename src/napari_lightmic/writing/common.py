@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
@@ -21,13 +20,14 @@ from ..model import Channel, Scene
 from ..paths import fitted_name, name_max
 from ..pyramid import written_shapes
 from ..scene.axes import displayed_axes
+from ..scene.chunked import LazyPixels, as_dask
 
 
 @dataclass
 class Image5D:
     """A scene as the open formats hold it: T, C, (Z,) Y, X; planes are always Y by X."""
 
-    data: da.Array
+    data: LazyPixels  # a reader's ChunkedArray where only axes were moved: read without dask
     dims: str  # 'TCZYX', or 'TCYX' for an XZ scan (its Z stored as Y)
     physical: dict[str, float | None]
     units: dict[str, str]
@@ -46,13 +46,15 @@ def as_5d(scene: Scene) -> Image5D:
 
     An XZ scan's plane (Z by X) becomes a Y by X plane, its stepped Y (if any) the Z.
     """
-    data, dims = scene.data, scene.dims
+    data, dims = scene.pixels, scene.dims
     notes: list[str] = []
     channels = list(scene.channels)
     if "S" in dims:
+        import dask.array as da
+
         # RGB samples become channels named red, green, blue (each original channel's).
         s, c = dims.index("S"), dims.index("C")
-        data = da.moveaxis(data, s, c + 1)
+        data = da.moveaxis(as_dask(data), s, c + 1)
         shape = list(data.shape)
         n_c, n_s = shape[c], shape[c + 1]
         data = data.reshape(shape[:c] + [n_c * n_s] + shape[c + 2:])
@@ -65,7 +67,7 @@ def as_5d(scene: Scene) -> Image5D:
     extras = [a for a in dims if a not in "TCZYX"]
     if extras:
         order = extras + ["T"] + [a for a in dims if a not in extras and a != "T"]
-        data = data.transpose([dims.index(a) for a in order])
+        data = as_dask(data).transpose([dims.index(a) for a in order])
         folded = len(extras) + 1
         data = data.reshape((int(np.prod(data.shape[:folded])),) + data.shape[folded:])
         dims = "".join(["T"] + order[folded:])
@@ -81,7 +83,7 @@ def as_5d(scene: Scene) -> Image5D:
         data = data.transpose([dims.index(a) for a in canonical])
         dims = canonical
     if not data.dtype.isnative:  # e.g. '>u2' from bioformats2raw: written in native order
-        data = data.astype(data.dtype.newbyteorder("="))
+        data = as_dask(data).astype(data.dtype.newbyteorder("="))
     physical = {a: scene.physical_pixel_sizes.get(origin.get(a, a)) for a in dims if a != "C"}
     if extras:
         physical["T"] = None  # the folded T is no longer a time step

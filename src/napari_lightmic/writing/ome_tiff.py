@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..model import ImageSource, Scene
-from ..scene.axes import compute
+from ..scene.chunked import read
 from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes
 from .options import WriteOptions
 
@@ -271,7 +271,7 @@ def _bands_and_levels(image: Image5D, rows: int, lower: list[LevelFile],
     height = _plane_shape(image)[0]
     for index in np.ndindex(*image.data.shape[:-2]):
         for y in range(0, height, rows):
-            band = compute(image.data[index + (slice(y, y + rows),)])
+            band = read(image.data, index + (slice(y, y + rows),))
             advance(band.nbytes)
             small = band
             for level_file in lower:

@@ -7,7 +7,6 @@ bounded by a few chunks whatever the image size. Channel labels, colours and win
 
 from __future__ import annotations
 
-import bisect
 import contextvars
 import itertools
 import os
@@ -16,7 +15,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
-import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
@@ -25,6 +23,7 @@ from ..formats import file_stem
 from ..model import ImageSource, Scene, Well, row_name
 from ..reading.tiff import single_threaded_decoding
 from ..scene.axes import compute
+from ..scene.chunked import ChunkedArray, LazyPixels, as_dask
 from ..scene.contrast import estimate_contrast
 from ..units import for_ngff
 from ..wells import plate_wells
@@ -33,10 +32,10 @@ from .common import Image5D, as_5d, atomic_target, halve_yx, level_shapes, plane
 from .options import WriteOptions
 
 if TYPE_CHECKING:
+    import dask.array as da
     import zarr
 
     from ..metadata.record import MetadataRecord
-    from ..scene.axes import GuardedChunks
 
 AXIS_TYPES = {"T": "time", "C": "channel", "Z": "space", "Y": "space", "X": "space"}
 CHUNK_BYTES = 2 * 2**20  # about 2 MiB per chunk
@@ -347,8 +346,10 @@ def _write_labels(image_group: zarr.Group, image: Image5D, labels: dict[str, Any
     version = options.ngff_version
     labels_group = image_group.create_group("labels")
     names = []
+    import dask.array as da
+
     for name, given in labels.items():
-        data = da.asarray(given)
+        data = da.asarray(as_dask(given) if isinstance(given, ChunkedArray) else given)
         while data.ndim < image.data.ndim - 1:
             data = data[None]
         c = image.dims.index("C")
@@ -370,7 +371,7 @@ def _write_labels(image_group: zarr.Group, image: Image5D, labels: dict[str, Any
     _set_ngff(labels_group, version, {"labels": names})
 
 
-def _create_levels(group: zarr.Group, data5: da.Array, image: Image5D, options: WriteOptions,
+def _create_levels(group: zarr.Group, data5: LazyPixels, image: Image5D, options: WriteOptions,
                    shapes: list[tuple[int, ...]], chunks: tuple[int, ...],
                    shard: bool) -> list[Level]:
     """The empty arrays of every level, written through `ChunkWriter` where it can."""
@@ -398,7 +399,7 @@ def _create_levels(group: zarr.Group, data5: da.Array, image: Image5D, options: 
     return arrays
 
 
-def _write_multiscale(group: zarr.Group, data5: da.Array, image: Image5D,
+def _write_multiscale(group: zarr.Group, data5: LazyPixels, image: Image5D,
                       options: WriteOptions, advance: Advance, *, nearest: bool,
                       shard: bool) -> dict[str, Any]:
     shapes = level_shapes(data5.shape, image.dims, options.pyramid_levels)
@@ -406,7 +407,8 @@ def _write_multiscale(group: zarr.Group, data5: da.Array, image: Image5D,
     arrays = _create_levels(group, data5, image, options, shapes, chunks, shard)
 
     # Readers that are not thread-safe serialise their own reads (scene.axes.SerialReads).
-    read = _direct_reads(data5) or _dask_reads(data5)
+    read = (data5.read if isinstance(data5, ChunkedArray)
+            else _direct_reads(data5) or _dask_reads(data5))
 
     # A block of 2 x 2 chunks halves into exactly one chunk of level 1: made now, from the
     # block in memory, instead of reading level 0 back. Where a block is a whole plane, every
@@ -480,7 +482,11 @@ def _direct_reads(data: da.Array) -> Callable[[Region], np.ndarray] | None:
     (guarded,) = held.mapping.values()
     if not isinstance(guarded, GuardedChunks):
         return None
-    return _chunk_reads(guarded, axes, data.chunks)
+    chunks: list[tuple[int, ...]] = [()] * guarded.ndim
+    for i, j in enumerate(axes):
+        if j is not None:
+            chunks[j] = data.chunks[i]
+    return ChunkedArray(guarded, tuple(chunks), axes).read
 
 
 def _transposed(layer: object) -> tuple[int | None, ...] | None:
@@ -511,60 +517,6 @@ def _new_axes(layer: object) -> tuple[int | None, ...] | None:
         return None
     below = itertools.count()
     return tuple(None if k is None else next(below) for k in index)
-
-
-def _chunk_reads(source: GuardedChunks, axes: tuple[int | None, ...],
-                 chunks: tuple[tuple[int, ...], ...]) -> Callable[[Region], np.ndarray]:
-    """Read a region of `source` moved to `axes`, chunk by chunk as dask does.
-
-    Axis i of a region read is axis ``axes[i]`` of the source, or a new axis of one where
-    that is None; `chunks` are those of the moved array. Every chunk the region covers is
-    read whole (the key dask asks for) and the part of it wanted placed in the block.
-    """
-    edges: list[list[int]] = [[]] * source.ndim
-    for i, j in enumerate(axes):
-        if j is not None:
-            edges[j] = [0, *itertools.accumulate(chunks[i])]
-    order = [j for j in axes if j is not None]
-    moved = order != list(range(source.ndim))
-    added = len(axes) != source.ndim
-
-    def read(region: Region) -> np.ndarray:
-        wanted: list[slice] = [slice(None)] * source.ndim
-        for i, j in enumerate(axes):
-            if j is not None:
-                wanted[j] = region[i]
-        pieces = []  # per axis: (a chunk, the part of it wanted, where that goes in the block)
-        for want, edge in zip(wanted, edges):
-            lo, hi, _ = want.indices(edge[-1])
-            k = bisect.bisect_right(edge, lo) - 1
-            axis = []
-            while k + 1 < len(edge) and edge[k] < hi:
-                start, stop = edge[k], edge[k + 1]
-                a, b = max(lo, start), min(hi, stop)
-                axis.append((slice(start, stop), slice(a - start, b - start),
-                             slice(a - lo, b - lo)))
-                k += 1
-            pieces.append(axis)
-        chunks = list(itertools.product(*pieces))
-        if len(chunks) == 1:
-            block = np.asarray(source[tuple(key for key, _, _ in chunks[0])])
-            block = block[tuple(part for _, part, _ in chunks[0])]
-        else:
-            shape = tuple(len(range(*w.indices(e[-1]))) for w, e in zip(wanted, edges))
-            block = np.empty(shape, dtype=source.dtype)
-            for piece in chunks:
-                got = np.asarray(source[tuple(key for key, _, _ in piece)])
-                block[tuple(at for _, _, at in piece)] = got[tuple(part for _, part, _ in piece)]
-        if moved:
-            block = block.transpose(order)
-        if added:
-            sizes = iter(block.shape)
-            block = block.reshape([1 if j is None else next(sizes) for j in axes])
-            block = block[tuple(r if j is None else slice(None) for r, j in zip(region, axes))]
-        return block
-
-    return read
 
 
 def _halving(above: Level, dims: str, nearest: bool) -> Callable[[Region], np.ndarray]:
