@@ -61,7 +61,7 @@ def describe_scene(scene: Scene) -> dict:
         "name": scene.name,
         "dims": scene.dims,
         "shape": list(scene.shape),
-        "levels": [[int(n) for n in level.shape] for level in scene.levels],
+        "levels": [[int(n) for n in level.shape] for level in scene.pixel_levels],
         "dtype": scene.dtype,
         "physical_pixel_sizes": physical,
         "units": {a: u for a, u in scene.units.items() if physical.get(a)},

@@ -22,7 +22,7 @@ def test_tiles_land_at_their_offsets_with_overlap():
     offsets = [(100, 200), (100, 207), (107, 200), (107, 207)]
     mosaic = TileMosaic(tiles, offsets)
     assert mosaic.shape == (2, 17, 17)
-    out = np.asarray(mosaic.to_dask(ChunkOrigin("mosaic", "ZYX")))
+    out = np.asarray(mosaic.pixels(ChunkOrigin("mosaic", "ZYX")))
     assert out[0, 0, 0] == 1 and out[1, 0, 16] == 2 and out[0, 16, 0] == 3
     assert out[0, 8, 8] == 4  # the overlap shows the last tile drawn
 
@@ -42,5 +42,5 @@ def test_rgb_tiles_keep_their_samples():
     tiles[1, ..., 2] = 200
     mosaic = TileMosaic(tiles, [(0, 0), (0, 12)], samples=True)
     assert mosaic.shape == (1, 10, 24, 3)
-    out = np.asarray(mosaic.to_dask(ChunkOrigin("mosaic", "ZYXS")))
+    out = np.asarray(mosaic.pixels(ChunkOrigin("mosaic", "ZYXS")))
     assert out[0, 5, 20].tolist() == [0, 0, 200] and out[0, 5, 2].tolist() == [0, 0, 0]

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from .._xml import parse_xml, refuse_large
 from ..formats import FileFormat
 from ..model import ImageSource, Scene
-from ..scene.axes import ChunkOrigin, lazy_array
+from ..scene.axes import ChunkOrigin, chunked_array
 from .acquisition import lenient
 from .contract import ReaderBase
 from .lif import (
@@ -38,8 +38,9 @@ from .lif import (
 )
 
 if TYPE_CHECKING:
-    import dask.array as da
     from liffile import LifImageABC
+
+    from ..scene.chunked import ChunkedArray
 
 # how deep an XLEF's folders may nest (each a referenced XLEF) before the project is refused
 MAX_DEPTH = 16
@@ -218,7 +219,7 @@ def lof_xml(path: str) -> str:
 
 
 def _pixels(path: str, image: LifImageABC,
-            index: int) -> tuple[da.Array, str, TileOffsets | None]:
+            index: int) -> tuple[ChunkedArray, str, TileOffsets | None]:
     """The lazy pixels of an image: a memory map of its LOF block, else read whole."""
     file_dims = "".join(image.dims)
     lof = _lof_block(image)
@@ -226,14 +227,14 @@ def _pixels(path: str, image: LifImageABC,
         lof_path, offset = lof
         mapped = np.memmap(lof_path, dtype=image.dtype, mode="r", offset=offset,
                            shape=tuple(image.shape))
-        return (lazy_array(MappedArray(mapped), _plane_chunks(file_dims, image.shape),
+        return (chunked_array(MappedArray(mapped), _plane_chunks(file_dims, image.shape),
                            ChunkOrigin(lof_path, file_dims)), file_dims, None)
     frames = _tiff_frames(image)
     if frames is not None:
-        return (lazy_array(frames, _plane_chunks(file_dims, image.shape),
+        return (chunked_array(frames, _plane_chunks(file_dims, image.shape),
                            ChunkOrigin(path, file_dims)), file_dims, None)
     whole = WholeImage(path, index, tuple(image.shape), image.dtype)
-    return lazy_array(whole, whole.shape, ChunkOrigin(path, file_dims)), file_dims, None
+    return chunked_array(whole, whole.shape, ChunkOrigin(path, file_dims)), file_dims, None
 
 
 def _tiff_frames(image: LifImageABC) -> FramePlanes | None:

@@ -22,14 +22,15 @@ from .._xml import parse_xml, refuse_large
 from ..colors import complete_colors
 from ..formats import FileFormat
 from ..model import Acquisition, Channel, ImageSource, Mosaic, Scene
-from ..scene.axes import ChunkOrigin, lazy_array
+from ..scene.axes import ChunkOrigin, chunked_array
 from .acquisition import immersion, lenient, positive_float
 from .contract import ReaderBase
 from .mosaic import TileMosaic
 
 if TYPE_CHECKING:
-    import dask.array as da
     from liffile import LifImageABC
+
+    from ..scene.chunked import ChunkedArray
 
 LUT_COLORS = {
     "red": "#FF0000", "green": "#00FF00", "blue": "#0000FF", "cyan": "#00FFFF",
@@ -90,7 +91,7 @@ def _check_extent(image: LifImageABC, file_size: int) -> None:
         raise ValueError(f"truncated: the pixel data of image {image.name!r} is not in the file")
 
 
-Pixels = Callable[[str, "LifImageABC", int], "tuple[da.Array, str, TileOffsets | None]"]
+Pixels = Callable[[str, "LifImageABC", int], "tuple[ChunkedArray, str, TileOffsets | None]"]
 
 
 def image_scene(path: str, image: LifImageABC, index: int, pixels: Pixels | None = None) -> Scene:
@@ -126,7 +127,7 @@ def image_scene(path: str, image: LifImageABC, index: int, pixels: Pixels | None
 
 
 def _pixels(path: str, image: LifImageABC,
-            index: int) -> tuple[da.Array, str, TileOffsets | None]:
+            index: int) -> tuple[ChunkedArray, str, TileOffsets | None]:
     """The lazy pixels in the file's axis order, their axes, and the tiles' offsets.
 
     Memory-mapped where the file allows (a tile scan stitched at its offsets), else read
@@ -137,17 +138,17 @@ def _pixels(path: str, image: LifImageABC,
         raw = image.asarray(out="memmap")  # read-only map of the file; nothing read yet
     except (OSError, ValueError, NotImplementedError):
         whole = WholeImage(path, index, tuple(image.shape), image.dtype)
-        return lazy_array(whole, whole.shape, ChunkOrigin(path, file_dims)), file_dims, None
+        return chunked_array(whole, whole.shape, ChunkOrigin(path, file_dims)), file_dims, None
     offsets = _tile_offsets(image, file_dims)
     if offsets is None:
-        return (lazy_array(MappedArray(raw), _plane_chunks(file_dims, image.shape),
+        return (chunked_array(MappedArray(raw), _plane_chunks(file_dims, image.shape),
                            ChunkOrigin(path, file_dims)), file_dims, None)
     # Tiles first, Y and X last; a view of the memory map, nothing read.
     order = "M" + "".join(a for a in file_dims if a not in "MYXS") + "YX"
     order += "S" if "S" in file_dims else ""
     raw = raw.transpose([file_dims.index(a) for a in order])
     mosaic = TileMosaic(raw, offsets, samples="S" in order)
-    return mosaic.to_dask(ChunkOrigin(path, order[1:])), order[1:], offsets
+    return mosaic.pixels(ChunkOrigin(path, order[1:])), order[1:], offsets
 
 
 def _scales(image: LifImageABC,
@@ -172,7 +173,7 @@ def _scales(image: LifImageABC,
     return physical, units
 
 
-def _layout(dims: str, data: da.Array,
+def _layout(dims: str, data: ChunkedArray,
             offsets: TileOffsets | None) -> tuple[list[str], Mosaic | None]:
     """The notes on an XZ scan, lambda sweeps and tiles, and the tile scan's mosaic."""
     notes = []

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from ..scene.axes import ChunkOrigin, lazy_array
+from ..scene.axes import ChunkOrigin, chunked_array
 
 if TYPE_CHECKING:
-    import dask.array as da
+    from ..scene.chunked import ChunkedArray
 
 CHUNK_XY = 2048
 
@@ -64,7 +64,7 @@ class TileMosaic:
             out[window] = region
         return out.squeeze(axis=squeeze) if squeeze else out
 
-    def to_dask(self, origin: ChunkOrigin) -> da.Array:
+    def pixels(self, origin: ChunkOrigin) -> ChunkedArray:
         """A lazy array of the mosaic: one chunk per plane, in 2048-pixel squares.
 
         `origin` names the file and the mosaic's axes (without the tiles') in errors.
@@ -73,4 +73,4 @@ class TileMosaic:
         yx = self.shape[n_lead:n_lead + 2]
         chunks = (1,) * n_lead + tuple(min(CHUNK_XY, n) for n in yx)
         chunks += (self.shape[-1],) if self.samples else ()
-        return lazy_array(self, chunks, origin)
+        return chunked_array(self, chunks, origin)

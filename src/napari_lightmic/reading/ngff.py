@@ -14,14 +14,12 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeGuard
 
-import dask.array as da
-
 from .._xml import parse_xml
 from ..colors import complete_colors, parse_color
 from ..errors import first_line
 from ..formats import FileFormat, ngff_attributes
 from ..model import Channel, ImageSource, Scene
-from ..scene.axes import ChunkOrigin, canonical, lazy_array
+from ..scene.axes import ChunkOrigin, canonical, chunked_array
 from ..scene.budget import SizeRefused
 from ..units import symbol
 from .contract import ReaderBase
@@ -29,10 +27,12 @@ from .files import MAX_METADATA_BYTES, check_regular, read_regular
 from .remote import fs_kwargs, is_http
 
 if TYPE_CHECKING:
+    import dask.array as da
     import zarr
     from ome_types import OME
 
     from ..plate import PlateWell
+    from ..scene.chunked import ChunkedArray
 
 # JSON read from a Zarr group's attributes: any JSON value, checked where it is used.
 Attrs = dict[str, Any]
@@ -280,9 +280,9 @@ def _scene(group: zarr.Group, index: int, where: str, with_labels: bool = True) 
                         *skipped])
 
 
-def _lazy(array: zarr.Array[Any], where: str, axes: str) -> da.Array:
+def _lazy(array: zarr.Array[Any], where: str, axes: str) -> ChunkedArray:
     """The array's chunks, lazily; a chunk that fails to read names `where` and its plane."""
-    return lazy_array(array, array.chunks, ChunkOrigin(where, axes))
+    return chunked_array(array, array.chunks, ChunkOrigin(where, axes))
 
 
 def _array(group: zarr.Group, path: str) -> zarr.Array[Any]:
@@ -369,7 +369,7 @@ def _labels(group: zarr.Group, where: str
             axes = axis_letters([a if isinstance(a, dict) else {"name": a}
                                  for a in multiscale["axes"]])
             array = _array(label, multiscale["datasets"][0]["path"])
-            out[name] = canonical(_lazy(array, where, axes), axes)[0]
+            out[name] = canonical(_lazy(array, where, axes), axes)[0].to_dask()
             given = _label_colors(ngff_attrs(label).get("image-label"))
             if given:
                 colors[name] = given

@@ -21,7 +21,7 @@ from ..colors import complete_colors
 from ..errors import LightmicReadError
 from ..formats import FileFormat
 from ..model import Acquisition, Channel, ImageSource, Scene
-from ..scene.axes import ChunkOrigin, lazy_array
+from ..scene.axes import ChunkOrigin, chunked_array
 from ..units import convert, symbol
 from .acquisition import lenient, positive_float
 from .contract import ReaderBase
@@ -83,7 +83,7 @@ def open_oif(path: str, fmt: FileFormat) -> ImageSource:
         files, unplaced = _plane_table(path, planes, dims, shape)
         array = OifPlanes(handle, files, shape, _dtype(settings))
         chunks = tuple(n if a in "YX" else 1 for a, n in zip(dims, shape))
-        data = lazy_array(array, chunks, ChunkOrigin(path, dims))
+        data = chunked_array(array, chunks, ChunkOrigin(path, dims))
     except BaseException:
         handle.close()
         raise

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from .._xml import local, parse_xml, parse_xml_or_none
 from ..model import Scene
-from ..scene.axes import ChunkOrigin, lazy_array
+from ..scene.axes import ChunkOrigin, chunked_array
 from ..scene.budget import SizeRefused, shape_text
 from .files import check_regular, is_regular
 
@@ -243,7 +243,7 @@ def open_set(tif: tifffile.TiffFile, path: str, root: etree._Element | None = No
         shape, cut = _cut_unheld(where, shape, pages)
         if cut:
             notes.append(cut)
-        data = lazy_array(PlaneArray(files, where, shape, _dtype(pixels)),
+        data = chunked_array(PlaneArray(files, where, shape, _dtype(pixels)),
                           (1, 1, 1, shape[3], shape[4]), ChunkOrigin(path, "TCZYX"))
         info = infos[k] if k < len(infos) else ImageInfo(name=None, sizes={}, channels=[])
         missing = _missing(where, shape, pages)
