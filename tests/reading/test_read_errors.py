@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 
 from napari_lightmic import LightmicReadError, open_image
-from napari_lightmic.scene.axes import ChunkOrigin, GuardedChunks, compute, lazy_array, tolerant
+from napari_lightmic.scene.axes import ChunkOrigin, GuardedChunks, lazy_array, tolerant
+from napari_lightmic.scene.chunked import compute
 from tests.conftest import real_file
 
 # --- damaged files: each returns (path, the damaged plane's index in the scene's TCZYX) ---

@@ -23,7 +23,8 @@ import numpy.typing as npt
 from ..model import Channel, Scene
 from ..plate import Plate, PlateLayout, field_grid
 from ..pyramid import SHOWN_SMALLEST
-from ..scene.axes import ChunkOrigin, compute, lazy_array
+from ..scene.axes import ChunkOrigin, lazy_array
+from ..scene.chunked import compute
 
 CHUNK_XY = 2048  # tiles larger than this are read in parts
 NAMED = 5  # wells or fields named in a note; the rest counted

@@ -97,7 +97,7 @@ def means(scene: Scene, roi: Roi) -> list[float | None]:
     leaves unset, every index of further axes; summed chunk by chunk, so memory stays a few
     chunks whatever the planes.
     """
-    from ..scene.axes import compute
+    from ..scene.chunked import compute
 
     sizes = scene.sizes
     x0, y0, x1, y1 = roi.bounds

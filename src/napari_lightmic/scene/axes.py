@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -247,28 +246,6 @@ def tolerant(data: da.Array, report: Callable[[LightmicReadError], None]) -> da.
         return data
     rebuilt = HighLevelGraph(layers, dict(graph.dependencies))
     return da.Array(rebuilt, data.name, data.chunks, meta=data._meta)
-
-
-def compute(data: da.Array | npt.ArrayLike,
-            scheduler: Literal["threads", "synchronous"] = "threads") -> npt.NDArray[Any]:
-    """The values of a dask array (or an array-like), computed without dask's callbacks.
-
-    napari registers a `dask.cache.Cache` as a global callback while it slices; a compute on
-    another thread (thumbnails, contrast, writers, chunk reads nested in napari's own
-    compute) would share that cache's bookkeeping (`KeyError` in `_posttask`) and swap
-    dask's global callback set under napari. Every compute of this package goes through
-    here, in this process: dask's threaded scheduler, or "synchronous" (the calling
-    thread) where the caller is already parallel. The scheduler is given to dask as its
-    function, not its name: for a name or none dask first looks for a distributed client,
-    importing `distributed` (0.1-0.4 s on the first compute of a session).
-    """
-    dask_array = sys.modules.get("dask.array")  # not imported: `data` is no dask array
-    if dask_array is None or not isinstance(data, dask_array.Array):
-        return np.asarray(data)
-    from dask import local, threaded
-
-    get = local.get_sync if scheduler == "synchronous" else threaded.get
-    return np.asarray(data.compute(scheduler=get, callbacks=()))
 
 
 class SerialReads:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import sys
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -22,9 +23,19 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     import dask.array as da
 
-    from .axes import GuardedChunks
-
 Index: TypeAlias = "tuple[int | slice, ...]"
+
+
+class Chunks(Protocol):
+    """What a `ChunkedArray` reads: the reader's chunks, guarded (`axes.GuardedChunks`)."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+    ndim: int
+
+    def __getitem__(self, key: tuple[slice, ...]) -> npt.NDArray[Any]:
+        """The pixels of one whole chunk (a slice per axis)."""
+        ...
 
 
 def normalized(chunks: Sequence[int] | Sequence[Sequence[int]],
@@ -51,7 +62,7 @@ class ChunkedArray:
     from it.
     """
 
-    def __init__(self, source: GuardedChunks, chunks: tuple[tuple[int, ...], ...],
+    def __init__(self, source: Chunks, chunks: tuple[tuple[int, ...], ...],
                  axes: tuple[int | None, ...] | None = None,
                  fixed: dict[int, int] | None = None) -> None:
         self.source, self.source_chunks = source, chunks
@@ -225,6 +236,26 @@ def read(data: LazyPixels, key: Index = (),
     """
     if isinstance(data, ChunkedArray):
         return data.read(key)
-    from .axes import compute
-
     return compute(data[key] if key else data, scheduler)
+
+
+def compute(data: da.Array | npt.ArrayLike,
+            scheduler: Literal["threads", "synchronous"] = "threads") -> npt.NDArray[Any]:
+    """The values of a dask array (or an array-like), computed without dask's callbacks.
+
+    napari registers a `dask.cache.Cache` as a global callback while it slices; a compute on
+    another thread (thumbnails, contrast, writers, chunk reads nested in napari's own
+    compute) would share that cache's bookkeeping (`KeyError` in `_posttask`) and swap
+    dask's global callback set under napari. Every compute of this package goes through
+    here, in this process: dask's threaded scheduler, or "synchronous" (the calling
+    thread) where the caller is already parallel. The scheduler is given to dask as its
+    function, not its name: for a name or none dask first looks for a distributed client,
+    importing `distributed` (0.1-0.4 s on the first compute of a session).
+    """
+    dask_array = sys.modules.get("dask.array")  # not imported: `data` is no dask array
+    if dask_array is None or not isinstance(data, dask_array.Array):
+        return np.asarray(data)
+    from dask import local, threaded
+
+    get = local.get_sync if scheduler == "synchronous" else threaded.get
+    return np.asarray(data.compute(scheduler=get, callbacks=()))

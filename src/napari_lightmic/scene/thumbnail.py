@@ -6,7 +6,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ..model import Scene
-from .axes import compute, plane_index
+from .axes import plane_index
+from .chunked import compute
 
 THUMB_SIDE = 96
 

@@ -22,8 +22,7 @@ from ..errors import WriteError, utf8_tree
 from ..formats import file_stem
 from ..model import ImageSource, Scene, Well, row_name
 from ..reading.tiff import single_threaded_decoding
-from ..scene.axes import compute
-from ..scene.chunked import ChunkedArray, LazyPixels, as_dask
+from ..scene.chunked import ChunkedArray, LazyPixels, as_dask, compute
 from ..scene.contrast import estimate_contrast
 from ..units import for_ngff
 from ..wells import plate_wells
