@@ -113,7 +113,7 @@ def test_pickles_as_its_chunks_and_view(source):
     view = lazy.transpose((1, 0, 2, 3))[None]
     view.to_dask()
     copy = pickle.loads(pickle.dumps(view))
-    assert "dask" not in copy.__dict__
+    assert copy._dask is None  # the dask array made is not pickled
     np.testing.assert_array_equal(np.asarray(copy), data.transpose(1, 0, 2, 3)[None])
 
 
@@ -125,3 +125,27 @@ def test_every_axis_order_and_region_of_a_small_array():
         for key in [(slice(1, None), slice(None, None, 2)), (0, slice(None, None, -1)),
                     (slice(None), 1, slice(1, 3))]:
             np.testing.assert_array_equal(view.read(key), expected[key])
+
+
+def test_keys_it_cannot_view_go_to_dask_or_are_refused(source):
+    data, _, lazy = source
+    # what dask makes of them (as `scene.data` would): a boolean, an array of positions
+    np.testing.assert_array_equal(lazy[True].compute(), lazy.to_dask()[True].compute())
+    np.testing.assert_array_equal(lazy[np.array([1, 0])].compute(), data[np.array([1, 0])])
+    np.testing.assert_array_equal(lazy[..., 3].compute(), data[..., 3])
+    np.testing.assert_array_equal(np.asarray(lazy.transpose(1, 0, 2, 3)),
+                                  data.transpose(1, 0, 2, 3))
+    with pytest.raises(ValueError, match="permutation"):
+        lazy.transpose((0, 0, 1, 2))
+    for key in [(0, 0, 0, 0, 0), (None,), (Ellipsis, 1), (True,)]:
+        with pytest.raises(IndexError, match="an int or a slice per axis"):
+            lazy.read(key)
+
+
+def test_one_dask_array_whichever_thread_asks_first(source):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, _, lazy = source
+    with ThreadPoolExecutor(8) as pool:
+        made = list(pool.map(lambda _: lazy.to_dask(), range(32)))
+    assert len({id(d) for d in made}) == 1

@@ -119,9 +119,41 @@ def test_read_ahead_keeps_order_raises_the_producers_error_and_stops_when_closed
         list(_ahead(items(10, fail_at=4), 2))
 
     made.clear()
-    before = threading.active_count()
     stream = _ahead(items(1000), 2)
     assert [next(stream) for _ in range(3)] == [0, 1, 2]
     stream.close()
-    assert threading.active_count() == before
+    assert not [t for t in threading.enumerate() if t.name == "lightmic-read-ahead"]
     assert len(made) <= 3 + 2 + 1  # what was taken, the queue, the one waiting for room
+
+
+def test_a_write_that_fails_halfway_leaves_no_thread_reading_and_no_file(source, tmp_path,
+                                                                         monkeypatch):
+    """tifffile failing while it writes (a full disk): the read-ahead and the encoders'
+    feeder stop before the write's error reaches the caller, even while the error is held."""
+    import threading
+
+    from napari_lightmic.errors import WriteError
+    from napari_lightmic.writing import convert
+
+    path, _ = source
+    real = tifffile.TiffWriter.write
+
+    def failing(self, data, *args, **kwargs):
+        if hasattr(data, "__next__"):
+            next(data), next(data)  # the stream runs, then the disk is full
+            raise OSError(28, "No space left on device")
+        return real(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(tifffile.TiffWriter, "write", failing)
+    # little read ahead, so that both threads still have work when the write fails
+    from napari_lightmic.writing import ome_tiff
+
+    monkeypatch.setattr(ome_tiff, "AHEAD_BYTES", 700 * 1100 * 2)
+    monkeypatch.setattr(ome_tiff, "IN_FLIGHT", 2)
+    target = tmp_path / "out.ome.tif"
+    with pytest.raises(WriteError, match="No space left") as caught:
+        convert(path, target)
+    assert caught.value is not None  # the error (and its traceback) still held here
+    assert not [t for t in threading.enumerate() if t.name == "lightmic-read-ahead"]
+    assert not target.exists()
+    assert [p.name for p in tmp_path.iterdir()] == []

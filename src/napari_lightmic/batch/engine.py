@@ -405,7 +405,7 @@ def _estimate(record: Record) -> int:
             scene = record["options"].get("scene", "all")
             chosen = source.scenes if scene == "all" else [source.scene(scene)]
             record["scenes"] = len(chosen)
-            raw = sum(int(s.data.nbytes) for s in chosen)
+            raw = sum(int(s.pixels.nbytes) for s in chosen)
     except LightmicError as err:
         record["error"] = str(err)
         return 0

@@ -389,7 +389,7 @@ class PageArray:
                                             self.shape[:self.lead])) if self.lead else 0
             page = self.pages[flat]
             check_page(page, whole)
-            if into and np.dtype(page.dtype) == self.dtype:
+            if into and page.dtype is not None and np.dtype(page.dtype) == self.dtype:
                 _read_page(page, out[idx])
             else:
                 out[idx] = _read_page(page).reshape(whole)[plane]

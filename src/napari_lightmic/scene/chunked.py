@@ -13,8 +13,8 @@ from __future__ import annotations
 import bisect
 import itertools
 import sys
+import threading
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, cast
 
 import numpy as np
@@ -52,6 +52,12 @@ def normalized(chunks: Sequence[int] | Sequence[Sequence[int]],
     return tuple(out)
 
 
+def _viewing(k: object) -> bool:
+    """Whether an index makes a view: a new axis, a whole axis, or one position of one."""
+    return (k is None or (isinstance(k, slice) and k == slice(None))
+            or (isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))))
+
+
 class ChunkedArray:
     """A lazy array over the chunks of a `GuardedChunks`, viewed with axes moved or added.
 
@@ -74,6 +80,8 @@ class ChunkedArray:
         self.ndim = len(self.shape)
         self.chunks = tuple((1,) if j is None else chunks[j] for j in self.axes)
         self._edges = [[0, *itertools.accumulate(c)] for c in chunks]
+        self._dask: da.Array | None = None
+        self._making = threading.Lock()  # one dask array, whichever thread asks first
 
     def __repr__(self) -> str:
         """Its shape and type (not its pixels)."""
@@ -84,9 +92,14 @@ class ChunkedArray:
         """Bytes of the whole array."""
         return int(np.prod(self.shape)) * self.dtype.itemsize
 
-    def transpose(self, order: Sequence[int] | None = None) -> ChunkedArray:
-        """The view with its axes in `order` (reversed when None), as `np.transpose`."""
-        order = tuple(reversed(range(self.ndim))) if order is None else tuple(order)
+    def transpose(self, *order: int | Sequence[int] | None) -> ChunkedArray:
+        """The view with its axes in `order` (reversed when none), as `np.ndarray.transpose`."""
+        given = order[0] if len(order) == 1 and not isinstance(order[0], int) else order
+        axes = tuple(reversed(range(self.ndim))) if given in (None, ()) \
+            else tuple(int(i) for i in cast("Sequence[int]", given))
+        if sorted(axes) != list(range(self.ndim)):
+            raise ValueError(f"axes {axes} are not a permutation of {self.ndim} axes")
+        order = axes
         return ChunkedArray(self.source, self.source_chunks, tuple(self.axes[i] for i in order),
                             self.fixed)
 
@@ -96,9 +109,7 @@ class ChunkedArray:
         Anything else (ranges, steps, arrays) is dask's: ``to_dask()[key]``.
         """
         key = key if isinstance(key, tuple) else (key,)
-        if Ellipsis in key or sum(k is not None for k in key) > self.ndim or not all(
-                k is None or k == slice(None) or isinstance(k, (int, np.integer))
-                for k in key):
+        if not all(_viewing(k) for k in key) or sum(k is not None for k in key) > self.ndim:
             return self.to_dask()[key]
         key = key + (slice(None),) * (self.ndim - sum(k is not None for k in key))
         axes: list[int | None] = []
@@ -123,6 +134,11 @@ class ChunkedArray:
     def read(self, key: Index = ()) -> npt.NDArray[Any]:
         """The pixels of a region: an int or a slice (any step) per axis of the view."""
         key = key if isinstance(key, tuple) else (key,)
+        if len(key) > self.ndim or not all(
+                isinstance(k, slice) or (isinstance(k, (int, np.integer))
+                                         and not isinstance(k, (bool, np.bool_))) for k in key):
+            raise IndexError(f"a region of {self.ndim} axes is an int or a slice per axis, "
+                             f"not {key!r}")
         key = key + (slice(None),) * (self.ndim - len(key))
         wanted = [slice(None)] * self.source.ndim  # per axis of the chunks
         for held, f in self.fixed.items():
@@ -192,9 +208,14 @@ class ChunkedArray:
         out = self.read()
         return out if dtype is None else out.astype(dtype, copy=False)
 
-    @cached_property
-    def dask(self) -> da.Array:
+    def to_dask(self) -> da.Array:
         """The same pixels as a dask array: one task per chunk, made once."""
+        with self._making:
+            if self._dask is None:
+                self._dask = self._made()
+            return self._dask
+
+    def _made(self) -> da.Array:
         import dask.array as da
 
         base: da.Array = da.from_array(self.source, chunks=self.source_chunks, asarray=False,
@@ -210,10 +231,6 @@ class ChunkedArray:
         if None in self.axes:
             data = data[tuple(None if j is None else slice(None) for j in self.axes)]
         return data
-
-    def to_dask(self) -> da.Array:
-        """The same pixels as a dask array (the one `dask` made)."""
-        return self.dask
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle the chunks and the view (not the dask array made from them)."""

@@ -13,7 +13,7 @@ import contextvars
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -37,7 +37,7 @@ BAND_BYTES = 256 * 2**20  # larger planes are read a band of tile rows at a time
 WORKERS = os.cpu_count() or 1
 
 IN_FLIGHT = 48  # tiles handed to the encoders, not yet written (24 MiB of 512² uint16)
-AHEAD_BYTES = 32 * 2**20  # bands read ahead of the encoders (at least one)
+AHEAD_BYTES = 32 * 2**20  # bands read ahead of the encoders (none when a band is larger)
 T = TypeVar("T")
 
 
@@ -159,6 +159,9 @@ def write_ome_tiff(source: ImageSource, scenes: Sequence[Scene], target: str | o
                 rows = band_rows(image, len(shapes))
                 lower = [LevelFile(Path(f"{tmp}.level{level}"), shape, image.data.dtype, rows)
                          for level, shape in enumerate(shapes) if level]
+                # the generators of a level: closed (their threads stopped) before the
+                # level files go, also when tifffile raises halfway
+                stages: list[Generator[Any, None, None]] = []
                 try:
                     for level, (height, width) in enumerate(shapes):
                         tile = (min(TILE, _round16(height)), min(TILE, _round16(width)))
@@ -166,17 +169,14 @@ def write_ome_tiff(source: ImageSource, scenes: Sequence[Scene], target: str | o
                                                  else {"subfiletype": 1})
                         if level == 0 and k == 0:
                             extra["description"] = xml.encode("utf-8")  # OME-XML is UTF-8
-                        bands = (_ahead(_bands_and_levels(image, rows, lower, advance),
-                                        AHEAD_BYTES // _band_bytes(image, rows))
-                                 if level == 0 else _stored(lower[level - 1], advance))
-                        raw = _tiles(bands, tile)
-                        tiles: Iterator[np.ndarray] | Iterator[bytes] = raw
-                        if compression in ENCODERS and np.issubdtype(image.data.dtype,
-                                                                     np.integer):
-                            tiles = _encoded(raw, ENCODERS[compression])
-                        tif.write(tiles, shape=(n, height, width),
+                        made = _level_stages(image, level, rows, lower, advance, tile,
+                                             compression)
+                        stages += made
+                        tif.write(made[-1], shape=(n, height, width),
                                   dtype=image.data.dtype, tile=tile, **extra, **tiff_options)
                 finally:
+                    for stage in reversed(stages):
+                        stage.close()
                     for level_file in lower:
                         level_file.remove()
     return Path(target)
@@ -212,6 +212,28 @@ def band_rows(image: Image5D, n_levels: int = 1) -> int:
     return min(height, max(rows, -(-chunk_rows // align) * align))
 
 
+def _level_stages(image: Image5D, level: int, rows: int, lower: list[LevelFile],
+                  advance: Callable[[int], None], tile: tuple[int, int],
+                  compression: str) -> list[Generator[Any, None, None]]:
+    """The generators that make one level's tiles, in order: the last gives what is written.
+
+    Level 0 is read from the source (ahead of the encoders, on a thread of its own, where a
+    band is at most AHEAD_BYTES), the smaller levels from their temporary files.
+    """
+    stages: list[Generator[Any, None, None]] = []
+    if level == 0:
+        stages.append(_bands_and_levels(image, rows, lower, advance))
+        depth = AHEAD_BYTES // _band_bytes(image, rows)
+        if depth:
+            stages.append(_ahead(stages[-1], depth))
+    else:
+        stages.append(_stored(lower[level - 1], advance))
+    stages.append(_tiles(stages[-1], tile))
+    if compression in ENCODERS and np.issubdtype(image.data.dtype, np.integer):
+        stages.append(_encoded(stages[-1], ENCODERS[compression]))
+    return stages
+
+
 def _band_bytes(image: Image5D, rows: int) -> int:
     return rows * _plane_shape(image)[1] * int(image.data.dtype.itemsize)
 
@@ -219,7 +241,7 @@ def _band_bytes(image: Image5D, rows: int) -> int:
 _DONE = object()
 
 
-def _ahead(items: Iterator[T], depth: int) -> Iterator[T]:
+def _ahead(items: Iterator[T], depth: int) -> Generator[T, None, None]:
     """`items`, made on a thread of their own up to `depth` (at least 1) ahead of the caller.
 
     The source's reads and the smaller levels' means then run while the caller hands tiles
@@ -262,7 +284,7 @@ def _ahead(items: Iterator[T], depth: int) -> Iterator[T]:
 
 
 def _bands_and_levels(image: Image5D, rows: int, lower: list[LevelFile],
-                      advance: Callable[[int], None]) -> Iterator[np.ndarray]:
+                      advance: Callable[[int], None]) -> Generator[np.ndarray, None, None]:
     """Every plane in the OME order XYZCT (Z fastest, then C, then T), a band at a time.
 
     The smaller levels are stored on the way.
@@ -316,14 +338,14 @@ class LevelFile:
 
 
 def _stored(level_file: LevelFile,
-            advance: Callable[[int], None]) -> Iterator[np.ndarray]:
+            advance: Callable[[int], None]) -> Generator[np.ndarray, None, None]:
     for band in level_file:
         advance(band.nbytes)
         yield band
 
 
 def _encoded(tiles: Iterator[np.ndarray],
-             encode: Callable[[np.ndarray], bytes]) -> Iterator[bytes]:
+             encode: Callable[[np.ndarray], bytes]) -> Generator[bytes, None, None]:
     """`encode(tile)` for every tile, in order, up to IN_FLIGHT tiles in flight.
 
     tifffile can do this itself (maxworkers, buffersize, compressionargs level 1), but it
@@ -332,11 +354,16 @@ def _encoded(tiles: Iterator[np.ndarray],
     of their own, so that the encoders keep working while the caller writes.
     """
     with ThreadPoolExecutor(WORKERS) as pool:
-        for future in _ahead((pool.submit(encode, tile) for tile in tiles), IN_FLIGHT):
-            yield future.result()
+        handed = _ahead((pool.submit(encode, tile) for tile in tiles), IN_FLIGHT)
+        try:
+            for future in handed:
+                yield future.result()
+        finally:
+            handed.close()  # its thread stopped before the pool shuts down
 
 
-def _tiles(planes: Iterable[np.ndarray], tile: tuple[int, int]) -> Iterator[np.ndarray]:
+def _tiles(planes: Iterable[np.ndarray],
+           tile: tuple[int, int]) -> Generator[np.ndarray, None, None]:
     th, tw = tile
     for plane in planes:
         height, width = plane.shape
