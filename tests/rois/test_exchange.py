@@ -250,14 +250,15 @@ def test_a_sidecar_roi_the_roi_model_refuses_is_a_sidecar_problem_not_a_crash(im
 def test_means_over_every_plane_are_summed_chunk_by_chunk(monkeypatch):
     """A ROI on every plane of a series: only the per-channel sums are made whole, never the
     box of every plane (which, for a long 2048² series as float64, is many GB)."""
-    import napari_lightmic.scene.axes as axes
+    import napari_lightmic.scene.chunked as chunked
 
     data = da.ones((2, 64, 1024, 1024), dtype=np.uint16, chunks=(1, 1, 1024, 1024))
     scene = Scene(index=0, name="long", pixels=data, dims="CTYX",
                   physical_pixel_sizes={"Y": 0.5, "X": 0.5}, units={"Y": "µm", "X": "µm"},
                   channels=[Channel("a", "#FF0000"), Channel("b", "#00FF00")])
     made = []
-    real = axes.compute
-    monkeypatch.setattr(axes, "compute", lambda array: made.append(array.shape) or real(array))
+    real = chunked.compute
+    monkeypatch.setattr(chunked, "compute",
+                        lambda array: made.append(array.shape) or real(array))
     assert means(scene, Roi("rectangle", [(0, 0), (1024, 1024)])) == [1.0, 1.0]
     assert made == [(2,)]
