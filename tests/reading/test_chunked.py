@@ -149,3 +149,11 @@ def test_one_dask_array_whichever_thread_asks_first(source):
     with ThreadPoolExecutor(8) as pool:
         made = list(pool.map(lambda _: lazy.to_dask(), range(32)))
     assert len({id(d) for d in made}) == 1
+
+
+@pytest.mark.parametrize("chunks, shape", [((2, 3), (5, 9)), ((4,), (0,)), ((7,), (7,)),
+                                           (((2, 3),), (5,))])
+def test_chunks_normalized_as_dask_normalizes_them(chunks, shape):
+    from dask.array.core import normalize_chunks
+
+    assert normalized(chunks, shape) == normalize_chunks(chunks, shape)

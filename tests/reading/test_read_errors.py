@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from napari_lightmic import LightmicReadError, open_image
-from napari_lightmic.scene.axes import ChunkOrigin, GuardedChunks, lazy_array, tolerant
+from napari_lightmic.scene.axes import ChunkOrigin, GuardedChunks, chunked_array, tolerant
 from napari_lightmic.scene.chunked import compute
 from tests.conftest import real_file
 
@@ -287,7 +287,7 @@ class Failing:
                                  RuntimeError("x" * 2000), ZeroDivisionError()],
                          ids=lambda e: type(e).__name__)
 def test_any_library_failure_becomes_one_read_error(exc):
-    data = lazy_array(Failing(exc), (1, 1, 4, 5), ChunkOrigin("/data/a.tif", "TZYX"))
+    data = chunked_array(Failing(exc), (1, 1, 4, 5), ChunkOrigin("/data/a.tif", "TZYX")).to_dask()
     with pytest.raises(LightmicReadError) as caught:
         compute(data[2, 1])
     cause = caught.value.cause
@@ -371,7 +371,7 @@ def test_info_of_a_damaged_file_reads_no_pixels_and_succeeds(tmp_path):
 
 def test_every_reader_reads_its_pixels_through_lazy_array():
     """The one place: no reader builds a dask array of a file's pixels any other way than
-    `chunked_array` (or `lazy_array`, its dask form) (so no chunk read escapes the guard that
+    `chunked_array` (and its `to_dask()`) (so no chunk read escapes the guard that
     names its file and plane)."""
     import re
 

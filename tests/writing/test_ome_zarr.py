@@ -219,14 +219,14 @@ class Recorded:
     lambda d: d.transpose((1, 0, 2, 3))[None, None]])
 def test_direct_reads_ask_the_chunks_dask_asks(moved):
     """The same chunk keys (whole chunks, as dask reads them) and the same pixels."""
-    from napari_lightmic.scene.axes import ChunkOrigin, lazy_array
-    from napari_lightmic.writing.ome_zarr import _dask_reads, _direct_reads
+    from napari_lightmic.scene.axes import ChunkOrigin, chunked_array
+    from napari_lightmic.scene.chunked import ChunkedArray
+    from napari_lightmic.writing.ome_zarr import _dask_reads
 
     source = Recorded(np.arange(2 * 3 * 50 * 70, dtype=np.uint16).reshape(2, 3, 50, 70))
-    data = lazy_array(source, (1, 2, 16, 32), ChunkOrigin("made.tif", "TCYX"))
-    data = moved(data)
-    direct = _direct_reads(data)
-    assert direct is not None
+    lazy = moved(chunked_array(source, (1, 2, 16, 32), ChunkOrigin("made.tif", "TCYX")))
+    assert isinstance(lazy, ChunkedArray)  # what the writer reads straight (`read`)
+    data, direct = lazy.to_dask(), lazy.read
     regions = [tuple(slice(0, n) for n in data.shape),
                tuple(slice(1, 2) if n < 10 else slice(5, 37) for n in data.shape),
                tuple(slice(0, 1) if n < 10 else slice(16, 32) for n in data.shape)]
@@ -241,14 +241,15 @@ def test_direct_reads_ask_the_chunks_dask_asks(moved):
 
 
 def test_anything_but_a_readers_array_is_read_through_dask():
-    from napari_lightmic.scene.axes import ChunkOrigin, lazy_array
-    from napari_lightmic.writing.ome_zarr import _direct_reads
+    from napari_lightmic.scene.axes import ChunkOrigin, chunked_array
+    from napari_lightmic.scene.chunked import ChunkedArray
 
-    data = lazy_array(np.zeros((2, 40, 40), np.uint16), (1, 16, 16), ChunkOrigin("f", "CYX"))
-    assert _direct_reads(data) is not None
-    for other in (data[:, 1:], data.astype("f4"), data.rechunk((1, 8, 8)), data + 1,
-                  data[None, 1], data[None][:, :, ::2], da.zeros((2, 40, 40), chunks=16)):
-        assert _direct_reads(other) is None
+    lazy = chunked_array(np.zeros((2, 40, 40), np.uint16), (1, 16, 16), ChunkOrigin("f", "CYX"))
+    assert isinstance(lazy[None, 1], ChunkedArray)
+    data = lazy.to_dask()
+    for other in (lazy[:, 1:], data.astype("f4"), data.rechunk((1, 8, 8)), data + 1,
+                  lazy[None][:, :, ::2], da.zeros((2, 40, 40), chunks=16)):
+        assert not isinstance(other, ChunkedArray)
 
 
 def test_a_damaged_plane_fails_the_write_naming_the_plane(tmp_path, opened):

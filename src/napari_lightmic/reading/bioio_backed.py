@@ -375,7 +375,7 @@ def _ome_or_none(image: BioImage) -> OME | None:
 def _scene(image: BioImage, index: int, scene_id: str, ome: OME | None, path: str,
            display_ranges: list[tuple[float, float] | None]) -> Scene:
     origin = ChunkOrigin(path, image.dims.order)
-    data, dims = canonical(SerialReads(image.dask_data, origin).to_dask(), image.dims.order)
+    data, dims = canonical(SerialReads(image.dask_data, origin).pixels(), image.dims.order)
     sizes = dict(zip(dims, data.shape))
     pps = image.physical_pixel_sizes
     reported = {"Z": pps.Z, "Y": pps.Y, "X": pps.X}

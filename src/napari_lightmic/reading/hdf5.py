@@ -23,7 +23,7 @@ from .._xml import parse_xml
 from ..colors import complete_colors, default_colors, parse_color
 from ..formats import FileFormat, file_stem, format_for
 from ..model import Channel, ImageSource, Scene
-from ..scene.axes import ChunkOrigin, canonical, lazy_array
+from ..scene.axes import ChunkOrigin, canonical, chunked_array
 from ..scene.budget import SizeRefused, max_chunks
 from ..units import symbol
 from .contract import ReaderBase
@@ -33,6 +33,8 @@ from .handles import LazyHandle
 if TYPE_CHECKING:
     import h5py
     from lxml import etree
+
+    from ..scene.chunked import ChunkedArray
 
 FORMAT_BDV = format_for("x.xml")  # the registry's row of BigDataViewer XML
 MIN_IMAGE_SIDE = 8
@@ -71,13 +73,13 @@ class H5Array:
 
 
 def _lazy(handle: H5Handle, name: str, origin: ChunkOrigin, shape: tuple[int, ...] | None = None,
-          view: npt.DTypeLike | None = None) -> da.Array:
+          view: npt.DTypeLike | None = None) -> ChunkedArray:
     dset = handle.file[name]
     shape = tuple(shape or dset.shape)
     dtype = np.dtype(view) if view is not None else dset.dtype
     chunks = dset.chunks or tuple(min(n, 512) for n in shape)
     chunks = tuple(min(c, n) for c, n in zip(chunks, shape))
-    return lazy_array(H5Array(handle, name, shape, dtype, view), chunks, origin)
+    return chunked_array(H5Array(handle, name, shape, dtype, view), chunks, origin)
 
 
 def check_links(h5file: h5py.File) -> None:
@@ -240,7 +242,8 @@ def _imaris(handle: H5Handle) -> list[Scene]:
                 name = f"DataSet/{level}/{t}/{c}/Data"
                 shape = tuple(s or n for s, n in zip(size, f[name].shape))
                 origin = ChunkOrigin(handle.path, "ZYX", (("T", ti), ("C", ci)))
-                per_c.append(_lazy(handle, name, origin)[: shape[0], : shape[1], : shape[2]])
+                per_c.append(_lazy(handle, name, origin).to_dask()[: shape[0], : shape[1],
+                                                                  : shape[2]])
             per_t.append(da.stack(per_c))
         stacked: da.Array = da.stack(per_t)
         return stacked
@@ -428,7 +431,7 @@ def _bdv_scenes(root: etree._Element, handle: H5Handle) -> list[Scene]:
                     name = f"t{t:05d}/s{s['id']:02d}/{level}/cells"
                     view = np.uint16 if f[name].dtype == np.int16 else None  # BDV's uint16
                     origin = ChunkOrigin(handle.path, "ZYX", (("T", ti), ("C", ci)))
-                    per_c.append(_lazy(handle, name, origin, view=view))
+                    per_c.append(_lazy(handle, name, origin, view=view).to_dask())
                 per_t.append(da.stack(per_c))
             levels.append(da.stack(per_t))
         physical: dict[str, float | None] = {"Z": None, "Y": None, "X": None}

@@ -156,7 +156,8 @@ def _walk(path: str, texts: list[str], files: list[str], depth: int, seen: set[s
         child = resolve(folder, name)
         if not os.path.isfile(child):
             raise ValueError(f"the project names {name!r}, which is missing")
-        files.append(child)
+        if child not in files:
+            files.append(child)
         _walk(child, texts, files, depth + 1, seen, (*within, real))
     for block in root.iterfind("./Element/Memory/*[@File]"):
         name = block.get("File", "")
@@ -169,14 +170,19 @@ def _walk(path: str, texts: list[str], files: list[str], depth: int, seen: set[s
 
 
 def resolve(folder: str, name: str) -> str:
-    """The file a project names, found as liffile finds it.
+    """The file a project's XML names, found as liffile finds it (`LifFile.children`).
 
     URL-quoted names unquoted ('My%20Folder.xlef'), Windows separators, and a name that
     differs from the file's only in case (as Windows allows) matched to the file.
     """
+    return located(folder, os.path.normpath(unquote(name)).replace("\\", "/"))
+
+
+def located(folder: str, name: str) -> str:
+    """A file by a name liffile already decoded (a memory frame's `file`), matched in case."""
     from liffile.liffile import case_sensitive_path
 
-    path = os.path.join(folder, os.path.normpath(unquote(name)).replace("\\", "/"))
+    path = os.path.join(folder, name)
     if not os.path.exists(path):
         try:
             path = case_sensitive_path(path)
@@ -255,7 +261,7 @@ def _tiff_frames(image: LifImageABC) -> FramePlanes | None:
             or set(by_offset) != {k * plane for k in range(count)}):
         return None
     folder = image.parent.dirname
-    files = [resolve(folder, by_offset[k * plane]) for k in range(count)]
+    files = [located(folder, by_offset[k * plane]) for k in range(count)]
     return FramePlanes(files, shape, image.dtype)
 
 
@@ -303,7 +309,7 @@ def _lof_block(image: LifImageABC) -> tuple[str, int] | None:
     if block.offset > 0:  # a LOF's own block
         lof_path = image.parent.filepath
     elif len(block.frames) == 1 and block.frames[0].file.lower().endswith(".lof"):
-        lof_path = resolve(image.parent.dirname, block.frames[0].file)
+        lof_path = located(image.parent.dirname, block.frames[0].file)
         with liffile.LifFile(lof_path) as lof:
             block = lof.images[0].memory_block
     else:

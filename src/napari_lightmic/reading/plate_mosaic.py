@@ -23,7 +23,7 @@ import numpy.typing as npt
 from ..model import Channel, Scene
 from ..plate import Plate, PlateLayout, field_grid
 from ..pyramid import SHOWN_SMALLEST
-from ..scene.axes import ChunkOrigin, lazy_array
+from ..scene.axes import ChunkOrigin, chunked_array
 from ..scene.chunked import compute
 
 CHUNK_XY = 2048  # tiles larger than this are read in parts
@@ -58,7 +58,7 @@ def _source(scene: Scene, factor: int) -> Source:
 
 
 class PlateMosaic:
-    """Array-like of one level of one acquisition's mosaic: what `lazy_array` wraps.
+    """Array-like of one level of one acquisition's mosaic: what `chunked_array` wraps.
 
     `sources` maps (well row, well column, slot) to the field's level and its stride; every
     axis but Y and X is as large as the largest field's.
@@ -192,7 +192,7 @@ def plate_scenes(plate: Plate, fields: dict[tuple[str, str], Scene | str],
         for factor in factors:
             mosaic = PlateMosaic({k: _source(s, factor) for k, s in slots.items()}, layout,
                                  factor, grid, lead, dtype)
-            levels.append(lazy_array(mosaic, mosaic.chunks(), ChunkOrigin(where, dims)))
+            levels.append(chunked_array(mosaic, mosaic.chunks(), ChunkOrigin(where, dims)))
         layout_note = (f"plate mosaic: {grid[0]} × {grid[1]} wells, {len(slots)} fields "
                        f"({layout.field_rows} × {layout.field_columns} tiles a well)")
         out.append(Scene(index=index, name=plate.group_name(group), pixels=levels[0], dims=dims,

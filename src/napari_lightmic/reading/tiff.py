@@ -317,7 +317,7 @@ def series_pixels(series: tifffile.TiffPageSeries, level: int = 0) -> ChunkedArr
                                                                "lightmic_held", True):
         from ..scene.axes import SerialReads
 
-        data = chunked_array(SerialReads(data, origin), data.chunks, origin)
+        data = SerialReads(data, origin).pixels()
     return data
 
 

@@ -24,7 +24,7 @@ P = TypeVar("P", "da.Array", "ChunkedArray")  # a lazy array of either kind
 
 
 class Chunked(Protocol):
-    """An array-like that reads what it is indexed with: what `lazy_array` wraps."""
+    """An array-like that reads what it is indexed with: what `chunked_array` wraps."""
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -214,12 +214,6 @@ def chunked_array(array: Chunked, chunks: tuple[int, ...] | tuple[tuple[int, ...
     return ChunkedArray(guarded, normalized(chunks, guarded.shape))
 
 
-def lazy_array(array: Chunked, chunks: tuple[int, ...] | tuple[tuple[int, ...], ...],
-               origin: ChunkOrigin) -> da.Array:
-    """`chunked_array` as a dask array: for readers that go on with dask's operations."""
-    return chunked_array(array, chunks, origin).to_dask()
-
-
 def tolerant(data: da.Array, report: Callable[[LightmicReadError], None]) -> da.Array:
     """The same lazy array, its failed chunks read as zeros and given to `report`.
 
@@ -282,9 +276,9 @@ class SerialReads:
         self.origin = state["origin"]
         self._set(state["data"])
 
-    def to_dask(self) -> da.Array:
-        """A dask array of the same chunks, each read under the lock."""
-        return lazy_array(self, self.data.chunks, self.origin)
+    def pixels(self) -> ChunkedArray:
+        """A lazy array of the same chunks, each read under the lock."""
+        return chunked_array(self, self.data.chunks, self.origin)
 
 
 NO_TIME_STEP = ("The file records no time step: T counts time points and is shown without "

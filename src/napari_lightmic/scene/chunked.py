@@ -40,7 +40,10 @@ class Chunks(Protocol):
 
 def normalized(chunks: Sequence[int] | Sequence[Sequence[int]],
                shape: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
-    """Chunk sizes along each axis, as dask gives them (`(2, 2, 1)` for 5 in chunks of 2)."""
+    """Chunk sizes along each axis, as dask gives them (`(2, 2, 1)` for 5 in chunks of 2).
+
+    dask's `normalize_chunks` for the one form readers give, without importing dask.array.
+    """
     out = []
     for c, n in zip(chunks, shape):
         if isinstance(c, Sequence):
@@ -99,8 +102,7 @@ class ChunkedArray:
             else tuple(int(i) for i in cast("Sequence[int]", given))
         if sorted(axes) != list(range(self.ndim)):
             raise ValueError(f"axes {axes} are not a permutation of {self.ndim} axes")
-        order = axes
-        return ChunkedArray(self.source, self.source_chunks, tuple(self.axes[i] for i in order),
+        return ChunkedArray(self.source, self.source_chunks, tuple(self.axes[i] for i in axes),
                             self.fixed)
 
     def __getitem__(self, key: Any) -> Any:  # noqa: ANN401 - a view, or dask's answer
@@ -166,8 +168,7 @@ class ChunkedArray:
         # the chunks' axes: the fixed ones dropped, the rest in the view's order, new ones added
         block = block[tuple(0 if j in self.fixed else slice(None)
                             for j in range(self.source.ndim))]
-        kept = [j for j in range(self.source.ndim) if j not in self.fixed]
-        order = [kept.index(j) for j in self.axes if j is not None]
+        order = self._order()
         if order != list(range(len(order))):
             block = block.transpose(order)
         if None in self.axes:
@@ -176,6 +177,11 @@ class ChunkedArray:
         if any(not (isinstance(t, slice) and t == slice(None)) for t in after):
             block = block[tuple(after)]
         return block
+
+    def _order(self) -> list[int]:
+        """The view's order of the chunks' axes left once the fixed ones are dropped."""
+        kept = [j for j in range(self.source.ndim) if j not in self.fixed]
+        return [kept.index(j) for j in self.axes if j is not None]
 
     def _region(self, wanted: list[slice]) -> npt.NDArray[Any]:
         """A region of the chunks (a forward slice per axis), from the whole chunks it covers."""
@@ -224,8 +230,7 @@ class ChunkedArray:
         data = base
         if self.fixed:
             data = data[tuple(self.fixed.get(j, slice(None)) for j in range(self.source.ndim))]
-        kept = [j for j in range(self.source.ndim) if j not in self.fixed]
-        order = [kept.index(j) for j in self.axes if j is not None]
+        order = self._order()
         if order != list(range(len(order))):
             data = data.transpose(order)
         if None in self.axes:

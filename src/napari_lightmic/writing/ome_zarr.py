@@ -406,8 +406,7 @@ def _write_multiscale(group: zarr.Group, data5: LazyPixels, image: Image5D,
     arrays = _create_levels(group, data5, image, options, shapes, chunks, shard)
 
     # Readers that are not thread-safe serialise their own reads (scene.axes.SerialReads).
-    read = (data5.read if isinstance(data5, ChunkedArray)
-            else _direct_reads(data5) or _dask_reads(data5))
+    read = data5.read if isinstance(data5, ChunkedArray) else _dask_reads(data5)
 
     # A block of 2 x 2 chunks halves into exactly one chunk of level 1: made now, from the
     # block in memory, instead of reading level 0 back. Where a block is a whole plane, every
@@ -440,82 +439,6 @@ def _dask_reads(data: da.Array) -> Callable[[Region], np.ndarray]:
         return np.asarray(compute(data[region], "synchronous"))
 
     return read
-
-
-def _direct_reads(data: da.Array) -> Callable[[Region], np.ndarray] | None:
-    """Read a region from the reader's own chunks, without building a dask graph per block.
-
-    Where `data` is a reader's `lazy_array` as it is, transposed or given new axes of one
-    (`canonical`'s ``data[None]``), each region is read as dask would read it: the same
-    whole chunks asked of the same `GuardedChunks` (so the same errors, and `SerialReads`'
-    lock where a reader has one), their pixels placed in one array. None for anything else
-    (slices, casts, rechunks...): that is read through dask.
-    """
-    from dask.array.core import getter_nofancy
-    from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
-
-    from ..scene.axes import GuardedChunks
-
-    graph = data.__dask_graph__()
-    if not isinstance(graph, HighLevelGraph):
-        return None
-    layers, name = graph.layers, data.name
-    axes: tuple[int | None, ...] = tuple(range(data.ndim))  # each axis's in the array below
-    seen = 1
-    while len(graph.dependencies.get(name, ())) == 1 and not name.startswith("array-"):
-        moved = _transposed(layers[name]) if name.startswith("transpose-") else (
-            _new_axes(layers[name]) if name.startswith("getitem-") else None)
-        if moved is None:
-            return None
-        axes = tuple(None if a is None else moved[a] for a in axes)
-        (name,) = graph.dependencies[name]
-        seen += 1
-    task = getattr(layers.get(name), "task", None)
-    if getattr(task, "func", None) is not getter_nofancy or len(graph.dependencies[name]) != 1:
-        return None
-    (original,) = graph.dependencies[name]
-    held = layers[original]
-    if (not isinstance(held, MaterializedLayer) or len(held.mapping) != 1
-            or len(layers) != seen + 1):
-        return None
-    (guarded,) = held.mapping.values()
-    if not isinstance(guarded, GuardedChunks):
-        return None
-    chunks: list[tuple[int, ...]] = [()] * guarded.ndim
-    for i, j in enumerate(axes):
-        if j is not None:
-            chunks[j] = data.chunks[i]
-    return ChunkedArray(guarded, tuple(chunks), axes).read
-
-
-def _transposed(layer: object) -> tuple[int | None, ...] | None:
-    """The axis below of each axis of a `da.transpose` layer; None for another layer."""
-    task = getattr(layer, "task", None)
-    if getattr(task, "func", None) is not np.transpose or len(getattr(layer, "indices", ())) != 1:
-        return None
-    return tuple(task.kwargs["axes"])  # type: ignore[union-attr]
-
-
-def _new_axes(layer: object) -> tuple[int | None, ...] | None:
-    """The axis below of each axis of a ``data[None, :, ...]`` layer (None: a new one)."""
-    import operator
-
-    from dask.array.chunk import getitem
-    from dask.highlevelgraph import MaterializedLayer
-
-    if not isinstance(layer, MaterializedLayer):
-        return None
-    index: Any = None
-    for task in layer.mapping.values():
-        args: tuple[Any, ...] = getattr(task, "args", ())
-        if (getattr(task, "func", None) not in (getitem, operator.getitem) or len(args) != 2
-                or not isinstance(args[1], tuple) or index not in (None, args[1])):
-            return None
-        index = args[1]
-    if index is None or any(k is not None and k != slice(None) for k in index):
-        return None
-    below = itertools.count()
-    return tuple(None if k is None else next(below) for k in index)
 
 
 def _halving(above: Level, dims: str, nearest: bool) -> Callable[[Region], np.ndarray]:
