@@ -70,7 +70,7 @@ FORMATS: tuple[FileFormat, ...] = (
     FileFormat("OIR", "Olympus (Evident)", (".oir",), False, False, None, reader=_R + "oir",
                magic=(b"OLYMPUSRAWFORMAT",)),
     FileFormat("ND2", "Nikon", (".nd2",), False, False, None,
-               reader=_R + "bioio_backed", magic=(b"\xda\xce\xbe\x0a", b"ND2 FILE SIGNATURE")),
+               reader=_R + "nd2", magic=(b"\xda\xce\xbe\x0a", b"ND2 FILE SIGNATURE")),
     FileFormat("LSM", "Carl Zeiss", (".lsm",), False, False, None,
                reader=_R + "tiff", magic=_TIFF),
     FileFormat("OME-TIFF", "OME", (".ome.tif", ".ome.tiff", ".ome.btf"), True, False,

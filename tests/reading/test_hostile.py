@@ -174,7 +174,7 @@ def test_nd2_xml_chunk_with_a_dtd_is_refused(tmp_path):
 
 
 def test_every_shared_nd2_passes_the_xml_check():
-    from napari_lightmic.reading.bioio_backed import check_nd2_chunks
+    from napari_lightmic.reading.nd2 import check_nd2_chunks
 
     for path in sorted(real_file("nd2/example-zstack.nd2").parent.glob("*.nd2")):
         check_nd2_chunks(str(path))

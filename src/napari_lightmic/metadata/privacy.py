@@ -8,7 +8,7 @@ may hold anything, so a person should read them).
 Not personal, so not found: a short label (a channel, filter or dye name such as "DAPI" or
 "FITC BP" is a description of fewer than three words), the channel names of the file, lists of
 numbers (key=number, …), placeholders ("Custom") and what a reader writes about its own
-annotations (bioio-nd2's MapAnnotation description).
+annotations (the MapAnnotation description nd2 writes in its OME of an ND2).
 
 Each finding has a stable id (its kind and a hash of its value), so the record can say which
 findings an export removes (`Privacy.removed`).

@@ -245,8 +245,8 @@ def tolerant(data: da.Array, report: Callable[[LightmicReadError], None]) -> da.
 class SerialReads:
     """A lazy array whose chunks are read one at a time.
 
-    For readers that are not thread-safe (nd2): napari and the writers read chunks from
-    several threads.
+    For readers whose library is not thread-safe (bioio's plugins, TIFF series of several
+    files): napari and the writers read chunks from several threads.
     """
 
     def __init__(self, data: LazyPixels, origin: ChunkOrigin) -> None:
