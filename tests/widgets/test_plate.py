@@ -12,6 +12,13 @@ from tests.reading.zarr_fixtures import hcs_value, write_hcs_plate
 PLUGIN = "napari-lightmic"
 
 
+def click_well(qtbot, dock, name):
+    """Click a well's button and wait until its fields are read (off the main thread)."""
+    qtbot.mouseClick(dock.buttons[name], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: name not in dock.reading, timeout=30_000)
+    qtbot.wait(10)  # the worker's "returned" is delivered before its "finished"
+
+
 def docked(viewer, kind):
     for dock in viewer.window.dock_widgets.values():
         widget = dock.widget() if hasattr(dock, "widget") else dock
@@ -66,7 +73,7 @@ def test_a_click_on_a_well_opens_its_fields_over_their_tiles(make_napari_viewer,
     viewer.open(plate_path, plugin=PLUGIN)
     dock = docked(viewer, PlateDock)
     before = len(viewer.layers)
-    qtbot.mouseClick(dock.buttons["B1"], Qt.MouseButton.LeftButton)
+    click_well(qtbot, dock, "B1")
     added = viewer.layers[before:]
     # three fields (the fourth is missing), two channels each, as ordinary scenes
     assert [layer.name for layer in added] == [
@@ -81,7 +88,7 @@ def test_a_click_on_a_well_opens_its_fields_over_their_tiles(make_napari_viewer,
     np.testing.assert_allclose(added[2].translate[-2:], [y * 0.25, x * 0.25])
     assert dock.buttons["B1"].isChecked() and dock.buttons["B1"].font().bold()
     assert dock.model.open_wells == {"B1"}
-    qtbot.mouseClick(dock.buttons["B1"], Qt.MouseButton.LeftButton)  # open already: go there
+    click_well(qtbot, dock, "B1")  # open already: go there
     assert len(viewer.layers) == before + 6
 
 
@@ -147,9 +154,43 @@ def test_a_well_that_cannot_be_opened_is_an_error_notification(make_napari_viewe
     for field in "0123":
         shutil.rmtree(plate_path / "A" / "2" / field)  # gone since the plate was opened
     before = len(viewer.layers)
-    qtbot.mouseClick(dock.buttons["A2"], Qt.MouseButton.LeftButton)
+    click_well(qtbot, dock, "A2")
     assert len(viewer.layers) == before
     errors = [n.message for n in notifications if n.severity == "error"]
     assert any(str(plate_path / "A" / "2") in m and "no field image that exists" in m
                for m in errors), errors
     assert not dock.buttons["A2"].isChecked() and dock.model.open_wells == set()
+
+
+def test_a_well_is_read_off_the_main_thread(make_napari_viewer, qtbot, plate_path,
+                                            monkeypatch):
+    # a remote plate's fields take a while to read: napari stays responsive meanwhile, the
+    # button waits, and the fields come when read
+    import threading
+
+    from napari_lightmic.session import Session
+
+    viewer = make_napari_viewer()
+    viewer.open(plate_path, plugin=PLUGIN)
+    dock = docked(viewer, PlateDock)
+    release, reader = threading.Event(), []
+    opened = Session.open.__func__
+
+    def slow_open(cls, path):
+        reader.append(threading.current_thread())
+        assert release.wait(30)
+        return opened(cls, path)
+
+    monkeypatch.setattr(Session, "open", classmethod(slow_open))
+    before = len(viewer.layers)
+    qtbot.mouseClick(dock.buttons["B1"], Qt.MouseButton.LeftButton)  # returns at once
+    qtbot.waitUntil(lambda: bool(reader), timeout=10_000)
+    assert reader[0] is not threading.main_thread()
+    assert not dock.buttons["B1"].isEnabled() and len(viewer.layers) == before
+    qtbot.mouseClick(dock.buttons["B1"], Qt.MouseButton.LeftButton)  # waiting: no second read
+    qtbot.wait(50)  # the event loop runs while the well is read
+    release.set()
+    qtbot.waitUntil(lambda: "B1" not in dock.reading, timeout=30_000)
+    qtbot.waitUntil(lambda: len(viewer.layers) == before + 6, timeout=10_000)
+    assert len(reader) == 1 and dock.buttons["B1"].isEnabled()
+    assert dock.model.open_wells == {"B1"}

@@ -44,6 +44,14 @@ def shared_session(path: PathLike, viewer: Viewer | None = None) -> Session:
     opened afresh (with the sidecar's edits as saved). A file changed on disk since is opened
     again.
     """
+    return shown_session(path, viewer) or Session.open(path)
+
+
+def shown_session(path: PathLike, viewer: Viewer | None = None) -> Session | None:
+    """The session the viewer's layers show the file behind `path` with, if any.
+
+    Only a session of the file as it is on disk now; None when no layer shows it.
+    """
     version = file_version(str(path))
     if viewer is None:
         viewer = current_viewer()
@@ -51,7 +59,7 @@ def shared_session(path: PathLike, viewer: Viewer | None = None) -> Session:
         ref = ref_of(layer)
         if ref is not None and ref.session.file_version == version:
             return ref.session
-    return Session.open(path)
+    return None
 
 
 def get_reader(path: PathOrPaths) -> Callable[..., LayerData] | None:

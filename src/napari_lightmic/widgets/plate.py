@@ -8,6 +8,7 @@ already). The dock follows a `PlateBrowser` model: what it shows is set on the m
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qtpy.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -18,7 +19,9 @@ if TYPE_CHECKING:
     from napari.layers import Layer
     from napari.viewer import Viewer
 
+    from .._napari.reader import LayerData
     from ..plate import Plate
+    from ..session import Session
 
 BUTTON_WIDTH = 34  # px: a 384-well plate's 24 columns fit a wide dock
 
@@ -31,6 +34,7 @@ class PlateDock(QWidget):
         self.viewer = napari_viewer
         self.model = model or PlateBrowser()
         self.buttons: dict[str, QPushButton] = {}
+        self.reading: set[str] = set()  # wells whose fields are being read
         self.title = QLabel("No plate: open an HCS plate (OME-Zarr)")
         self.title.setWordWrap(True)
         self.grid = QGridLayout()
@@ -99,55 +103,154 @@ class PlateDock(QWidget):
         font.setBold(True)
         button.setFont(font)
 
-    def open_well(self, name: str) -> list[Layer]:
-        """Open a well's fields (or go to them); the layers added. Errors become a notification."""
+    def open_well(self, name: str) -> None:
+        """Open a well's fields off the main thread (or go to them when they are open).
+
+        The well's button waits meanwhile; the fields' layers are added on the main thread,
+        and a well that cannot be read is one error notification.
+        """
+        from napari.qt.threading import thread_worker
+
+        plate = self.model.plate
+        if plate is None or name in self.reading:
+            return
+        try:
+            wanted = well_wanted(self.viewer, plate, self.model.path, name)
+        except Exception as exc:  # noqa: BLE001 the dock's boundary: one error notification
+            self._failed(plate, name, exc)
+            return
+        if not wanted.missing:
+            self._returned(wanted, ([], None))  # all shown: go there
+            return
+
+        # the error in a tuple: a worker that returns an exception raises it (superqt)
+        @thread_worker
+        def read() -> tuple[list[tuple[int, LayerData]], BaseException | None]:
+            try:
+                return read_well(wanted), None
+            except Exception as exc:  # noqa: BLE001 thread's end: reported on the main thread
+                return [], exc
+
+        self._set_reading(name, True)
+        # connected as the worker is made: an "errored" handler given later would leave
+        # superqt's default one
+        read(_connect={"returned": lambda result: self._returned(wanted, result),
+                       "finished": lambda: self._set_reading(name, False)})  # starts it
+
+    def _set_reading(self, name: str, reading: bool) -> None:
+        """Mark a well as being read (its button waits) or done."""
+        if reading:
+            self.reading.add(name)
+        else:
+            self.reading.discard(name)
+        button = self.buttons.get(name)
+        try:
+            if button is not None:
+                button.setEnabled(not reading)
+        except RuntimeError:  # the dock was closed and deleted while reading
+            pass
+
+    def _returned(self, wanted: WellWanted,
+                  result: tuple[list[tuple[int, LayerData]], BaseException | None]) -> None:
+        """Add the fields read (or say why they could not be), on the main thread."""
+        read, error = result
+        if error is not None:
+            self._failed(wanted.plate, wanted.name, error)
+            return
+        try:
+            add_well(self.viewer, wanted, read)
+        except Exception as exc:  # noqa: BLE001 the dock's boundary: one error notification
+            self._failed(wanted.plate, wanted.name, exc)
+            return
+        self.model.mark_open(wanted.name)
+
+    def _failed(self, plate: Plate, name: str, exc: BaseException) -> None:
         from napari.utils.notifications import show_error
 
         from ..reading import read_error
+        from ..reading.ngff import member_path
 
-        plate = self.model.plate
-        if plate is None:
-            return []
-        try:
-            added = open_well(self.viewer, plate, self.model.path, name)
-        except Exception as exc:  # noqa: BLE001 the dock's boundary: one error notification
-            from ..reading.ngff import member_path
-
-            well = plate.well(name)
-            where = member_path(self.model.path, well.path) if well else self.model.path
-            show_error(str(read_error(where, exc)))
-            button = self.buttons.get(name)
-            if button is not None and name not in self.model.open_wells:
-                button.setChecked(False)
-            return []
-        self.model.mark_open(name)
-        return added
+        well = plate.well(name)
+        where = member_path(self.model.path, well.path) if well else self.model.path
+        show_error(str(read_error(where, exc)))
+        button = self.buttons.get(name)
+        if button is not None and name not in self.model.open_wells:
+            button.setChecked(False)
 
 
-def open_well(viewer: Viewer, plate: Plate, path: str, name: str) -> list[Layer]:
-    """Add a well's fields as scenes at full resolution, over their tiles; the layers added.
+@dataclass
+class WellWanted:
+    """A well to open: where its fields are, and the session showing them, if one does."""
 
-    Each field is an ordinary scene of the well (`open_image` of ``PLATE/A/1``); a field
-    already in the viewer is not added again. The camera then fits the well's fields.
+    plate: Plate
+    name: str
+    path: str  # the well's own path (PLATE/A/1)
+    session: Session | None  # the viewer's session of the well, None until opened
+    shown: set[int]  # the fields (scene indices) the viewer shows already
+
+    @property
+    def missing(self) -> bool:
+        """Whether a field of the well is not in the viewer (or the well is not opened)."""
+        return self.session is None or len(self.shown) < len(self.session.scenes)
+
+
+def well_wanted(viewer: Viewer, plate: Plate, path: str, name: str) -> WellWanted:
+    """The well `name` of the plate at `path`, with the session the viewer shows it in.
+
+    On the main thread: looks at the viewer's layers, reads nothing.
     """
-    from .._napari.layer_group import follow_session, scene_layers
-    from .._napari.layers import scene_layer_data
-    from .._napari.plate import lay_over, slots
-    from .._napari.reader import shared_session
-    from .._napari.view import add_layer_data
+    from .._napari.layer_group import scene_layers
+    from .._napari.reader import shown_session
     from ..reading.ngff import member_path
 
     well = plate.well(name)
     if well is None or plate.layout is None:
         raise LookupError(f"{path}: the plate has no well {name!r}")
-    session = shared_session(member_path(path, well.path), viewer)
+    where = member_path(path, well.path)
+    session = shown_session(where, viewer)
+    shown = {scene.index for scene in session.scenes
+             if scene_layers(viewer, session, scene.index)} if session is not None else set()
+    return WellWanted(plate, name, where, session, shown)
+
+
+def read_well(wanted: WellWanted) -> list[tuple[int, LayerData]]:
+    """Open the well (unless the viewer has it) and read its fields' layer data.
+
+    Off the main thread: the fields' metadata and the planes their contrast is estimated
+    from are read here (over HTTP for a remote plate).
+    """
+    from .._napari.layers import scene_layer_data
+    from ..session import Session
+
+    if wanted.session is None:
+        wanted.session = Session.open(wanted.path)
+    session = wanted.session
+    return [(scene.index, scene_layer_data(session, scene)) for scene in session.scenes
+            if scene.index not in wanted.shown]
+
+
+def add_well(viewer: Viewer, wanted: WellWanted,
+             read: list[tuple[int, LayerData]]) -> list[Layer]:
+    """Add the well's fields read, over their tiles; the layers added.
+
+    A field already in the viewer is not added again. The camera then fits the fields.
+    """
+    from .._napari.layer_group import follow_session, scene_layers
+    from .._napari.plate import lay_over, slots
+    from .._napari.view import add_layer_data
+
+    plate, session = wanted.plate, wanted.session
+    well = plate.well(wanted.name)
+    if session is None or well is None or plate.layout is None:
+        return []
     places = slots(plate, well.name)
+    data = dict(read)
     added: list[Layer] = []
     shown: list[Layer] = []
     for scene in session.scenes:
         layers = scene_layers(viewer, session, scene.index)
-        if not layers:
-            layers = add_layer_data(viewer, scene_layer_data(session, scene))
+        if not layers and scene.index in data:
+            layers = add_layer_data(viewer, data[scene.index])
             added.extend(layers)
             place = places.get(scene.name.rsplit(" field ", 1)[-1])
             if place is not None:
@@ -158,3 +261,4 @@ def open_well(viewer: Viewer, plate: Plate, path: str, name: str) -> list[Layer]
     if shown:
         viewer.fit_to_view(layers=shown)
     return added
+
