@@ -200,14 +200,21 @@ def test_a_micro_manager_hcs_dataset_converts_to_a_plate(tmp_path, micromanager_
             np.testing.assert_array_equal(np.asarray(field.scenes[0].data), pixels[name])
 
 
-def test_a_well_beyond_the_largest_plate_is_not_taken_as_one():
-    """Rows past AF (1536 wells) would give names such as 'A[': such a well is none."""
+@pytest.mark.parametrize("schema", ["2016-06", "2015-01"])
+def test_a_well_beyond_the_largest_plate_is_not_taken_as_one(schema):
+    """Rows past AF (1536 wells) would give names such as 'A[': such a well is none.
+
+    Read from the XML (the current schema) and from the model ome-types upgrades an older
+    one to; an image also in a well on the plate is in that one.
+    """
     from napari_lightmic.reading.ome_xml import ome_images
 
-    xml = ('<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06">'
+    xml = (f'<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/{schema}">'
            '<Plate ID="Plate:0"><Well ID="Well:0" Row="60" Column="0"><WellSample ID="WS:0" '
            'Index="0"><ImageRef ID="Image:0"/></WellSample></Well>'
            '<Well ID="Well:1" Row="3" Column="5"><WellSample ID="WS:1" Index="1">'
+           '<ImageRef ID="Image:1"/></WellSample></Well>'
+           '<Well ID="Well:2" Row="70" Column="0"><WellSample ID="WS:2" Index="2">'
            '<ImageRef ID="Image:1"/></WellSample></Well></Plate>'
            + "".join(f'<Image ID="Image:{i}"><Pixels ID="Pixels:{i}" DimensionOrder="XYZCT" '
                      'Type="uint8" SizeX="2" SizeY="2" SizeZ="1" SizeC="1" SizeT="1">'

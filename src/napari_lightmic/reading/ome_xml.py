@@ -103,13 +103,12 @@ def ome_images(xml: str, root: etree._Element | None = None
                            if type(a).__name__ == "CommentAnnotation"}
             wells = {sample.image_ref.id: Well(well.row, well.column, k)
                      for plate in ome.plates for well in plate.wells
+                     if well.row is not None and well.column is not None
+                     and Well(well.row, well.column).on_plate
                      for k, sample in enumerate(well.well_samples)
-                     if sample.image_ref is not None and well.row is not None
-                     and well.column is not None}
-            return given(ome), [
-                {**_model_info(image, annotations),
-                 "well": w if (w := wells.get(image.id)) is not None and w.on_plate else None}
-                for image in ome.images]
+                     if sample.image_ref is not None}
+            return given(ome), [{**_model_info(image, annotations), "well": wells.get(image.id)}
+                                for image in ome.images]
     return partial(ome_model, xml), _image_infos(root)
 
 

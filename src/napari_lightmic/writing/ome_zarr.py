@@ -66,6 +66,8 @@ def write_ome_zarr(source: ImageSource, scenes: Sequence[Scene], target: str | o
     wells = plate_wells(scenes, options.layout)
     images = [as_5d(scene) for scene in scenes]
     own_labels = [_scene_labels(scene, image) for scene, image in zip(scenes, images)]
+    for image, (_, _, left_out) in zip(images, own_labels):
+        image.notes.extend(left_out)
     # The metadata (the REMBI record, the OME-XML: a second of building on a large vendor
     # file) is made while the pixels are copied.
     metadata_pool = ThreadPoolExecutor(1)
@@ -80,7 +82,7 @@ def write_ome_zarr(source: ImageSource, scenes: Sequence[Scene], target: str | o
             root.create_group(str(i)) for i in range(len(images))]
         for i, (group, image, scene) in enumerate(zip(groups, images, scenes)):
             _write_image(group, image, scene, options, advance)
-            own, colors = own_labels[i]
+            own, colors, _ = own_labels[i]
             if i == 0 and labels:
                 own.update(labels)
                 colors.update(label_colors or {})
@@ -111,7 +113,7 @@ def write_scene_group(scene: Scene, index: int, staging: str | os.PathLike[str],
     with atomic_target(folder / str(index), overwrite=True) as tmp:
         group = zarr.open_group(str(tmp), mode="w", zarr_format=_zarr_format(options))
         _write_image(group, image, scene, options, advance)
-        own, colors = _scene_labels(scene, image)
+        own, colors, _ = _scene_labels(scene, image)  # notes: written by finish_ome_zarr
         if own:
             _write_labels(group, image, own, options, advance, colors)
     return folder / str(index)
@@ -140,7 +142,7 @@ def finish_ome_zarr(source: ImageSource, scenes: Sequence[Scene],
     wells = plate_wells(scenes, options.layout)
     images = [as_5d(scene) for scene in scenes]
     for scene, image in zip(scenes, images):
-        _scene_labels(scene, image)  # what a scene's group left out, in its notes
+        image.notes.extend(_scene_labels(scene, image)[2])  # what each group left out
     with atomic_target(target, options.overwrite, staged=Path(staging)) as tmp:
         missing = [str(i) for i in range(len(images)) if not (tmp / str(i)).is_dir()]
         if missing:
@@ -306,18 +308,20 @@ def _write_image(group: zarr.Group, image: Image5D, scene: Scene, options: Write
               {"multiscales": [multiscale], "omero": _omero(image, scene)})
 
 
-def _scene_labels(scene: Scene, image: Image5D
-                  ) -> tuple[dict[str, Any], dict[str, dict[int, tuple[int, int, int, int]]]]:
-    """A scene's own label images as `_write_labels` takes them (its axes but C), and colours.
+def _scene_labels(scene: Scene, image: Image5D) -> tuple[
+        dict[str, Any], dict[str, dict[int, tuple[int, int, int, int]]], list[str]]:
+    """A scene's label images as `_write_labels` takes them, their colours, notes on the rest.
 
-    A label image kept must be integers of the image's shape (C aside); one that is not (a
-    2D segmentation of a Z stack, floats), or any of a scene whose axes the writer changes
-    (`as_5d`), is left out, said in the image's notes.
+    The label images kept have the image's axes but C: integers of the image's shape (C
+    aside). One that is not (a 2D segmentation of a Z stack, floats), or any of a scene
+    whose axes the writer changes (`as_5d`), is left out: a note says so, for the image's
+    notes.
     """
     if not scene.labels:
-        return {}, {}
+        return {}, {}, []
     c = scene.dims.index("C") if "C" in scene.dims else -1
     kept: dict[str, Any] = {}
+    notes = []
     for name, label in scene.labels.items():
         fits = (scene.dims == image.dims and label.ndim == image.data.ndim
                 and label.shape[c] == 1
@@ -327,12 +331,12 @@ def _scene_labels(scene: Scene, image: Image5D
         if fits:
             kept[name] = label[(slice(None),) * c + (0,)]
         else:
-            image.notes.append(
+            notes.append(
                 f"The label image {name!r} ({label.dtype}, shape {tuple(label.shape)}) is not "
                 f"kept: NGFF labels are integers of the image's shape "
                 f"({tuple(image.data.shape)}, C aside).")
     return kept, {name: dict(scene.label_colors[name]) for name in kept
-                  if name in scene.label_colors}
+                  if name in scene.label_colors}, notes
 
 
 def _write_labels(image_group: zarr.Group, image: Image5D, labels: dict[str, Any],
