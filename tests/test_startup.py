@@ -125,3 +125,13 @@ def test_a_conversion_reads_and_writes_without_dask_array(tmp_path, target):
     done = fresh(CONVERT, str(source), str(tmp_path / target))
     loaded = [line for line in done.stdout.splitlines() if line.startswith("loaded:")]
     assert loaded == ["loaded:"], done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("relpath", ["hdf5/bdv/demoSlice.xml", "ims/Minimal_IMS_File.ims",
+                                     "nd2/example-zstack.nd2"])
+def test_a_vendor_file_converts_without_dask_array(tmp_path, relpath):
+    # BigDataViewer and Imaris keep a dataset per time point and channel, read as one array
+    # (`hdf5.H5Stack`); an ND2 is read frame by frame with nd2: none of them needs dask
+    done = fresh(CONVERT, str(real_file(relpath)), str(tmp_path / "out.ome.zarr"))
+    loaded = [line for line in done.stdout.splitlines() if line.startswith("loaded:")]
+    assert loaded == ["loaded:"], done.stdout + done.stderr

@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypedDict
 
-import dask.array as da
 import numpy as np
 import numpy.typing as npt
 
@@ -74,12 +73,58 @@ class H5Array:
 
 def _lazy(handle: H5Handle, name: str, origin: ChunkOrigin, shape: tuple[int, ...] | None = None,
           view: npt.DTypeLike | None = None) -> ChunkedArray:
+    array, chunks = _dataset(handle, name, shape, view)
+    return chunked_array(array, chunks, origin)
+
+
+def _dataset(handle: H5Handle, name: str, shape: tuple[int, ...] | None = None,
+             view: npt.DTypeLike | None = None) -> tuple[H5Array, tuple[int, ...]]:
+    """A dataset (cropped to `shape`, its type viewed as `view`) and the chunks to read it in."""
     dset = handle.file[name]
     shape = tuple(shape or dset.shape)
     dtype = np.dtype(view) if view is not None else dset.dtype
     chunks = dset.chunks or tuple(min(n, 512) for n in shape)
     chunks = tuple(min(c, n) for c, n in zip(chunks, shape))
-    return chunked_array(H5Array(handle, name, shape, dtype, view), chunks, origin)
+    return H5Array(handle, name, shape, dtype, view), chunks
+
+
+class H5Stack:
+    """One ZYX dataset per time point and channel, as one TCZYX array.
+
+    BigDataViewer and Imaris store a dataset per (time point, channel); a chunk is a chunk
+    of one of them. Every dataset has the first's shape and type.
+    """
+
+    def __init__(self, datasets: list[list[H5Array]]) -> None:
+        first = datasets[0][0]
+        for per_c in datasets:
+            for dataset in per_c:
+                if (dataset.shape, dataset.dtype) != (first.shape, first.dtype):
+                    raise ValueError(
+                        f"the dataset {dataset.name} ({dataset.dtype}, {dataset.shape}) does "
+                        f"not match {first.name} ({first.dtype}, {first.shape})")
+        self.datasets = datasets
+        self.shape = (len(datasets), len(datasets[0]), *first.shape)
+        self.dtype, self.ndim = first.dtype, len(self.shape)
+
+    def __getitem__(self, key: tuple[slice, ...]) -> npt.NDArray[Any]:
+        """A chunk of one time point and channel's dataset."""
+        t, c = key[0].start or 0, key[1].start or 0
+        return self.datasets[t][c][tuple(key[2:])][None, None]
+
+
+def _stacked(handle: H5Handle, names: list[list[str]], shape: tuple[int, ...] | None = None,
+             viewed: bool = False) -> ChunkedArray:
+    """The datasets named per time point and channel as one lazy TCZYX array.
+
+    `viewed`: int16 datasets are read as uint16 (BigDataViewer stores uint16 so).
+    """
+    f = handle.file
+    read = [[_dataset(handle, name, shape,
+                      np.uint16 if viewed and f[name].dtype == np.int16 else None)
+             for name in per_c] for per_c in names]
+    stack = H5Stack([[array for array, _ in per_c] for per_c in read])
+    return chunked_array(stack, (1, 1, *read[0][0][1]), ChunkOrigin(handle.path, "TCZYX"))
 
 
 def check_links(h5file: h5py.File) -> None:
@@ -232,21 +277,14 @@ def _imaris(handle: H5Handle) -> list[Scene]:
     times = _numbered(first, "TimePoint")
     chans = _numbered(first[times[0]], "Channel")
 
-    def level_array(level: str) -> da.Array:
-        per_t = []
-        for ti, t in enumerate(times):
-            per_c = []
-            for ci, c in enumerate(chans):
-                group = base[level][t][c]
-                size = [int(_float(group.attrs, f"ImageSize{a}") or 0) for a in "ZYX"]
-                name = f"DataSet/{level}/{t}/{c}/Data"
-                shape = tuple(s or n for s, n in zip(size, f[name].shape))
-                origin = ChunkOrigin(handle.path, "ZYX", (("T", ti), ("C", ci)))
-                per_c.append(_lazy(handle, name, origin).to_dask()[: shape[0], : shape[1],
-                                                                  : shape[2]])
-            per_t.append(da.stack(per_c))
-        stacked: da.Array = da.stack(per_t)
-        return stacked
+    def level_array(level: str) -> ChunkedArray:
+        # each level's image size: its datasets are padded to whole chunks
+        group = base[level][times[0]][chans[0]]
+        size = [int(_float(group.attrs, f"ImageSize{a}") or 0) for a in "ZYX"]
+        name = f"DataSet/{level}/{times[0]}/{chans[0]}/Data"
+        shape = tuple(min(s, n) if s else n for s, n in zip(size, f[name].shape))
+        return _stacked(handle, [[f"DataSet/{level}/{t}/{c}/Data" for c in chans]
+                                 for t in times], shape)
 
     arrays = [level_array(level) for level in levels]
     info = f["DataSetInfo"]
@@ -424,16 +462,9 @@ def _bdv_scenes(root: etree._Element, handle: H5Handle) -> list[Scene]:
         resolutions = f[f"s{first['id']:02d}/resolutions"][()]
         levels = []
         for level in range(len(resolutions)):
-            per_t = []
-            for ti, t in enumerate(times):
-                per_c = []
-                for ci, s in enumerate(members):
-                    name = f"t{t:05d}/s{s['id']:02d}/{level}/cells"
-                    view = np.uint16 if f[name].dtype == np.int16 else None  # BDV's uint16
-                    origin = ChunkOrigin(handle.path, "ZYX", (("T", ti), ("C", ci)))
-                    per_c.append(_lazy(handle, name, origin, view=view).to_dask())
-                per_t.append(da.stack(per_c))
-            levels.append(da.stack(per_t))
+            cells = [[f"t{t:05d}/s{s['id']:02d}/{level}/cells" for s in members]
+                     for t in times]
+            levels.append(_stacked(handle, cells, viewed=True))
         physical: dict[str, float | None] = {"Z": None, "Y": None, "X": None}
         units: dict[str, str] = {}
         voxel = first["voxel"]
