@@ -74,6 +74,22 @@ def test_imaris_channels_time_levels_and_padding(tmp_path, opened):
     assert scene.physical_pixel_sizes == pytest.approx({"X": 0.5, "Y": 0.25, "Z": 2.0})
 
 
+def test_imaris_channels_of_different_sizes_are_refused_naming_the_dataset(tmp_path):
+    # the channels of a time point are one array: a channel whose ImageSize differs cannot
+    # be one of them (read whole, its pixels would not fit; cut, they would be lost)
+    from napari_lightmic.reading import LightmicReadError, open_image
+
+    path = tmp_path / "uneven.ims"
+    write_imaris(path, levels=1)
+    with h5py.File(path, "r+") as f:
+        g = f["DataSet/ResolutionLevel 0/TimePoint 1/Channel 1"]
+        g.attrs["ImageSizeY"] = np.array([b"6", b"0"], dtype="S1")
+    with pytest.raises(LightmicReadError) as err:
+        open_image(path)
+    assert str(path) in str(err.value)
+    assert "TimePoint 1/Channel 1/Data" in str(err.value) and "does not match" in str(err.value)
+
+
 def test_plain_hdf5_lists_image_datasets_with_element_size(tmp_path, opened):
     path = tmp_path / "volumes.h5"
     with h5py.File(path, "w") as f:

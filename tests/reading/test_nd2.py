@@ -136,9 +136,77 @@ def test_nd2_file_is_closed_with_the_source():
     from napari_lightmic.reading import open_image
 
     path = str(real_file("nd2/example-zstack.nd2"))
+    gc.collect()
+    before = sum(f.path == path for f in psutil.Process().open_files())
     source = open_image(path)
     np.asarray(source.scenes[0].data[0, 0, 3])
-    assert any(f.path == path for f in psutil.Process().open_files())
+    assert sum(f.path == path for f in psutil.Process().open_files()) > before
     source.close()
     gc.collect()
-    assert not any(f.path == path for f in psutil.Process().open_files())
+    assert sum(f.path == path for f in psutil.Process().open_files()) == before
+
+
+class FakeNd2:
+    """What the reader asks of an nd2.ND2File, for layouts no shared file has: each frame's
+    pixels are its sequence index, as nd2 numbers frames (loops in `sizes` order)."""
+
+    def __init__(self, sizes, frame_shape=None):
+        from types import SimpleNamespace
+
+        self.sizes, self.dtype, self.is_rgb = sizes, np.dtype("uint16"), "S" in sizes
+        self.loops = [a for a in sizes if a not in "CYXS"]
+        self.frame_shape = frame_shape or tuple(n for a, n in sizes.items() if a in "CYXS")
+        self.metadata = SimpleNamespace(channels=[])
+        self.experiment = []
+        self.lock = __import__("threading").RLock()
+        self.opened = self
+
+    def voxel_size(self):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(x=0.5, y=0.5, z=2.0)
+
+    @property
+    def loop_indices(self):
+        shape = [self.sizes[a] for a in self.loops]
+        return [dict(zip(self.loops, np.unravel_index(i, shape)))
+                for i in range(int(np.prod(shape)))]
+
+    def frame_metadata(self, index):
+        raise ValueError("no frame metadata")
+
+    def read_frame(self, index):
+        size = int(np.prod(self.frame_shape))
+        return (np.arange(size, dtype=np.uint16) % 7 + 10 * index).reshape(self.frame_shape)
+
+
+def test_nd2_positions_are_scenes_and_frames_are_found_by_their_loop_indices():
+    from napari_lightmic.reading.nd2 import _scenes
+    from napari_lightmic.scene.chunked import read
+
+    f = FakeNd2({"T": 2, "P": 3, "Z": 2, "C": 2, "Y": 4, "X": 5})
+    scenes = _scenes(f, f, "/data/plate.nd2", [])
+    assert [s.name for s in scenes] == [f"plate (Series {p})" for p in range(3)]
+    for p, scene in enumerate(scenes):
+        assert scene.dims == "TCZYX" and scene.shape == (2, 2, 2, 4, 5)
+        for t in range(2):
+            for z in range(2):
+                index = np.ravel_multi_index((t, p, z), (2, 3, 2))  # nd2's frame number
+                plane = read(scene.pixels, (t, 1, z))
+                assert plane[0, 0] // 10 == index and plane.shape == (4, 5)
+    assert scenes[0].physical_pixel_sizes == {"Z": 2.0, "Y": 0.5, "X": 0.5}
+
+
+@pytest.mark.parametrize("frame_shape", [(4, 5, 4), (2, 4, 5, 2)])
+def test_nd2_components_nd2_keeps_last_are_the_channels(frame_shape):
+    # 4 components of 1 channel, 2 of 2: nd2's sizes say C=4, its frames hold them last
+    from napari_lightmic.reading.nd2 import as_frame
+
+    frame = np.arange(int(np.prod(frame_shape)), dtype=np.uint16).reshape(frame_shape)
+    out = as_frame(frame, (4, 4, 5))
+    k = frame_shape[-1]
+    for c in range(4):
+        expected = frame[..., c % k] if frame.ndim == 3 else frame[c // k, ..., c % k]
+        np.testing.assert_array_equal(out[c], expected)
+    with pytest.raises(ValueError, match="sizes give"):
+        as_frame(frame, (3, 4, 5))

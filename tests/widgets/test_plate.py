@@ -13,10 +13,12 @@ PLUGIN = "napari-lightmic"
 
 
 def click_well(qtbot, dock, name):
-    """Click a well's button and wait until its fields are read (off the main thread)."""
+    """Click a well's button and wait until its fields are read (off the main thread).
+
+    The worker's result reaches the main thread before its end, which empties `reading`.
+    """
     qtbot.mouseClick(dock.buttons[name], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: name not in dock.reading, timeout=30_000)
-    qtbot.wait(10)  # the worker's "returned" is delivered before its "finished"
+    qtbot.waitUntil(lambda: not dock.reading, timeout=30_000)
 
 
 def docked(viewer, kind):
@@ -162,35 +164,66 @@ def test_a_well_that_cannot_be_opened_is_an_error_notification(make_napari_viewe
     assert not dock.buttons["A2"].isChecked() and dock.model.open_wells == set()
 
 
+def _slow_open(monkeypatch):
+    """Session.open waiting for `release`; the threads it ran on."""
+    import threading
+
+    from napari_lightmic.session import Session
+
+    release, threads = threading.Event(), []
+    opened = Session.open.__func__
+
+    def slow_open(cls, path):
+        threads.append(threading.current_thread())
+        assert release.wait(30)
+        return opened(cls, path)
+
+    monkeypatch.setattr(Session, "open", classmethod(slow_open))
+    return release, threads
+
+
 def test_a_well_is_read_off_the_main_thread(make_napari_viewer, qtbot, plate_path,
                                             monkeypatch):
     # a remote plate's fields take a while to read: napari stays responsive meanwhile, the
     # button waits, and the fields come when read
     import threading
 
-    from napari_lightmic.session import Session
-
     viewer = make_napari_viewer()
     viewer.open(plate_path, plugin=PLUGIN)
     dock = docked(viewer, PlateDock)
-    release, reader = threading.Event(), []
-    opened = Session.open.__func__
-
-    def slow_open(cls, path):
-        reader.append(threading.current_thread())
-        assert release.wait(30)
-        return opened(cls, path)
-
-    monkeypatch.setattr(Session, "open", classmethod(slow_open))
+    release, reader = _slow_open(monkeypatch)
     before = len(viewer.layers)
-    qtbot.mouseClick(dock.buttons["B1"], Qt.MouseButton.LeftButton)  # returns at once
-    qtbot.waitUntil(lambda: bool(reader), timeout=10_000)
-    assert reader[0] is not threading.main_thread()
-    assert not dock.buttons["B1"].isEnabled() and len(viewer.layers) == before
-    qtbot.mouseClick(dock.buttons["B1"], Qt.MouseButton.LeftButton)  # waiting: no second read
-    qtbot.wait(50)  # the event loop runs while the well is read
-    release.set()
-    qtbot.waitUntil(lambda: "B1" not in dock.reading, timeout=30_000)
-    qtbot.waitUntil(lambda: len(viewer.layers) == before + 6, timeout=10_000)
+    try:
+        qtbot.mouseClick(dock.buttons["B1"], Qt.MouseButton.LeftButton)  # returns at once
+        qtbot.waitUntil(lambda: bool(reader), timeout=10_000)
+        assert reader[0] is not threading.main_thread()
+        assert not dock.buttons["B1"].isEnabled() and len(viewer.layers) == before
+        dock.open_well("B1")  # asked again while it is read: not read twice
+        qtbot.wait(50)  # the event loop runs while the well is read
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not dock.reading, timeout=30_000)
+    assert len(viewer.layers) == before + 6
     assert len(reader) == 1 and dock.buttons["B1"].isEnabled()
     assert dock.model.open_wells == {"B1"}
+
+
+def test_a_well_read_while_another_plate_came_is_not_marked_on_it(make_napari_viewer, qtbot,
+                                                                  plate_path, monkeypatch,
+                                                                  opened):
+    viewer = make_napari_viewer()
+    viewer.open(plate_path, plugin=PLUGIN)
+    dock = docked(viewer, PlateDock)
+    release, reader = _slow_open(monkeypatch)
+    before = len(viewer.layers)
+    try:
+        qtbot.mouseClick(dock.buttons["B1"], Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: bool(reader), timeout=10_000)
+        other = opened(plate_path).plate  # another plate (a new copy) shown meanwhile
+        dock.model.show(other, str(plate_path) + "-copy")
+        assert dock.buttons["B1"].isEnabled()  # the new plate's B1 is not being read
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not dock.reading, timeout=30_000)
+    assert len(viewer.layers) == before + 6  # the fields asked for still come
+    assert dock.model.open_wells == set() and not dock.buttons["B1"].isChecked()

@@ -81,6 +81,8 @@ def _dataset(handle: H5Handle, name: str, shape: tuple[int, ...] | None = None,
              view: npt.DTypeLike | None = None) -> tuple[H5Array, tuple[int, ...]]:
     """A dataset (cropped to `shape`, its type viewed as `view`) and the chunks to read it in."""
     dset = handle.file[name]
+    if shape is not None and any(s > n for s, n in zip(shape, dset.shape)):
+        raise ValueError(f"the dataset {name} holds {dset.shape}, not {tuple(shape)}")
     shape = tuple(shape or dset.shape)
     dtype = np.dtype(view) if view is not None else dset.dtype
     chunks = dset.chunks or tuple(min(n, 512) for n in shape)
@@ -113,16 +115,18 @@ class H5Stack:
         return self.datasets[t][c][tuple(key[2:])][None, None]
 
 
-def _stacked(handle: H5Handle, names: list[list[str]], shape: tuple[int, ...] | None = None,
+def _stacked(handle: H5Handle, names: list[list[str]],
+             shapes: list[list[tuple[int, ...]]] | None = None,
              viewed: bool = False) -> ChunkedArray:
     """The datasets named per time point and channel as one lazy TCZYX array.
 
-    `viewed`: int16 datasets are read as uint16 (BigDataViewer stores uint16 so).
+    `shapes`: each dataset's image (its padding cropped). `viewed`: int16 datasets are read
+    as uint16 (BigDataViewer stores uint16 so).
     """
     f = handle.file
-    read = [[_dataset(handle, name, shape,
+    read = [[_dataset(handle, name, shapes[t][c] if shapes else None,
                       np.uint16 if viewed and f[name].dtype == np.int16 else None)
-             for name in per_c] for per_c in names]
+             for c, name in enumerate(per_c)] for t, per_c in enumerate(names)]
     stack = H5Stack([[array for array, _ in per_c] for per_c in read])
     return chunked_array(stack, (1, 1, *read[0][0][1]), ChunkOrigin(handle.path, "TCZYX"))
 
@@ -277,14 +281,16 @@ def _imaris(handle: H5Handle) -> list[Scene]:
     times = _numbered(first, "TimePoint")
     chans = _numbered(first[times[0]], "Channel")
 
+    def image_size(level: str, t: str, c: str) -> tuple[int, ...]:
+        # each dataset's image size (ImageSize): datasets are padded to whole chunks
+        size = [int(_float(base[level][t][c].attrs, f"ImageSize{a}") or 0) for a in "ZYX"]
+        return tuple(min(s, n) if s else n
+                     for s, n in zip(size, f[f"DataSet/{level}/{t}/{c}/Data"].shape))
+
     def level_array(level: str) -> ChunkedArray:
-        # each level's image size: its datasets are padded to whole chunks
-        group = base[level][times[0]][chans[0]]
-        size = [int(_float(group.attrs, f"ImageSize{a}") or 0) for a in "ZYX"]
-        name = f"DataSet/{level}/{times[0]}/{chans[0]}/Data"
-        shape = tuple(min(s, n) if s else n for s, n in zip(size, f[name].shape))
         return _stacked(handle, [[f"DataSet/{level}/{t}/{c}/Data" for c in chans]
-                                 for t in times], shape)
+                                 for t in times],
+                        [[image_size(level, t, c) for c in chans] for t in times])
 
     arrays = [level_array(level) for level in levels]
     info = f["DataSetInfo"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import struct
+import warnings
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -66,7 +67,23 @@ class Nd2Frames:
         index = int(np.ravel_multi_index(coords, self.shape[:self.loops])) if coords else 0
         with self.handle.lock:
             frame = np.array(self.handle.opened.read_frame(index), dtype=self.dtype)
-        return frame.reshape((1,) * self.loops + self.shape[self.loops:])
+        return as_frame(frame, self.shape[self.loops:])[(None,) * self.loops]
+
+
+def as_frame(frame: npt.NDArray[Any], shape: tuple[int, ...]) -> npt.NDArray[Any]:
+    """A frame nd2 read, in the axis order its sizes give (C, Y, X, S).
+
+    Where a channel has 2 or 4 components, nd2's sizes count them as channels but its
+    frames hold them last ((Y, X, k) or (c, Y, X, k)): they are moved to C. Any other
+    difference is a ValueError (which `GuardedChunks` names the file and frame of).
+    """
+    if frame.shape == shape:
+        return frame
+    moved = np.moveaxis(frame, -1, -3) if frame.ndim >= 3 else frame
+    if moved.size == int(np.prod(shape)) and moved.shape[-2:] == shape[-2:] \
+            and len(shape) == 3:
+        return moved.reshape(shape)
+    raise ValueError(f"nd2 read a frame of shape {frame.shape}; the file's sizes give {shape}")
 
 
 @dataclass(frozen=True)
@@ -130,7 +147,7 @@ def nd2_acquisition(ome: OME | None) -> Acquisition:
     Parameters
     ----------
     ome : OME or None
-        The OME bioio-nd2 made of the file, with the stand added (`_with_microscope`).
+        The OME nd2 made of the file, with the stand added (`_with_microscope`).
 
     Returns
     -------
@@ -256,7 +273,10 @@ def open_nd2(path: str, fmt: FileFormat) -> ImageSource:
     check_nd2_chunks(path)
     handle = Nd2Handle(path)
     try:
-        with handle.lock:
+        # nd2 warns of what a file lacks (no frame times, custom data of a legacy file):
+        # the scene's notes say what matters
+        with handle.lock, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             f = handle.opened
             extras = nd2_extras(f)
             scenes = _scenes(f, handle, path, extras.display_ranges)
@@ -286,7 +306,8 @@ class FileOme:
         if self._ome is None:
             import nd2
 
-            with nd2.ND2File(self.path) as f:
+            with nd2.ND2File(self.path) as f, warnings.catch_warnings():
+                warnings.simplefilter("ignore")
                 self._ome = _with_microscope(f.ome_metadata(), self.extras)
         return self._ome
 
@@ -349,14 +370,14 @@ def _frame_times(f: nd2.ND2File) -> dict[tuple[int, int], float]:
 
     Empty where a frame's metadata cannot be read: the scene then has no time step.
     """
-    times = {}
+    times: dict[tuple[int, int], float] = {}
     try:
         for index, loop in enumerate(f.loop_indices):
             if loop.get("Z", 0) == 0:
                 channels = getattr(f.frame_metadata(index), "channels", None)
-                if channels:
-                    times[(loop.get("P", 0), loop.get("T", 0))] = round(
-                        channels[0].time.relativeTimeMs, 6)
+                if channels:  # a custom loop's first step
+                    times.setdefault((loop.get("P", 0), loop.get("T", 0)), round(
+                        channels[0].time.relativeTimeMs, 6))
     except Exception:  # noqa: BLE001 - times are extra: unreadable ones make no time step
         return {}
     return times

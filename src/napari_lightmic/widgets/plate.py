@@ -34,7 +34,7 @@ class PlateDock(QWidget):
         self.viewer = napari_viewer
         self.model = model or PlateBrowser()
         self.buttons: dict[str, QPushButton] = {}
-        self.reading: set[str] = set()  # wells whose fields are being read
+        self.reading: set[str] = set()  # the wells (paths) whose fields are being read
         self.title = QLabel("No plate: open an HCS plate (OME-Zarr)")
         self.title.setWordWrap(True)
         self.grid = QGridLayout()
@@ -98,10 +98,13 @@ class PlateDock(QWidget):
         button = self.buttons.get(name)
         if button is None:
             return
-        button.setChecked(True)
-        font = button.font()
-        font.setBold(True)
-        button.setFont(font)
+        try:
+            button.setChecked(True)
+            font = button.font()
+            font.setBold(True)
+            button.setFont(font)
+        except RuntimeError:  # the dock was closed and deleted (a well read meanwhile)
+            pass
 
     def open_well(self, name: str) -> None:
         """Open a well's fields off the main thread (or go to them when they are open).
@@ -111,13 +114,19 @@ class PlateDock(QWidget):
         """
         from napari.qt.threading import thread_worker
 
+        from ..reading.ngff import member_path
+
         plate = self.model.plate
-        if plate is None or name in self.reading:
+        if plate is None:
             return
         try:
             wanted = well_wanted(self.viewer, plate, self.model.path, name)
         except Exception as exc:  # noqa: BLE001 the dock's boundary: one error notification
-            self._failed(plate, name, exc)
+            well = plate.well(name)
+            where = member_path(self.model.path, well.path) if well else self.model.path
+            self._failed(plate, name, where, exc)
+            return
+        if wanted.path in self.reading:
             return
         if not wanted.missing:
             self._returned(wanted, ([], None))  # all shown: go there
@@ -131,19 +140,23 @@ class PlateDock(QWidget):
             except Exception as exc:  # noqa: BLE001 thread's end: reported on the main thread
                 return [], exc
 
-        self._set_reading(name, True)
+        self._set_reading(wanted, True)
         # connected as the worker is made: an "errored" handler given later would leave
         # superqt's default one
         read(_connect={"returned": lambda result: self._returned(wanted, result),
-                       "finished": lambda: self._set_reading(name, False)})  # starts it
+                       "finished": lambda: self._set_reading(wanted, False)})  # starts it
 
-    def _set_reading(self, name: str, reading: bool) -> None:
+    def _button(self, plate: Plate, name: str) -> QPushButton | None:
+        """The well's button, while the dock shows that plate."""
+        return self.buttons.get(name) if plate is self.model.plate else None
+
+    def _set_reading(self, wanted: WellWanted, reading: bool) -> None:
         """Mark a well as being read (its button waits) or done."""
         if reading:
-            self.reading.add(name)
+            self.reading.add(wanted.path)
         else:
-            self.reading.discard(name)
-        button = self.buttons.get(name)
+            self.reading.discard(wanted.path)
+        button = self._button(wanted.plate, wanted.name)
         try:
             if button is not None:
                 button.setEnabled(not reading)
@@ -155,27 +168,29 @@ class PlateDock(QWidget):
         """Add the fields read (or say why they could not be), on the main thread."""
         read, error = result
         if error is not None:
-            self._failed(wanted.plate, wanted.name, error)
+            self._failed(wanted.plate, wanted.name, wanted.path, error)
             return
         try:
             add_well(self.viewer, wanted, read)
         except Exception as exc:  # noqa: BLE001 the dock's boundary: one error notification
-            self._failed(wanted.plate, wanted.name, exc)
+            self._failed(wanted.plate, wanted.name, wanted.path, exc)
             return
-        self.model.mark_open(wanted.name)
+        if wanted.plate is self.model.plate:  # not another plate shown meanwhile
+            self.model.mark_open(wanted.name)
 
-    def _failed(self, plate: Plate, name: str, exc: BaseException) -> None:
+    def _failed(self, plate: Plate, name: str, where: str, exc: BaseException) -> None:
+        """One error notification naming the well; its button unchecked."""
         from napari.utils.notifications import show_error
 
         from ..reading import read_error
-        from ..reading.ngff import member_path
 
-        well = plate.well(name)
-        where = member_path(self.model.path, well.path) if well else self.model.path
         show_error(str(read_error(where, exc)))
-        button = self.buttons.get(name)
-        if button is not None and name not in self.model.open_wells:
-            button.setChecked(False)
+        button = self._button(plate, name)
+        try:
+            if button is not None and name not in self.model.open_wells:
+                button.setChecked(False)
+        except RuntimeError:  # the dock was closed and deleted while reading
+            pass
 
 
 @dataclass
@@ -222,11 +237,16 @@ def read_well(wanted: WellWanted) -> list[tuple[int, LayerData]]:
     from .._napari.layers import scene_layer_data
     from ..session import Session
 
-    if wanted.session is None:
-        wanted.session = Session.open(wanted.path)
-    session = wanted.session
-    return [(scene.index, scene_layer_data(session, scene)) for scene in session.scenes
-            if scene.index not in wanted.shown]
+    opened = wanted.session is None
+    session = wanted.session = wanted.session or Session.open(wanted.path)
+    try:
+        return [(scene.index, scene_layer_data(session, scene)) for scene in session.scenes
+                if scene.index not in wanted.shown]
+    except BaseException:
+        if opened:  # no layer will show it: its files are closed
+            session.source.close()
+            wanted.session = None
+        raise
 
 
 def add_well(viewer: Viewer, wanted: WellWanted,
