@@ -197,6 +197,17 @@ def test_nd2_positions_are_scenes_and_frames_are_found_by_their_loop_indices():
     assert scenes[0].physical_pixel_sizes == {"Z": 2.0, "Y": 0.5, "X": 0.5}
 
 
+def test_nd2_custom_loop_is_an_axis_of_its_own_named_so():
+    from napari_lightmic.reading.nd2 import CUSTOM_LOOP_AXIS, _scenes
+    from napari_lightmic.scene.chunked import read
+
+    f = FakeNd2({"U": 3, "Z": 2, "Y": 4, "X": 5})
+    (scene,) = _scenes(f, f, "/data/loop.nd2", [])
+    assert scene.dims == "UTCZYX" and scene.shape == (3, 1, 1, 2, 4, 5)
+    assert scene.axis_label("U") == CUSTOM_LOOP_AXIS
+    assert read(scene.pixels, (2, 0, 0, 1))[0, 0] // 10 == 2 * 2 + 1
+
+
 @pytest.mark.parametrize("frame_shape", [(4, 5, 4), (2, 4, 5, 2)])
 def test_nd2_components_nd2_keeps_last_are_the_channels(frame_shape):
     # 4 components of 1 channel, 2 of 2: nd2's sizes say C=4, its frames hold them last

@@ -39,6 +39,10 @@ if TYPE_CHECKING:
     from ome_types import OME
 
 
+# nd2's letter for a loop NIS-Elements lets the user define (nd2.AXIS.UNKNOWN)
+CUSTOM_LOOP_AXIS = "NIS-Elements custom loop"
+
+
 class Nd2Handle(LazyHandle["nd2.ND2File"]):
     """An ND2 file opened with nd2 on first use (pickles as its path)."""
 
@@ -361,7 +365,8 @@ def _scenes(f: nd2.ND2File, handle: Nd2Handle, path: str,
                 notes = [note] if note else []
         scenes.append(Scene(index=p, name=name, pixels=data, dims=order,
                             physical_pixel_sizes=physical, units=units, channels=channels,
-                            notes=notes))
+                            notes=notes,
+                            axis_names={"U": CUSTOM_LOOP_AXIS} if "U" in order else {}))
     return scenes
 
 
