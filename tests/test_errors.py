@@ -42,3 +42,17 @@ def test_utf8_tree_escapes_every_text_and_leaves_clean_parts_alone():
     assert math.isnan(mended["nan"])  # only strict JSON makes it unknown
     assert json_text({"nan": math.nan, "lone": "\ud800", 1: name}, compact=True) == (
         '{"nan":null,"lone":"\\\\ud800","1":"caf\\\\xe9"}')
+
+
+def test_a_librarys_error_is_one_line_of_its_type_and_message():
+    from napari_lightmic.errors import MAX_CAUSE, cause_of
+
+    # several lines kept whole (pydantic and HTTP errors put the detail on the next line)
+    assert cause_of(ValueError("1 validation error\n  size_x\n    must be > 0")) == \
+        "ValueError: 1 validation error size_x must be > 0"
+    assert cause_of(KeyError()) == "KeyError"
+    assert cause_of(RuntimeError(""), "the task failed") == "RuntimeError: the task failed"
+    long = cause_of(OSError("x" * 1000))
+    assert long.startswith("OSError: ") and long.endswith("…")
+    assert len(long) == len("OSError: ") + MAX_CAUSE
+    assert cause_of(ValueError("bad \x1b[31m name")) == "ValueError: bad \\x1b[31m name"

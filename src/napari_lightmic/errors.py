@@ -137,6 +137,23 @@ def first_line(text: str) -> str:
     return one_line(next((line for line in lines if line.strip(" .:-")), ""))
 
 
+MAX_CAUSE = 300  # characters of a library's message kept in a one-line cause
+
+
+def cause_of(exc: BaseException, default: str = "") -> str:
+    """What a library's exception says, as one line: its type and its message.
+
+    The message's whitespace collapsed (a message of several lines kept whole), at most
+    `MAX_CAUSE` characters of it, unprintable characters escaped (`one_line`); `default`
+    where it says nothing. The one form every error of this plugin gives a library's cause in.
+    """
+    message = " ".join(str(exc).split())
+    if len(message) > MAX_CAUSE:
+        message = message[:MAX_CAUSE - 1] + "…"
+    message = message or default
+    return one_line(f"{type(exc).__name__}: {message}" if message else type(exc).__name__)
+
+
 class LightmicError(Exception):
     """Something this plugin could not do with a path: names the path and the cause."""
 

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import LightmicError, UsageError, WriteError, first_line, one_line
+from ..errors import LightmicError, UsageError, WriteError, cause_of, first_line, one_line
 from ..formats import file_stem, format_of
 from ..paths import disk_bytes
 from .discover import Dataset, Found, discover
@@ -686,8 +686,8 @@ def _result(future: Future[Record], running: Record) -> Record:
     except Exception as exc:  # noqa: BLE001 - whatever ended the task is the job's reason
         record: Record = dict(running)
         record.update(state="failed", finished=now(),
-                      error=one_line(f"{record['input']}: {type(exc).__name__}: "
-                                     f"{first_line(str(exc)) or 'the task failed'}"))
+                      error=one_line(f"{record['input']}: "
+                                     f"{cause_of(exc, 'the task failed')}"))
         return record
 
 
@@ -783,8 +783,7 @@ def _task(job: Record) -> Iterator[Record]:
     except LightmicError as err:
         record.update(state="failed", error=str(err))
     except Exception as exc:  # noqa: BLE001 - a failing file never stops the batch
-        record.update(state="failed", error=one_line(
-            f"{record['input']}: {type(exc).__name__}: {first_line(str(exc))}"))
+        record.update(state="failed", error=one_line(f"{record['input']}: {cause_of(exc)}"))
     finally:
         record.update(seconds=round(time.perf_counter() - start, 3), finished=now())
 

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import LightmicReadError
+from ..errors import LightmicReadError, cause_of
 from ..formats import FORMATS, FileFormat, format_for, format_of, is_zarr_group
 from ..model import ImageSource
 from ..scene.axes import with_time_note
@@ -180,8 +180,7 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError) or type(exc).__name__ in ("TimeoutError",
                                                                "ServerTimeoutError"):
         return "the server did not answer in time"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return cause_of(exc)
 
 
 __all__ = ["open_image", "LightmicReadError"]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 from .._xml import parse_xml
 from ..colors import complete_colors, parse_color
-from ..errors import first_line
+from ..errors import cause_of, first_line
 from ..formats import FileFormat, ngff_attributes
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import ChunkOrigin, canonical, chunked_array
@@ -136,12 +136,9 @@ def _read_well(path: str, well: PlateWell, v3: bool) -> PlateWell:
     except FileNotFoundError:
         return replace(well, problem=f"no {name}")
     except Exception as exc:  # noqa: BLE001 - too large, not JSON, HTTP errors: this well's
-        return replace(well, problem=_why(exc))
+        return replace(well, problem=cause_of(exc))
 
 
-def _why(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())[:200]
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _field_or_problem(root: zarr.Group, path: str, well: str, field: str) -> Scene | str:
@@ -152,7 +149,7 @@ def _field_or_problem(root: zarr.Group, path: str, well: str, field: str) -> Sce
     except KeyError:
         return "missing"
     except Exception as exc:  # noqa: BLE001 - any library's failure: this field's problem
-        return _why(exc)
+        return cause_of(exc)
 
 
 def _open_well(root: zarr.Group, meta: object, path: str, fmt: FileFormat) -> ImageSource:

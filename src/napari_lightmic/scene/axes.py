@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import LightmicReadError
+from ..errors import LightmicReadError, cause_of
 from .budget import check_grid
 
 if TYPE_CHECKING:
@@ -133,18 +133,11 @@ class ChunkOrigin:
 
 # Never turned into a read error: the user or the interpreter stopping the read.
 _NOT_READ_ERRORS = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
-MAX_CAUSE = 300  # characters of a library's message kept in the one-line error
-
-
 def chunk_error(origin: ChunkOrigin, key: tuple[slice | int, ...], shape: tuple[int, ...],
                 exc: BaseException) -> LightmicReadError:
     """The one-line error for a chunk that could not be read, naming the file and plane."""
-    message = " ".join(str(exc).split())
-    if len(message) > MAX_CAUSE:
-        message = message[:MAX_CAUSE - 1] + "…"
-    cause = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    return LightmicReadError(origin.path,
-                             f"plane {origin.plane(key, shape)} cannot be decoded: {cause}")
+    return LightmicReadError(origin.path, f"plane {origin.plane(key, shape)} cannot be "
+                                          f"decoded: {cause_of(exc)}")
 
 
 class GuardedChunks:
