@@ -164,12 +164,17 @@ def test_a_well_that_cannot_be_opened_is_an_error_notification(make_napari_viewe
     assert not dock.buttons["A2"].isChecked() and dock.model.open_wells == set()
 
 
-def _slow_open(monkeypatch):
-    """Session.open waiting for `release`; the threads it ran on."""
+def _reading_b1(make_napari_viewer, qtbot, plate_path, monkeypatch):
+    """A plate in a viewer whose well B1 was clicked and is being read, through a
+    Session.open that waits for `release`: (viewer, dock, release, the reading threads,
+    the layer count before)."""
     import threading
 
     from napari_lightmic.session import Session
 
+    viewer = make_napari_viewer()
+    viewer.open(plate_path, plugin=PLUGIN)
+    dock = docked(viewer, PlateDock)
     release, threads = threading.Event(), []
     opened = Session.open.__func__
 
@@ -179,7 +184,14 @@ def _slow_open(monkeypatch):
         return opened(cls, path)
 
     monkeypatch.setattr(Session, "open", classmethod(slow_open))
-    return release, threads
+    before = len(viewer.layers)
+    qtbot.mouseClick(dock.buttons["B1"], Qt.MouseButton.LeftButton)  # returns at once
+    try:
+        qtbot.waitUntil(lambda: bool(threads), timeout=10_000)
+    except BaseException:
+        release.set()
+        raise
+    return viewer, dock, release, threads, before
 
 
 def test_a_well_is_read_off_the_main_thread(make_napari_viewer, qtbot, plate_path,
@@ -188,14 +200,9 @@ def test_a_well_is_read_off_the_main_thread(make_napari_viewer, qtbot, plate_pat
     # button waits, and the fields come when read
     import threading
 
-    viewer = make_napari_viewer()
-    viewer.open(plate_path, plugin=PLUGIN)
-    dock = docked(viewer, PlateDock)
-    release, reader = _slow_open(monkeypatch)
-    before = len(viewer.layers)
+    viewer, dock, release, reader, before = _reading_b1(make_napari_viewer, qtbot,
+                                                        plate_path, monkeypatch)
     try:
-        qtbot.mouseClick(dock.buttons["B1"], Qt.MouseButton.LeftButton)  # returns at once
-        qtbot.waitUntil(lambda: bool(reader), timeout=10_000)
         assert reader[0] is not threading.main_thread()
         assert not dock.buttons["B1"].isEnabled() and len(viewer.layers) == before
         dock.open_well("B1")  # asked again while it is read: not read twice
@@ -211,14 +218,9 @@ def test_a_well_is_read_off_the_main_thread(make_napari_viewer, qtbot, plate_pat
 def test_a_well_read_while_another_plate_came_is_not_marked_on_it(make_napari_viewer, qtbot,
                                                                   plate_path, monkeypatch,
                                                                   opened):
-    viewer = make_napari_viewer()
-    viewer.open(plate_path, plugin=PLUGIN)
-    dock = docked(viewer, PlateDock)
-    release, reader = _slow_open(monkeypatch)
-    before = len(viewer.layers)
+    viewer, dock, release, _, before = _reading_b1(make_napari_viewer, qtbot, plate_path,
+                                                   monkeypatch)
     try:
-        qtbot.mouseClick(dock.buttons["B1"], Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: bool(reader), timeout=10_000)
         other = opened(plate_path).plate  # another plate (a new copy) shown meanwhile
         dock.model.show(other, str(plate_path) + "-copy")
         assert dock.buttons["B1"].isEnabled()  # the new plate's B1 is not being read

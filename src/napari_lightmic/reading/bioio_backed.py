@@ -15,19 +15,17 @@ import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..colors import complete_colors, parse_color
+from ..colors import complete_colors
 from ..errors import LightmicReadError, first_line
 from ..formats import FileFormat, file_stem
 from ..model import Channel, ImageSource, Scene
 from ..scene.axes import ChunkOrigin, SerialReads, canonical
 from ..scene.budget import SizeRefused, max_chunks
-from .acquisition import given
 from .contract import ReaderBase
 
 if TYPE_CHECKING:
     from bioio import BioImage
     from bioio_base.reader import Reader
-    from ome_types import OME
 
 # The bioio plugin that reads each format; pinned so the generic fallbacks never guess.
 READERS = {
@@ -102,25 +100,22 @@ def open_bioio(path: str, fmt: FileFormat) -> ImageSource:
     Returns
     -------
     ImageSource
-        One scene per bioio scene, with the file's OME metadata where the plugin gives it.
+        One scene per bioio scene (bioio-imageio gives no OME: it is described from them).
     """
     if fmt.name == "PNG":
         check_png_frames(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         image = _bioimage(path, fmt)
-        scene_ids = list(image.scenes)
-        ome = _ome_or_none(image)
         scenes = []
-        for index, scene_id in enumerate(scene_ids):
+        for index, scene_id in enumerate(list(image.scenes)):
             image.set_scene(scene_id)
-            scenes.append(_scene(image, index, scene_id, ome, path))
+            scenes.append(_scene(image, index, path))
     return ImageSource(
         path=path,
         format=fmt,
         scenes=scenes,
         reader=READERS[fmt.name].replace("_", "-"),
-        ome_factory=given(ome) if ome is not None else None,
     )
 
 
@@ -182,14 +177,7 @@ def check_png_frames(path: str) -> None:
             fh.seek(length + 4, 1)
 
 
-def _ome_or_none(image: BioImage) -> OME | None:
-    try:
-        return image.ome_metadata
-    except Exception:  # noqa: BLE001 - a plugin's OME is extra: any failure means none
-        return None
-
-
-def _scene(image: BioImage, index: int, scene_id: str, ome: OME | None, path: str) -> Scene:
+def _scene(image: BioImage, index: int, path: str) -> Scene:
     origin = ChunkOrigin(path, image.dims.order)
     data, dims = canonical(SerialReads(image.dask_data, origin).pixels(), image.dims.order)
     sizes = dict(zip(dims, data.shape))
@@ -200,47 +188,19 @@ def _scene(image: BioImage, index: int, scene_id: str, ome: OME | None, path: st
         reported["Z"] = None
     physical = {k: (float(v) if v else None) for k, v in reported.items()}
     units = {k: "µm" for k, v in physical.items() if v is not None}
-
-    ome_image = ome.images[index] if ome is not None and index < len(ome.images) else None
-    t_note = None
-    if ome_image is not None and sizes.get("T", 1) == ome_image.pixels.size_t > 1:
-        from .ome_xml import time_step
-
-        step, unit, t_note = time_step(ome_image.pixels)
-        if step and unit:
-            physical["T"], units["T"] = float(step), unit
     n_channels = sizes.get("C", 1)
     names = [str(n) for n in (image.channel_names or [])]
-    colors: list[str | None] = [None] * n_channels
-    emissions: list[float | None] = [None] * n_channels
-    excitations: list[float | None] = [None] * n_channels
-    fluors: list[str | None] = [None] * n_channels
-    if ome_image is not None and len(ome_image.pixels.channels) == n_channels:
-        chans = ome_image.pixels.channels
-        all_white = all(c.color is None or c.color.as_rgb_tuple()[:3] == (255, 255, 255)
-                        for c in chans)
-        for i, c in enumerate(chans):
-            if c.color is not None and not (all_white and n_channels > 1):
-                colors[i] = parse_color(c.color.as_rgb_tuple()[:3])
-            emissions[i] = c.emission_wavelength
-            excitations[i] = c.excitation_wavelength
-            fluors[i] = c.fluor
     if len(names) != n_channels or not all(names):
         names = [f"Channel:{i}" for i in range(n_channels)]
     named = [not n.startswith("Channel:") for n in names]
     names = [_clean_placeholder(n, i) for i, n in enumerate(names)]
-    shown = complete_colors(colors, emissions)
-    channels = [
-        Channel(name=names[i], color=shown[i], excitation_nm=excitations[i],
-                emission_nm=emissions[i], fluor=fluors[i], named=named[i])
-        for i in range(n_channels)
-    ]
-    name = ome_image.name if ome_image is not None and ome_image.name else None
-    if not name:
-        stem = file_stem(path)
-        name = stem if len(image.scenes) == 1 else f"{stem} #{index + 1}"
+    shown = complete_colors([None] * n_channels)
+    channels = [Channel(name=names[i], color=shown[i], named=named[i])
+                for i in range(n_channels)]
+    stem = file_stem(path)
+    name = stem if len(image.scenes) == 1 else f"{stem} #{index + 1}"
     return Scene(index=index, name=name, pixels=data, dims=dims, physical_pixel_sizes=physical,
-                 units=units, channels=channels, notes=[t_note] if t_note else [])
+                 units=units, channels=channels)
 
 
 def _clean_placeholder(name: str, i: int) -> str:

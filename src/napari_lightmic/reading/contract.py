@@ -29,8 +29,8 @@ class FormatReader(Protocol):
     The leading bytes of each format are on its registry row (`FileFormat.magic`);
     `open_image` checks them before `open` is called. `open` reads no pixels: every level
     of every scene is lazy, a `ChunkedArray` of the file's chunks (`axes.chunked_array`) or,
-    where the reader goes on with dask's operations (stacking datasets), its `to_dask()`; the
-    acquisition facts the reader parses from the vendor's metadata come as
+    where the reader goes on with dask's operations (a plate's mosaic of fields), its
+    `to_dask()`; the acquisition facts the reader parses from the vendor's metadata come as
     ``ImageSource.acquisition_factory``, built when called.
     """
 

@@ -330,10 +330,11 @@ def _acquisition(ome: FileOme) -> Acquisition:
 
 def _scenes(f: nd2.ND2File, handle: Nd2Handle, path: str,
             ranges: list[tuple[float, float] | None]) -> list[Scene]:
+    from nd2 import AXIS
+
     sizes = dict(f.sizes)  # loops of more than one step, then the frame (C, Y, X, S)
     dims = "".join(sizes)
-    frame_axes = {"C", "Y", "X", "S"}
-    loops = sum(a not in frame_axes for a in dims)
+    loops = sum(a not in AXIS.frame_coords() for a in dims)
     frames = Nd2Frames(handle, tuple(sizes.values()), loops, f.dtype)
     whole = chunked_array(frames, (1,) * loops + tuple(sizes.values())[loops:],
                           ChunkOrigin(path, dims))
